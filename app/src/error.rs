@@ -1,0 +1,147 @@
+//! The one error type of the application, on the server and on the wire.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Per-field messages for a form, keyed by the form field's `name`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldErrors(pub BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// Records the message for `field`; the first message for a field wins.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
+    }
+
+    /// The message for `field`, if it failed validation.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+/// Every failure a request can end in, each mapped to an HTTP status and a message the person
+/// in front of the screen can act on. Internal causes are logged on the server and never sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    Unauthorized,
+    #[error("You do not have access to this page.")]
+    Forbidden,
+    #[error("{0} could not be found.")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("Please correct the highlighted fields.")]
+    Validation(FieldErrors),
+    #[error("Too many attempts. Please try again in {retry_after_seconds} seconds.")]
+    RateLimited { retry_after_seconds: u64 },
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+}
+
+impl AppError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Logs `cause` with its chain and returns the opaque [`AppError::Internal`]: database and
+    /// I/O details help an attacker and confuse a patient, so they stay in the server's log.
+    #[cfg(feature = "ssr")]
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        AppError::Internal
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for AppError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        #[cfg(feature = "ssr")]
+        tracing::warn!(error = %value, "server function failed before reaching its body");
+        let _ = value;
+        AppError::Internal
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<sea_orm::DbErr> for AppError {
+    /// The one place where a unique-constraint violation becomes a [`AppError::Conflict`].
+    fn from(err: sea_orm::DbErr) -> Self {
+        match err.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                AppError::Conflict("That record already exists.".to_owned())
+            }
+            _ => AppError::internal(format_args!("database: {err}")),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let mut response = (self.status(), self.to_string()).into_response();
+        if let AppError::RateLimited {
+            retry_after_seconds,
+        } = self
+        {
+            if let Ok(value) = http::HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response
+                    .headers_mut()
+                    .insert(http::header::RETRY_AFTER, value);
+            }
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_http_status() {
+        assert_eq!(AppError::Unauthorized.status(), 401);
+        assert_eq!(AppError::Forbidden.status(), 403);
+        assert_eq!(AppError::NotFound("Page".into()).status(), 404);
+        assert_eq!(AppError::Conflict("x".into()).status(), 409);
+        assert_eq!(AppError::Validation(FieldErrors::default()).status(), 422);
+        assert_eq!(
+            AppError::RateLimited {
+                retry_after_seconds: 3
+            }
+            .status(),
+            429
+        );
+        assert_eq!(AppError::Internal.status(), 500);
+    }
+
+    #[test]
+    fn the_first_message_for_a_field_is_kept() {
+        let mut errors = FieldErrors::default();
+        errors.add("email", "first");
+        errors.add("email", "second");
+        assert_eq!(errors.get("email"), Some("first"));
+        assert_eq!(errors.len(), 1);
+    }
+}

@@ -1,0 +1,18 @@
+//! Bedside's Leptos application: pages, components, server functions and the rules behind them.
+//!
+//! One folder per capability of the practice (`site`, later `auth`, `patients`, …). Inside each,
+//! `model.rs` holds wire types and validated newtypes, `service.rs` (server only) the rules and
+//! database work, and the rest are components and pages. See docs/ARCHITECTURE.md.
+
+#![recursion_limit = "256"]
+
+pub mod domain;
+pub mod error;
+pub mod shell;
+pub mod site;
+
+#[cfg(feature = "ssr")]
+pub mod mail;
+
+pub use error::{AppError, FieldErrors};
+pub use shell::{shell, App};

@@ -1,0 +1,106 @@
+//! The HTML document and the route table.
+
+use crate::site::{
+    ContactPage, HomePage, MembershipsPage, NotFoundPage, PrivacyPage, ServicesPage, SiteFrame,
+    SiteLayout,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// Path prefixes of the areas that hydrate (the patient portal, the physician's dashboard,
+/// the admin area, signing in). Every other page is rendered on the server alone and loads no
+/// WebAssembly: a visitor reading about the practice needs none, and a public page stays small
+/// and fast on a phone.
+pub const HYDRATED_AREAS: [&str; 5] = ["/portal", "/dashboard", "/admin", "/account", "/signin"];
+
+/// Whether a page at `path` loads the hydration bundle.
+pub fn hydrates(path: &str) -> bool {
+    HYDRATED_AREAS.iter().any(|area| {
+        path == *area
+            || path
+                .strip_prefix(area)
+                .is_some_and(|rest| rest.starts_with('/'))
+    })
+}
+
+/// The document around every page. Leptos's inline hydration script carries the per-response
+/// CSP nonce (provided by the server); public pages have no inline script at all.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let path = use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_owned());
+    #[cfg(not(feature = "ssr"))]
+    let path: Option<String> = None;
+    let hydrate = path.as_deref().is_some_and(hydrates);
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="theme-color" content="#1d4e5b"/>
+                <link rel="manifest" href="/manifest.webmanifest"/>
+                <link rel="icon" href="/icons/icon.svg" type="image/svg+xml"/>
+                <link rel="apple-touch-icon" href="/icons/icon-192.png"/>
+                <link rel="stylesheet" href="/pkg/bedside.css"/>
+                <script src="/site.js" defer></script>
+                {hydrate.then(|| view! { <HydrationScripts options=options.clone()/> })}
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The application: one route table for every area.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Router>
+            <Routes fallback=|| view! { <SiteFrame><NotFoundPage/></SiteFrame> }>
+                <ParentRoute path=path!("") view=SiteLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePage/>
+                    <Route path=path!("services") view=ServicesPage/>
+                    <Route path=path!("memberships") view=MembershipsPage/>
+                    <Route path=path!("contact") view=ContactPage/>
+                    <Route path=path!("privacy") view=PrivacyPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hydrates;
+
+    #[test]
+    fn public_pages_do_not_hydrate_and_app_areas_do() {
+        for public in [
+            "/",
+            "/services",
+            "/memberships",
+            "/contact",
+            "/privacy",
+            "/portals",
+            "/adminx",
+        ] {
+            assert!(!hydrates(public), "{public}");
+        }
+        for app in [
+            "/portal",
+            "/portal/visits",
+            "/dashboard",
+            "/admin/tiers",
+            "/signin",
+        ] {
+            assert!(hydrates(app), "{app}");
+        }
+    }
+}

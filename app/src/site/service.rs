@@ -1,0 +1,248 @@
+//! The public website's rules and database work (server only).
+
+use super::entity::{contact_inquiry, membership_tier, practice, practice_service};
+use super::model::{
+    years_of_experience, Address, ContactInquiry, MembershipTier, OpeningHours, Physician,
+    Practice, Service, SiteContent,
+};
+use crate::error::AppError;
+use crate::mail::{Mailer, OutgoingEmail};
+use chrono::{DateTime, Datelike, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder,
+};
+use std::sync::{Arc, RwLock};
+
+fn json_list<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> Result<Vec<T>, AppError> {
+    serde_json::from_str(text).map_err(|e| AppError::internal(format_args!("{column}: {e}")))
+}
+
+/// Loads the practice's public content; `None` while no practice has been set up.
+pub async fn load_site_content(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+) -> Result<Option<SiteContent>, AppError> {
+    let Some(p) = practice::Entity::find()
+        .order_by_asc(practice::Column::Id)
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let services = practice_service::Entity::find()
+        .order_by_asc(practice_service::Column::SortOrder)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|s| {
+            Ok(Service {
+                highlights: json_list("practice_service.highlights", &s.highlights)?,
+                slug: s.slug,
+                name: s.name,
+                summary: s.summary,
+                description: s.description,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let tiers = membership_tier::Entity::find()
+        .filter(membership_tier::Column::Active.eq(true))
+        .order_by_asc(membership_tier::Column::SortOrder)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|t| {
+            Ok(MembershipTier {
+                benefits: json_list("membership_tier.benefits", &t.benefits)?,
+                slug: t.slug,
+                name: t.name,
+                tagline: t.tagline,
+                monthly_price_cents: t.monthly_price_cents,
+                annual_price_cents: t.annual_price_cents,
+                visits_per_year: t.visits_per_year,
+                includes_in_person: t.includes_in_person,
+                includes_telemedicine: t.includes_telemedicine,
+                includes_home_visits: t.includes_home_visits,
+                max_dependents: t.max_dependents,
+                commitment_months: t.commitment_months,
+                cancellation_policy: t.cancellation_policy,
+                late_cancellation_policy: t.late_cancellation_policy,
+                featured: t.featured,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    let practice = Practice {
+        physician: Physician {
+            years_of_experience: years_of_experience(p.practicing_since, now.year()),
+            specialties: json_list("practice.specialties", &p.specialties)?,
+            board_certifications: json_list(
+                "practice.board_certifications",
+                &p.board_certifications,
+            )?,
+            education: json_list("practice.education", &p.education)?,
+            name: p.physician_name,
+            credentials: p.physician_credentials,
+            photo: p.physician_photo,
+            photo_alt: p.physician_photo_alt,
+            bio: p.physician_bio,
+        },
+        hours: json_list::<OpeningHours>("practice.hours", &p.hours)?,
+        address: Address {
+            street: p.street,
+            locality: p.locality,
+            region: p.region,
+            postal_code: p.postal_code,
+        },
+        name: p.name,
+        tagline: p.tagline,
+        intro: p.intro,
+        phone: p.phone,
+        email: p.email,
+        time_zone: p.time_zone,
+        privacy_notice: p.privacy_notice,
+        privacy_notice_version: p.privacy_notice_version,
+    };
+    Ok(Some(SiteContent {
+        practice,
+        services,
+        tiers,
+    }))
+}
+
+/// The public content, kept in memory so that public pages cost no database round trip.
+///
+/// Each Bedside process refreshes it on a timer and after an edit of its own, so several
+/// processes agree within one refresh period without any coordination between them.
+#[derive(Debug, Default, Clone)]
+pub struct SiteContentStore {
+    current: Arc<RwLock<Option<Arc<SiteContent>>>>,
+}
+
+impl SiteContentStore {
+    pub fn current(&self) -> Option<Arc<SiteContent>> {
+        self.current.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// Reloads from the database; on failure the previous content stays in place.
+    pub async fn refresh(&self, db: &impl ConnectionTrait) -> Result<(), AppError> {
+        let loaded = load_site_content(db, Utc::now()).await?.map(Arc::new);
+        if let Ok(mut guard) = self.current.write() {
+            *guard = loaded;
+        }
+        Ok(())
+    }
+}
+
+/// Stores a validated inquiry and returns its id.
+pub async fn record_inquiry(
+    db: &impl ConnectionTrait,
+    inquiry: &ContactInquiry,
+    client_ip: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
+    let row = contact_inquiry::ActiveModel {
+        name: Set(inquiry.name.as_str().to_owned()),
+        email: Set(inquiry.email.as_str().to_owned()),
+        phone: Set(inquiry.phone.as_ref().map(|p| p.as_str().to_owned())),
+        topic: Set(inquiry.topic.value().to_owned()),
+        message: Set(inquiry.message.as_str().to_owned()),
+        client_ip: Set(client_ip),
+        received_at: Set(now),
+        practice_notified_at: Set(None),
+        acknowledged_at: Set(None),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(row.id)
+}
+
+/// The email that tells the practice about a new inquiry; replies go straight to the visitor.
+pub fn practice_notification(
+    practice: &Practice,
+    id: i32,
+    inquiry: &ContactInquiry,
+) -> OutgoingEmail {
+    let phone = inquiry.phone.as_ref().map_or("not given", |p| p.as_str());
+    OutgoingEmail {
+        to: practice.email.clone(),
+        reply_to: Some(inquiry.email.as_str().to_owned()),
+        subject: format!("New inquiry #{id}: {}", inquiry.topic.label()),
+        text_body: format!(
+            "A visitor wrote through the contact form of {practice_name}.\n\n\
+             Name:  {name}\nEmail: {email}\nPhone: {phone}\nTopic: {topic}\n\n\
+             {message}\n\n\
+             Reply to this email to answer {name} directly.\n",
+            practice_name = practice.name,
+            name = inquiry.name.as_str(),
+            email = inquiry.email.as_str(),
+            topic = inquiry.topic.label(),
+            message = inquiry.message.as_str(),
+        ),
+    }
+}
+
+/// The automatic acknowledgement to the visitor. It does not repeat the message: the visitor
+/// may have written about their health, and email is not a place to echo that.
+pub fn visitor_acknowledgement(practice: &Practice, inquiry: &ContactInquiry) -> OutgoingEmail {
+    let hours = practice
+        .hours
+        .iter()
+        .map(|h| format!("  {}: {}", h.days, h.hours))
+        .collect::<Vec<_>>()
+        .join("\n");
+    OutgoingEmail {
+        to: inquiry.email.as_str().to_owned(),
+        reply_to: Some(practice.email.clone()),
+        subject: format!("We received your message — {}", practice.name),
+        text_body: format!(
+            "Dear {name},\n\n\
+             Thank you for contacting {practice_name}. Your message has reached our team, and \
+             we answer every inquiry within one business day.\n\n\
+             Our hours:\n{hours}\n\n\
+             If your concern is urgent, please call us at {phone}. In an emergency, call 911.\n\n\
+             Warm regards,\n{physician} and the team at {practice_name}\n{street}\n{line2}\n",
+            name = inquiry.name.as_str(),
+            practice_name = practice.name,
+            phone = practice.phone,
+            physician = practice.physician.name,
+            street = practice.address.street,
+            line2 = practice.address.second_line(),
+        ),
+    }
+}
+
+/// Emails the practice and acknowledges the visitor, recording each that went out. A mail
+/// failure is logged and leaves the inquiry stored: nothing the visitor sent is lost.
+pub async fn notify_about_inquiry(
+    db: &impl ConnectionTrait,
+    mailer: &dyn Mailer,
+    practice: &Practice,
+    id: i32,
+    inquiry: &ContactInquiry,
+) -> Result<(), AppError> {
+    let mut row = contact_inquiry::ActiveModel {
+        id: Set(id),
+        ..Default::default()
+    };
+    match mailer
+        .send(practice_notification(practice, id, inquiry))
+        .await
+    {
+        Ok(()) => row.practice_notified_at = Set(Some(Utc::now())),
+        Err(e) => {
+            tracing::error!(inquiry = id, error = %e, "could not email the practice about an inquiry")
+        }
+    }
+    match mailer
+        .send(visitor_acknowledgement(practice, inquiry))
+        .await
+    {
+        Ok(()) => row.acknowledged_at = Set(Some(Utc::now())),
+        Err(e) => tracing::error!(inquiry = id, error = %e, "could not acknowledge an inquiry"),
+    }
+    if row.is_changed() {
+        row.update(db).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,24 @@
+//! Bedside's database schema, one migration per change.
+//!
+//! An applied migration is never edited: a change to the schema is a new file named
+//! `mYYYYMMDD_NNNNNN_<verb>_<object>.rs`, added to [`Migrator::migrations`] in order.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261127_000001_create_practice;
+mod m20261127_000002_create_contact_inquiry;
+mod m20261127_000003_create_outbox_email;
+
+/// Runs Bedside's migrations in order.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261127_000001_create_practice::Migration),
+            Box::new(m20261127_000002_create_contact_inquiry::Migration),
+            Box::new(m20261127_000003_create_outbox_email::Migration),
+        ]
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test: formatting and lints, unit and property
+# tests, integration tests on SQLite and on PostgreSQL, then the browser tests.
+#
+# PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) must let us
+# create databases; each test creates its own and drops it.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROOT"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+
+ensure_build_tools
+ensure_chromium
+ensure_end2end_packages
+
+say "Checking formatting"
+cargo fmt --all -- --check
+
+say "Lints (clippy, warnings are errors)"
+cargo clippy -p bedside -p bedside-app -p bedside-migrations --all-targets -- -D warnings
+cargo clippy -p bedside-frontend --target wasm32-unknown-unknown -- -D warnings
+
+say "Unit, property and integration tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
+cargo test -p bedside -p bedside-app -p bedside-migrations --features bedside-app/ssr
+
+say "Building the site for the browser tests"
+cargo leptos build
+
+say "Browser tests (Chromium)"
+(cd end2end && npx playwright test)

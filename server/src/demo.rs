@@ -1,0 +1,169 @@
+//! `bedside seed-demo`: a complete demo practice, so a fresh checkout shows a real website.
+
+use app::site::entity::{membership_tier, practice, practice_service};
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
+    TransactionTrait,
+};
+
+fn list(items: &[&str]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Seeds the demo practice unless a practice exists already. Returns whether it seeded.
+pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    if practice::Entity::find().count(db).await? > 0 {
+        return Ok(false);
+    }
+    let txn = db.begin().await?;
+    practice::ActiveModel {
+        name: Set("Harbor Street Medicine".into()),
+        tagline: Set("Unhurried care from a physician who knows you.".into()),
+        intro: Set("A small membership practice in Portland, Maine. Visits that start on time and last as long as you need, a direct line to your doctor, and care that follows you from the exam room to your home.".into()),
+        physician_name: Set("Dr. Elena Marsh".into()),
+        physician_credentials: Set("MD, FACP · Internal Medicine".into()),
+        physician_photo: Set("/images/dr-elena-marsh.svg".into()),
+        physician_photo_alt: Set("Portrait of Dr. Elena Marsh in a white coat".into()),
+        physician_bio: Set("Dr. Marsh has practised internal medicine since 2008, first as a hospitalist at Maine Medical Center and then for ten years in a busy primary-care group. She opened Harbor Street Medicine in 2019 to practise the way she was trained to: with time to listen, to explain, and to follow through. She limits her practice to 400 members so that every patient can reach her directly, and she still makes home visits to members who cannot easily come in.".into()),
+        practicing_since: Set(2008),
+        specialties: Set(list(&["Adult primary care", "Preventive medicine", "Diabetes and heart disease", "Healthy ageing and care of older adults"])),
+        board_certifications: Set(list(&["American Board of Internal Medicine", "Obesity Medicine (ABOM)"])),
+        education: Set(list(&["MD, University of Vermont Larner College of Medicine", "Residency in Internal Medicine, Maine Medical Center", "Fellow of the American College of Physicians"])),
+        street: Set("214 Harbor Street, Suite 3".into()),
+        locality: Set("Portland".into()),
+        region: Set("ME".into()),
+        postal_code: Set("04101".into()),
+        phone: Set("(207) 555-0142".into()),
+        email: Set("hello@harborstreetmedicine.example".into()),
+        hours: Set(serde_json::to_string(&serde_json::json!([
+            {"days": "Monday – Thursday", "hours": "8:00 am – 5:30 pm"},
+            {"days": "Friday", "hours": "8:00 am – 3:00 pm"},
+            {"days": "Saturday & Sunday", "hours": "Members' on-call line"}
+        ]))?),
+        time_zone: Set("America/New_York".into()),
+        privacy_notice: Set(PRIVACY_NOTICE.into()),
+        privacy_notice_version: Set("2026-11-01".into()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+
+    let services: [(&str, &str, &str, &str, &[&str]); 5] = [
+        ("in-person-visits", "In-person visits", "Unhurried visits in our Harbor Street office, usually the same or the next day.",
+         "Visits are booked for 30 to 60 minutes, start on time, and happen with Dr. Marsh herself. Bring every question: there is time for all of them. Routine in-office tests such as ECGs, strep and urine tests are included.",
+         &["Same-day or next-day appointments", "30–60 minute visits with your physician", "In-office tests included", "Blood draws on site at wholesale lab prices"]),
+        ("telemedicine", "Video visits", "See your doctor from home or work over a secure video call.",
+         "Many concerns don't need a trip to the office. Video visits run in your browser, with no app to install, and are protected like an in-person visit: only you and your physician can join.",
+         &["Secure video in the browser", "Follow-ups, medication reviews, new concerns", "Secure messaging between visits"]),
+        ("preventive-care", "Preventive care", "An annual physical that actually looks ahead, with a plan you keep.",
+         "Your yearly exam includes a full history, a physical examination, age-appropriate screening and vaccines, and a written plan. We track your screenings and remind you when something is due.",
+         &["Comprehensive annual physical", "Screening and vaccine tracking", "Personal prevention plan", "Nutrition and activity coaching"]),
+        ("chronic-disease-management", "Chronic disease management", "Steady, close care for diabetes, high blood pressure, heart and lung conditions.",
+         "Long-term conditions improve with frequent, unhurried contact. We review your readings between visits, adjust treatment early, and coordinate with your specialists so that nothing falls through the cracks.",
+         &["Regular check-ins between visits", "Home readings reviewed by your physician", "Coordination with specialists and hospitals", "Medication reviews"]),
+        ("home-visits", "Home visits", "For members who cannot easily come to us, we come to you.",
+         "Home visits are part of the Family membership and available to other members for a fee. They suit older adults, new parents and anyone recovering from illness or surgery within 15 miles of the office.",
+         &["Within 15 miles of the office", "Included in the Family membership", "Ideal after a hospital stay"]),
+    ];
+    for (order, (slug, name, summary, description, highlights)) in services.into_iter().enumerate()
+    {
+        practice_service::ActiveModel {
+            slug: Set(slug.into()),
+            name: Set(name.into()),
+            summary: Set(summary.into()),
+            description: Set(description.into()),
+            highlights: Set(list(highlights)),
+            sort_order: Set(i32::try_from(order)?),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+
+    struct Tier<'a> {
+        slug: &'a str,
+        name: &'a str,
+        tagline: &'a str,
+        monthly: i64,
+        annual: i64,
+        visits: Option<i32>,
+        home: bool,
+        dependents: i32,
+        commitment: i32,
+        cancel: &'a str,
+        late: &'a str,
+        benefits: &'a [&'a str],
+        featured: bool,
+    }
+    let tiers = [
+        Tier { slug: "essential", name: "Essential", tagline: "For healthy adults who want a doctor they can reach.",
+            monthly: 12_900, annual: 139_000, visits: Some(6), home: false, dependents: 0, commitment: 3,
+            cancel: "Cancel any time after the first 3 months with 30 days' notice. Leaving earlier costs the remaining months of the 3-month commitment.",
+            late: "A visit cancelled less than 24 hours ahead counts as one of your 6 yearly visits.",
+            benefits: &["6 visits a year, in person or by video", "Annual physical and prevention plan", "Secure messaging, answered within one business day", "Wholesale prices on labs and common medicines"], featured: false },
+        Tier { slug: "complete", name: "Complete", tagline: "Unlimited visits and a direct line to Dr. Marsh.",
+            monthly: 19_900, annual: 215_000, visits: None, home: false, dependents: 0, commitment: 6,
+            cancel: "Cancel any time after the first 6 months with 30 days' notice. Leaving earlier costs the remaining months of the 6-month commitment.",
+            late: "A visit cancelled less than 24 hours ahead incurs a $40 late-cancellation fee.",
+            benefits: &["Unlimited visits, in person or by video", "Same-day or next-day appointments", "Direct phone and text line to your physician", "Chronic condition management", "Home visits at $150 each"], featured: true },
+        Tier { slug: "family", name: "Family", tagline: "Complete care for your household, including home visits.",
+            monthly: 34_900, annual: 379_000, visits: None, home: true, dependents: 4, commitment: 12,
+            cancel: "Cancel at the end of your 12-month commitment with 30 days' notice. Leaving earlier costs half of the remaining months.",
+            late: "A visit cancelled less than 24 hours ahead incurs a $40 late-cancellation fee.",
+            benefits: &["Everything in Complete for you", "Up to 4 dependents (partner and children)", "Home visits included", "Newborn and well-child care", "After-hours on-call line"], featured: false },
+    ];
+    for (order, t) in tiers.iter().enumerate() {
+        membership_tier::ActiveModel {
+            slug: Set(t.slug.into()),
+            name: Set(t.name.into()),
+            tagline: Set(t.tagline.into()),
+            monthly_price_cents: Set(t.monthly),
+            annual_price_cents: Set(t.annual),
+            visits_per_year: Set(t.visits),
+            includes_in_person: Set(true),
+            includes_telemedicine: Set(true),
+            includes_home_visits: Set(t.home),
+            max_dependents: Set(t.dependents),
+            commitment_months: Set(t.commitment),
+            cancellation_policy: Set(t.cancel.into()),
+            late_cancellation_policy: Set(t.late.into()),
+            benefits: Set(list(t.benefits)),
+            featured: Set(t.featured),
+            active: Set(true),
+            sort_order: Set(i32::try_from(order)?),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(true)
+}
+
+const PRIVACY_NOTICE: &str = "This notice describes how medical information about you may be used and disclosed, and how you can get access to this information. Please review it carefully.
+
+## Our commitment
+
+Harbor Street Medicine is required by law to keep your health information private, to give you this notice of our legal duties and privacy practices, and to follow the notice that is currently in effect.
+
+## How we use your health information
+
+We use your information to treat you (for example, to share results with a specialist you are referred to), to run the practice (for example, to review the quality of our care), and to bill your membership. Because we do not bill insurance for membership services, your visit details are not sent to an insurer unless you ask us to.
+
+## What we protect, and how
+
+Your records, messages and documents are encrypted when they are stored. Every time someone opens your record, our system writes down who it was, when, and why; these entries cannot be changed. Only you, your physician and staff you have authorised can read your records.
+
+## Information from this website
+
+When you write to us through the contact form, we keep your name, contact details and message so that we can answer. We do not sell your information, we do not use advertising trackers, and this website sets no cookies until you sign in to the patient portal.
+
+## Your rights
+
+You may see and get a copy of your records, ask us to correct them, ask for a list of those with whom we have shared them, ask us to limit what we share, and choose how we contact you. Ask us in writing or through the patient portal; we will answer within 30 days.
+
+## Questions and complaints
+
+If you believe your privacy rights have been violated, you may contact our privacy officer at the address below, or the U.S. Department of Health and Human Services Office for Civil Rights. We will never retaliate against you for filing a complaint.";

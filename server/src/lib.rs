@@ -1,0 +1,16 @@
+//! The `bedside` server: configuration, start-up, the database, outside services and the HTTP
+//! stack around the Leptos application. See docs/ARCHITECTURE.md.
+
+pub mod cli;
+pub mod db;
+pub mod demo;
+pub mod health;
+pub mod mail;
+pub mod security;
+pub mod settings;
+pub mod site;
+pub mod startup;
+pub mod telemetry;
+
+pub use settings::Settings;
+pub use startup::Application;

@@ -1,0 +1,200 @@
+//! Typed configuration: defaults, then an optional TOML file, then `BEDSIDE_*` variables
+//! (nested keys with `__`, e.g. `BEDSIDE_MAIL__SMTP__HOST`). Secrets are [`SecretString`]s,
+//! so a `Debug` of the settings never prints them.
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::{net::SocketAddr, path::PathBuf};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Pretty,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub environment: Environment,
+    /// Address to listen on; port 0 picks a free port (the tests use it).
+    pub listen: SocketAddr,
+    /// The address patients use, for links in emails.
+    pub public_url: String,
+    /// `sqlite://…` or `postgres://…`; the backend follows the URL.
+    pub database_url: String,
+    /// Where local state lives (the SQLite file, local files, the development key).
+    pub data_dir: PathBuf,
+    /// Leptos's site options (where the built site and bundle are): see README, "Leptos.toml".
+    pub leptos_config: PathBuf,
+    /// `None` means the format follows the environment: pretty in development, JSON in production.
+    pub log_format: Option<LogFormat>,
+    /// How long in-flight requests may take to finish after SIGTERM/SIGINT.
+    pub shutdown_grace_seconds: u64,
+    /// Trust the last `X-Forwarded-For` hop as the client address (behind a reverse proxy).
+    pub behind_proxy: bool,
+    pub tls: Option<TlsSettings>,
+    pub mail: MailSettings,
+    pub contact: ContactSettings,
+    /// Serve this file at `/__baseline` (the benchmark's static-HTML baseline). Off by default.
+    pub bench_baseline_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TlsSettings {
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// Keep every email in the `outbox_email` table (read with `bedside outbox`).
+    Outbox,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    /// The sender of every email, e.g. `Harbor Street Medicine <hello@example.com>`.
+    pub from: String,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); refuses to send without it.
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on the same host (and for tests).
+    None,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    #[serde(skip_serializing)]
+    pub password: Option<SecretString>,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ContactSettings {
+    /// Messages one client address may send per hour before it is asked to wait.
+    pub messages_per_hour: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            environment: Environment::Development,
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            public_url: "http://127.0.0.1:3000".into(),
+            database_url: "sqlite://data/bedside.db?mode=rwc".into(),
+            data_dir: PathBuf::from("data"),
+            leptos_config: PathBuf::from("Leptos.toml"),
+            log_format: None,
+            shutdown_grace_seconds: 20,
+            behind_proxy: false,
+            tls: None,
+            mail: MailSettings {
+                transport: MailTransport::Outbox,
+                from: "Bedside <no-reply@localhost>".into(),
+                smtp: SmtpSettings {
+                    host: "localhost".into(),
+                    port: 587,
+                    security: SmtpSecurity::Starttls,
+                    username: None,
+                    password: None,
+                    timeout_seconds: 15,
+                },
+            },
+            contact: ContactSettings {
+                messages_per_hour: 5,
+            },
+            bench_baseline_file: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` (or `bedside.toml` when it exists), then `BEDSIDE_*` variables.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None => figment = figment.merge(Toml::file("bedside.toml")),
+        }
+        figment
+            .merge(Env::prefixed("BEDSIDE_").split("__"))
+            .extract()
+    }
+
+    pub fn log_format(&self) -> LogFormat {
+        self.log_format.unwrap_or(match self.environment {
+            Environment::Development => LogFormat::Pretty,
+            Environment::Production => LogFormat::Json,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn a_fresh_checkout_needs_no_configuration() {
+        figment::Jail::expect_with(|_| {
+            let settings = Settings::load(None)?;
+            assert!(settings.database_url.starts_with("sqlite://"));
+            assert_eq!(settings.mail.transport, MailTransport::Outbox);
+            assert_eq!(settings.log_format(), LogFormat::Pretty);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_file_and_then_the_environment_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "environment = \"production\"\n[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"smtp.example.com\"\n")?;
+            jail.set_env("BEDSIDE_MAIL__SMTP__HOST", "relay.example.com");
+            jail.set_env("BEDSIDE_MAIL__SMTP__PASSWORD", "hunter2-but-longer");
+            let settings = Settings::load(Some(std::path::Path::new("custom.toml")))?;
+            assert_eq!(settings.environment, Environment::Production);
+            assert_eq!(settings.log_format(), LogFormat::Json);
+            assert_eq!(settings.mail.transport, MailTransport::Smtp);
+            assert_eq!(settings.mail.smtp.host, "relay.example.com");
+            let password = settings
+                .mail
+                .smtp
+                .password
+                .as_ref()
+                .map(|p| p.expose_secret().to_owned());
+            assert_eq!(password.as_deref(), Some("hunter2-but-longer"));
+            assert!(
+                !format!("{settings:?}").contains("hunter2"),
+                "secrets must not reach logs"
+            );
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,212 @@
+//! `POST /contact`: the contact form, working with or without JavaScript.
+//!
+//! A valid message is stored, emailed to the practice and acknowledged to the visitor, then the
+//! browser is redirected to the thank-you view (post/redirect/get, so a reload does not send it
+//! twice). A rejected form is rendered again with the messages and everything the visitor typed.
+
+use crate::startup::AppState;
+use app::site::model::{ContactForm, ContactInquiry};
+use app::site::{service, ContactPageState};
+use axum::{
+    body::Body,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, Request, StatusCode},
+    response::{IntoResponse, Redirect, Response},
+    Form,
+};
+use chrono::Utc;
+use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota};
+use std::{
+    net::{IpAddr, SocketAddr},
+    num::NonZeroU32,
+    sync::Arc,
+};
+
+/// Messages per client address per hour; a process-local limit (several processes each allow
+/// this many: acceptable for spam control, and it needs no shared store).
+#[derive(Debug, Clone)]
+pub struct ContactRateLimit(Arc<DefaultKeyedRateLimiter<IpAddr>>);
+
+impl ContactRateLimit {
+    pub fn per_hour(messages: u32) -> Self {
+        let quota = Quota::per_hour(NonZeroU32::new(messages.max(1)).unwrap_or(NonZeroU32::MIN));
+        ContactRateLimit(Arc::new(governor::RateLimiter::keyed(quota)))
+    }
+
+    /// `Err(seconds to wait)` when `ip` has sent its allowance.
+    fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        self.0.check_key(&ip).map_err(|not_until| {
+            not_until
+                .wait_time_from(governor::clock::DefaultClock::default().now())
+                .as_secs()
+                .max(1)
+        })
+    }
+
+    /// Forgets addresses whose allowance has refilled; run now and then to bound memory.
+    pub fn forget_idle(&self) {
+        self.0.retain_recent();
+    }
+}
+
+/// The visitor's address: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` hop.
+pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, behind_proxy: bool) -> IpAddr {
+    if behind_proxy {
+        let forwarded = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request<Body>,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let form = match Form::<ContactForm>::from_request(
+        Request::from_parts(parts.clone(), body),
+        &(),
+    )
+    .await
+    {
+        Ok(Form(form)) => form,
+        Err(rejection) => return (StatusCode::BAD_REQUEST, rejection.body_text()).into_response(),
+    };
+    if form.is_spam() {
+        // Answer as if it worked, so the bot learns nothing; store and send nothing.
+        tracing::info!("contact form: honeypot filled, message dropped");
+        return Redirect::to("/contact?sent=1").into_response();
+    }
+    let inquiry = match ContactInquiry::parse(&form) {
+        Ok(inquiry) => inquiry,
+        Err(errors) => {
+            let page = ContactPageState {
+                form,
+                errors,
+                rate_limited_minutes: None,
+            };
+            return render_contact(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let ip = client_ip(&parts.headers, peer, state.settings.behind_proxy);
+    if let Err(wait_seconds) = state.contact_limit.check(ip) {
+        let page = ContactPageState {
+            form,
+            rate_limited_minutes: Some(wait_seconds.div_ceil(60)),
+            ..Default::default()
+        };
+        let mut response = render_contact(&state, parts, page, StatusCode::TOO_MANY_REQUESTS).await;
+        if let Ok(value) = wait_seconds.to_string().parse() {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let Some(site) = state.site.current() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This practice's website is being set up.",
+        )
+            .into_response();
+    };
+    let id = match service::record_inquiry(&state.db, &inquiry, Some(ip.to_string()), Utc::now())
+        .await
+    {
+        Ok(id) => id,
+        Err(error) => {
+            // Nothing was stored: show the form again, filled in, with the reason.
+            let mut page = ContactPageState {
+                form,
+                ..Default::default()
+            };
+            page.errors.add(
+                "message",
+                format!("{error} Your message was not sent; please try again."),
+            );
+            return render_contact(&state, parts, page, error.status()).await;
+        }
+    };
+    tracing::info!(
+        inquiry = id,
+        topic = inquiry.topic.value(),
+        "contact inquiry received"
+    );
+    if let Err(error) = service::notify_about_inquiry(
+        &state.db,
+        state.mailer.as_ref(),
+        &site.practice,
+        id,
+        &inquiry,
+    )
+    .await
+    {
+        tracing::error!(inquiry = id, %error, "could not record the inquiry's notifications");
+    }
+    Redirect::to("/contact?sent=1").into_response()
+}
+
+/// Renders the contact page for `parts`' request with `page` as its state.
+async fn render_contact(
+    state: &AppState,
+    parts: http::request::Parts,
+    page: ContactPageState,
+    status: StatusCode,
+) -> Response {
+    let mut request = Request::from_parts(parts, Body::empty());
+    *request.method_mut() = http::Method::GET;
+    let context = state.leptos_context();
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            context();
+            leptos::prelude::provide_context(page.clone());
+        },
+        state.shell(),
+    );
+    let mut response = render(request).await;
+    *response.status_mut() = status;
+    response
+}
+
+use axum::extract::FromRequest;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_forwarded_address_is_trusted_only_behind_a_proxy() {
+        let peer: SocketAddr = "10.0.0.2:5000".parse().expect("addr");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7".parse().expect("header"),
+        );
+        assert_eq!(client_ip(&headers, peer, false), peer.ip());
+        assert_eq!(
+            client_ip(&headers, peer, true),
+            "198.51.100.7".parse::<IpAddr>().expect("ip")
+        );
+    }
+
+    #[test]
+    fn an_address_is_limited_after_its_hourly_allowance() {
+        let limit = ContactRateLimit::per_hour(2);
+        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
+        assert!(limit.check(ip).is_ok());
+        assert!(limit.check(ip).is_ok());
+        let wait = limit.check(ip).expect_err("third message in the hour");
+        assert!(wait > 0 && wait <= 3600);
+        assert!(
+            limit.check("192.0.2.2".parse().expect("ip")).is_ok(),
+            "other visitors are unaffected"
+        );
+    }
+}

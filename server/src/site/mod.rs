@@ -1,0 +1,3 @@
+//! The public website's HTTP handlers that are not plain Leptos routes.
+
+pub mod contact;

@@ -1,0 +1,288 @@
+//! Building and running the application: `Application::build` binds (port 0 in tests),
+//! migrates and returns the bound address; `serve` runs until the shutdown signal.
+
+use crate::{
+    db, health, mail,
+    security::{security_headers, CspNonce, SecurityHeaders},
+    settings::{Settings, TlsSettings},
+    site::contact::{self, ContactRateLimit},
+};
+use anyhow::Context;
+use app::{mail::Mailer, site::service::SiteContentStore};
+use axum::{
+    body::Bytes,
+    extract::{FromRef, State},
+    middleware,
+    response::{Html, IntoResponse},
+    routing::{get, post},
+    Router,
+};
+use axum_server::{tls_rustls::RustlsConfig, Handle};
+use leptos::{config::LeptosOptions, prelude::*};
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sea_orm::DatabaseConnection;
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+use tower_http::{
+    compression::CompressionLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+
+/// What every handler can reach. Cheap to clone: everything inside is shared.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DatabaseConnection,
+    pub leptos_options: LeptosOptions,
+    pub site: SiteContentStore,
+    pub mailer: Arc<dyn Mailer>,
+    pub contact_limit: ContactRateLimit,
+    baseline: Option<Bytes>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// What every rendered page finds in its Leptos context: this response's CSP nonce and
+    /// the practice's public content.
+    pub fn leptos_context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
+        let site = self.site.clone();
+        move || {
+            if let Some(parts) = use_context::<http::request::Parts>() {
+                if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
+                    provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
+                }
+            }
+            if let Some(content) = site.current() {
+                provide_context(content);
+            }
+        }
+    }
+
+    /// The document shell, as leptos_axum's handlers want it.
+    pub fn shell(&self) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
+        let options = self.leptos_options.clone();
+        move || app::shell(options.clone()).into_any()
+    }
+}
+
+/// A bound, migrated, ready-to-serve Bedside.
+pub struct Application {
+    listener: std::net::TcpListener,
+    address: SocketAddr,
+    tls: Option<RustlsConfig>,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let db = db::connect(&settings).await?;
+        db::migrate(&db).await?;
+        let leptos_options = leptos_options(&settings)?;
+        let site = SiteContentStore::default();
+        site.refresh(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the practice's content: {e}"))?;
+        let mailer = mail::from_settings(&settings.mail, db.clone())?;
+        let tls = match &settings.tls {
+            Some(tls) => Some(rustls_config(tls)?),
+            None => None,
+        };
+        let baseline = match &settings.bench_baseline_file {
+            Some(path) => Some(Bytes::from(
+                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+            )),
+            None => None,
+        };
+        let listener = std::net::TcpListener::bind(settings.listen)
+            .with_context(|| format!("listening on {}", settings.listen))?;
+        listener.set_nonblocking(true)?;
+        let address = listener.local_addr()?;
+        let state = AppState {
+            contact_limit: ContactRateLimit::per_hour(settings.contact.messages_per_hour),
+            settings: Arc::new(settings),
+            db,
+            leptos_options,
+            site,
+            mailer,
+            baseline,
+        };
+        Ok(Application {
+            listener,
+            address,
+            tls,
+            state,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// `http://127.0.0.1:3000` or `https://…` when this process terminates TLS.
+    pub fn url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.address)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
+    /// `shutdown_grace_seconds` to finish.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let handle: Handle<SocketAddr> = Handle::new();
+        let grace = Duration::from_secs(self.state.settings.shutdown_grace_seconds);
+        tokio::spawn({
+            let handle = handle.clone();
+            async move {
+                shutdown.await;
+                tracing::info!(
+                    grace_seconds = grace.as_secs(),
+                    "shutting down: finishing in-flight requests"
+                );
+                handle.graceful_shutdown(Some(grace));
+            }
+        });
+        let refresher = tokio::spawn(refresh_periodically(self.state.clone()));
+        let hsts = self.tls.is_some();
+        let app = router(self.state, SecurityHeaders { hsts })
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let served = match self.tls {
+            Some(config) => {
+                axum_server::from_tcp_rustls(self.listener, config)?
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+            None => {
+                axum_server::from_tcp(self.listener)?
+                    .handle(handle)
+                    .serve(app)
+                    .await
+            }
+        };
+        refresher.abort();
+        served.context("serving")
+    }
+}
+
+/// Picks up edits made by other processes and forgets idle rate-limit entries.
+async fn refresh_periodically(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.site.refresh(&state.db).await {
+            tracing::warn!(error = %e, "could not refresh the practice's content; keeping the previous one");
+        }
+        state.contact_limit.forget_idle();
+    }
+}
+
+fn router(state: AppState, security: SecurityHeaders) -> Router {
+    let routes = generate_route_list(app::App);
+    let mut router = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/contact", post(contact::submit));
+    if state.baseline.is_some() {
+        router = router.route("/__baseline", get(baseline));
+    }
+    router
+        .leptos_routes_with_context(&state, routes, state.leptos_context(), state.shell())
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            state.leptos_context(),
+            {
+                let shell = state.shell();
+                move |_| shell()
+            },
+        ))
+        .with_state(state)
+        .layer(middleware::from_fn_with_state(security, security_headers))
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
+            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+        }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The benchmark's baseline: a static page of the same size, from the same binary and stack.
+async fn baseline(State(state): State<AppState>) -> impl IntoResponse {
+    Html(state.baseline.clone().unwrap_or_default())
+}
+
+/// Leptos's site options: `Leptos.toml` when present (a production install), overridden by the
+/// `LEPTOS_*` variables cargo-leptos sets when it runs the server.
+fn leptos_options(settings: &Settings) -> anyhow::Result<LeptosOptions> {
+    let path = settings.leptos_config.to_string_lossy().into_owned();
+    let file = settings.leptos_config.exists().then_some(path.as_str());
+    let conf = leptos::config::get_configuration(file)
+        .with_context(|| format!("reading Leptos options from {path}"))?;
+    Ok(conf.leptos_options)
+}
+
+/// rustls with TLS 1.2 and 1.3 only (rustls has no older versions) and HTTP/2.
+fn rustls_config(tls: &TlsSettings) -> anyhow::Result<RustlsConfig> {
+    use std::{fs::File, io::BufReader};
+    let certs = rustls_pemfile::certs(&mut BufReader::new(
+        File::open(&tls.certificate)
+            .with_context(|| format!("opening {}", tls.certificate.display()))?,
+    ))
+    .collect::<Result<Vec<_>, _>>()
+    .context("reading the TLS certificate chain")?;
+    let key = rustls_pemfile::private_key(&mut BufReader::new(
+        File::open(&tls.private_key)
+            .with_context(|| format!("opening {}", tls.private_key.display()))?,
+    ))
+    .context("reading the TLS private key")?
+    .context("no private key found in the TLS key file")?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not match")?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,139 @@
+use crate::helpers::{backends, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn health_and_readiness_answer_on_every_database() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        assert_eq!(app.get("/healthz").await.status(), 200, "{}", app.backend);
+        let ready = app.get("/readyz").await;
+        assert_eq!(ready.status(), 200, "{}", app.backend);
+        assert_eq!(ready.text().await.expect("body"), "ready");
+        app.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers_and_a_request_id() {
+    let app = spawn_app(&backends()[0]).await;
+    for path in ["/", "/healthz", "/icons/icon.svg", "/no-such-page"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        let csp = headers
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(csp.contains("default-src 'self'"), "{path}: {csp}");
+        assert!(
+            csp.contains("'wasm-unsafe-eval'") && csp.contains("'nonce-"),
+            "{path}: {csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        assert_eq!(
+            headers.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+        assert!(headers.get("referrer-policy").is_some(), "{path}");
+        assert!(headers.get("x-request-id").is_some(), "{path}");
+        assert!(
+            headers.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn each_response_gets_its_own_nonce() {
+    let app = spawn_app(&backends()[0]).await;
+    let nonce = |csp: &str| {
+        csp.split("'nonce-")
+            .nth(1)
+            .and_then(|rest| rest.split('\'').next())
+            .map(str::to_owned)
+    };
+    let first = app.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let second = app.get("/").await.headers()["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let (first, second) = (
+        nonce(&first).expect("nonce"),
+        nonce(&second).expect("nonce"),
+    );
+    assert!(first.len() >= 20, "a 128-bit nonce");
+    assert_ne!(first, second);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_server_stops_accepting_after_the_shutdown_signal() {
+    let app = spawn_app(&backends()[0]).await;
+    let address = app.address.clone();
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    app.stop().await;
+    let after = reqwest::Client::new()
+        .get(format!("{address}/healthz"))
+        .send()
+        .await;
+    assert!(after.is_err(), "the listener is closed after shutdown");
+}
+
+#[tokio::test]
+async fn tls_is_terminated_with_tls_1_2_and_1_3_and_hsts_is_sent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).expect("certificate");
+    let cert_path = dir.path().join("cert.pem");
+    let key_path = dir.path().join("key.pem");
+    std::fs::write(&cert_path, cert.cert.pem()).expect("write cert");
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let app = spawn_app_with(&backends()[0], |settings| {
+        settings.tls = Some(bedside::settings::TlsSettings {
+            certificate: cert_path.clone(),
+            private_key: key_path.clone(),
+        });
+    })
+    .await;
+    assert!(app.address.starts_with("https://"));
+    let root = reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("root");
+    let port = app.address.rsplit(':').next().expect("port").to_owned();
+    for version in [
+        reqwest::tls::Version::TLS_1_2,
+        reqwest::tls::Version::TLS_1_3,
+    ] {
+        let client = reqwest::Client::builder()
+            .add_root_certificate(root.clone())
+            .min_tls_version(version)
+            .max_tls_version(version)
+            .resolve(
+                "localhost",
+                format!("127.0.0.1:{port}").parse().expect("addr"),
+            )
+            .build()
+            .expect("client");
+        let response = client
+            .get(format!("https://localhost:{port}/healthz"))
+            .send()
+            .await
+            .expect("TLS request");
+        assert_eq!(response.status(), 200, "{version:?}");
+        let hsts = response
+            .headers()
+            .get("strict-transport-security")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(hsts.starts_with("max-age="), "{version:?}: {hsts}");
+    }
+    // Plain HTTP to the TLS port gets no page.
+    let plain = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await;
+    assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
+    app.stop().await;
+}
