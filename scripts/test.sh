@@ -7,6 +7,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# cargo-leptos compiles the server with this set; `cargo test` sets it too, so both share one build.
+export LEPTOS_OUTPUT_NAME=bedside
 
 ensure_build_tools
 ensure_chromium

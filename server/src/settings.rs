@@ -137,7 +137,8 @@ impl Default for Settings {
 
 impl Settings {
     /// Defaults, then `file` (or `bedside.toml` when it exists), then `BEDSIDE_*` variables.
-    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, figment::Error> {
+    /// The error names the setting that is wrong and why.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Settings, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
@@ -146,6 +147,7 @@ impl Settings {
         figment
             .merge(Env::prefixed("BEDSIDE_").split("__"))
             .extract()
+            .map_err(Box::new)
     }
 
     pub fn log_format(&self) -> LogFormat {
@@ -157,6 +159,8 @@ impl Settings {
 }
 
 #[cfg(test)]
+// figment::Jail's closures return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
@@ -164,7 +168,7 @@ mod tests {
     #[test]
     fn a_fresh_checkout_needs_no_configuration() {
         figment::Jail::expect_with(|_| {
-            let settings = Settings::load(None)?;
+            let settings = Settings::load(None).map_err(|e| *e)?;
             assert!(settings.database_url.starts_with("sqlite://"));
             assert_eq!(settings.mail.transport, MailTransport::Outbox);
             assert_eq!(settings.log_format(), LogFormat::Pretty);
@@ -178,7 +182,8 @@ mod tests {
             jail.create_file("custom.toml", "environment = \"production\"\n[mail]\ntransport = \"smtp\"\n[mail.smtp]\nhost = \"smtp.example.com\"\n")?;
             jail.set_env("BEDSIDE_MAIL__SMTP__HOST", "relay.example.com");
             jail.set_env("BEDSIDE_MAIL__SMTP__PASSWORD", "hunter2-but-longer");
-            let settings = Settings::load(Some(std::path::Path::new("custom.toml")))?;
+            let settings =
+                Settings::load(Some(std::path::Path::new("custom.toml"))).map_err(|e| *e)?;
             assert_eq!(settings.environment, Environment::Production);
             assert_eq!(settings.log_format(), LogFormat::Json);
             assert_eq!(settings.mail.transport, MailTransport::Smtp);

@@ -39,11 +39,13 @@ fn unique_name() -> String {
 
 /// Settings for a test: port 0, a private data folder, the outbox mailer.
 pub fn test_settings(data: &std::path::Path) -> Settings {
-    let mut settings = Settings::default();
-    settings.listen = "127.0.0.1:0".parse().expect("address");
-    settings.data_dir = data.to_path_buf();
-    settings.database_url = format!("sqlite://{}?mode=rwc", data.join("bedside.db").display());
-    settings.leptos_config = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"));
+    let mut settings = Settings {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data.to_path_buf(),
+        database_url: format!("sqlite://{}?mode=rwc", data.join("bedside.db").display()),
+        leptos_config: PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml")),
+        ..Settings::default()
+    };
     settings.mail.from = "Harbor Street Medicine <hello@harbor.test>".into();
     settings
 }
