@@ -41,6 +41,8 @@ for (const javaScriptEnabled of [true, false]) {
       await expect(page.getByLabel("Your message")).toHaveValue("Fees?");
       await expect(page.getByLabel("Your message")).toHaveAttribute("aria-invalid", "true");
       await page.setViewportSize({ width: 375, height: 900 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
       await screenshot(page, `contact-errors-${javaScriptEnabled ? "js" : "nojs"}-375`);
       // Fixing the fields sends the message.
       await page.getByLabel("Phone (optional)").fill("");

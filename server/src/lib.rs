@@ -1,6 +1,8 @@
 //! The `bedside` server: configuration, start-up, the database, outside services and the HTTP
 //! stack around the Leptos application. See docs/ARCHITECTURE.md.
 
+#![recursion_limit = "256"]
+
 pub mod cli;
 pub mod db;
 pub mod demo;

@@ -137,3 +137,29 @@ async fn tls_is_terminated_with_tls_1_2_and_1_3_and_hsts_is_sent() {
     assert!(plain.map(|r| r.status() != 200).unwrap_or(true));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn migrations_roll_back_and_apply_again_on_every_database() {
+    use migrations::{Migrator, MigratorTrait};
+    for backend in backends() {
+        let mut app = spawn_app(&backend).await;
+        app.stop_serving().await;
+        Migrator::down(&app.db, None)
+            .await
+            .expect("every migration has a working down");
+        assert!(Migrator::get_applied_migrations(&app.db)
+            .await
+            .expect("applied")
+            .is_empty());
+        Migrator::up(&app.db, None)
+            .await
+            .expect("and applies again");
+        assert_eq!(
+            Migrator::get_pending_migrations(&app.db)
+                .await
+                .expect("pending")
+                .len(),
+            0
+        );
+    }
+}
