@@ -1,4 +1,4 @@
-use super::model::SiteContent;
+use super::model::{Practice, SiteContent};
 use leptos::prelude::*;
 use leptos_router::components::{Outlet, A};
 use std::sync::Arc;
@@ -61,18 +61,8 @@ fn SiteFooter(site: Option<Arc<SiteContent>>) -> impl IntoView {
         return view! { <footer class="site-footer"></footer> }.into_any();
     };
     let p = &site.practice;
-    let hours = p
-        .hours
-        .iter()
-        .map(|h| view! { <div class="hours-row"><dt>{h.days.clone()}</dt><dd>{h.hours.clone()}</dd></div> })
-        .collect_view();
-    let tel = format!(
-        "tel:{}",
-        p.phone
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect::<String>()
-    );
+    let hours = opening_hours(p);
+    let tel = p.tel_href();
     view! {
         <footer class="site-footer">
             <div class="container footer-grid">
@@ -105,4 +95,13 @@ fn SiteFooter(site: Option<Arc<SiteContent>>) -> impl IntoView {
         </footer>
     }
     .into_any()
+}
+
+/// The practice's opening hours as the rows of a `<dl class="hours">`.
+pub(super) fn opening_hours(practice: &Practice) -> impl IntoView + use<> {
+    practice
+        .hours
+        .iter()
+        .map(|h| view! { <div class="hours-row"><dt>{h.days.clone()}</dt><dd>{h.hours.clone()}</dd></div> })
+        .collect_view()
 }

@@ -27,6 +27,18 @@ pub struct Practice {
     pub privacy_notice_version: String,
 }
 
+impl Practice {
+    /// A `tel:` link for the practice's phone number: digits and a leading `+` only.
+    pub fn tel_href(&self) -> String {
+        let digits: String = self
+            .phone
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '+')
+            .collect();
+        format!("tel:{digits}")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Physician {
     pub name: String,

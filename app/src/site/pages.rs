@@ -1,3 +1,4 @@
+use super::layout::opening_hours;
 use super::model::{format_usd, ContactForm, InquiryTopic, MembershipTier, SiteContent};
 use crate::error::FieldErrors;
 use leptos::prelude::*;
@@ -312,18 +313,8 @@ pub fn ContactPage() -> impl IntoView {
         }
     });
     let p = &site.practice;
-    let hours = p
-        .hours
-        .iter()
-        .map(|h| view! { <div class="hours-row"><dt>{h.days.clone()}</dt><dd>{h.hours.clone()}</dd></div> })
-        .collect_view();
-    let tel = format!(
-        "tel:{}",
-        p.phone
-            .chars()
-            .filter(|c| c.is_ascii_digit() || *c == '+')
-            .collect::<String>()
-    );
+    let hours = opening_hours(p);
+    let tel = p.tel_href();
     view! {
         <Title text=page_title("Contact", &site)/>
         <Meta name="description" content=format!("Contact {}", p.name)/>

@@ -153,15 +153,7 @@ impl TestApp {
 
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server
-                .await
-                .expect("server task")
-                .expect("server ended cleanly");
-        }
+        self.stop_serving().await;
     }
 }
 

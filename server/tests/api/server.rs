@@ -1,4 +1,5 @@
 use crate::helpers::{backends, spawn_app, spawn_app_with};
+use sea_orm::EntityTrait;
 
 #[tokio::test]
 async fn health_and_readiness_answer_on_every_database() {
@@ -162,4 +163,39 @@ async fn migrations_roll_back_and_apply_again_on_every_database() {
             0
         );
     }
+}
+
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_is_finished() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut app = spawn_app(&backends()[0]).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let body = "name=Ann+Lee&email=ann%40example.com&phone=&topic=visit&message=Sent+while+the+server+stops&website=";
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    // The request starts (headers sent, body not yet) ...
+    let head = format!("POST /contact HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    stream.write_all(head.as_bytes()).await.expect("head");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // ... the server is told to stop while it waits for the body ...
+    let stopping = tokio::spawn(async move {
+        app.stop_serving().await;
+        app
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    // ... and the request still completes.
+    stream.write_all(body.as_bytes()).await.expect("body");
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .await
+        .expect("response");
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    let app = stopping.await.expect("stopped");
+    let stored = app::site::entity::contact_inquiry::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("inquiries");
+    assert_eq!(stored.len(), 1);
 }
