@@ -44,8 +44,8 @@ curl -fsS "http://127.0.0.1:$PORT/" -o "$DATA/baseline.html"
 stop_server
 start_server env BEDSIDE_BENCH_BASELINE_FILE="$DATA/baseline.html"
 
-for route in / /memberships /__baseline; do
-  name="$(echo "$route" | tr -c 'a-z\n' '_' | sed 's/^_$/home/; s/^_//')"
+for pair in home:/ memberships:/memberships baseline:/__baseline; do
+  name="${pair%%:*}" route="${pair#*:}"
   say "oha: $route for $DURATION at $CONNECTIONS connections"
   oha -z "$DURATION" -c "$CONNECTIONS" --no-tui --output-format json "http://127.0.0.1:$PORT$route" >"$OUT/$name.json"
 done
