@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { PUBLIC_PAGES, screenshot } from "./support";
+import { PUBLIC_PAGES, screenshot } from "../support";
 
 for (const { path, name, heading } of PUBLIC_PAGES) {
   test(`the ${name} page renders its content at 375 px and 1280 px`, async ({ page }) => {

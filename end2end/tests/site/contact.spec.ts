@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { outbox, screenshot, uniqueEmail } from "./support";
+import { outbox, screenshot, uniqueEmail } from "../support";
 
 for (const javaScriptEnabled of [true, false]) {
   const mode = javaScriptEnabled ? "with JavaScript" : "without JavaScript";
