@@ -27,7 +27,7 @@ server_pid=""
 stop_server() { if [ -n "$server_pid" ]; then kill -TERM "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi; }
 trap 'stop_server; rm -rf "$DATA"' EXIT
 start_server() {
-  BEDSIDE_DATABASE_URL="sqlite://$DATA/bedside.db?mode=rwc" BEDSIDE_LISTEN="127.0.0.1:$PORT" \
+  BEDSIDE_DATABASE_URL="sqlite://$DATA/bedside.db?mode=rwc" BEDSIDE_DATA_DIR="$DATA" BEDSIDE_LISTEN="127.0.0.1:$PORT" \
     BEDSIDE_LOG_FORMAT=json RUST_LOG=warn "$@" ./target/release/bedside serve >"$DATA/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do

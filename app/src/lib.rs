@@ -12,6 +12,8 @@ pub mod shell;
 pub mod site;
 
 #[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
 pub mod mail;
 
 pub use error::{AppError, FieldErrors};

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod health;
+pub mod keys;
 pub mod mail;
 pub mod security;
 pub mod settings;

@@ -48,6 +48,7 @@ pub struct Settings {
     pub tls: Option<TlsSettings>,
     pub mail: MailSettings,
     pub contact: ContactSettings,
+    pub encryption: EncryptionSettings,
     /// Serve this file at `/__baseline` (the benchmark's static-HTML baseline). Off by default.
     pub bench_baseline_file: Option<PathBuf>,
 }
@@ -96,6 +97,24 @@ pub struct SmtpSettings {
     pub timeout_seconds: u64,
 }
 
+/// Keys for health data at rest. Several may be configured (old ones still decrypt); new
+/// values are encrypted under `active`. With none configured, development creates
+/// `data_dir/dev-master.key`; production refuses to start.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EncryptionSettings {
+    pub keys: Vec<ConfiguredKey>,
+    /// Defaults to the highest configured id.
+    pub active: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfiguredKey {
+    pub id: u32,
+    /// 32 random bytes, standard base64 (`openssl rand -base64 32`).
+    #[serde(skip_serializing)]
+    pub key: Option<SecretString>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContactSettings {
     /// Messages one client address may send per hour before it is asked to wait.
@@ -127,6 +146,7 @@ impl Default for Settings {
                     timeout_seconds: 15,
                 },
             },
+            encryption: EncryptionSettings::default(),
             contact: ContactSettings {
                 messages_per_hour: 5,
             },

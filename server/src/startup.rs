@@ -8,7 +8,7 @@ use crate::{
     site::contact::{self, ContactRateLimit},
 };
 use anyhow::Context;
-use app::{mail::Mailer, site::service::SiteContentStore};
+use app::{crypto::Keyring, mail::Mailer, site::service::SiteContentStore};
 use axum::{
     body::Bytes,
     extract::{FromRef, State},
@@ -38,6 +38,8 @@ pub struct AppState {
     pub site: SiteContentStore,
     pub mailer: Arc<dyn Mailer>,
     pub contact_limit: ContactRateLimit,
+    /// Keys for health data at rest (see `keys.rs`).
+    pub keyring: Keyring,
     baseline: Option<Bytes>,
 }
 
@@ -81,6 +83,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let keyring = crate::keys::load_keyring(&settings)?;
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
         let leptos_options = leptos_options(&settings)?;
@@ -105,6 +108,7 @@ impl Application {
         let address = listener.local_addr()?;
         let state = AppState {
             contact_limit: ContactRateLimit::per_hour(settings.contact.messages_per_hour),
+            keyring,
             settings: Arc::new(settings),
             db,
             leptos_options,

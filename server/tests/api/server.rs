@@ -199,3 +199,59 @@ async fn a_request_in_flight_at_shutdown_is_finished() {
         .expect("inquiries");
     assert_eq!(stored.len(), 1);
 }
+
+#[tokio::test]
+async fn the_binary_stops_cleanly_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bedside"))
+        .arg("serve")
+        .env("BEDSIDE_LISTEN", "127.0.0.1:0")
+        .env(
+            "BEDSIDE_DATABASE_URL",
+            format!("sqlite://{}/b.db?mode=rwc", data.path().display()),
+        )
+        .env("BEDSIDE_DATA_DIR", data.path())
+        .env(
+            "BEDSIDE_LEPTOS_CONFIG",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../Leptos.toml"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start bedside");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let url = line
+        .trim()
+        .strip_prefix("Bedside is running at ")
+        .expect("prints its address")
+        .to_owned();
+    assert_eq!(
+        reqwest::get(format!("{url}/healthz"))
+            .await
+            .expect("up")
+            .status(),
+        200
+    );
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
