@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_create_practice;
 mod m20261127_000002_create_contact_inquiry;
 mod m20261127_000003_create_outbox_email;
+mod m20261127_000004_seal_contact_inquiry;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_create_practice::Migration),
             Box::new(m20261127_000002_create_contact_inquiry::Migration),
             Box::new(m20261127_000003_create_outbox_email::Migration),
+            Box::new(m20261127_000004_seal_contact_inquiry::Migration),
         ]
     }
 }

@@ -3,7 +3,7 @@
 use crate::settings::Settings;
 use anyhow::Context;
 use migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, TransactionTrait};
 use std::time::Duration;
 
 /// Connects (creating the SQLite file's folder when needed) and returns the pool.
@@ -39,9 +39,17 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     Ok(db)
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration in one transaction on one connection: an upgrade applies
+/// whole or not at all, and SQLite never sees schema changes from two pooled connections.
 pub async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
-    Migrator::up(db, None).await.context("applying migrations")
+    let txn = db
+        .begin()
+        .await
+        .context("starting the migration transaction")?;
+    Migrator::up(&txn, None)
+        .await
+        .context("applying migrations")?;
+    txn.commit().await.context("committing migrations")
 }
 
 /// The URL without its password, for messages and logs.

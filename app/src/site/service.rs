@@ -5,6 +5,7 @@ use super::model::{
     years_of_experience, Address, ContactInquiry, MembershipTier, OpeningHours, Physician,
     Practice, Service, SiteContent,
 };
+use crate::crypto::{FieldContext, Keyring, SealedField};
 use crate::error::AppError;
 use crate::mail::{Mailer, OutgoingEmail};
 use chrono::{DateTime, Datelike, Utc};
@@ -133,20 +134,46 @@ impl SiteContentStore {
     }
 }
 
-/// Stores a validated inquiry and returns its id.
+/// What a visitor sent, as sealed in `contact_inquiry.sealed_details`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct InquiryDetails {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub message: String,
+    pub client_ip: Option<String>,
+}
+
+fn details_context(public_id: &str) -> FieldContext<'_> {
+    FieldContext {
+        table: "contact_inquiry",
+        column: "sealed_details",
+        row: public_id,
+    }
+}
+
+/// Stores a validated inquiry, its personal details and message encrypted, and returns its id.
 pub async fn record_inquiry(
     db: &impl ConnectionTrait,
+    keyring: &Keyring,
     inquiry: &ContactInquiry,
     client_ip: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
+    let public_id = random_public_id();
+    let details = InquiryDetails {
+        name: inquiry.name.as_str().to_owned(),
+        email: inquiry.email.as_str().to_owned(),
+        phone: inquiry.phone.as_ref().map(|p| p.as_str().to_owned()),
+        message: inquiry.message.as_str().to_owned(),
+        client_ip,
+    };
+    let sealed = SealedField::seal(keyring, &details_context(&public_id), &details)
+        .map_err(AppError::internal)?;
     let row = contact_inquiry::ActiveModel {
-        name: Set(inquiry.name.as_str().to_owned()),
-        email: Set(inquiry.email.as_str().to_owned()),
-        phone: Set(inquiry.phone.as_ref().map(|p| p.as_str().to_owned())),
+        public_id: Set(public_id),
         topic: Set(inquiry.topic.value().to_owned()),
-        message: Set(inquiry.message.as_str().to_owned()),
-        client_ip: Set(client_ip),
+        sealed_details: Set(sealed.into_bytes()),
         received_at: Set(now),
         practice_notified_at: Set(None),
         acknowledged_at: Set(None),
@@ -155,6 +182,24 @@ pub async fn record_inquiry(
     .insert(db)
     .await?;
     Ok(row.id)
+}
+
+/// Decrypts what the visitor sent with `row`.
+pub fn open_inquiry(
+    keyring: &Keyring,
+    row: &contact_inquiry::Model,
+) -> Result<InquiryDetails, AppError> {
+    SealedField::<InquiryDetails>::from_bytes(row.sealed_details.clone())
+        .open(keyring, &details_context(&row.public_id))
+        .map_err(|e| AppError::internal(format_args!("contact inquiry {}: {e}", row.id)))
+}
+
+/// 128 random bits, hex: a row identity that reveals nothing and never repeats in practice.
+fn random_public_id() -> String {
+    use rand::RngCore as _;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The email that tells the practice about a new inquiry; replies go straight to the visitor.

@@ -117,8 +117,14 @@ pub async fn submit(
         )
             .into_response();
     };
-    let id = match service::record_inquiry(&state.db, &inquiry, Some(ip.to_string()), Utc::now())
-        .await
+    let id = match service::record_inquiry(
+        &state.db,
+        &state.keyring,
+        &inquiry,
+        Some(ip.to_string()),
+        Utc::now(),
+    )
+    .await
     {
         Ok(id) => id,
         Err(error) => {

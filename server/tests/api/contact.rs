@@ -37,9 +37,27 @@ async fn a_valid_inquiry_is_stored_emailed_to_the_practice_and_acknowledged() {
 
         let stored = inquiries(&app).await;
         assert_eq!(stored.len(), 1);
-        assert_eq!(stored[0].email, "ann@example.com");
         assert_eq!(stored[0].topic, "membership");
         assert!(stored[0].practice_notified_at.is_some() && stored[0].acknowledged_at.is_some());
+        let details = app::site::service::open_inquiry(&app.keyring, &stored[0]).expect("decrypts");
+        assert_eq!(details.name, "Ann Lee");
+        assert_eq!(details.email, "ann@example.com");
+        assert_eq!(details.phone.as_deref(), Some("(207) 555-0199"));
+        assert_eq!(
+            details.message,
+            "Are you accepting new members this spring?"
+        );
+        assert_eq!(details.client_ip.as_deref(), Some("127.0.0.1"));
+        // At rest, nothing the visitor wrote is readable.
+        let raw = String::from_utf8_lossy(&stored[0].sealed_details);
+        for secret in [
+            "Ann Lee",
+            "ann@example.com",
+            "555-0199",
+            "accepting new members",
+        ] {
+            assert!(!raw.contains(secret), "{secret} is stored in the clear");
+        }
 
         let emails = outbox(&app).await;
         assert_eq!(emails.len(), 2, "one to the practice, one to the visitor");
@@ -149,5 +167,18 @@ async fn a_form_that_is_not_a_form_is_a_bad_request() {
         .await
         .expect("POST");
     assert_eq!(response.status(), 400);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_sealed_inquiry_copied_onto_another_row_does_not_open() {
+    let app = spawn_app(&backends()[0]).await;
+    assert_eq!(app.post_form("/contact", &VALID).await.status(), 303);
+    assert_eq!(app.post_form("/contact", &VALID).await.status(), 303);
+    let rows = inquiries(&app).await;
+    let mut swapped = rows[1].clone();
+    swapped.sealed_details = rows[0].sealed_details.clone();
+    assert!(app::site::service::open_inquiry(&app.keyring, &rows[0]).is_ok());
+    assert!(app::site::service::open_inquiry(&app.keyring, &swapped).is_err());
     app.stop().await;
 }

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub db: sea_orm::DatabaseConnection,
     pub client: reqwest::Client,
     pub backend: &'static str,
+    /// The keys the server encrypts with (a development key in the test's data folder).
+    pub keyring: app::crypto::Keyring,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
@@ -85,6 +87,7 @@ pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Setti
     bedside::demo::seed(&db)
         .await
         .expect("seed the demo practice");
+    let keyring = bedside::keys::load_keyring(&settings).expect("keyring");
     let app = Application::build(settings)
         .await
         .expect("build the application");
@@ -103,6 +106,7 @@ pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Setti
         db,
         client,
         backend: label,
+        keyring,
         stop: Some(stop),
         server: Some(server),
         _data: data,

@@ -145,14 +145,19 @@ async fn migrations_roll_back_and_apply_again_on_every_database() {
     for backend in backends() {
         let mut app = spawn_app(&backend).await;
         app.stop_serving().await;
-        Migrator::down(&app.db, None)
+        // One connection for the schema changes, as `bedside migrate` does.
+        let txn = sea_orm::TransactionTrait::begin(&app.db)
+            .await
+            .expect("begin");
+        Migrator::down(&txn, None)
             .await
             .expect("every migration has a working down");
+        txn.commit().await.expect("commit");
         assert!(Migrator::get_applied_migrations(&app.db)
             .await
             .expect("applied")
             .is_empty());
-        Migrator::up(&app.db, None)
+        bedside::db::migrate(&app.db)
             .await
             .expect("and applies again");
         assert_eq!(
