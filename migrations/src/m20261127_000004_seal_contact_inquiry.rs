@@ -30,15 +30,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("contact_inquiry_received_at")
-                    .table("contact_inquiry")
-                    .col("received_at")
-                    .to_owned(),
-            )
-            .await
+        index_received_at(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -60,15 +52,7 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("contact_inquiry_received_at")
-                    .table("contact_inquiry")
-                    .col("received_at")
-                    .to_owned(),
-            )
-            .await
+        index_received_at(manager).await
     }
 }
 
@@ -84,5 +68,17 @@ async fn drop_inquiries(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
         .await?;
     manager
         .drop_table(Table::drop().table("contact_inquiry").to_owned())
+        .await
+}
+
+async fn index_received_at(manager: &SchemaManager<'_>) -> Result<(), DbErr> {
+    manager
+        .create_index(
+            Index::create()
+                .name("contact_inquiry_received_at")
+                .table("contact_inquiry")
+                .col("received_at")
+                .to_owned(),
+        )
         .await
 }
