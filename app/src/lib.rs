@@ -6,11 +6,16 @@
 
 #![recursion_limit = "256"]
 
+pub mod audit;
+pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod patients;
 pub mod shell;
 pub mod site;
 
+#[cfg(feature = "ssr")]
+pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod crypto;
 #[cfg(feature = "ssr")]

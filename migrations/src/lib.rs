@@ -9,6 +9,8 @@ mod m20261127_000001_create_practice;
 mod m20261127_000002_create_contact_inquiry;
 mod m20261127_000003_create_outbox_email;
 mod m20261127_000004_seal_contact_inquiry;
+mod m20261127_000005_create_identity;
+mod m20261127_000006_create_audit_log;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -21,6 +23,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_create_contact_inquiry::Migration),
             Box::new(m20261127_000003_create_outbox_email::Migration),
             Box::new(m20261127_000004_seal_contact_inquiry::Migration),
+            Box::new(m20261127_000005_create_identity::Migration),
+            Box::new(m20261127_000006_create_audit_log::Migration),
         ]
     }
 }

@@ -254,6 +254,60 @@ impl<T: Serialize + DeserializeOwned> SealedField<T> {
     }
 }
 
+/// The name later features use for an encrypted column: `pub date_of_birth: Encrypted<NaiveDate>`
+/// in an entity is all it takes to store a field sealed (R9.2).
+pub type Encrypted<T> = SealedField<T>;
+
+// A sealed field is a column type of its own: it reads and writes the ciphertext bytes, and the
+// plaintext only ever appears through `open`.
+impl<T> From<SealedField<T>> for sea_orm::Value {
+    fn from(field: SealedField<T>) -> Self {
+        sea_orm::Value::Bytes(Some(field.bytes))
+    }
+}
+
+impl<T> sea_orm::TryGetable for SealedField<T> {
+    fn try_get_by<I: sea_orm::ColIdx>(
+        res: &sea_orm::QueryResult,
+        index: I,
+    ) -> Result<Self, sea_orm::TryGetError> {
+        Vec::<u8>::try_get_by(res, index).map(|bytes| SealedField {
+            bytes,
+            _type: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<T> sea_orm::sea_query::ValueType for SealedField<T> {
+    fn try_from(value: sea_orm::Value) -> Result<Self, sea_orm::sea_query::ValueTypeErr> {
+        match value {
+            sea_orm::Value::Bytes(Some(bytes)) => Ok(SealedField {
+                bytes,
+                _type: std::marker::PhantomData,
+            }),
+            _ => Err(sea_orm::sea_query::ValueTypeErr),
+        }
+    }
+
+    fn type_name() -> String {
+        "SealedField".to_owned()
+    }
+
+    fn array_type() -> sea_orm::sea_query::ArrayType {
+        sea_orm::sea_query::ArrayType::Bytes
+    }
+
+    fn column_type() -> sea_orm::sea_query::ColumnType {
+        sea_orm::sea_query::ColumnType::Blob
+    }
+}
+
+impl<T> sea_orm::sea_query::Nullable for SealedField<T> {
+    fn null() -> sea_orm::Value {
+        sea_orm::Value::Bytes(None)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

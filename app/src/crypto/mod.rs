@@ -9,5 +9,5 @@
 mod keyring;
 mod tokens;
 
-pub use keyring::{CryptoError, FieldContext, Keyring, MasterKey, SealedField};
+pub use keyring::{CryptoError, Encrypted, FieldContext, Keyring, MasterKey, SealedField};
 pub use tokens::{TokenError, TokenSigner};

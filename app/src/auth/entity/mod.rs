@@ -1,0 +1,7 @@
+//! Database entities of identity. They stay on the server: pages get `CurrentUser` and
+//! `SessionSummary` instead.
+
+pub mod account_token;
+pub mod recovery_code;
+pub mod user_account;
+pub mod user_session;

@@ -1,0 +1,32 @@
+use crate::crypto::Encrypted;
+use sea_orm::entity::prelude::*;
+
+/// A person who can sign in. Holds a password hash and a sealed TOTP secret, so it does not
+/// derive `Serialize`: `CurrentUser` is what leaves the server.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "user_account")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub public_id: String,
+    #[sea_orm(unique)]
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub email_verified_at: Option<DateTimeUtc>,
+    pub disabled_at: Option<DateTimeUtc>,
+    pub mfa_secret: Option<Encrypted<Vec<u8>>>,
+    pub mfa_enabled_at: Option<DateTimeUtc>,
+    pub mfa_last_step: Option<i64>,
+    pub failed_sign_ins: i32,
+    pub locked_until: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

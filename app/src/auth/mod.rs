@@ -1,0 +1,23 @@
+//! Identity and access: accounts and roles, passwords, sessions with timeouts, TOTP MFA, the
+//! access policy, and the sign-in and security pages.
+
+pub mod model;
+pub mod policy;
+
+#[cfg(feature = "ssr")]
+mod common;
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod guard;
+#[cfg(feature = "ssr")]
+pub mod password;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod session;
+#[cfg(feature = "ssr")]
+pub mod totp;
+
+pub use model::{CurrentUser, Role, SessionSummary};
+pub use policy::{can, Action, Actor, Resource};

@@ -1,0 +1,200 @@
+//! Who may do what: one function, [`can`], default deny (R4.5, P5).
+//!
+//! Every server function and handler asks it before touching data, and the services also
+//! restrict their queries by ownership, so a forgotten check in a page cannot leak a record.
+//! The rules follow HIPAA's "minimum necessary": the administrator runs the practice's software
+//! but does not read charts; staff schedule and bill but do not read clinical notes.
+
+use super::model::Role;
+use serde::{Deserialize, Serialize};
+
+/// The person acting, as established by their session (after the second factor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: i32,
+    pub role: Role,
+    /// The patient record of this account, when the actor is a patient.
+    pub patient_id: Option<i32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Action {
+    Read,
+    Write,
+}
+
+/// What an action is aimed at. Patient-owned resources name their patient, so ownership is
+/// part of the question, not an afterthought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Resource {
+    /// Demographics and contact details (name, date of birth, phone, address).
+    PatientProfile {
+        patient_id: i32,
+    },
+    /// Clinical content: visit notes, problems, medications, documents.
+    PatientChart {
+        patient_id: i32,
+    },
+    /// The list of patients (the dashboard's search).
+    PatientDirectory,
+    /// A person's own sign-in: password, MFA, sessions.
+    Account {
+        user_id: i32,
+    },
+    /// Staff accounts and roles.
+    StaffDirectory,
+    MembershipTiers,
+    AuditLog,
+}
+
+impl Resource {
+    /// The name used in the audit log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Resource::PatientProfile { .. } => "patient_profile",
+            Resource::PatientChart { .. } => "patient_chart",
+            Resource::PatientDirectory => "patient_directory",
+            Resource::Account { .. } => "account",
+            Resource::StaffDirectory => "staff_directory",
+            Resource::MembershipTiers => "membership_tiers",
+            Resource::AuditLog => "audit_log",
+        }
+    }
+}
+
+/// Whether `actor` may perform `action` on `resource`. Anything not allowed here is denied.
+pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
+    use Action::{Read, Write};
+    use Role::{Admin, Patient, Physician, Staff};
+    let owns = |patient_id: i32| actor.role == Patient && actor.patient_id == Some(patient_id);
+    match (actor.role, action, resource) {
+        // A patient sees and corrects their own details and reads their own chart.
+        (Patient, Read | Write, Resource::PatientProfile { patient_id }) => owns(*patient_id),
+        (Patient, Read, Resource::PatientChart { patient_id }) => owns(*patient_id),
+        // The physician treats every member of the practice.
+        (Physician, Read | Write, Resource::PatientProfile { .. })
+        | (Physician, Read | Write, Resource::PatientChart { .. })
+        | (Physician, Read, Resource::PatientDirectory) => true,
+        // Staff schedule, call and bill: demographics, not clinical content.
+        (Staff, Read | Write, Resource::PatientProfile { .. })
+        | (Staff, Read, Resource::PatientDirectory) => true,
+        // Everyone manages their own sign-in; the administrator may also disable others'.
+        (_, Read | Write, Resource::Account { user_id }) if *user_id == actor.user_id => true,
+        (Admin, Read | Write, Resource::Account { .. }) => true,
+        (Admin, Read | Write, Resource::StaffDirectory)
+        | (Admin, Read | Write, Resource::MembershipTiers)
+        | (Admin, Read, Resource::AuditLog) => true,
+        // Tiers are public; the audit log is written only by the system, never by a person.
+        (_, Read, Resource::MembershipTiers) => true,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, user_id: i32, patient_id: Option<i32>) -> Actor {
+        Actor {
+            user_id,
+            role,
+            patient_id,
+        }
+    }
+
+    #[test]
+    fn a_patient_reaches_their_own_record_and_no_one_elses() {
+        let maria = actor(Role::Patient, 10, Some(3));
+        assert!(can(
+            &maria,
+            Action::Read,
+            &Resource::PatientProfile { patient_id: 3 }
+        ));
+        assert!(can(
+            &maria,
+            Action::Write,
+            &Resource::PatientProfile { patient_id: 3 }
+        ));
+        assert!(can(
+            &maria,
+            Action::Read,
+            &Resource::PatientChart { patient_id: 3 }
+        ));
+        assert!(!can(
+            &maria,
+            Action::Write,
+            &Resource::PatientChart { patient_id: 3 }
+        ));
+        assert!(!can(
+            &maria,
+            Action::Read,
+            &Resource::PatientProfile { patient_id: 4 }
+        ));
+        assert!(!can(
+            &maria,
+            Action::Read,
+            &Resource::PatientChart { patient_id: 4 }
+        ));
+        assert!(!can(&maria, Action::Read, &Resource::PatientDirectory));
+        assert!(!can(&maria, Action::Read, &Resource::AuditLog));
+    }
+
+    #[test]
+    fn a_patient_account_without_a_record_owns_nothing() {
+        let nobody = actor(Role::Patient, 10, None);
+        assert!(!can(
+            &nobody,
+            Action::Read,
+            &Resource::PatientProfile { patient_id: 0 }
+        ));
+    }
+
+    #[test]
+    fn staff_see_demographics_but_not_charts_and_the_admin_sees_neither() {
+        let staff = actor(Role::Staff, 2, None);
+        assert!(can(
+            &staff,
+            Action::Read,
+            &Resource::PatientProfile { patient_id: 3 }
+        ));
+        assert!(!can(
+            &staff,
+            Action::Read,
+            &Resource::PatientChart { patient_id: 3 }
+        ));
+        let admin = actor(Role::Admin, 1, None);
+        assert!(!can(
+            &admin,
+            Action::Read,
+            &Resource::PatientProfile { patient_id: 3 }
+        ));
+        assert!(!can(
+            &admin,
+            Action::Read,
+            &Resource::PatientChart { patient_id: 3 }
+        ));
+        assert!(can(&admin, Action::Read, &Resource::AuditLog));
+        assert!(!can(&admin, Action::Write, &Resource::AuditLog));
+    }
+
+    #[test]
+    fn people_manage_their_own_account_and_only_the_admin_manages_others() {
+        let physician = actor(Role::Physician, 5, None);
+        assert!(can(
+            &physician,
+            Action::Write,
+            &Resource::Account { user_id: 5 }
+        ));
+        assert!(!can(
+            &physician,
+            Action::Write,
+            &Resource::Account { user_id: 6 }
+        ));
+        let admin = actor(Role::Admin, 1, None);
+        assert!(can(
+            &admin,
+            Action::Write,
+            &Resource::Account { user_id: 6 }
+        ));
+    }
+}

@@ -1,0 +1,27 @@
+//! The patient table. Date of birth and phone are sealed (AES-256-GCM, bound to this table,
+//! the column and the row's public id), so the entity does not derive `Serialize`.
+
+pub mod patient {
+    use crate::crypto::Encrypted;
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "patient")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub public_id: String,
+        pub user_id: Option<i32>,
+        pub legal_name: String,
+        pub date_of_birth: Encrypted<chrono::NaiveDate>,
+        pub phone: Option<Encrypted<String>>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

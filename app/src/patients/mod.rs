@@ -1,0 +1,10 @@
+//! Patients: the person behind a membership, and the first PHI (date of birth, phone).
+
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod service;
+
+pub use model::{PatientListing, PatientProfile};

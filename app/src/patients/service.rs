@@ -1,0 +1,239 @@
+//! Patient records: created sealed, read and changed only through the guard (audited).
+
+use super::entity::patient;
+use super::model::{PatientListing, PatientProfile};
+use crate::auth::guard::{self, Caller};
+use crate::auth::{Action, Resource, Role};
+use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::domain::PhoneNumber;
+use crate::AppError;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+fn context<'a>(column: &'a str, public_id: &'a str) -> FieldContext<'a> {
+    FieldContext {
+        table: "patient",
+        column,
+        row: public_id,
+    }
+}
+
+/// What a new patient record holds.
+#[derive(Debug, Clone)]
+pub struct NewPatient {
+    pub user_id: Option<i32>,
+    pub legal_name: String,
+    pub date_of_birth: NaiveDate,
+    pub phone: Option<PhoneNumber>,
+}
+
+/// Stores a new patient, sealing the PHI columns. Runs inside the caller's transaction
+/// (enrollment creates the account and the patient together).
+pub async fn create(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    new: &NewPatient,
+    now: DateTime<Utc>,
+) -> Result<patient::Model, AppError> {
+    let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let seal_err = |e: crate::crypto::CryptoError| AppError::internal(format_args!("sealing: {e}"));
+    let date_of_birth = Encrypted::seal(
+        keyring,
+        &context("date_of_birth", &public_id),
+        &new.date_of_birth,
+    )
+    .map_err(seal_err)?;
+    let phone = match &new.phone {
+        Some(phone) => Some(
+            Encrypted::seal(
+                keyring,
+                &context("phone", &public_id),
+                &phone.as_str().to_owned(),
+            )
+            .map_err(seal_err)?,
+        ),
+        None => None,
+    };
+    Ok(patient::ActiveModel {
+        public_id: Set(public_id),
+        user_id: Set(new.user_id),
+        legal_name: Set(new.legal_name.clone()),
+        date_of_birth: Set(date_of_birth),
+        phone: Set(phone),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?)
+}
+
+/// The patient record of an account, if it has one.
+pub async fn id_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<i32>, AppError> {
+    Ok(patient::Entity::find()
+        .filter(patient::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .map(|p| p.id))
+}
+
+async fn find(
+    db: &DatabaseConnection,
+    public_id: &str,
+) -> Result<Option<patient::Model>, AppError> {
+    Ok(patient::Entity::find()
+        .filter(patient::Column::PublicId.eq(public_id))
+        .one(db)
+        .await?)
+}
+
+/// An unknown id is "not found" to the practice and "forbidden" to a patient, who must not
+/// learn which ids exist.
+async fn missing(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    verb: &str,
+    public_id: &str,
+) -> AppError {
+    if let Err(e) = guard::record_missing(db, now, caller, verb, "patient_profile", public_id).await
+    {
+        return e;
+    }
+    match caller.actor.role {
+        Role::Patient | Role::Admin => AppError::Forbidden,
+        Role::Physician | Role::Staff => AppError::NotFound("That patient".into()),
+    }
+}
+
+fn open(keyring: &Keyring, row: &patient::Model) -> Result<PatientProfile, AppError> {
+    let open_err = |e: crate::crypto::CryptoError| {
+        AppError::internal(format_args!("opening patient {}: {e}", row.public_id))
+    };
+    let date_of_birth = row
+        .date_of_birth
+        .open(keyring, &context("date_of_birth", &row.public_id))
+        .map_err(open_err)?;
+    let phone = match &row.phone {
+        Some(sealed) => Some(
+            sealed
+                .open(keyring, &context("phone", &row.public_id))
+                .map_err(open_err)?,
+        ),
+        None => None,
+    };
+    Ok(PatientProfile {
+        public_id: row.public_id.clone(),
+        legal_name: row.legal_name.clone(),
+        date_of_birth,
+        phone,
+    })
+}
+
+/// Reads a patient's demographics: allowed by the policy, audited in the same transaction.
+pub async fn read_profile(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    public_id: &str,
+) -> Result<PatientProfile, AppError> {
+    const VERB: &str = "patient_profile.read";
+    let Some(row) = find(db, public_id).await? else {
+        return Err(missing(db, now, caller, VERB, public_id).await);
+    };
+    let resource = Resource::PatientProfile { patient_id: row.id };
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        resource,
+        Some(row.public_id.clone()),
+        VERB,
+    )
+    .await?;
+    // Read again inside the audited transaction: what is shown is what was logged.
+    let row = patient::Entity::find_by_id(row.id)
+        .one(permit.txn())
+        .await?
+        .ok_or_else(|| AppError::NotFound("That patient".into()))?;
+    let profile = open(keyring, &row)?;
+    permit.commit().await?;
+    Ok(profile)
+}
+
+/// Changes a patient's phone number (or removes it): allowed by the policy, audited.
+pub async fn update_phone(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    public_id: &str,
+    phone: Option<PhoneNumber>,
+) -> Result<(), AppError> {
+    const VERB: &str = "patient_profile.update_phone";
+    let Some(row) = find(db, public_id).await? else {
+        return Err(missing(db, now, caller, VERB, public_id).await);
+    };
+    let resource = Resource::PatientProfile { patient_id: row.id };
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        resource,
+        Some(row.public_id.clone()),
+        VERB,
+    )
+    .await?;
+    let sealed = match phone {
+        Some(phone) => Some(
+            Encrypted::seal(
+                keyring,
+                &context("phone", &row.public_id),
+                &phone.as_str().to_owned(),
+            )
+            .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut active: patient::ActiveModel = row.into();
+    active.phone = Set(sealed);
+    active.updated_at = Set(now);
+    active.update(permit.txn()).await?;
+    permit.commit().await
+}
+
+/// The physician's and staff's list of patients (names only), audited as one read.
+pub async fn directory(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+) -> Result<Vec<PatientListing>, AppError> {
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::PatientDirectory,
+        None,
+        "patient_directory.read",
+    )
+    .await?;
+    let rows = patient::Entity::find()
+        .order_by_asc(patient::Column::LegalName)
+        .all(permit.txn())
+        .await?;
+    permit.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| PatientListing {
+            public_id: row.public_id,
+            legal_name: row.legal_name,
+        })
+        .collect())
+}
