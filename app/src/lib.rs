@@ -6,6 +6,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod domain;
@@ -13,6 +14,7 @@ pub mod error;
 pub mod patients;
 pub mod shell;
 pub mod site;
+pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod clock;

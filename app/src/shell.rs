@@ -1,5 +1,11 @@
 //! The HTML document and the route table.
 
+use crate::admin::AuditLogPage;
+use crate::auth::{
+    AppLayout, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage, SecurityPage,
+    SignInPage,
+};
+use crate::patients::{DashboardHome, PatientPage, PortalHome};
 use crate::site::{
     ContactPage, HomePage, MembershipsPage, NotFoundPage, PrivacyPage, ServicesPage, SiteFrame,
     SiteLayout,
@@ -12,10 +18,11 @@ use leptos_router::{
 };
 
 /// Path prefixes of the areas that hydrate (the patient portal, the physician's dashboard,
-/// the admin area, signing in). Every other page is rendered on the server alone and loads no
-/// WebAssembly: a visitor reading about the practice needs none, and a public page stays small
-/// and fast on a phone.
-pub const HYDRATED_AREAS: [&str; 5] = ["/portal", "/dashboard", "/admin", "/account", "/signin"];
+/// the admin area). Every other page is rendered on the server alone and loads no WebAssembly:
+/// a visitor reading about the practice needs none, and a public page stays small and fast on a
+/// phone. Signing in and the account's security forms are plain HTML forms for the same reason
+/// (and so that a refused form, rendered again by the server, needs no client state).
+pub const HYDRATED_AREAS: [&str; 3] = ["/portal", "/dashboard", "/admin"];
 
 /// Whether a page at `path` loads the hydration bundle.
 pub fn hydrates(path: &str) -> bool {
@@ -70,6 +77,26 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("memberships") view=MembershipsPage/>
                     <Route path=path!("contact") view=ContactPage/>
                     <Route path=path!("privacy") view=PrivacyPage/>
+                    <Route path=path!("signin") view=SignInPage/>
+                    <Route path=path!("signin/mfa") view=MfaChallengePage/>
+                    <Route path=path!("signin/forgot") view=ForgotPasswordPage/>
+                    <Route path=path!("signin/reset") view=ResetPasswordPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("account") view=AppLayout ssr=SsrMode::Async>
+                    <Route path=path!("security") view=SecurityPage/>
+                    <Route path=path!("mfa/setup") view=MfaSetupPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("portal") view=AppLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=PortalHome/>
+                    <Route path=path!("patients/:id") view=PatientPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=DashboardHome/>
+                    <Route path=path!("patients/:id") view=PatientPage/>
+                </ParentRoute>
+                <ParentRoute path=path!("admin") view=AppLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=AuditLogPage/>
+                    <Route path=path!("audit") view=AuditLogPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -90,16 +117,12 @@ mod tests {
             "/privacy",
             "/portals",
             "/adminx",
+            "/signin",
+            "/account/security",
         ] {
             assert!(!hydrates(public), "{public}");
         }
-        for app in [
-            "/portal",
-            "/portal/visits",
-            "/dashboard",
-            "/admin/tiers",
-            "/signin",
-        ] {
+        for app in ["/portal", "/portal/visits", "/dashboard", "/admin/tiers"] {
             assert!(hydrates(app), "{app}");
         }
     }

@@ -26,12 +26,79 @@ enum Command {
     Migrate,
     /// Load the demo practice into an empty database (does nothing when a practice exists).
     SeedDemo,
+    /// Manage accounts.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Encryption keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Print an account's current authenticator code (development only: the demo's physician
+    /// can sign in without an authenticator app).
+    MfaCode {
+        /// The account's email address.
+        email: String,
+    },
     /// Show the newest emails in the local outbox.
     Outbox {
         /// How many emails to show.
         #[arg(long, default_value_t = 10)]
         limit: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account (the practice's first admin and physician start here). Prints a random
+    /// first password unless one is given on standard input with --password-stdin.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The person's name as shown in the app.
+        #[arg(long)]
+        name: String,
+        /// patient, physician, staff or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the hash chain: report any edited, deleted or reordered entry. Exits 1 if broken.
+    Verify,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Re-encrypt every sealed value under the active key.
+    Rotate,
+    /// Print a new random key for the settings (base64 of 32 bytes).
+    Generate,
+}
+
+async fn identity_for(settings: &Settings) -> anyhow::Result<app::auth::service::Identity> {
+    let conn = db::connect(settings).await?;
+    db::migrate(&conn).await?;
+    let keyring = crate::keys::load_keyring(settings)?;
+    startup::identity(
+        settings,
+        &conn,
+        &keyring,
+        std::sync::Arc::new(app::clock::SystemClock),
+    )
+    .await
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -60,6 +127,129 @@ pub async fn run() -> anyhow::Result<()> {
             } else {
                 println!("A practice exists already; nothing seeded.");
             }
+            let identity = identity_for(&settings).await?;
+            if let Some(accounts) = demo::seed_accounts(&identity, &settings.data_dir).await? {
+                print!("{}", demo::describe_accounts(&accounts));
+                println!(
+                    "(Saved in {}.)",
+                    settings.data_dir.join(demo::DEMO_ACCOUNTS_FILE).display()
+                );
+            }
+        }
+        Command::Admin {
+            command:
+                AdminCommand::Create {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            let role = app::auth::Role::parse(&role).ok_or_else(|| {
+                anyhow::anyhow!("unknown role {role:?}: use patient, physician, staff or admin")
+            })?;
+            let (password, generated) = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+            } else {
+                let codes = app::auth::totp::new_recovery_codes();
+                (codes.join("-").chars().take(29).collect::<String>(), true)
+            };
+            let identity = identity_for(&settings).await?;
+            let new = app::auth::service::NewAccount {
+                email: email.clone(),
+                display_name: name,
+                role,
+                password: password.clone(),
+            };
+            match identity.create_account(&new).await {
+                Ok(_) => {
+                    println!("Created the {} account {email}.", role.as_str());
+                    if generated {
+                        println!(
+                            "First password (shown once; change it after signing in): {password}"
+                        );
+                    }
+                    if role.requires_mfa() {
+                        println!("Two-step sign-in will be set up at the first sign-in.");
+                    }
+                }
+                Err(app::AppError::Validation(errors)) => {
+                    let problems: Vec<String> = errors
+                        .0
+                        .iter()
+                        .map(|(field, m)| format!("{field}: {m}"))
+                        .collect();
+                    anyhow::bail!("the account was not created: {}", problems.join("; "));
+                }
+                Err(other) => anyhow::bail!("the account was not created: {other}"),
+            }
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            let report = app::audit::service::verify(&conn).await?;
+            if report.is_intact() {
+                println!(
+                    "The audit log is intact: {} entries, chain verified.",
+                    report.rows
+                );
+            } else {
+                println!(
+                    "THE AUDIT LOG WAS TAMPERED WITH ({} entries read):",
+                    report.rows
+                );
+                for problem in &report.problems {
+                    println!("  - {problem}");
+                }
+                std::process::exit(1);
+            }
+        }
+        Command::Keys {
+            command: KeysCommand::Generate,
+        } => {
+            let key = app::crypto::MasterKey::generate(1);
+            println!("{}", key.to_base64());
+        }
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            let keyring = crate::keys::load_keyring(&settings)?;
+            let total = crate::rotate::rows_to_check(&conn).await?;
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} rows ({eta} left)",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+                .progress_chars("=> "),
+            );
+            bar.set_message(format!(
+                "Re-encrypting under key {}",
+                keyring.active_key_id()
+            ));
+            let report = crate::rotate::rotate_all(&conn, &keyring, |n| bar.inc(n)).await?;
+            bar.finish_and_clear();
+            println!(
+                "Checked {} rows; re-encrypted {} values under key {}.",
+                report.rows_checked,
+                report.values_rotated,
+                keyring.active_key_id()
+            );
+        }
+        Command::MfaCode { email } => {
+            if settings.environment != crate::settings::Environment::Development {
+                anyhow::bail!("mfa-code is for development and demos only");
+            }
+            let conn = db::connect(&settings).await?;
+            let keyring = crate::keys::load_keyring(&settings)?;
+            let code = demo::current_mfa_code(&conn, &keyring, &email, chrono::Utc::now()).await?;
+            println!("{code}");
         }
         Command::Outbox { limit } => {
             let conn = db::connect(&settings).await?;

@@ -167,3 +167,185 @@ You may see and get a copy of your records, ask us to correct them, ask for a li
 ## Questions and complaints
 
 If you believe your privacy rights have been violated, you may contact our privacy officer at the address below, or the U.S. Department of Health and Human Services Office for Civil Rights. We will never retaliate against you for filing a complaint.";
+
+/// A demo account, as `seed-demo` prints it.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    pub role: app::auth::Role,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    /// The authenticator key, for accounts with two-step sign-in on.
+    pub mfa_key: Option<String>,
+}
+
+/// Where `seed-demo` writes the demo accounts (readable by the owner only).
+pub const DEMO_ACCOUNTS_FILE: &str = "demo-accounts.txt";
+
+/// A random passphrase: four words and two digits (demo accounts only).
+fn demo_password() -> String {
+    use rand::Rng;
+    const WORDS: [&str; 32] = [
+        "harbor", "lantern", "violet", "cedar", "meadow", "pebble", "willow", "copper", "amber",
+        "falcon", "orchard", "maple", "tide", "heron", "granite", "saffron", "juniper", "marble",
+        "quartz", "thistle", "beacon", "canyon", "ember", "fjord", "glacier", "hollow", "island",
+        "kestrel", "lichen", "mosaic", "nectar", "osprey",
+    ];
+    let mut rng = rand::rng();
+    let words: Vec<&str> = (0..4)
+        .map(|_| WORDS[rng.random_range(0..WORDS.len())])
+        .collect();
+    format!("{}-{:02}", words.join("-"), rng.random_range(10..100))
+}
+
+/// Creates the demo practice's people (physician, staff, admin, two patients) unless any account
+/// exists. Passwords are random per installation; they are written to `data_dir/demo-accounts.txt`.
+pub async fn seed_accounts(
+    identity: &app::auth::service::Identity,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Option<Vec<DemoAccount>>> {
+    use app::auth::{service::NewAccount, Role};
+    use app::patients::service::{create, NewPatient};
+    if app::auth::entity::user_account::Entity::find()
+        .count(identity.db())
+        .await?
+        > 0
+    {
+        return Ok(None);
+    }
+    let people = [
+        (
+            Role::Physician,
+            "Dr. Elena Marsh",
+            "dr.marsh@harborstreetmedicine.example",
+            None,
+        ),
+        (
+            Role::Staff,
+            "Sam Whitaker",
+            "frontdesk@harborstreetmedicine.example",
+            None,
+        ),
+        (
+            Role::Admin,
+            "Priya Natarajan",
+            "admin@harborstreetmedicine.example",
+            None,
+        ),
+        (
+            Role::Patient,
+            "Maria Lopez",
+            "maria.lopez@example.com",
+            Some(("1984-03-12", "(207) 555-0187")),
+        ),
+        (
+            Role::Patient,
+            "James Okafor",
+            "james.okafor@example.com",
+            Some(("1957-09-30", "(207) 555-0164")),
+        ),
+    ];
+    let mut accounts = Vec::new();
+    for (role, name, email, patient) in people {
+        let password = demo_password();
+        let user = identity
+            .create_account(&NewAccount {
+                email: email.into(),
+                display_name: name.into(),
+                role,
+                password: password.clone(),
+            })
+            .await
+            .map_err(|e| anyhow::anyhow!("creating {email}: {e:?}"))?;
+        let mfa_key = if role.requires_mfa() {
+            let secret = app::auth::totp::new_secret();
+            identity
+                .enable_mfa_with_secret(user.id, &secret)
+                .await
+                .map_err(|e| anyhow::anyhow!("turning on MFA for {email}: {e:?}"))?;
+            Some(app::auth::totp::manual_key(&secret))
+        } else {
+            None
+        };
+        if let Some((dob, phone)) = patient {
+            create(
+                identity.db(),
+                identity.keyring(),
+                &NewPatient {
+                    user_id: Some(user.id),
+                    legal_name: name.into(),
+                    date_of_birth: chrono::NaiveDate::parse_from_str(dob, "%Y-%m-%d")?,
+                    phone: app::domain::PhoneNumber::parse(phone).ok(),
+                },
+                identity.now(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the patient record of {email}: {e:?}"))?;
+        }
+        accounts.push(DemoAccount {
+            role,
+            name: name.into(),
+            email: email.into(),
+            password,
+            mfa_key,
+        });
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join(DEMO_ACCOUNTS_FILE);
+    let _ = std::fs::remove_file(&path);
+    crate::keys::write_private(&path, &describe_accounts(&accounts))?;
+    Ok(Some(accounts))
+}
+
+/// The demo accounts as printed and written to the file.
+pub fn describe_accounts(accounts: &[DemoAccount]) -> String {
+    let mut text =
+        String::from("Demo accounts (development only; passwords are random per installation):\n");
+    for account in accounts {
+        text.push_str(&format!(
+            "  {:<13} {:<40} password: {}\n",
+            account.role.label(),
+            account.email,
+            account.password
+        ));
+        if let Some(key) = &account.mfa_key {
+            text.push_str(&format!(
+                "  {:<13} two-step sign-in key: {key}  (or run: bedside mfa-code {})\n",
+                "", account.email
+            ));
+        }
+    }
+    text
+}
+
+/// The current authenticator code of an account (`bedside mfa-code`, development only): lets a
+/// person trying the demo sign in as the physician without an authenticator app.
+pub async fn current_mfa_code(
+    db: &DatabaseConnection,
+    keyring: &app::crypto::Keyring,
+    email: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<String> {
+    use app::auth::entity::user_account;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let user = user_account::Entity::find()
+        .filter(user_account::Column::Email.eq(email.trim().to_lowercase()))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account uses {email}"))?;
+    let sealed = user
+        .mfa_secret
+        .ok_or_else(|| anyhow::anyhow!("{email} has no authenticator set up"))?;
+    let secret: Vec<u8> = sealed
+        .open(
+            keyring,
+            &app::crypto::FieldContext {
+                table: "user_account",
+                column: "mfa_secret",
+                row: &user.public_id,
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let step = app::auth::totp::step_of(u64::try_from(now.timestamp()).unwrap_or(0));
+    Ok(app::auth::totp::code_at_step(&secret, step))
+}

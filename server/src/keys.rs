@@ -68,7 +68,7 @@ fn development_keyring(data_dir: &Path) -> anyhow::Result<Keyring> {
     Ok(Keyring::new(vec![key.clone()], key.id())?)
 }
 
-fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
+pub fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);

@@ -3,12 +3,14 @@
 
 #![recursion_limit = "256"]
 
+pub mod auth;
 pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod health;
 pub mod keys;
 pub mod mail;
+pub mod rotate;
 pub mod security;
 pub mod settings;
 pub mod site;

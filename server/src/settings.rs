@@ -49,6 +49,11 @@ pub struct Settings {
     pub mail: MailSettings,
     pub contact: ContactSettings,
     pub encryption: EncryptionSettings,
+    pub sessions: SessionSettings,
+    pub sign_in: SignInSettings,
+    /// `redis://127.0.0.1:6379`: keep sessions in Redis (shared by several processes) instead
+    /// of the database. `BEDSIDE_REDIS_URL`.
+    pub redis_url: Option<String>,
     /// Serve this file at `/__baseline` (the benchmark's static-HTML baseline). Off by default.
     pub bench_baseline_file: Option<PathBuf>,
 }
@@ -115,6 +120,25 @@ pub struct ConfiguredKey {
     pub key: Option<SecretString>,
 }
 
+/// How long a signed-in session lasts without activity, and at most.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SessionSettings {
+    /// Physician, staff and admin.
+    pub practice_idle_minutes: i64,
+    pub patient_idle_minutes: i64,
+    pub absolute_hours: i64,
+}
+
+/// Limits on guessing passwords and codes.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct SignInSettings {
+    /// Attempts (sign-in, code, reset) per client address and per account, per minute.
+    pub attempts_per_minute: u32,
+    /// Consecutive failures that lock an account.
+    pub lockout_after: i32,
+    pub lockout_minutes: i64,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ContactSettings {
     /// Messages one client address may send per hour before it is asked to wait.
@@ -150,6 +174,17 @@ impl Default for Settings {
             contact: ContactSettings {
                 messages_per_hour: 5,
             },
+            sessions: SessionSettings {
+                practice_idle_minutes: 15,
+                patient_idle_minutes: 30,
+                absolute_hours: 12,
+            },
+            sign_in: SignInSettings {
+                attempts_per_minute: 10,
+                lockout_after: 20,
+                lockout_minutes: 30,
+            },
+            redis_url: None,
             bench_baseline_file: None,
         }
     }
@@ -168,6 +203,12 @@ impl Settings {
             .merge(Env::prefixed("BEDSIDE_").split("__"))
             .extract()
             .map_err(Box::new)
+    }
+
+    /// Whether browsers reach Bedside over HTTPS (this process's TLS, or a proxy's): then the
+    /// session cookie is `Secure` and carries the `__Host-` prefix.
+    pub fn https(&self) -> bool {
+        self.tls.is_some() || self.public_url.starts_with("https://")
     }
 
     pub fn log_format(&self) -> LogFormat {

@@ -2,13 +2,24 @@
 //! migrates and returns the bound address; `serve` runs until the shutdown signal.
 
 use crate::{
+    auth::{self, limits::AttemptLimits},
     db, health, mail,
     security::{security_headers, CspNonce, SecurityHeaders},
     settings::{Settings, TlsSettings},
     site::contact::{self, ContactRateLimit},
 };
 use anyhow::Context;
-use app::{crypto::Keyring, mail::Mailer, site::service::SiteContentStore};
+use app::{
+    auth::{
+        password::PasswordHasher,
+        service::{Identity, IdentityConfig},
+        session::{DbSessionStore, SessionPolicy, SessionStore},
+    },
+    clock::{SharedClock, SystemClock},
+    crypto::Keyring,
+    mail::Mailer,
+    site::service::SiteContentStore,
+};
 use axum::{
     body::Bytes,
     extract::{FromRef, State},
@@ -20,7 +31,7 @@ use axum::{
 use axum_server::{tls_rustls::RustlsConfig, Handle};
 use leptos::{config::LeptosOptions, prelude::*};
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use sea_orm::DatabaseConnection;
+use sea_orm::{DatabaseConnection, EntityTrait};
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::{
     compression::CompressionLayer,
@@ -40,6 +51,9 @@ pub struct AppState {
     pub contact_limit: ContactRateLimit,
     /// Keys for health data at rest (see `keys.rs`).
     pub keyring: Keyring,
+    /// Accounts, sessions and sign-in.
+    pub identity: Identity,
+    pub attempt_limits: AttemptLimits,
     baseline: Option<Bytes>,
 }
 
@@ -54,7 +68,11 @@ impl AppState {
     /// the practice's public content.
     pub fn leptos_context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
         let site = self.site.clone();
+        let identity = self.identity.clone();
+        let keyring = self.keyring.clone();
         move || {
+            provide_context(identity.clone());
+            provide_context(keyring.clone());
             if let Some(parts) = use_context::<http::request::Parts>() {
                 if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                     provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
@@ -83,6 +101,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        Self::build_with_clock(settings, Arc::new(SystemClock)).await
+    }
+
+    /// As [`build`](Self::build), with the clock every time rule reads (tests move it).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: SharedClock,
+    ) -> anyhow::Result<Application> {
         let keyring = crate::keys::load_keyring(&settings)?;
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
@@ -106,7 +132,10 @@ impl Application {
             .with_context(|| format!("listening on {}", settings.listen))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
+        let identity = identity(&settings, &db, &keyring, clock).await?;
         let state = AppState {
+            attempt_limits: AttemptLimits::per_minute(settings.sign_in.attempts_per_minute),
+            identity,
             contact_limit: ContactRateLimit::per_hour(settings.contact.messages_per_hour),
             keyring,
             settings: Arc::new(settings),
@@ -190,7 +219,75 @@ async fn refresh_periodically(state: AppState) {
             tracing::warn!(error = %e, "could not refresh the practice's content; keeping the previous one");
         }
         state.contact_limit.forget_idle();
+        state.attempt_limits.forget_idle();
+        let now = state.identity.now();
+        if let Err(e) = state.identity.sessions().purge_expired(now).await {
+            tracing::warn!(error = %e, "could not purge expired sessions");
+        }
     }
+}
+
+/// Identity's services: sessions in Redis when `redis_url` is set, else in the database.
+pub async fn identity(
+    settings: &Settings,
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    clock: SharedClock,
+) -> anyhow::Result<Identity> {
+    let sessions: Arc<dyn SessionStore> = match &settings.redis_url {
+        Some(url) => Arc::new(
+            auth::redis_store::RedisSessionStore::connect(url, "bedside:")
+                .await
+                .with_context(|| format!("connecting to Redis at {url}"))?,
+        ),
+        None => Arc::new(DbSessionStore::new(db.clone())),
+    };
+    let practice = app::site::entity::practice::Entity::find()
+        .one(db)
+        .await?
+        .map_or_else(|| "Bedside".to_owned(), |p| p.name);
+    let config = IdentityConfig {
+        sessions: SessionPolicy {
+            practice_idle_minutes: settings.sessions.practice_idle_minutes,
+            patient_idle_minutes: settings.sessions.patient_idle_minutes,
+            absolute_hours: settings.sessions.absolute_hours,
+            ..SessionPolicy::default()
+        },
+        lockout_after: settings.sign_in.lockout_after,
+        lockout_minutes: settings.sign_in.lockout_minutes,
+        issuer: practice,
+    };
+    Ok(Identity::new(
+        db.clone(),
+        keyring.clone(),
+        PasswordHasher::sized_to_cores(),
+        sessions,
+        clock,
+        config,
+    ))
+}
+
+/// Renders the page at `parts`' path with `page` in its context (a form shown again with its
+/// messages, or a result shown once).
+pub async fn render_page<T: Clone + Send + Sync + 'static>(
+    state: &AppState,
+    parts: http::request::Parts,
+    page: T,
+    status: http::StatusCode,
+) -> axum::response::Response {
+    let mut request = http::Request::from_parts(parts, axum::body::Body::empty());
+    *request.method_mut() = http::Method::GET;
+    let context = state.leptos_context();
+    let render = leptos_axum::render_app_async_with_context(
+        move || {
+            context();
+            provide_context(page.clone());
+        },
+        state.shell(),
+    );
+    let mut response = render(request).await;
+    *response.status_mut() = status;
+    response
 }
 
 fn router(state: AppState, security: SecurityHeaders) -> Router {
@@ -198,7 +295,8 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/contact", post(contact::submit));
+        .route("/contact", post(contact::submit))
+        .merge(auth::routes());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));
     }
@@ -211,6 +309,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
                 move |_| shell()
             },
         ))
+        .layer(middleware::from_fn_with_state(state.clone(), auth::gate::gate))
         .with_state(state)
         .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(CompressionLayer::new())

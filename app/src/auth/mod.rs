@@ -1,7 +1,10 @@
 //! Identity and access: accounts and roles, passwords, sessions with timeouts, TOTP MFA, the
 //! access policy, and the sign-in and security pages.
 
+pub mod api;
+mod layout;
 pub mod model;
+pub mod pages;
 pub mod policy;
 
 #[cfg(feature = "ssr")]
@@ -19,5 +22,10 @@ pub mod session;
 #[cfg(feature = "ssr")]
 pub mod totp;
 
+pub use layout::{AppLayout, IdleWarning};
 pub use model::{CurrentUser, Role, SessionSummary};
+pub use pages::{
+    AuthFormState, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage,
+    SecurityPage, SignInPage,
+};
 pub use policy::{can, Action, Actor, Resource};

@@ -73,6 +73,31 @@ pub struct CurrentUser {
     pub mfa_enabled: bool,
     /// Seconds of inactivity after which this session ends (for the idle warning).
     pub idle_timeout_seconds: i64,
+    /// False while the second factor is still to be given or set up.
+    pub fully_signed_in: bool,
+}
+
+/// What the security page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityOverview {
+    pub user: CurrentUser,
+    pub sessions: Vec<SessionSummary>,
+    pub recovery_codes_left: u64,
+}
+
+/// What the MFA set-up page shows: the QR code (SVG markup made on the server from the secret)
+/// and the same secret for typing by hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MfaSetup {
+    pub qr_svg: String,
+    pub manual_key: String,
+}
+
+/// Seconds left before an idle sign-out, as the idle warning asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionStatus {
+    pub signed_in: bool,
+    pub seconds_left: i64,
 }
 
 /// One place an account is signed in, for "where you're signed in".

@@ -101,6 +101,7 @@ impl Authenticated {
             role: self.role,
             mfa_enabled: self.mfa_enabled,
             idle_timeout_seconds: self.idle_timeout_seconds,
+            fully_signed_in: self.stage() == Stage::Complete,
         }
     }
 
@@ -488,6 +489,16 @@ impl Identity {
         &self,
         token: &SessionToken,
     ) -> Result<Option<Authenticated>, AppError> {
+        self.authenticate_with(token, true).await
+    }
+
+    /// As [`authenticate`](Self::authenticate); `touch: false` reads the session without
+    /// counting the request as activity (the idle warning's own status check).
+    pub async fn authenticate_with(
+        &self,
+        token: &SessionToken,
+        touch: bool,
+    ) -> Result<Option<Authenticated>, AppError> {
         let id = token.id();
         let Some(record) = self.sessions.get(&id).await.map_err(AppError::internal)? else {
             return Ok(None);
@@ -516,10 +527,15 @@ impl Identity {
                 .map_err(AppError::internal)?;
             return Ok(None);
         }
-        self.sessions
-            .touch(&id, now)
-            .await
-            .map_err(AppError::internal)?;
+        let last_seen_at = if touch {
+            self.sessions
+                .touch(&id, now)
+                .await
+                .map_err(AppError::internal)?;
+            now
+        } else {
+            record.last_seen_at
+        };
         let patient_id = if role == Role::Patient {
             crate::patients::service::id_for_user(&self.db, user.id).await?
         } else {
@@ -535,7 +551,7 @@ impl Identity {
             mfa_enabled: user.mfa_enabled_at.is_some(),
             patient_id,
             session: SessionRecord {
-                last_seen_at: now,
+                last_seen_at,
                 ..record
             },
             idle_timeout_seconds: idle.num_seconds(),

@@ -1,6 +1,8 @@
 //! Patients: the person behind a membership, and the first PHI (date of birth, phone).
 
+pub mod api;
 pub mod model;
+mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod entity;
@@ -8,3 +10,4 @@ pub mod entity;
 pub mod service;
 
 pub use model::{PatientListing, PatientProfile};
+pub use pages::{DashboardHome, PatientPage, PortalHome};

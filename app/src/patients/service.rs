@@ -237,3 +237,12 @@ pub async fn directory(
         })
         .collect())
 }
+
+/// The public id of a patient row (ids in URLs are public ids, never row numbers).
+pub async fn public_id_of(db: &DatabaseConnection, patient_id: i32) -> Result<String, AppError> {
+    patient::Entity::find_by_id(patient_id)
+        .one(db)
+        .await?
+        .map(|p| p.public_id)
+        .ok_or_else(|| AppError::NotFound("Your record".into()))
+}

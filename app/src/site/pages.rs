@@ -1,6 +1,7 @@
 use super::layout::opening_hours;
 use super::model::{format_usd, ContactForm, InquiryTopic, MembershipTier, SiteContent};
 use crate::error::FieldErrors;
+use crate::ui::{described_by, field, invalid};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
@@ -413,36 +414,6 @@ fn ContactFormView(state: ContactPageState) -> impl IntoView {
             <p class="fine-print">"Please do not include detailed medical information. We will reply by email or phone."</p>
             <button class="button" type="submit">"Send message"</button>
         </form>
-    }
-}
-
-fn invalid(errors: &FieldErrors, name: &str) -> Option<&'static str> {
-    errors.get(name).map(|_| "true")
-}
-
-fn described_by(errors: &FieldErrors, name: &str) -> Option<String> {
-    errors.get(name).map(|_| format!("{name}-error"))
-}
-
-/// A labelled form field with its validation message under the control.
-fn field<C: IntoView + 'static>(
-    errors: &FieldErrors,
-    name: &'static str,
-    label: &'static str,
-    control: C,
-) -> impl IntoView + use<C> {
-    let error = errors.get(name).map(str::to_owned);
-    let class = if error.is_some() {
-        "field field-invalid"
-    } else {
-        "field"
-    };
-    view! {
-        <div class=class>
-            <label for=name>{label}</label>
-            {control}
-            {error.map(|message| view! { <p class="field-error" id=format!("{name}-error")>{message}</p> })}
-        </div>
     }
 }
 

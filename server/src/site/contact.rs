@@ -166,19 +166,7 @@ async fn render_contact(
     page: ContactPageState,
     status: StatusCode,
 ) -> Response {
-    let mut request = Request::from_parts(parts, Body::empty());
-    *request.method_mut() = http::Method::GET;
-    let context = state.leptos_context();
-    let render = leptos_axum::render_app_async_with_context(
-        move || {
-            context();
-            leptos::prelude::provide_context(page.clone());
-        },
-        state.shell(),
-    );
-    let mut response = render(request).await;
-    *response.status_mut() = status;
-    response
+    crate::startup::render_page(state, parts, page, status).await
 }
 
 use axum::extract::FromRequest;

@@ -1,0 +1,114 @@
+//! The audit log page: filter by actor, patient, action, outcome and dates (GET form, so a
+//! filtered view can be bookmarked or shared with the privacy officer).
+
+use super::api::audit_log;
+use crate::audit::AuditFilter;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AuditLogPage() -> impl IntoView {
+    let query = use_query_map();
+    let filter = query.with_untracked(|q| AuditFilter {
+        actor: q.get("actor").unwrap_or_default(),
+        patient: q.get("patient").unwrap_or_default(),
+        action: q.get("action").unwrap_or_default(),
+        outcome: q.get("outcome").unwrap_or_default(),
+        from: q.get("from").unwrap_or_default(),
+        to: q.get("to").unwrap_or_default(),
+        before: q.get("before").and_then(|b| b.parse().ok()),
+    });
+    let page = OnceResource::new(audit_log(filter.clone()));
+    let f = filter.clone();
+    let outcome_option = move |value: &'static str, label: &'static str| {
+        view! { <option value=value selected=f.outcome == value>{label}</option> }
+    };
+    view! {
+        <Title text="Audit log · Bedside"/>
+        <section class="section container">
+            <h1>"Audit log"</h1>
+            <p class="lead">"Every access to patient information and every sign-in, allowed or not. Entries cannot be changed; "<code>"bedside audit verify"</code>" proves it."</p>
+            <form class="form filter-form" method="get" action="/admin/audit">
+                <div class="field"><label for="actor">"Who (email)"</label><input id="actor" name="actor" type="text" value=filter.actor.clone()/></div>
+                <div class="field"><label for="patient">"Patient (email or id)"</label><input id="patient" name="patient" type="text" value=filter.patient.clone()/></div>
+                <div class="field"><label for="action">"Action starts with"</label><input id="action" name="action" type="text" placeholder="patient_profile" value=filter.action.clone()/></div>
+                <div class="field"><label for="outcome">"Outcome"</label>
+                    <select id="outcome" name="outcome">
+                        {outcome_option("", "Any")}
+                        {outcome_option("allowed", "Allowed")}
+                        {outcome_option("denied", "Denied")}
+                        {outcome_option("failed", "Failed")}
+                    </select>
+                </div>
+                <div class="field"><label for="from">"From"</label><input id="from" name="from" type="date" value=filter.from.clone()/></div>
+                <div class="field"><label for="to">"To"</label><input id="to" name="to" type="date" value=filter.to.clone()/></div>
+                <div class="filter-actions"><button class="button" type="submit">"Filter"</button><a href="/admin/audit">"Clear"</a></div>
+            </form>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    let filter = filter.clone();
+                    Suspend::new(async move {
+                        match page.await {
+                            Err(error) => {
+                                #[cfg(feature = "ssr")]
+                                crate::auth::api::context::set_status(error.status());
+                                view! { <div class="notice notice-error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
+                            }
+                            Ok(page) if page.entries.is_empty() => view! { <p>"No entries match."</p> }.into_any(),
+                            Ok(page) => {
+                                let older = page.older.map(|before| {
+                                    let q = format!(
+                                        "/admin/audit?actor={}&patient={}&action={}&outcome={}&from={}&to={}&before={before}",
+                                        encode(&filter.actor), encode(&filter.patient), encode(&filter.action),
+                                        encode(&filter.outcome), encode(&filter.from), encode(&filter.to)
+                                    );
+                                    view! { <p><a href=q>"Older entries"</a></p> }
+                                });
+                                view! {
+                                    <div class="table-scroll">
+                                        <table class="audit-table">
+                                            <caption class="visually-hidden">"Audit entries, newest first"</caption>
+                                            <thead><tr><th scope="col">"#"</th><th scope="col">"When (UTC)"</th><th scope="col">"Who"</th><th scope="col">"Action"</th><th scope="col">"Patient"</th><th scope="col">"Outcome"</th><th scope="col">"From"</th></tr></thead>
+                                            <tbody>
+                                                {page.entries.into_iter().map(|e| {
+                                                    let who = match (&e.actor, &e.actor_role) {
+                                                        (Some(a), Some(r)) => format!("{a} ({r})"),
+                                                        (Some(a), None) => a.clone(),
+                                                        _ => "—".to_owned(),
+                                                    };
+                                                    let outcome_class = format!("outcome outcome-{}", e.outcome);
+                                                    view! {
+                                                        <tr>
+                                                            <td>{e.seq}</td>
+                                                            <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                                            <td>{who}</td>
+                                                            <td><code>{e.action.clone()}</code>{e.detail.clone().map(|d| view! { <br/><span class="fine-print">{d}</span> })}</td>
+                                                            <td>{e.patient_id.clone().unwrap_or_else(|| "—".into())}</td>
+                                                            <td><span class=outcome_class>{e.outcome.clone()}</span></td>
+                                                            <td>{e.ip.clone().unwrap_or_else(|| "—".into())}</td>
+                                                        </tr>
+                                                    }
+                                                }).collect_view()}
+                                            </tbody>
+                                        </table>
+                                    </div>
+                                    {older}
+                                }.into_any()
+                            }
+                        }
+                    })
+                }}
+            </Suspense>
+        </section>
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,150 @@
+//! The frame of the signed-in areas (portal, dashboard, admin, account): a header with the
+//! person's areas and "Sign out", and the idle warning.
+
+use super::api::{get_current_user, keep_alive};
+use super::model::{CurrentUser, Role};
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+
+#[component]
+pub fn AppLayout() -> impl IntoView {
+    let user = OnceResource::new(get_current_user());
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Suspense fallback=|| view! { <header class="app-header"></header> }>
+            {move || Suspend::new(async move {
+                let user = user.await.ok().flatten();
+                view! {
+                    <AppHeader user=user.clone()/>
+                    {user.filter(|u| u.fully_signed_in).map(|u| view! { <IdleWarning idle_seconds=u.idle_timeout_seconds/> })}
+                }
+            })}
+        </Suspense>
+        <main id="main" class="app-main">
+            <Outlet/>
+        </main>
+    }
+}
+
+fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
+    match role {
+        Role::Patient => vec![("/portal", "My health record")],
+        Role::Physician | Role::Staff => vec![("/dashboard", "Patients")],
+        Role::Admin => vec![("/admin", "Audit log")],
+    }
+}
+
+#[component]
+fn AppHeader(user: Option<CurrentUser>) -> impl IntoView {
+    let links = user
+        .as_ref()
+        .filter(|u| u.fully_signed_in)
+        .map(|u| {
+            let mut links = area_links(u.role);
+            links.push(("/account/security", "Security"));
+            links
+        })
+        .unwrap_or_default();
+    view! {
+        <header class="app-header">
+            <div class="container header-inner">
+                <a class="brand" href=user.as_ref().map_or("/", |u| u.role.home_path())>
+                    <img class="brand-mark" src="/icons/icon.svg" alt="" width="32" height="32"/>
+                    <span class="brand-name">"Bedside"</span>
+                </a>
+                <nav aria-label="Your areas">
+                    <ul class="app-nav">
+                        {links.into_iter().map(|(href, label)| view! { <li><a href=href>{label}</a></li> }).collect_view()}
+                    </ul>
+                </nav>
+                {user.map(|u| view! {
+                    <div class="app-user">
+                        <span class="app-user-name">{u.display_name.clone()}<span class="visually-hidden">{format!(", {}", u.role.label())}</span></span>
+                        <form method="post" action="/signout">
+                            <button class="button button-small button-quiet" type="submit">"Sign out"</button>
+                        </form>
+                    </div>
+                })}
+            </div>
+        </header>
+    }
+}
+
+fn format_countdown(seconds: i64) -> String {
+    let seconds = seconds.max(0);
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// Warns two minutes before an idle sign-out and offers to stay signed in (R9.4). Asking the
+/// server how long is left does not count as activity, so an open tab cannot keep a session
+/// alive by itself; only the person's "Stay signed in" (or real use) does.
+#[component]
+pub fn IdleWarning(idle_seconds: i64) -> impl IntoView {
+    // `Some(seconds left)` while the warning shows.
+    let warning = RwSignal::new(None::<i64>);
+    let deadline = StoredValue::new(now_ms() + idle_seconds * 1000);
+    let stay = move |_| {
+        leptos::task::spawn_local(async move {
+            if let Ok(status) = keep_alive().await {
+                deadline.set_value(now_ms() + status.seconds_left * 1000);
+                warning.set(None);
+            }
+        });
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let busy = StoredValue::new(false);
+        let warned = StoredValue::new(false);
+        Effect::new(move |_| {
+            let tick = move || {
+                let left = (deadline.get_value() - now_ms()) / 1000;
+                if warning.get_untracked().is_some() {
+                    warning.set(Some(left.max(0)));
+                }
+                let must_check = (left <= 120 && !warned.get_value()) || left <= 0;
+                if !must_check || busy.get_value() {
+                    return;
+                }
+                busy.set_value(true);
+                leptos::task::spawn_local(async move {
+                    match super::api::check_session_status().await {
+                        Ok(status) if status.signed_in && status.seconds_left > 125 => {
+                            deadline.set_value(now_ms() + status.seconds_left * 1000);
+                            warned.set_value(false);
+                            warning.set(None);
+                        }
+                        Ok(status) if status.signed_in && status.seconds_left > 0 => {
+                            deadline.set_value(now_ms() + status.seconds_left * 1000);
+                            warned.set_value(true);
+                            warning.set(Some(status.seconds_left));
+                        }
+                        _ => {
+                            let _ = window().location().set_href("/signin?timeout=1");
+                        }
+                    }
+                    busy.set_value(false);
+                });
+            };
+            let _ = set_interval_with_handle(tick, std::time::Duration::from_secs(1));
+        });
+    }
+    view! {
+        <Show when=move || warning.get().is_some()>
+            <div class="idle-warning" role="alertdialog" aria-labelledby="idle-title" aria-describedby="idle-text">
+                <h2 id="idle-title">"Are you still there?"</h2>
+                <p id="idle-text">
+                    "To protect your health information, you will be signed out in "
+                    <strong>{move || format_countdown(warning.get().unwrap_or(0))}</strong>"."
+                </p>
+                <div class="idle-actions">
+                    <button class="button" type="button" on:click=stay>"Stay signed in"</button>
+                    <form method="post" action="/signout"><button class="button button-quiet" type="submit">"Sign out now"</button></form>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,48 @@
+//! Patient server functions: thin, every one through the policy and the audit log.
+
+use super::model::{PatientListing, PatientProfile};
+use crate::AppError;
+use leptos::prelude::*;
+
+/// The signed-in patient's own record (`None` for an account without one).
+#[server]
+pub async fn my_record() -> Result<Option<PatientProfile>, AppError> {
+    use crate::auth::api::context;
+    let (identity, auth, caller) = context::caller()?;
+    let Some(patient_id) = auth.patient_id else {
+        return Ok(None);
+    };
+    let public_id = super::service::public_id_of(identity.db(), patient_id).await?;
+    super::service::read_profile(
+        identity.db(),
+        &context::keyring()?,
+        identity.now(),
+        &caller,
+        &public_id,
+    )
+    .await
+    .map(Some)
+}
+
+/// One patient's record, if the policy allows the caller to read it (audited either way).
+#[server]
+pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppError> {
+    use crate::auth::api::context;
+    let (identity, _, caller) = context::caller()?;
+    super::service::read_profile(
+        identity.db(),
+        &context::keyring()?,
+        identity.now(),
+        &caller,
+        &public_id,
+    )
+    .await
+}
+
+/// The practice's patients, for the physician and staff.
+#[server]
+pub async fn patient_directory() -> Result<Vec<PatientListing>, AppError> {
+    use crate::auth::api::context;
+    let (identity, _, caller) = context::caller()?;
+    super::service::directory(identity.db(), identity.now(), &caller).await
+}

@@ -1,0 +1,350 @@
+//! The middleware every request passes: who is asking (client address, session), whether a
+//! state-changing request came from this site (CSRF), and whether the page's area is theirs.
+
+use crate::site::contact::client_ip;
+use crate::startup::AppState;
+use app::audit::service::ClientInfo;
+use app::auth::service::{Authenticated, Stage};
+use app::auth::session::SessionToken;
+use app::auth::Role;
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use std::net::SocketAddr;
+
+/// The session cookie's name: `__Host-` (Secure, whole site, this host only) over HTTPS. Plain
+/// HTTP (a developer's machine) cannot carry a `__Host-` cookie, so it uses a plain name.
+pub fn cookie_name(https: bool) -> &'static str {
+    if https {
+        "__Host-bedside_session"
+    } else {
+        "bedside_session"
+    }
+}
+
+/// `Set-Cookie` for a new session token.
+pub fn session_cookie(https: bool, token: &SessionToken, max_age_seconds: i64) -> HeaderValue {
+    let secure = if https { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}",
+        cookie_name(https),
+        token.expose()
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// `Set-Cookie` that removes the session cookie.
+pub fn clear_cookie(https: bool) -> HeaderValue {
+    let secure = if https { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+        cookie_name(https)
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn session_token(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
+    let name = cookie_name(https);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| SessionToken::from_cookie(value))
+}
+
+/// Paths that never need the session (static files, probes): they neither load nor extend it.
+fn is_static(path: &str) -> bool {
+    const PREFIXES: [&str; 4] = ["/pkg/", "/icons/", "/images/", "/fonts/"];
+    const FILES: [&str; 7] = [
+        "/site.js",
+        "/sw.js",
+        "/manifest.webmanifest",
+        "/offline.html",
+        "/favicon.ico",
+        "/healthz",
+        "/readyz",
+    ];
+    PREFIXES.iter().any(|p| path.starts_with(p)) || FILES.contains(&path)
+}
+
+/// Requests that change state without a browser session and prove themselves otherwise
+/// (signed webhooks). Empty until payments and SMS arrive; each entry must verify a signature.
+pub const CSRF_EXEMPT_PREFIXES: [&str; 0] = [];
+
+/// Whether a request must be refused as cross-site: unsafe methods must show, through
+/// `Sec-Fetch-Site` or `Origin`, that a page of this site sent them. A request that shows
+/// neither is refused too: every browser sends one of them on a POST, so only a non-browser
+/// client can omit both, and it can add `Origin`.
+pub fn is_cross_site(
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    own_origins: &[String],
+) -> bool {
+    if matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    ) {
+        return false;
+    }
+    if CSRF_EXEMPT_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return false;
+    }
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => !own_origins
+            .iter()
+            .any(|own| own.eq_ignore_ascii_case(origin)),
+        None => true,
+    }
+}
+
+/// The origins this site is reached at: the configured public URL and the Host asked for.
+fn own_origins(state: &AppState, headers: &HeaderMap) -> Vec<String> {
+    let mut origins = vec![state.settings.public_url.trim_end_matches('/').to_owned()];
+    if let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) {
+        let scheme = if state.settings.https() {
+            "https"
+        } else {
+            "http"
+        };
+        origins.push(format!("{scheme}://{host}"));
+    }
+    origins
+}
+
+/// Which roles a page area is for (`None`: any signed-in person; not listed: public).
+fn area_of(path: &str) -> Option<Option<&'static [Role]>> {
+    let under = |area: &str| path == area || path.starts_with(&format!("{area}/"));
+    if under("/portal") {
+        Some(Some(&[Role::Patient]))
+    } else if under("/dashboard") {
+        Some(Some(&[Role::Physician, Role::Staff]))
+    } else if under("/admin") {
+        Some(Some(&[Role::Admin]))
+    } else if under("/account") {
+        Some(None)
+    } else {
+        None
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Where a page request goes instead, if not where it asked.
+fn route_page(path: &str, query: Option<&str>, auth: Option<&Authenticated>) -> Option<Response> {
+    const MFA: &str = "/signin/mfa";
+    const SETUP: &str = "/account/mfa/setup";
+    match auth.map(|a| (a.stage(), a.role)) {
+        None => {
+            if area_of(path).is_some() || path == MFA {
+                let target = match query {
+                    Some(q) => format!("{path}?{q}"),
+                    None => path.to_owned(),
+                };
+                let next: String = url_encode(&target);
+                return Some(redirect(&format!("/signin?next={next}")));
+            }
+            None
+        }
+        Some((Stage::SecondFactorPending, _)) => {
+            (path != MFA && (area_of(path).is_some() || path == "/signin")).then(|| redirect(MFA))
+        }
+        Some((Stage::MustEnrollSecondFactor, _)) => (path != SETUP
+            && (area_of(path).is_some() || path == "/signin" || path == MFA))
+            .then(|| redirect(SETUP)),
+        Some((Stage::Complete, role)) => {
+            if path == "/signin" || path == MFA {
+                return Some(redirect(role.home_path()));
+            }
+            match area_of(path) {
+                Some(Some(roles)) if !roles.contains(&role) => Some(redirect(role.home_path())),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only same-site paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .map(str::to_owned)
+}
+
+pub async fn gate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_owned();
+    let https = state.settings.https();
+    let client = ClientInfo {
+        ip: Some(client_ip(request.headers(), peer, state.settings.behind_proxy).to_string()),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(255).collect()),
+    };
+    if is_cross_site(
+        request.method(),
+        &path,
+        request.headers(),
+        &own_origins(&state, request.headers()),
+    ) {
+        tracing::warn!(%path, method = %request.method(), "refused a cross-site request");
+        return (
+            StatusCode::FORBIDDEN,
+            "This request did not come from a page of this site, so it was refused. Go back, reload the page and try again.",
+        )
+            .into_response();
+    }
+    request.extensions_mut().insert(client);
+    if is_static(&path) {
+        return next.run(request).await;
+    }
+    let mut clear = false;
+    let mut auth = None;
+    if let Some(token) = session_token(request.headers(), https) {
+        // The idle warning asks how long is left; asking must not count as activity.
+        let touch = path != "/api/session_status";
+        match state.identity.authenticate_with(&token, touch).await {
+            Ok(Some(found)) => auth = Some(found),
+            Ok(None) => clear = true,
+            Err(error) => return error.into_response(),
+        }
+    }
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        if let Some(response) = route_page(&path, request.uri().query(), auth.as_ref()) {
+            return response;
+        }
+    }
+    let private = auth.is_some() || area_of(&path).is_some() || path.starts_with("/api/");
+    if let Some(auth) = auth {
+        request.extensions_mut().insert(auth);
+    }
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if clear && !headers.contains_key(header::SET_COOKIE) {
+        headers.append(header::SET_COOKIE, clear_cookie(https));
+    }
+    if private {
+        // Health data must not stay in shared or browser caches.
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_static(v));
+        }
+        map
+    }
+
+    #[test]
+    fn cross_site_posts_are_refused_and_same_site_ones_pass() {
+        let own = vec!["https://harbor.example".to_owned()];
+        let post = Method::POST;
+        assert!(!is_cross_site(&Method::GET, "/x", &headers(&[]), &own));
+        assert!(is_cross_site(&post, "/x", &headers(&[]), &own));
+        assert!(is_cross_site(
+            &post,
+            "/x",
+            &headers(&[("sec-fetch-site", "cross-site")]),
+            &own
+        ));
+        assert!(is_cross_site(
+            &post,
+            "/x",
+            &headers(&[("sec-fetch-site", "same-site")]),
+            &own
+        ));
+        assert!(!is_cross_site(
+            &post,
+            "/x",
+            &headers(&[("sec-fetch-site", "same-origin")]),
+            &own
+        ));
+        assert!(is_cross_site(
+            &post,
+            "/x",
+            &headers(&[("origin", "https://evil.example")]),
+            &own
+        ));
+        assert!(is_cross_site(
+            &post,
+            "/x",
+            &headers(&[("origin", "null")]),
+            &own
+        ));
+        assert!(!is_cross_site(
+            &post,
+            "/x",
+            &headers(&[("origin", "https://harbor.example")]),
+            &own
+        ));
+        // Sec-Fetch-Site wins over a spoofable-looking Origin.
+        assert!(is_cross_site(
+            &post,
+            "/x",
+            &headers(&[
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://harbor.example")
+            ]),
+            &own
+        ));
+    }
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/portal")), Some("/portal".into()));
+        assert_eq!(safe_next(Some("//evil.example")), None);
+        assert_eq!(safe_next(Some("https://evil.example")), None);
+        assert_eq!(safe_next(Some("/\\evil.example")), None);
+        assert_eq!(safe_next(None), None);
+    }
+
+    #[test]
+    fn the_session_cookie_is_host_only_and_secure_over_https() {
+        let token = SessionToken::generate();
+        let cookie = session_cookie(true, &token, 60);
+        let text = cookie.to_str().expect("ascii");
+        assert!(text.starts_with("__Host-bedside_session="));
+        assert!(text.contains("; Path=/; HttpOnly; SameSite=Lax"));
+        assert!(text.ends_with("; Secure"));
+        assert!(!text.contains("Domain"));
+        let plain = session_cookie(false, &token, 60);
+        assert!(plain
+            .to_str()
+            .expect("ascii")
+            .starts_with("bedside_session="));
+    }
+}

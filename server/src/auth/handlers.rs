@@ -1,0 +1,531 @@
+//! The sign-in and account forms (`POST`), each working without JavaScript: success redirects
+//! (post/redirect/get), a refused form is rendered again with its messages and what was typed.
+
+use super::gate::{clear_cookie, safe_next, session_cookie};
+use crate::startup::{render_page, AppState};
+use app::audit::service::ClientInfo;
+use app::auth::pages::AuthFormState;
+use app::auth::service::{Authenticated, SignInError, Stage};
+use app::auth::session::SessionToken;
+use app::mail::OutgoingEmail;
+use app::{AppError, FieldErrors};
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    response::{IntoResponse, Redirect, Response},
+    Extension, Form,
+};
+use http::{header, request::Parts, StatusCode};
+use serde::Deserialize;
+
+fn with_cookie(mut response: Response, cookie: http::HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+fn signed_in_response(state: &AppState, token: &SessionToken, to: &str) -> Response {
+    let max_age = state.settings.sessions.absolute_hours * 3600;
+    with_cookie(
+        Redirect::to(to).into_response(),
+        session_cookie(state.settings.https(), token, max_age),
+    )
+}
+
+async fn parse<T: serde::de::DeserializeOwned>(request: Request) -> Result<(Parts, T), Response> {
+    let (parts, body) = request.into_parts();
+    match Form::<T>::from_request(Request::from_parts(parts.clone(), body), &()).await {
+        Ok(Form(form)) => Ok((parts, form)),
+        Err(rejection) => Err((StatusCode::BAD_REQUEST, rejection.body_text()).into_response()),
+    }
+}
+
+use axum::extract::FromRequest;
+
+fn client_of(parts: &Parts) -> ClientInfo {
+    parts
+        .extensions
+        .get::<ClientInfo>()
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn auth_of(parts: &Parts) -> Option<Authenticated> {
+    parts.extensions.get::<Authenticated>().cloned()
+}
+
+fn rate_limited(state: &AppState, keys: &[String]) -> Result<(), u64> {
+    state.attempt_limits.check(keys)
+}
+
+fn ip_key(client: &ClientInfo) -> String {
+    format!("ip:{}", client.ip.as_deref().unwrap_or("-"))
+}
+
+async fn refuse(
+    state: &AppState,
+    parts: Parts,
+    page: AuthFormState,
+    status: StatusCode,
+    retry_after: Option<u64>,
+) -> Response {
+    let mut response = render_page(state, parts, page, status).await;
+    if let Some(seconds) = retry_after {
+        if let Ok(value) = seconds.to_string().parse() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+fn too_many(seconds: u64) -> String {
+    format!(
+        "Too many attempts. For your security, please wait {} before trying again.",
+        if seconds <= 60 {
+            format!("{seconds} seconds")
+        } else {
+            format!("{} minutes", seconds.div_ceil(60))
+        }
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /signin`
+pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<SignInForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let mut page = AuthFormState::default();
+    page.values.insert("email".into(), form.email.clone());
+    if let Some(next) = &form.next {
+        page.values.insert("next".into(), next.clone());
+    }
+    let email = form.email.trim().to_lowercase();
+    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]) {
+        page.error = Some(too_many(wait));
+        return refuse(
+            &state,
+            parts,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await;
+    }
+    if email.is_empty() || form.password.is_empty() {
+        if email.is_empty() {
+            page.errors.add("email", "Please enter your email address.");
+        }
+        if form.password.is_empty() {
+            page.errors.add("password", "Please enter your password.");
+        }
+        return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await;
+    }
+    match state
+        .identity
+        .sign_in(&email, &form.password, &client)
+        .await
+    {
+        Ok(signed_in) => {
+            let to = match signed_in.stage {
+                Stage::Complete => safe_next(form.next.as_deref())
+                    .unwrap_or_else(|| signed_in.role.home_path().to_owned()),
+                Stage::SecondFactorPending => match safe_next(form.next.as_deref()) {
+                    Some(next) => format!("/signin/mfa?next={}", urlencode(&next)),
+                    None => "/signin/mfa".to_owned(),
+                },
+                Stage::MustEnrollSecondFactor => "/account/mfa/setup".to_owned(),
+            };
+            signed_in_response(&state, &signed_in.token, &to)
+        }
+        Err(error) => sign_in_refused(&state, parts, page, error).await,
+    }
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn sign_in_refused(
+    state: &AppState,
+    parts: Parts,
+    mut page: AuthFormState,
+    error: SignInError,
+) -> Response {
+    let status = match &error {
+        SignInError::WrongCredentials | SignInError::WrongCode => StatusCode::UNAUTHORIZED,
+        SignInError::Locked(_) => StatusCode::LOCKED,
+        SignInError::Disabled => StatusCode::FORBIDDEN,
+        SignInError::Other(inner) => inner.status(),
+    };
+    page.error = Some(error.to_string());
+    refuse(state, parts, page, status, None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: Option<String>,
+}
+
+/// `POST /signin/mfa`: the authenticator (or recovery) code after the password.
+pub async fn second_factor(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<CodeForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(auth) = auth_of(&parts).filter(|a| a.stage() == Stage::SecondFactorPending) else {
+        return Redirect::to("/signin").into_response();
+    };
+    let client = client_of(&parts);
+    let mut page = AuthFormState::default();
+    if let Some(next) = &form.next {
+        page.values.insert("next".into(), next.clone());
+    }
+    if let Err(wait) = rate_limited(
+        &state,
+        &[ip_key(&client), format!("account:{}", auth.email)],
+    ) {
+        page.error = Some(too_many(wait));
+        return refuse(
+            &state,
+            parts,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await;
+    }
+    match state
+        .identity
+        .complete_second_factor(&auth, &form.code, &client)
+        .await
+    {
+        Ok(token) => {
+            let to =
+                safe_next(form.next.as_deref()).unwrap_or_else(|| auth.role.home_path().to_owned());
+            signed_in_response(&state, &token, &to)
+        }
+        Err(error) => sign_in_refused(&state, parts, page, error).await,
+    }
+}
+
+/// `POST /signout`
+pub async fn sign_out(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+) -> Response {
+    if let Some(Extension(auth)) = auth {
+        if let Err(error) = state.identity.sign_out(&auth, &client).await {
+            return error.into_response();
+        }
+    }
+    with_cookie(
+        Redirect::to("/signin?signed_out=1").into_response(),
+        clear_cookie(state.settings.https()),
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ForgotForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// `POST /signin/forgot`: emails a reset link. The answer is the same whether or not the
+/// address has an account.
+pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<ForgotForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let email = form.email.trim().to_lowercase();
+    let mut page = AuthFormState::default();
+    page.values.insert("email".into(), form.email.clone());
+    if let Err(message) = app::domain::Email::parse(&email) {
+        page.errors.add("email", message);
+        return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await;
+    }
+    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]) {
+        page.error = Some(too_many(wait));
+        return refuse(
+            &state,
+            parts,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await;
+    }
+    match state.identity.request_password_reset(&email, &client).await {
+        Ok(Some((user, token))) => {
+            let practice = state
+                .site
+                .current()
+                .map(|s| s.practice.name.clone())
+                .unwrap_or_else(|| "Bedside".into());
+            let link = format!(
+                "{}/signin/reset?token={token}",
+                state.settings.public_url.trim_end_matches('/')
+            );
+            let email = OutgoingEmail {
+                to: user.email.clone(),
+                reply_to: None,
+                subject: format!("Reset your password — {practice}"),
+                text_body: format!(
+                    "Hello {name},\n\nSomeone (we hope you) asked to reset the password of your {practice} account.\n\
+                     Choose a new password here within the next hour:\n\n{link}\n\n\
+                     The link works once. If you did not ask for this, ignore this email: your password stays as it is.\n",
+                    name = user.display_name,
+                ),
+            };
+            if let Err(error) = state.mailer.send(email).await {
+                tracing::error!(%error, "could not send a password reset email");
+            }
+        }
+        Ok(None) => tracing::info!("password reset asked for an unknown or disabled address"),
+        Err(error) => return error.into_response(),
+    }
+    Redirect::to("/signin/forgot?sent=1").into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    token: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /signin/reset`
+pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<ResetForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let mut page = AuthFormState::default();
+    page.values.insert("token".into(), form.token.clone());
+    if let Err(wait) = rate_limited(&state, &[ip_key(&client)]) {
+        page.error = Some(too_many(wait));
+        return refuse(
+            &state,
+            parts,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await;
+    }
+    match state
+        .identity
+        .reset_password(&form.token, &form.new_password, &client)
+        .await
+    {
+        Ok(()) => Redirect::to("/signin?reset=1").into_response(),
+        Err(AppError::Validation(errors)) => {
+            page.errors = errors;
+            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
+        Err(AppError::NotFound(_)) => {
+            page.error = Some(
+                "This reset link has expired or was used already. Ask for a new one below.".into(),
+            );
+            refuse(&state, parts, page, StatusCode::GONE, None).await
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+fn require(parts: &Parts) -> Result<Authenticated, Response> {
+    auth_of(parts).ok_or_else(|| Redirect::to("/signin").into_response())
+}
+
+/// `POST /account/mfa/setup`: confirms the authenticator app with its first code and shows the
+/// recovery codes, once.
+pub async fn confirm_mfa(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<CodeForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let auth = match require(&parts) {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let mut page = AuthFormState::default();
+    if let Err(wait) = rate_limited(
+        &state,
+        &[ip_key(&client), format!("account:{}", auth.email)],
+    ) {
+        page.error = Some(too_many(wait));
+        return refuse(
+            &state,
+            parts,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await;
+    }
+    match state
+        .identity
+        .confirm_mfa_enrollment(&auth, &form.code, &client)
+        .await
+    {
+        Ok((codes, token)) => {
+            page.recovery_codes = Some(codes);
+            page.values
+                .insert("home".into(), auth.role.home_path().into());
+            let response = render_page(&state, parts, page, StatusCode::OK).await;
+            let max_age = state.settings.sessions.absolute_hours * 3600;
+            with_cookie(
+                response,
+                session_cookie(state.settings.https(), &token, max_age),
+            )
+        }
+        Err(AppError::Validation(errors)) => {
+            page.errors = errors;
+            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// `POST /account/password`
+pub async fn change_password(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<PasswordForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let auth = match require(&parts) {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let mut page = AuthFormState::default();
+    if let Err(wait) = rate_limited(
+        &state,
+        &[ip_key(&client), format!("account:{}", auth.email)],
+    ) {
+        page.error = Some(too_many(wait));
+        return refuse(
+            &state,
+            parts,
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await;
+    }
+    match state
+        .identity
+        .change_password(&auth, &form.current_password, &form.new_password, &client)
+        .await
+    {
+        Ok(()) => Redirect::to("/account/security?changed=password").into_response(),
+        Err(AppError::Validation(errors)) => {
+            page.errors = errors;
+            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RevokeForm {
+    #[serde(default)]
+    reference: String,
+}
+
+/// `POST /account/sessions/revoke`
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<RevokeForm>,
+) -> Response {
+    let Some(Extension(auth)) = auth else {
+        return Redirect::to("/signin").into_response();
+    };
+    match state
+        .identity
+        .revoke_session(&auth, &form.reference, &client)
+        .await
+    {
+        Ok(()) => Redirect::to("/account/security?changed=session").into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RecoveryCodesForm {
+    #[serde(default)]
+    current_password: String,
+}
+
+/// `POST /account/recovery-codes`: new recovery codes after the password, shown once.
+pub async fn new_recovery_codes(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<RecoveryCodesForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let auth = match require(&parts) {
+        Ok(auth) => auth,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let mut page = AuthFormState::default();
+    match state
+        .identity
+        .regenerate_recovery_codes(&auth, &form.current_password, &client)
+        .await
+    {
+        Ok(codes) => {
+            page.recovery_codes = Some(codes);
+            render_page(&state, parts, page, StatusCode::OK).await
+        }
+        Err(AppError::Validation(errors)) => {
+            page.errors = errors;
+            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+/// Field errors that came back from a service, for a page.
+pub fn field_errors(error: &AppError) -> FieldErrors {
+    match error {
+        AppError::Validation(errors) => errors.clone(),
+        _ => FieldErrors::default(),
+    }
+}
