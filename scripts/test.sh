@@ -7,6 +7,8 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+# The Redis session store is tested against this server (CI runs one at 127.0.0.1:6379).
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 # cargo-leptos compiles the server with this set; `cargo test` sets it too, so both share one build.
 export LEPTOS_OUTPUT_NAME=bedside
 

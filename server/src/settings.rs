@@ -54,6 +54,8 @@ pub struct Settings {
     /// `redis://127.0.0.1:6379`: keep sessions in Redis (shared by several processes) instead
     /// of the database. `BEDSIDE_REDIS_URL`.
     pub redis_url: Option<String>,
+    /// Prepended to every Redis key (several installations can share one Redis).
+    pub redis_key_prefix: String,
     /// Serve this file at `/__baseline` (the benchmark's static-HTML baseline). Off by default.
     pub bench_baseline_file: Option<PathBuf>,
 }
@@ -185,6 +187,7 @@ impl Default for Settings {
                 lockout_minutes: 30,
             },
             redis_url: None,
+            redis_key_prefix: "bedside:".into(),
             bench_baseline_file: None,
         }
     }

@@ -167,6 +167,10 @@ impl Application {
         &self.state.db
     }
 
+    pub fn identity(&self) -> &Identity {
+        &self.state.identity
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
     /// `shutdown_grace_seconds` to finish.
     pub async fn serve(
@@ -236,7 +240,7 @@ pub async fn identity(
 ) -> anyhow::Result<Identity> {
     let sessions: Arc<dyn SessionStore> = match &settings.redis_url {
         Some(url) => Arc::new(
-            auth::redis_store::RedisSessionStore::connect(url, "bedside:")
+            auth::redis_store::RedisSessionStore::connect(url, &settings.redis_key_prefix)
                 .await
                 .with_context(|| format!("connecting to Redis at {url}"))?,
         ),

@@ -334,7 +334,8 @@ mod tests {
     #[test]
     fn every_field_is_covered_by_the_hash() {
         let base = chain_hash(&row());
-        let edits: Vec<Box<dyn Fn(&mut audit_event::Model)>> = vec![
+        type Edit = Box<dyn Fn(&mut audit_event::Model)>;
+        let edits: Vec<Edit> = vec![
             Box::new(|r| r.seq = 2),
             Box::new(|r| r.at += chrono::Duration::microseconds(1)),
             Box::new(|r| r.actor_user_id = Some(3)),

@@ -19,7 +19,7 @@ pub fn is_common(lower: &str) -> bool {
     // "passwordpassword", "abcabcabcabc": one common chunk, repeated.
     let chars: Vec<char> = core.chars().collect();
     (1..=chars.len() / 2).any(|len| {
-        chars.len() % len == 0
+        chars.len().is_multiple_of(len)
             && chars.chunks(len).all(|chunk| chunk == &chars[..len])
             && (len < 4 || COMMON.contains(chars[..len].iter().collect::<String>().as_str()))
     })

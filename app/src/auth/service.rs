@@ -471,10 +471,9 @@ impl Identity {
             None,
             Outcome::Allowed,
         );
-        event
-            .actor
-            .as_mut()
-            .map(|a| a.session_ref = Some(token.id().chars().take(16).collect()));
+        if let Some(actor) = event.actor.as_mut() {
+            actor.session_ref = Some(token.id().chars().take(16).collect());
+        }
         event.detail = match stage {
             Stage::Complete => None,
             Stage::SecondFactorPending => Some("second factor pending".into()),

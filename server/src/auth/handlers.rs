@@ -358,8 +358,11 @@ pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Res
     }
 }
 
-fn require(parts: &Parts) -> Result<Authenticated, Response> {
-    auth_of(parts).ok_or_else(|| Redirect::to("/signin").into_response())
+/// The request, as if for the security page: the password and recovery-code forms live there
+/// and are rendered there again.
+fn on_security_page(mut parts: Parts) -> Parts {
+    parts.uri = http::Uri::from_static("/account/security");
+    parts
 }
 
 /// `POST /account/mfa/setup`: confirms the authenticator app with its first code and shows the
@@ -369,9 +372,8 @@ pub async fn confirm_mfa(State(state): State<AppState>, request: Request<Body>) 
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let auth = match require(&parts) {
-        Ok(auth) => auth,
-        Err(response) => return response,
+    let Some(auth) = auth_of(&parts) else {
+        return Redirect::to("/signin").into_response();
     };
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
@@ -427,9 +429,8 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let auth = match require(&parts) {
-        Ok(auth) => auth,
-        Err(response) => return response,
+    let Some(auth) = auth_of(&parts) else {
+        return Redirect::to("/signin").into_response();
     };
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
@@ -440,7 +441,7 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
         page.error = Some(too_many(wait));
         return refuse(
             &state,
-            parts,
+            on_security_page(parts),
             page,
             StatusCode::TOO_MANY_REQUESTS,
             Some(wait),
@@ -455,7 +456,14 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
         Ok(()) => Redirect::to("/account/security?changed=password").into_response(),
         Err(AppError::Validation(errors)) => {
             page.errors = errors;
-            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+            refuse(
+                &state,
+                on_security_page(parts),
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            )
+            .await
         }
         Err(other) => other.into_response(),
     }
@@ -499,9 +507,8 @@ pub async fn new_recovery_codes(State(state): State<AppState>, request: Request<
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    let auth = match require(&parts) {
-        Ok(auth) => auth,
-        Err(response) => return response,
+    let Some(auth) = auth_of(&parts) else {
+        return Redirect::to("/signin").into_response();
     };
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
@@ -512,11 +519,18 @@ pub async fn new_recovery_codes(State(state): State<AppState>, request: Request<
     {
         Ok(codes) => {
             page.recovery_codes = Some(codes);
-            render_page(&state, parts, page, StatusCode::OK).await
+            render_page(&state, on_security_page(parts), page, StatusCode::OK).await
         }
         Err(AppError::Validation(errors)) => {
             page.errors = errors;
-            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+            refuse(
+                &state,
+                on_security_page(parts),
+                page,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+            )
+            .await
         }
         Err(other) => other.into_response(),
     }

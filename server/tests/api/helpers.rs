@@ -24,6 +24,10 @@ pub enum Backend {
 
 pub struct TestApp {
     pub address: String,
+    /// Accounts and sessions, as the server holds them.
+    pub identity: app::auth::service::Identity,
+    /// The time every rule reads; tests move it.
+    pub clock: app::clock::FakeClock,
     pub db: sea_orm::DatabaseConnection,
     pub client: reqwest::Client,
     pub backend: &'static str,
@@ -58,6 +62,16 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let clock = app::clock::FakeClock::at(chrono::Utc::now());
+    spawn_app_with_clock(backend, clock, configure).await
+}
+
+/// Starts Bedside reading `clock` for every time rule.
+pub async fn spawn_app_with_clock(
+    backend: &Backend,
+    clock: app::clock::FakeClock,
+    configure: impl FnOnce(&mut Settings),
+) -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(data.path());
     let mut drop_database = None;
@@ -88,20 +102,19 @@ pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Setti
         .await
         .expect("seed the demo practice");
     let keyring = bedside::keys::load_keyring(&settings).expect("keyring");
-    let app = Application::build(settings)
+    let app = Application::build_with_clock(settings, std::sync::Arc::new(clock.clone()))
         .await
         .expect("build the application");
     let address = app.url();
+    let identity = app.identity().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.serve(async move {
         let _ = stopped.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .danger_accept_invalid_certs(true)
-        .build()
-        .expect("client");
+    let client = browser(&address);
     TestApp {
+        identity,
+        clock,
         address,
         db,
         client,
@@ -114,7 +127,34 @@ pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Setti
     }
 }
 
+/// A client that behaves like a browser on this site: it keeps cookies and sends `Origin`
+/// (as browsers do on every POST), and does not follow redirects (tests look at them).
+pub fn browser(address: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ORIGIN,
+        address.parse().expect("origin header"),
+    );
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(true)
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .expect("client")
+}
+
 impl TestApp {
+    /// The test's private data folder (SQLite file, development key).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data.path()
+    }
+
+    /// Another browser (another person, or the same person on another device).
+    pub fn new_browser(&self) -> reqwest::Client {
+        browser(&self.address)
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path}", self.address))
@@ -186,4 +226,161 @@ impl Drop for TestApp {
             .join();
         }
     }
+}
+
+/// An account made for a test, with what the test needs to act as it.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: i32,
+    pub public_id: String,
+    pub email: String,
+    pub password: String,
+    pub role: app::auth::Role,
+    pub patient_public_id: Option<String>,
+    pub mfa_secret: Option<Vec<u8>>,
+}
+
+pub const TEST_PASSWORD: &str = "harbor lantern violet 7";
+
+impl TestApp {
+    /// An account; practice roles get MFA turned on (as they must have it).
+    pub async fn create_user(&self, role: app::auth::Role, email: &str) -> TestUser {
+        let user = self
+            .identity
+            .create_account(&app::auth::service::NewAccount {
+                email: email.into(),
+                display_name: format!("Test {}", role.label()),
+                role,
+                password: TEST_PASSWORD.into(),
+            })
+            .await
+            .expect("create account");
+        let mut test_user = TestUser {
+            id: user.id,
+            public_id: user.public_id,
+            email: user.email,
+            password: TEST_PASSWORD.into(),
+            role,
+            patient_public_id: None,
+            mfa_secret: None,
+        };
+        if role.requires_mfa() {
+            let secret = app::auth::totp::new_secret();
+            self.identity
+                .enable_mfa_with_secret(test_user.id, &secret)
+                .await
+                .expect("enable MFA");
+            test_user.mfa_secret = Some(secret);
+        }
+        test_user
+    }
+
+    /// A patient with an account and a record.
+    pub async fn create_patient(&self, email: &str, name: &str) -> TestUser {
+        let mut user = self.create_user(app::auth::Role::Patient, email).await;
+        let record = app::patients::service::create(
+            &self.db,
+            &self.keyring,
+            &app::patients::service::NewPatient {
+                user_id: Some(user.id),
+                legal_name: name.into(),
+                date_of_birth: chrono::NaiveDate::from_ymd_opt(1984, 3, 12).expect("date"),
+                phone: app::domain::PhoneNumber::parse("(207) 555-0187").ok(),
+            },
+            self.clock_now(),
+        )
+        .await
+        .expect("create patient");
+        user.patient_public_id = Some(record.public_id);
+        user
+    }
+
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use app::clock::Clock;
+        self.clock.now()
+    }
+
+    /// The authenticator code at the test clock's time.
+    pub fn code_now(&self, secret: &[u8]) -> String {
+        let unix = u64::try_from(self.clock_now().timestamp()).expect("time");
+        app::auth::totp::code_at_step(secret, app::auth::totp::step_of(unix))
+    }
+
+    pub async fn post_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}{path}", self.address))
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
+        client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Posts the sign-in form in `client`.
+    pub async fn sign_in(&self, client: &reqwest::Client, user: &TestUser) -> reqwest::Response {
+        self.post_with(
+            client,
+            "/signin",
+            &[("email", &user.email), ("password", &user.password)],
+        )
+        .await
+    }
+
+    /// A browser signed in as `user`, second factor included. Moves the clock 30 seconds first
+    /// when a code is needed, so the code is always a fresh one (codes are good once).
+    pub async fn signed_in(&self, user: &TestUser) -> reqwest::Client {
+        let client = self.new_browser();
+        let response = self.sign_in(&client, user).await;
+        assert_eq!(response.status(), 303, "sign-in of {}", user.email);
+        if let Some(secret) = &user.mfa_secret {
+            self.clock.advance(chrono::Duration::seconds(30));
+            let code = self.code_now(secret);
+            let response = self
+                .post_with(&client, "/signin/mfa", &[("code", &code)])
+                .await;
+            assert_eq!(response.status(), 303, "second factor of {}", user.email);
+        }
+        client
+    }
+
+    /// The status and `Location` of a GET in `client`.
+    pub async fn visit(&self, client: &reqwest::Client, path: &str) -> (u16, Option<String>) {
+        let response = self.get_with(client, path).await;
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (response.status().as_u16(), location)
+    }
+
+    /// The audit rows, oldest first.
+    pub async fn audit_rows(&self) -> Vec<app::audit::entity::audit_event::Model> {
+        use sea_orm::{EntityTrait, QueryOrder};
+        app::audit::entity::audit_event::Entity::find()
+            .order_by_asc(app::audit::entity::audit_event::Column::Seq)
+            .all(&self.db)
+            .await
+            .expect("audit rows")
+    }
+}
+
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }

@@ -1,6 +1,8 @@
 //! Integration tests: each starts the real server on port 0 against its own fresh database,
 //! on SQLite and, when `DATABASE_URL` points at PostgreSQL, on PostgreSQL too.
 
+mod access;
+mod auth;
 mod contact;
 mod helpers;
 mod mail;

@@ -180,7 +180,7 @@ async fn a_request_in_flight_at_shutdown_is_finished() {
         .await
         .expect("connect");
     // The request starts (headers sent, body not yet) ...
-    let head = format!("POST /contact HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let head = format!("POST /contact HTTP/1.1\r\nHost: {address}\r\nOrigin: http://{address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
     stream.write_all(head.as_bytes()).await.expect("head");
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     // ... the server is told to stop while it waits for the body ...
