@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { Page } from "@playwright/test";
 
@@ -30,4 +31,57 @@ export function uniqueEmail(label: string): string {
 
 export async function screenshot(page: Page, name: string) {
   await page.screenshot({ path: path.join(__dirname, "..", "artifacts", "screenshots", `${name}.png`), fullPage: true });
+}
+
+const DATA = path.join(ROOT, "end2end", ".data");
+
+function bedside(args: string[]): string {
+  const bin = process.env.BEDSIDE_BIN ?? path.join(ROOT, "target", "debug", "bedside");
+  return execFileSync(bin, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      BEDSIDE_DATABASE_URL: `sqlite://${DATA}/bedside.db?mode=rwc`,
+      BEDSIDE_DATA_DIR: DATA,
+    },
+    encoding: "utf8",
+  }).trim();
+}
+
+export interface DemoAccount {
+  email: string;
+  password: string;
+}
+
+/** A demo account's email and (random, per installation) password from `seed-demo`'s file. */
+export function demoAccount(email: string): DemoAccount {
+  const text = fs.readFileSync(path.join(DATA, "demo-accounts.txt"), "utf8");
+  const line = text.split("\n").find((l) => l.includes(` ${email} `));
+  if (!line) throw new Error(`no demo account ${email}`);
+  const password = line.split("password: ")[1].trim();
+  return { email, password };
+}
+
+/** The account's current authenticator code (`bedside mfa-code`, development only). */
+export function mfaCode(email: string): string {
+  return bedside(["mfa-code", email]);
+}
+
+export const PHYSICIAN = "dr.marsh@harborstreetmedicine.example";
+export const STAFF = "frontdesk@harborstreetmedicine.example";
+export const ADMIN = "admin@harborstreetmedicine.example";
+export const MARIA = "maria.lopez@example.com";
+export const JAMES = "james.okafor@example.com";
+
+/** Signs in through the form; gives the authenticator code when asked. */
+export async function signIn(page: Page, email: string) {
+  const account = demoAccount(email);
+  await page.goto("/signin");
+  await page.getByLabel("Email address").fill(account.email);
+  await page.getByLabel("Password").fill(account.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  if (page.url().includes("/signin/mfa")) {
+    await page.getByLabel("Code").fill(mfaCode(email));
+    await page.getByRole("button", { name: "Continue" }).click();
+  }
 }

@@ -301,7 +301,7 @@ fn SessionRow(session: SessionSummary) -> impl IntoView {
         <li class="session-row">
             <div>
                 <strong>{session.device.clone()}</strong>
-                {session.current.then(|| view! { <span class="badge">"This device"</span> })}
+                {session.current.then(|| view! { <span class="tag">"This device"</span> })}
                 <p class="fine-print">{format!("Signed in {}{place} · last active {}", when(session.signed_in_at), when(session.last_seen_at))}</p>
             </div>
             {(!session.current).then(|| view! {
