@@ -1,6 +1,6 @@
 //! Identity's server functions, and the request context every server function starts from.
 
-use super::model::{CurrentUser, MfaSetup, SecurityOverview, SessionStatus};
+use super::model::{AppFrame, MfaSetup, SecurityOverview, SessionStatus};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -53,10 +53,15 @@ pub mod context {
     }
 }
 
-/// The signed-in person, if any.
+/// The signed-in person, if any, and the practice's name.
 #[server]
-pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
-    Ok(context::authenticated().map(|a| a.current_user()))
+pub async fn get_app_frame() -> Result<AppFrame, AppError> {
+    let practice_name = use_context::<std::sync::Arc<crate::site::model::SiteContent>>()
+        .map_or_else(|| "Bedside".to_owned(), |site| site.practice.name.clone());
+    Ok(AppFrame {
+        user: context::authenticated().map(|a| a.current_user()),
+        practice_name,
+    })
 }
 
 /// Counts as activity (the gate touched the session on the way in): "stay signed in".

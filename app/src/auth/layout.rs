@@ -1,21 +1,24 @@
 //! The frame of the signed-in areas (portal, dashboard, admin, account): a header with the
 //! person's areas and "Sign out", and the idle warning.
 
-use super::api::{get_current_user, keep_alive};
+use super::api::{get_app_frame, keep_alive};
 use super::model::{CurrentUser, Role};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 
 #[component]
 pub fn AppLayout() -> impl IntoView {
-    let user = OnceResource::new(get_current_user());
+    let frame = OnceResource::new(get_app_frame());
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Suspense fallback=|| view! { <header class="app-header"></header> }>
             {move || Suspend::new(async move {
-                let user = user.await.ok().flatten();
+                let (user, practice) = match frame.await {
+                    Ok(frame) => (frame.user, frame.practice_name),
+                    Err(_) => (None, "Bedside".to_owned()),
+                };
                 view! {
-                    <AppHeader user=user.clone()/>
+                    <AppHeader user=user.clone() practice/>
                     {user.filter(|u| u.fully_signed_in).map(|u| view! { <IdleWarning idle_seconds=u.idle_timeout_seconds/> })}
                 }
             })}
@@ -35,7 +38,7 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
 }
 
 #[component]
-fn AppHeader(user: Option<CurrentUser>) -> impl IntoView {
+fn AppHeader(user: Option<CurrentUser>, practice: String) -> impl IntoView {
     let links = user
         .as_ref()
         .filter(|u| u.fully_signed_in)
@@ -50,7 +53,7 @@ fn AppHeader(user: Option<CurrentUser>) -> impl IntoView {
             <div class="container header-inner">
                 <a class="brand" href=user.as_ref().map_or("/", |u| u.role.home_path())>
                     <img class="brand-mark" src="/icons/icon.svg" alt="" width="32" height="32"/>
-                    <span class="brand-name">"Bedside"</span>
+                    <span class="brand-name">{practice}</span>
                 </a>
                 <nav aria-label="Your areas">
                     <ul class="app-nav">

@@ -77,6 +77,13 @@ pub struct CurrentUser {
     pub fully_signed_in: bool,
 }
 
+/// What the frame of the signed-in areas shows: the person and the practice's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppFrame {
+    pub user: Option<CurrentUser>,
+    pub practice_name: String,
+}
+
 /// What the security page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityOverview {

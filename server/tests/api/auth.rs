@@ -582,3 +582,56 @@ async fn pages_of_the_signed_in_areas_send_strangers_to_sign_in_and_others_home(
         assert_eq!(location(&r).as_deref(), Some("/portal"));
     }
 }
+
+#[tokio::test]
+async fn an_email_confirmation_link_works_once_within_48_hours() {
+    use app::auth::service::TokenPurpose;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let token = app
+            .identity
+            .issue_token(maria.id, TokenPurpose::VerifyEmail)
+            .await
+            .expect("token");
+        // A reset token is not a confirmation token, and the other way round.
+        assert!(!app
+            .identity
+            .token_is_valid(&token, TokenPurpose::PasswordReset)
+            .await
+            .expect("check"));
+        app.clock.advance(Duration::hours(47));
+        assert!(
+            app.identity.verify_email(&token).await.expect("verify"),
+            "{}",
+            app.backend
+        );
+        assert!(
+            !app.identity.verify_email(&token).await.expect("verify"),
+            "single use"
+        );
+        let late = app
+            .identity
+            .issue_token(maria.id, TokenPurpose::VerifyEmail)
+            .await
+            .expect("token");
+        app.clock.advance(Duration::hours(48));
+        assert!(
+            !app.identity.verify_email(&late).await.expect("verify"),
+            "expired after 48 hours"
+        );
+        // A newer token makes the older ones useless.
+        let first = app
+            .identity
+            .issue_token(maria.id, TokenPurpose::VerifyEmail)
+            .await
+            .expect("token");
+        let second = app
+            .identity
+            .issue_token(maria.id, TokenPurpose::VerifyEmail)
+            .await
+            .expect("token");
+        assert!(!app.identity.verify_email(&first).await.expect("verify"));
+        assert!(app.identity.verify_email(&second).await.expect("verify"));
+    }
+}
