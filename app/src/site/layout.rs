@@ -42,14 +42,34 @@ pub fn SiteFrame(children: Children) -> impl IntoView {
     }
 }
 
+/// Where a signed-in person's own area is (public pages render on the server only, so they can
+/// read the session the gate found).
+fn signed_in_home() -> Option<&'static str> {
+    #[cfg(feature = "ssr")]
+    {
+        crate::auth::api::context::authenticated()
+            .filter(|a| a.stage() == crate::auth::service::Stage::Complete)
+            .map(|a| a.role.home_path())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
+    }
+}
+
 #[component]
 fn NavLinks() -> impl IntoView {
+    let account = match signed_in_home() {
+        Some(home) => view! { <a href=home>"My account"</a> }.into_any(),
+        None => view! { <a href="/signin">"Sign in"</a> }.into_any(),
+    };
     view! {
         <ul class="nav-links">
             <li><A href="/" exact=true>"Home"</A></li>
             <li><A href="/services">"Services"</A></li>
             <li><A href="/memberships">"Memberships"</A></li>
             <li><A href="/contact">"Contact"</A></li>
+            <li>{account}</li>
             <li><a class="button button-small" href="/memberships#tiers">"Join the practice"</a></li>
         </ul>
     }
