@@ -37,7 +37,7 @@ start_server() {
   echo "the server did not start:" >&2; cat "$DATA/server.log" >&2; exit 1
 }
 
-BEDSIDE_DATABASE_URL="sqlite://$DATA/bedside.db?mode=rwc" ./target/release/bedside seed-demo >/dev/null
+BEDSIDE_DATABASE_URL="sqlite://$DATA/bedside.db?mode=rwc" BEDSIDE_DATA_DIR="$DATA" ./target/release/bedside seed-demo >/dev/null
 # The baseline is the home page's own HTML, served as a static route by the same binary.
 start_server env
 curl -fsS "http://127.0.0.1:$PORT/" -o "$DATA/baseline.html"

@@ -635,3 +635,65 @@ async fn an_email_confirmation_link_works_once_within_48_hours() {
         assert!(app.identity.verify_email(&second).await.expect("verify"));
     }
 }
+
+#[tokio::test]
+async fn a_person_signs_out_another_of_their_sessions_from_the_security_page() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let phone = app.signed_in(&maria).await;
+        let laptop = app.signed_in(&maria).await;
+        let other = app.signed_in(&james).await;
+        let sessions = app
+            .identity
+            .sessions()
+            .list_for_user(maria.id)
+            .await
+            .expect("list");
+        assert_eq!(sessions.len(), 2, "{}", app.backend);
+        // The phone's session is the older one.
+        let oldest = sessions
+            .iter()
+            .min_by_key(|s| s.created_at)
+            .expect("one")
+            .reference();
+        let page = body(app.get_with(&laptop, "/account/security").await).await;
+        assert!(
+            page.contains(&format!("value=\"{oldest}\"")),
+            "the revoke button names it"
+        );
+        let response = app
+            .post_with(
+                &laptop,
+                "/account/sessions/revoke",
+                &[("reference", &oldest)],
+            )
+            .await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/account/security?changed=session")
+        );
+        assert_eq!(app.visit(&phone, "/portal").await.0, 303);
+        assert_eq!(app.visit(&laptop, "/portal").await.0, 200);
+        // Someone else's session cannot be revoked by naming it.
+        let theirs = app
+            .identity
+            .sessions()
+            .list_for_user(james.id)
+            .await
+            .expect("list")[0]
+            .reference();
+        let refused = app
+            .post_with(
+                &laptop,
+                "/account/sessions/revoke",
+                &[("reference", &theirs)],
+            )
+            .await;
+        assert_eq!(refused.status(), 404);
+        assert_eq!(app.visit(&other, "/portal").await.0, 200);
+    }
+}
