@@ -133,8 +133,18 @@ impl Application {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let identity = identity(&settings, &db, &keyring, clock).await?;
+        let attempt_limits = match &settings.redis_url {
+            Some(url) => AttemptLimits::shared(
+                url,
+                &settings.redis_key_prefix,
+                settings.sign_in.attempts_per_minute,
+            )
+            .await
+            .with_context(|| format!("connecting to Redis at {url}"))?,
+            None => AttemptLimits::per_minute(settings.sign_in.attempts_per_minute),
+        };
         let state = AppState {
-            attempt_limits: AttemptLimits::per_minute(settings.sign_in.attempts_per_minute),
+            attempt_limits,
             identity,
             contact_limit: ContactRateLimit::per_hour(settings.contact.messages_per_hour),
             keyring,

@@ -53,8 +53,8 @@ fn auth_of(parts: &Parts) -> Option<Authenticated> {
     parts.extensions.get::<Authenticated>().cloned()
 }
 
-fn rate_limited(state: &AppState, keys: &[String]) -> Result<(), u64> {
-    state.attempt_limits.check(keys)
+async fn rate_limited(state: &AppState, keys: &[String]) -> Result<(), u64> {
+    state.attempt_limits.check(keys).await
 }
 
 fn ip_key(client: &ClientInfo) -> String {
@@ -111,7 +111,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
         page.values.insert("next".into(), next.clone());
     }
     let email = form.email.trim().to_lowercase();
-    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]) {
+    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]).await {
         page.error = Some(too_many(wait));
         return refuse(
             &state,
@@ -204,7 +204,9 @@ pub async fn second_factor(State(state): State<AppState>, request: Request<Body>
     if let Err(wait) = rate_limited(
         &state,
         &[ip_key(&client), format!("account:{}", auth.email)],
-    ) {
+    )
+    .await
+    {
         page.error = Some(too_many(wait));
         return refuse(
             &state,
@@ -267,7 +269,7 @@ pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Re
         page.errors.add("email", message);
         return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await;
     }
-    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]) {
+    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]).await {
         page.error = Some(too_many(wait));
         return refuse(
             &state,
@@ -327,7 +329,7 @@ pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Res
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
     page.values.insert("token".into(), form.token.clone());
-    if let Err(wait) = rate_limited(&state, &[ip_key(&client)]) {
+    if let Err(wait) = rate_limited(&state, &[ip_key(&client)]).await {
         page.error = Some(too_many(wait));
         return refuse(
             &state,
@@ -380,7 +382,9 @@ pub async fn confirm_mfa(State(state): State<AppState>, request: Request<Body>) 
     if let Err(wait) = rate_limited(
         &state,
         &[ip_key(&client), format!("account:{}", auth.email)],
-    ) {
+    )
+    .await
+    {
         page.error = Some(too_many(wait));
         return refuse(
             &state,
@@ -437,7 +441,9 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
     if let Err(wait) = rate_limited(
         &state,
         &[ip_key(&client), format!("account:{}", auth.email)],
-    ) {
+    )
+    .await
+    {
         page.error = Some(too_many(wait));
         return refuse(
             &state,

@@ -595,3 +595,44 @@ async fn bedside_admin_create_makes_an_account_that_can_sign_in() {
     let verify = run(&["audit", "verify"], None);
     assert!(verify.status.success());
 }
+
+#[tokio::test]
+async fn with_redis_the_attempt_limit_is_shared_by_every_process() {
+    let Ok(redis_url) = std::env::var("REDIS_URL") else {
+        eprintln!("REDIS_URL is not set: shared attempt limits are not tested in this run (the test command sets it)");
+        return;
+    };
+    let prefix = format!("bedside-test-{}:", uuid::Uuid::new_v4().simple());
+    let configure = |s: &mut bedside::Settings| {
+        s.redis_url = Some(redis_url.clone());
+        s.redis_key_prefix = prefix.clone();
+    };
+    // Two Bedside processes behind one load balancer.
+    let first = spawn_app_with(&crate::helpers::Backend::Sqlite, configure).await;
+    let second = spawn_app_with(&crate::helpers::Backend::Sqlite, configure).await;
+    let form = [
+        ("email", "maria@example.com"),
+        ("password", "wrong password!!"),
+    ];
+    // The shared count is per clock minute: start early in one, so all eleven land in it.
+    let second_of_minute = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs()
+        % 60;
+    if second_of_minute > 45 {
+        tokio::time::sleep(std::time::Duration::from_secs(61 - second_of_minute)).await;
+    }
+    for i in 0..10 {
+        let app = if i % 2 == 0 { &first } else { &second };
+        assert_eq!(
+            app.post_form("/signin", &form).await.status(),
+            401,
+            "attempt {i}"
+        );
+    }
+    let limited = first.post_form("/signin", &form).await;
+    assert_eq!(limited.status(), 429);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(second.post_form("/signin", &form).await.status(), 429);
+}
