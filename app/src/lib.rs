@@ -21,6 +21,8 @@ pub mod clock;
 #[cfg(feature = "ssr")]
 pub mod crypto;
 #[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
 pub mod mail;
 
 pub use error::{AppError, FieldErrors};

@@ -11,6 +11,7 @@ mod m20261127_000003_create_outbox_email;
 mod m20261127_000004_seal_contact_inquiry;
 mod m20261127_000005_create_identity;
 mod m20261127_000006_create_audit_log;
+mod m20261127_000007_create_job;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_seal_contact_inquiry::Migration),
             Box::new(m20261127_000005_create_identity::Migration),
             Box::new(m20261127_000006_create_audit_log::Migration),
+            Box::new(m20261127_000007_create_job::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod db;
 pub mod demo;
 pub mod health;
+pub mod jobs;
 pub mod keys;
 pub mod mail;
 pub mod rotate;

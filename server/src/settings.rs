@@ -51,6 +51,7 @@ pub struct Settings {
     pub encryption: EncryptionSettings,
     pub sessions: SessionSettings,
     pub sign_in: SignInSettings,
+    pub jobs: JobSettings,
     /// `redis://127.0.0.1:6379`: keep sessions in Redis (shared by several processes) instead
     /// of the database. `BEDSIDE_REDIS_URL`.
     pub redis_url: Option<String>,
@@ -131,6 +132,14 @@ pub struct SessionSettings {
     pub absolute_hours: i64,
 }
 
+/// The background job worker.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct JobSettings {
+    /// How often this process looks for due jobs; `0` runs no background worker here (a
+    /// web-only process when others run the jobs, and the tests, which run jobs by hand).
+    pub poll_seconds: u64,
+}
+
 /// Limits on guessing passwords and codes.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct SignInSettings {
@@ -186,6 +195,7 @@ impl Default for Settings {
                 lockout_after: 20,
                 lockout_minutes: 30,
             },
+            jobs: JobSettings { poll_seconds: 5 },
             redis_url: None,
             redis_key_prefix: "bedside:".into(),
             bench_baseline_file: None,

@@ -54,6 +54,10 @@ pub struct AppState {
     /// Accounts, sessions and sign-in.
     pub identity: Identity,
     pub attempt_limits: AttemptLimits,
+    /// The time every rule reads (a fake one in tests).
+    pub clock: SharedClock,
+    /// The durable job scheduler (emails now; payment retries and reminders later).
+    pub jobs: Arc<crate::jobs::Scheduler>,
     baseline: Option<Bytes>,
 }
 
@@ -132,7 +136,8 @@ impl Application {
             .with_context(|| format!("listening on {}", settings.listen))?;
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
-        let identity = identity(&settings, &db, &keyring, clock).await?;
+        let identity = identity(&settings, &db, &keyring, clock.clone()).await?;
+        let jobs = Arc::new(scheduler(&db, &keyring, &mailer, &site, clock.clone()));
         let attempt_limits = match &settings.redis_url {
             Some(url) => AttemptLimits::shared(
                 url,
@@ -145,6 +150,8 @@ impl Application {
         };
         let state = AppState {
             attempt_limits,
+            jobs,
+            clock,
             identity,
             contact_limit: ContactRateLimit::per_hour(settings.contact.messages_per_hour),
             keyring,
@@ -181,6 +188,10 @@ impl Application {
         &self.state.identity
     }
 
+    pub fn jobs(&self) -> Arc<crate::jobs::Scheduler> {
+        self.state.jobs.clone()
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
     /// `shutdown_grace_seconds` to finish.
     pub async fn serve(
@@ -201,6 +212,10 @@ impl Application {
             }
         });
         let refresher = tokio::spawn(refresh_periodically(self.state.clone()));
+        let worker = match self.state.settings.jobs.poll_seconds {
+            0 => None,
+            seconds => Some(self.state.jobs.clone().spawn(Duration::from_secs(seconds))),
+        };
         let hsts = self.tls.is_some();
         let app = router(self.state, SecurityHeaders { hsts })
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -219,6 +234,9 @@ impl Application {
             }
         };
         refresher.abort();
+        if let Some(worker) = worker {
+            worker.abort();
+        }
         served.context("serving")
     }
 }
@@ -239,6 +257,28 @@ async fn refresh_periodically(state: AppState) {
             tracing::warn!(error = %e, "could not purge expired sessions");
         }
     }
+}
+
+/// The job scheduler with every kind of job this version runs.
+fn scheduler(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    mailer: &Arc<dyn Mailer>,
+    site: &SiteContentStore,
+    clock: SharedClock,
+) -> crate::jobs::Scheduler {
+    let mut scheduler = crate::jobs::Scheduler::new(db.clone(), clock.clone());
+    scheduler.register(
+        crate::jobs::contact::KIND,
+        Arc::new(crate::jobs::contact::NotifyAboutInquiry {
+            db: db.clone(),
+            keyring: keyring.clone(),
+            mailer: mailer.clone(),
+            site: site.clone(),
+            clock,
+        }),
+    );
+    scheduler
 }
 
 /// Identity's services: sessions in Redis when `redis_url` is set, else in the database.

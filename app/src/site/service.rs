@@ -257,37 +257,50 @@ pub fn visitor_acknowledgement(practice: &Practice, inquiry: &ContactInquiry) ->
     }
 }
 
-/// Emails the practice and acknowledges the visitor, recording each that went out. A mail
-/// failure is logged and leaves the inquiry stored: nothing the visitor sent is lost.
+/// Emails the practice and acknowledges the visitor, recording each that went out; an email
+/// recorded as sent is not sent again, so this can be retried safely. Returns whether both have
+/// gone out. A mail failure is logged and leaves the inquiry stored: nothing the visitor sent
+/// is lost, and the job scheduler tries again.
 pub async fn notify_about_inquiry(
     db: &impl ConnectionTrait,
     mailer: &dyn Mailer,
     practice: &Practice,
-    id: i32,
+    row: &contact_inquiry::Model,
     inquiry: &ContactInquiry,
-) -> Result<(), AppError> {
-    let mut row = contact_inquiry::ActiveModel {
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let id = row.id;
+    let mut update = contact_inquiry::ActiveModel {
         id: Set(id),
         ..Default::default()
     };
-    match mailer
-        .send(practice_notification(practice, id, inquiry))
-        .await
-    {
-        Ok(()) => row.practice_notified_at = Set(Some(Utc::now())),
-        Err(e) => {
-            tracing::error!(inquiry = id, error = %e, "could not email the practice about an inquiry")
+    let mut all_sent = true;
+    if row.practice_notified_at.is_none() {
+        match mailer
+            .send(practice_notification(practice, id, inquiry))
+            .await
+        {
+            Ok(()) => update.practice_notified_at = Set(Some(now)),
+            Err(e) => {
+                all_sent = false;
+                tracing::error!(inquiry = id, error = %e, "could not email the practice about an inquiry");
+            }
         }
     }
-    match mailer
-        .send(visitor_acknowledgement(practice, inquiry))
-        .await
-    {
-        Ok(()) => row.acknowledged_at = Set(Some(Utc::now())),
-        Err(e) => tracing::error!(inquiry = id, error = %e, "could not acknowledge an inquiry"),
+    if row.acknowledged_at.is_none() {
+        match mailer
+            .send(visitor_acknowledgement(practice, inquiry))
+            .await
+        {
+            Ok(()) => update.acknowledged_at = Set(Some(now)),
+            Err(e) => {
+                all_sent = false;
+                tracing::error!(inquiry = id, error = %e, "could not acknowledge an inquiry");
+            }
+        }
     }
-    if row.is_changed() {
-        row.update(db).await?;
+    if update.is_changed() {
+        update.update(db).await?;
     }
-    Ok(())
+    Ok(all_sent)
 }

@@ -14,7 +14,6 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Form,
 };
-use chrono::Utc;
 use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota};
 use std::{
     net::{IpAddr, SocketAddr},
@@ -110,23 +109,38 @@ pub async fn submit(
         }
         return response;
     }
-    let Some(site) = state.site.current() else {
+    if state.site.current().is_none() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             "This practice's website is being set up.",
         )
             .into_response();
-    };
-    let id = match service::record_inquiry(
-        &state.db,
-        &state.keyring,
-        &inquiry,
-        Some(ip.to_string()),
-        Utc::now(),
-    )
-    .await
-    {
-        Ok(id) => id,
+    }
+    // The inquiry and the job that emails about it commit together: nothing is stored that
+    // would not be answered.
+    let now = state.clock.now();
+    let stored = async {
+        let txn = state.db.begin().await?;
+        let id = service::record_inquiry(&txn, &state.keyring, &inquiry, Some(ip.to_string()), now)
+            .await?;
+        let job = app::jobs::enqueue(
+            &txn,
+            app::jobs::NewJob {
+                kind: crate::jobs::contact::KIND,
+                payload: &crate::jobs::contact::Payload { inquiry_id: id },
+                run_at: now,
+                dedupe_key: Some(format!("contact.notify:{id}")),
+                max_attempts: 10,
+            },
+            now,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok::<_, app::AppError>((id, job))
+    }
+    .await;
+    let (id, job) = match stored {
+        Ok(stored) => stored,
         Err(error) => {
             // Nothing was stored: show the form again, filled in, with the reason.
             let mut page = ContactPageState {
@@ -145,16 +159,9 @@ pub async fn submit(
         topic = inquiry.topic.value(),
         "contact inquiry received"
     );
-    if let Err(error) = service::notify_about_inquiry(
-        &state.db,
-        state.mailer.as_ref(),
-        &site.practice,
-        id,
-        &inquiry,
-    )
-    .await
-    {
-        tracing::error!(inquiry = id, %error, "could not record the inquiry's notifications");
+    // Send now; if a mail server fails, the scheduler retries with back-off.
+    if let Err(error) = state.jobs.run_now(job).await {
+        tracing::error!(inquiry = id, %error, "could not run the inquiry's email job now; the scheduler will");
     }
     Redirect::to("/contact?sent=1").into_response()
 }
@@ -170,6 +177,7 @@ async fn render_contact(
 }
 
 use axum::extract::FromRequest;
+use sea_orm::TransactionTrait;
 
 #[cfg(test)]
 mod tests {

@@ -53,6 +53,8 @@ pub fn test_settings(data: &std::path::Path) -> Settings {
         ..Settings::default()
     };
     settings.mail.from = "Harbor Street Medicine <hello@harbor.test>".into();
+    // Tests run jobs by hand (`run_due` after moving the clock), never behind their back.
+    settings.jobs.poll_seconds = 0;
     settings
 }
 
@@ -62,7 +64,11 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    let clock = app::clock::FakeClock::at(chrono::Utc::now());
+    // Microseconds: what PostgreSQL keeps, so times read back compare equal.
+    let now = chrono::Utc::now();
+    let clock = app::clock::FakeClock::at(
+        chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now),
+    );
     spawn_app_with_clock(backend, clock, configure).await
 }
 

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod contact;
 mod helpers;
+mod jobs;
 mod mail;
 mod server;
 mod site;

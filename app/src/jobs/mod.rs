@@ -1,0 +1,93 @@
+//! The durable job queue, as features use it: [`enqueue`] inside the transaction that makes
+//! the work necessary (so a booking and its reminders commit together). The scheduler that runs
+//! jobs lives in the server crate (`server/src/jobs`).
+
+pub mod entity;
+
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use entity::job;
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde::Serialize;
+
+/// Where a job is in its life.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const RUNNING: &str = "running";
+    pub const DONE: &str = "done";
+    /// Gave up after its last attempt.
+    pub const FAILED: &str = "failed";
+    /// Withdrawn before it ran (a cancelled appointment's reminder).
+    pub const CANCELLED: &str = "cancelled";
+}
+
+/// A job to add.
+#[derive(Debug, Clone)]
+pub struct NewJob<'a, P: Serialize> {
+    pub kind: &'a str,
+    pub payload: &'a P,
+    pub run_at: DateTime<Utc>,
+    /// With a key, the job is added at most once (until it is cancelled): enqueueing it again
+    /// returns the existing job. "One reminder per appointment" is a key, not a hope.
+    pub dedupe_key: Option<String>,
+    pub max_attempts: i32,
+}
+
+/// Adds a job, in the caller's transaction. Returns its id (the existing job's for a key that
+/// was used already).
+pub async fn enqueue<P: Serialize>(
+    conn: &impl ConnectionTrait,
+    new: NewJob<'_, P>,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
+    if let Some(key) = &new.dedupe_key {
+        if let Some(existing) = job::Entity::find()
+            .filter(job::Column::DedupeKey.eq(key.as_str()))
+            .one(conn)
+            .await?
+        {
+            return Ok(existing.id);
+        }
+    }
+    let new_key = new.dedupe_key.clone();
+    let payload = serde_json::to_string(new.payload)
+        .map_err(|e| AppError::internal(format_args!("job payload: {e}")))?;
+    let row = job::ActiveModel {
+        kind: Set(new.kind.to_owned()),
+        payload: Set(payload),
+        dedupe_key: Set(new.dedupe_key),
+        status: Set(status::PENDING.to_owned()),
+        run_at: Set(new.run_at),
+        attempts: Set(0),
+        max_attempts: Set(new.max_attempts.max(1)),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await;
+    match row {
+        Ok(row) => Ok(row.id),
+        // Another request added the same key between our look and our insert.
+        Err(err) => match (AppError::from(err), &new_key) {
+            (AppError::Conflict(_), Some(key)) => job::Entity::find()
+                .filter(job::Column::DedupeKey.eq(key.as_str()))
+                .one(conn)
+                .await?
+                .map(|existing| existing.id)
+                .ok_or_else(|| AppError::internal("a job key conflicted but no job has it")),
+            (other, _) => Err(other),
+        },
+    }
+}
+
+/// Withdraws pending jobs with `dedupe_key` (they will not run); returns how many.
+pub async fn cancel(conn: &impl ConnectionTrait, dedupe_key: &str) -> Result<u64, AppError> {
+    Ok(job::Entity::update_many()
+        .col_expr(job::Column::Status, status::CANCELLED.into())
+        .col_expr(job::Column::DedupeKey, Option::<String>::None.into())
+        .filter(job::Column::DedupeKey.eq(dedupe_key))
+        .filter(job::Column::Status.eq(status::PENDING))
+        .exec(conn)
+        .await?
+        .rows_affected)
+}

@@ -1,0 +1,265 @@
+//! The durable job scheduler: jobs in the `job` table, claimed with a lease so several Bedside
+//! processes never run one job at the same time, retried with back-off, surviving restarts.
+//!
+//! Claiming is one conditional `UPDATE … WHERE id = ? AND <still claimable>` per job: on
+//! PostgreSQL the row lock makes concurrent claimers re-check the condition, on SQLite writes are
+//! serialized, so exactly one claimer sees `rows_affected = 1`. A job whose process died keeps
+//! its lease until `leased_until`, then becomes claimable again. Handlers are therefore
+//! at-least-once and must be idempotent (the contact emails record which went out).
+//!
+//! Every time rule reads the injected clock: tests move it and call [`Scheduler::run_due`].
+
+pub mod contact;
+
+use app::clock::SharedClock;
+use app::jobs::{entity::job, status};
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use std::{collections::HashMap, sync::Arc};
+
+/// How a run of a job ended, when not well.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    /// Worth another try later (a mail server that did not answer).
+    #[error("{0}")]
+    Retry(String),
+    /// Will never work (the record it names is gone).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// Runs one kind of job.
+#[async_trait]
+pub trait JobHandler: Send + Sync {
+    async fn run(&self, job: &job::Model) -> Result<(), JobError>;
+}
+
+/// What one pass over the due jobs did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunReport {
+    pub done: u32,
+    pub retried: u32,
+    pub failed: u32,
+}
+
+pub struct Scheduler {
+    db: DatabaseConnection,
+    clock: SharedClock,
+    /// This process's name on the leases it holds.
+    owner: String,
+    handlers: HashMap<String, Arc<dyn JobHandler>>,
+    /// Longer than any job takes; a job still leased is never claimed by another process.
+    lease: Duration,
+    batch: u64,
+}
+
+impl std::fmt::Debug for Scheduler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("owner", &self.owner)
+            .field("kinds", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Minutes before the next try after `attempts` failed ones: 1, 2, 4, … capped at 6 hours.
+pub fn backoff(attempts: i32) -> Duration {
+    let exponent = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(9);
+    Duration::minutes((1i64 << exponent).min(360))
+}
+
+fn claimable(now: DateTime<Utc>, kinds: &[String]) -> Condition {
+    // Only kinds this process can run: during a rolling upgrade, a job of a kind only the newer
+    // version knows waits for a newer process instead of failing here.
+    let due = Condition::any()
+        .add(
+            Condition::all()
+                .add(job::Column::Status.eq(status::PENDING))
+                .add(job::Column::RunAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(job::Column::Status.eq(status::RUNNING))
+                .add(job::Column::LeasedUntil.lt(now)),
+        );
+    Condition::all()
+        .add(job::Column::Kind.is_in(kinds.iter().map(String::as_str)))
+        .add(due)
+}
+
+impl Scheduler {
+    pub fn new(db: DatabaseConnection, clock: SharedClock) -> Self {
+        Scheduler {
+            db,
+            clock,
+            owner: format!("bedside-{}", uuid::Uuid::new_v4().simple()),
+            handlers: HashMap::new(),
+            lease: Duration::minutes(5),
+            batch: 20,
+        }
+    }
+
+    pub fn register(&mut self, kind: &str, handler: Arc<dyn JobHandler>) {
+        self.handlers.insert(kind.to_owned(), handler);
+    }
+
+    fn kinds(&self) -> Vec<String> {
+        self.handlers.keys().cloned().collect()
+    }
+
+    /// Claims `id` for this process if it is due (or its lease ran out). The returned row is as
+    /// claimed.
+    async fn claim(&self, id: i32, now: DateTime<Utc>) -> Result<Option<job::Model>, DbErr> {
+        let claimed = job::Entity::update_many()
+            .col_expr(job::Column::Status, status::RUNNING.into())
+            .col_expr(job::Column::LeaseOwner, Some(self.owner.clone()).into())
+            .col_expr(job::Column::LeasedUntil, Some(now + self.lease).into())
+            .col_expr(
+                job::Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(
+                    sea_orm::sea_query::Expr::col(job::Column::Attempts),
+                    1,
+                ),
+            )
+            .filter(job::Column::Id.eq(id))
+            .filter(claimable(now, &self.kinds()))
+            .exec(&self.db)
+            .await?;
+        if claimed.rows_affected != 1 {
+            return Ok(None);
+        }
+        job::Entity::find_by_id(id).one(&self.db).await
+    }
+
+    /// Runs every job due now (claimed by this process); returns what happened.
+    pub async fn run_due(&self) -> Result<RunReport, DbErr> {
+        let mut report = RunReport::default();
+        let mut idle_rounds = 0;
+        loop {
+            let now = self.clock.now();
+            let due: Vec<i32> = job::Entity::find()
+                .select_only()
+                .column(job::Column::Id)
+                .filter(claimable(now, &self.kinds()))
+                .order_by_asc(job::Column::RunAt)
+                .order_by_asc(job::Column::Id)
+                .limit(self.batch)
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            if due.is_empty() {
+                return Ok(report);
+            }
+            // Jobs another process claims meanwhile are skipped here and, leased, are not
+            // selected again; the loop ends when nothing due is left.
+            let mut claimed_any = false;
+            for id in due {
+                if let Some(job) = self.claim(id, now).await? {
+                    claimed_any = true;
+                    self.execute(job, &mut report).await?;
+                }
+            }
+            if !claimed_any {
+                idle_rounds += 1;
+                if idle_rounds > 3 {
+                    return Ok(report);
+                }
+                tokio::task::yield_now().await;
+            } else {
+                idle_rounds = 0;
+            }
+        }
+    }
+
+    /// Runs one job now if it is due, without waiting for the next pass (a request that just
+    /// enqueued it). Another process may have it already; then this does nothing.
+    pub async fn run_now(&self, id: i32) -> Result<RunReport, DbErr> {
+        let mut report = RunReport::default();
+        if let Some(job) = self.claim(id, self.clock.now()).await? {
+            self.execute(job, &mut report).await?;
+        }
+        Ok(report)
+    }
+
+    async fn execute(&self, job: job::Model, report: &mut RunReport) -> Result<(), DbErr> {
+        let outcome = match self.handlers.get(&job.kind) {
+            Some(handler) => handler.run(&job).await,
+            None => Err(JobError::Permanent(format!(
+                "no handler for jobs of kind {}",
+                job.kind
+            ))),
+        };
+        let now = self.clock.now();
+        let mut update = job::Entity::update_many()
+            .col_expr(job::Column::LeaseOwner, Option::<String>::None.into())
+            .col_expr(
+                job::Column::LeasedUntil,
+                Option::<DateTime<Utc>>::None.into(),
+            );
+        match &outcome {
+            Ok(()) => {
+                update = update
+                    .col_expr(job::Column::Status, status::DONE.into())
+                    .col_expr(job::Column::FinishedAt, Some(now).into());
+                report.done += 1;
+            }
+            Err(JobError::Retry(why)) if job.attempts < job.max_attempts => {
+                tracing::warn!(job = job.id, kind = %job.kind, attempt = job.attempts, error = %why, "job failed; will retry");
+                update = update
+                    .col_expr(job::Column::Status, status::PENDING.into())
+                    .col_expr(job::Column::RunAt, (now + backoff(job.attempts)).into())
+                    .col_expr(job::Column::LastError, Some(why.clone()).into());
+                report.retried += 1;
+            }
+            Err(error) => {
+                tracing::error!(job = job.id, kind = %job.kind, attempt = job.attempts, %error, "job failed for good");
+                update = update
+                    .col_expr(job::Column::Status, status::FAILED.into())
+                    .col_expr(job::Column::FinishedAt, Some(now).into())
+                    .col_expr(job::Column::LastError, Some(error.to_string()).into());
+                report.failed += 1;
+            }
+        }
+        // Only while we still hold the lease: if it ran out and another process took the job,
+        // that process's result stands.
+        update
+            .filter(job::Column::Id.eq(job.id))
+            .filter(job::Column::LeaseOwner.eq(self.owner.as_str()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Runs due jobs every `every` until the task is aborted.
+    pub fn spawn(self: Arc<Self>, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                if let Err(error) = self.run_due().await {
+                    tracing::warn!(%error, "could not run due jobs; trying again shortly");
+                }
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use chrono::Duration;
+
+    #[test]
+    fn retries_back_off_exponentially_up_to_six_hours() {
+        assert_eq!(backoff(1), Duration::minutes(1));
+        assert_eq!(backoff(2), Duration::minutes(2));
+        assert_eq!(backoff(4), Duration::minutes(8));
+        assert_eq!(backoff(20), Duration::minutes(360));
+    }
+}
