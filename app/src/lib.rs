@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod appointments;
 pub mod audit;
 pub mod auth;
 pub mod domain;
