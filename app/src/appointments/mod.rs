@@ -4,5 +4,9 @@ pub mod model;
 
 #[cfg(feature = "ssr")]
 pub mod availability;
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod service;
 
 pub use model::VisitType;

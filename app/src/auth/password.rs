@@ -1,8 +1,11 @@
 //! Password hashing: argon2id at OWASP's parameters, on a bounded pool.
 //!
-//! Each hash takes ~19 MiB and tens of milliseconds of one core. A semaphore sized to the cores
-//! lets only that many run at once (on blocking threads), so 500 simultaneous sign-ins queue
-//! instead of taking 9.5 GiB or starving the async workers that serve everyone else.
+//! Each hash takes ~19 MiB and tens of milliseconds of one core. The hasher owns as many
+//! threads as the machine has cores and queues work for them, so 500 simultaneous sign-ins wait
+//! their turn instead of taking 9.5 GiB or starving the async workers that serve everyone else.
+//! Dedicated threads rather than tokio's blocking pool: that pool grows to hundreds of threads,
+//! and each thread that ever hashed keeps its own malloc arena of ~19 MiB (the sign-in bench
+//! measured 459 MB peak that way; `bench/signin.sh`).
 
 use argon2::{
     password_hash::{
@@ -10,8 +13,7 @@ use argon2::{
     },
     Algorithm, Argon2, Params, Version,
 };
-use std::sync::{Arc, LazyLock};
-use tokio::sync::Semaphore;
+use std::sync::{mpsc, Arc, LazyLock, Mutex};
 
 /// OWASP Password Storage Cheat Sheet (2025): argon2id, m=19 MiB, t=2, p=1.
 pub const MEMORY_KIB: u32 = 19_456;
@@ -36,11 +38,48 @@ pub enum Verified {
     No,
 }
 
-/// Hashes and verifies passwords, at most `permits` at a time.
-#[derive(Clone, Debug)]
+type Work = Box<dyn FnOnce() + Send>;
+
+/// Hashes and verifies passwords on its own threads, at most one hash per thread at a time.
+/// The threads end when the last clone of the hasher is dropped.
+#[derive(Clone)]
 pub struct PasswordHasher {
-    permits: Arc<Semaphore>,
+    queue: mpsc::Sender<Work>,
     params: Params,
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m_cost", &self.params.m_cost())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Starts `threads` hashing threads taking work from one queue.
+fn start_pool(threads: usize) -> mpsc::Sender<Work> {
+    let (sender, receiver) = mpsc::channel::<Work>();
+    let receiver = Arc::new(Mutex::new(receiver));
+    for i in 0..threads.max(1) {
+        let receiver = receiver.clone();
+        let spawned = std::thread::Builder::new()
+            .name(format!("password-hash-{i}"))
+            .spawn(move || loop {
+                let next = receiver
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .recv();
+                match next {
+                    Ok(work) => work(),
+                    // Every hasher is gone.
+                    Err(_) => break,
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "could not start a password hashing thread");
+        }
+    }
+    sender
 }
 
 /// A hash of a random password, verified against when the email is unknown: the answer then
@@ -96,17 +135,18 @@ impl PasswordHasher {
         Self::with_permits(cores)
     }
 
-    pub fn with_permits(permits: usize) -> Self {
+    /// A pool of `threads` hashing threads.
+    pub fn with_permits(threads: usize) -> Self {
         PasswordHasher {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
+            queue: start_pool(threads),
             params: owasp_params(),
         }
     }
 
     /// A hasher with other parameters (tests of the upgrade path, and fast test fixtures).
-    pub fn with_params(permits: usize, memory_kib: u32, iterations: u32) -> Self {
+    pub fn with_params(threads: usize, memory_kib: u32, iterations: u32) -> Self {
         PasswordHasher {
-            permits: Arc::new(Semaphore::new(permits.max(1))),
+            queue: start_pool(threads),
             params: Params::new(memory_kib, iterations, 1, None).unwrap_or_default(),
         }
     }
@@ -115,15 +155,14 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce(Params) -> T + Send + 'static,
     ) -> Result<T, HashError> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| HashError::Closed)?;
+        let (done, result) = tokio::sync::oneshot::channel();
         let params = self.params.clone();
-        tokio::task::spawn_blocking(move || work(params))
-            .await
-            .map_err(|e| HashError::Hashing(e.to_string()))
+        self.queue
+            .send(Box::new(move || {
+                let _ = done.send(work(params));
+            }))
+            .map_err(|_| HashError::Closed)?;
+        result.await.map_err(|_| HashError::Closed)
     }
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password`.

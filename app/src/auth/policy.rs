@@ -35,6 +35,10 @@ pub enum Resource {
     PatientChart {
         patient_id: i32,
     },
+    /// A patient's visits (booking, cancelling, the reason given).
+    Appointments {
+        patient_id: i32,
+    },
     /// The list of patients (the dashboard's search).
     PatientDirectory,
     /// A person's own sign-in: password, MFA, sessions.
@@ -53,6 +57,7 @@ impl Resource {
         match self {
             Resource::PatientProfile { .. } => "patient_profile",
             Resource::PatientChart { .. } => "patient_chart",
+            Resource::Appointments { .. } => "appointments",
             Resource::PatientDirectory => "patient_directory",
             Resource::Account { .. } => "account",
             Resource::StaffDirectory => "staff_directory",
@@ -71,12 +76,15 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         // A patient sees and corrects their own details and reads their own chart.
         (Patient, Read | Write, Resource::PatientProfile { patient_id }) => owns(*patient_id),
         (Patient, Read, Resource::PatientChart { patient_id }) => owns(*patient_id),
+        (Patient, Read | Write, Resource::Appointments { patient_id }) => owns(*patient_id),
         // The physician treats every member of the practice.
         (Physician, Read | Write, Resource::PatientProfile { .. })
         | (Physician, Read | Write, Resource::PatientChart { .. })
+        | (Physician, Read | Write, Resource::Appointments { .. })
         | (Physician, Read, Resource::PatientDirectory) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
+        | (Staff, Read | Write, Resource::Appointments { .. })
         | (Staff, Read, Resource::PatientDirectory) => true,
         // Everyone manages their own sign-in; the administrator may also disable others'.
         (_, Read | Write, Resource::Account { user_id }) if *user_id == actor.user_id => true,

@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod booking;
 mod contact;
 mod helpers;
 mod jobs;

@@ -1,0 +1,254 @@
+//! P2: a slot is booked once, whatever the concurrency; the database decides.
+
+use crate::helpers::{backends, spawn_app, TestApp, TestUser};
+use app::appointments::availability::{Schedule, VisitLength, WeeklyHours};
+use app::appointments::service::{book, BookingRequest, JUST_TAKEN};
+use app::appointments::VisitType;
+use app::auth::guard::Caller;
+use app::auth::{Actor, Role};
+use chrono::{Datelike, Duration, NaiveTime, Weekday};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+
+fn schedule() -> Schedule {
+    let hours = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ]
+    .into_iter()
+    .map(|weekday| WeeklyHours {
+        visit_type: VisitType::InPerson,
+        weekday,
+        start: NaiveTime::from_hms_opt(8, 0, 0).expect("time"),
+        end: NaiveTime::from_hms_opt(18, 0, 0).expect("time"),
+    })
+    .collect();
+    Schedule {
+        time_zone: chrono_tz::America::New_York,
+        hours,
+        lengths: vec![VisitLength {
+            visit_type: VisitType::InPerson,
+            minutes: 30,
+            buffer_minutes: 10,
+        }],
+        exceptions: Vec::new(),
+    }
+}
+
+async fn patients(app: &TestApp, count: usize) -> Vec<(TestUser, Caller)> {
+    let mut out = Vec::new();
+    for i in 0..count {
+        let user = app
+            .create_patient(&format!("p{i}@example.com"), &format!("Patient {i}"))
+            .await;
+        let row = app::patients::entity::patient::Entity::find()
+            .filter(
+                app::patients::entity::patient::Column::PublicId
+                    .eq(user.patient_public_id.clone().expect("id")),
+            )
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("row");
+        let caller = Caller {
+            actor: Actor {
+                user_id: user.id,
+                role: Role::Patient,
+                patient_id: Some(row.id),
+            },
+            session_ref: None,
+            client: Default::default(),
+        };
+        out.push((user, caller));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn p2_two_hundred_concurrent_attempts_at_one_slot_book_it_exactly_once() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let people = patients(&app, 10).await;
+        let schedule = schedule();
+        let tomorrow = (app.clock_now() + Duration::days(1))
+            .with_timezone(&schedule.time_zone)
+            .date_naive();
+        let slots = app::appointments::availability::free_slots(
+            &schedule,
+            VisitType::InPerson,
+            tomorrow,
+            tomorrow + Duration::days(1),
+            &[],
+            app.clock_now(),
+        );
+        assert!(slots.len() >= 20, "{}", slots.len());
+        for (round, slot) in slots.iter().copied().take(20).enumerate() {
+            let attempts: Vec<_> = (0..200)
+                .map(|i| {
+                    let (user, caller) = people[i % people.len()].clone();
+                    let (db, keyring, schedule, now) = (
+                        app.db.clone(),
+                        app.keyring.clone(),
+                        schedule.clone(),
+                        app.clock_now(),
+                    );
+                    tokio::spawn(async move {
+                        let request = BookingRequest {
+                            patient_public_id: user.patient_public_id.expect("id"),
+                            visit_type: VisitType::InPerson,
+                            starts_at: slot.starts_at,
+                            reason: "Annual physical".into(),
+                        };
+                        book(&db, &keyring, now, &caller, &schedule, &request).await
+                    })
+                })
+                .collect();
+            let mut booked = 0;
+            for attempt in attempts {
+                match attempt.await.expect("task") {
+                    Ok(_) => booked += 1,
+                    Err(app::AppError::Conflict(message)) => assert_eq!(message, JUST_TAKEN),
+                    Err(other) => panic!("{}: round {round}: unexpected {other:?}", app.backend),
+                }
+            }
+            assert_eq!(booked, 1, "{}: round {round}", app.backend);
+        }
+        let appointments = app::appointments::entity::appointment::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(appointments, 20, "{}", app.backend);
+        // The 30-minute visits and their 10-minute buffers sit back to back: 8 units each.
+        let holds = app::appointments::entity::appointment_hold::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(holds, 20 * 8);
+        let report = app::audit::service::verify(&app.db).await.expect("verify");
+        assert!(report.is_intact(), "{:?}", report.problems);
+    }
+}
+
+#[tokio::test]
+async fn overlapping_visits_of_different_lengths_cannot_both_be_booked() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let people = patients(&app, 2).await;
+        let mut schedule = schedule();
+        schedule.lengths.push(VisitLength {
+            visit_type: VisitType::Telemedicine,
+            minutes: 20,
+            buffer_minutes: 0,
+        });
+        for weekday in [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ] {
+            schedule.hours.push(WeeklyHours {
+                visit_type: VisitType::Telemedicine,
+                weekday,
+                start: NaiveTime::from_hms_opt(8, 20, 0).expect("time"),
+                end: NaiveTime::from_hms_opt(12, 0, 0).expect("time"),
+            });
+        }
+        let day = (app.clock_now() + Duration::days(2))
+            .with_timezone(&schedule.time_zone)
+            .date_naive();
+        let at = |h: u32, m: u32| {
+            app::appointments::availability::instant(
+                schedule.time_zone,
+                day.and_hms_opt(h, m, 0).expect("time"),
+            )
+            .expect("exists")
+        };
+        let request = |who: &TestUser, visit_type, starts_at| BookingRequest {
+            patient_public_id: who.patient_public_id.clone().expect("id"),
+            visit_type,
+            starts_at,
+            reason: "Follow-up".into(),
+        };
+        let now = app.clock_now();
+        book(
+            &app.db,
+            &app.keyring,
+            now,
+            &people[0].1,
+            &schedule,
+            &request(&people[0].0, VisitType::InPerson, at(8, 0)),
+        )
+        .await
+        .expect("8:00 in person");
+        // 8:20 video would sit in the 8:00 visit's buffer (8:30–8:40 is its buffer; 8:20 is inside the visit).
+        let clash = book(
+            &app.db,
+            &app.keyring,
+            now,
+            &people[1].1,
+            &schedule,
+            &request(&people[1].0, VisitType::Telemedicine, at(8, 20)),
+        )
+        .await;
+        assert_eq!(
+            clash,
+            Err(app::AppError::Conflict(JUST_TAKEN.into())),
+            "{}",
+            app.backend
+        );
+        // 8:40 (after the buffer) is free.
+        book(
+            &app.db,
+            &app.keyring,
+            now,
+            &people[1].1,
+            &schedule,
+            &request(&people[1].0, VisitType::Telemedicine, at(8, 40)),
+        )
+        .await
+        .expect("8:40 video");
+        // A time the schedule does not offer is refused with a field message.
+        let odd = book(
+            &app.db,
+            &app.keyring,
+            now,
+            &people[1].1,
+            &schedule,
+            &request(&people[1].0, VisitType::InPerson, at(8, 7)),
+        )
+        .await;
+        assert!(
+            matches!(odd, Err(app::AppError::Validation(ref e)) if e.get("starts_at").is_some()),
+            "{odd:?}"
+        );
+        // Nobody books for another patient.
+        let theirs = book(
+            &app.db,
+            &app.keyring,
+            now,
+            &people[1].1,
+            &schedule,
+            &request(&people[0].0, VisitType::InPerson, at(10, 0)),
+        )
+        .await;
+        assert_eq!(theirs, Err(app::AppError::Forbidden));
+        let failed = app
+            .audit_rows()
+            .await
+            .into_iter()
+            .filter(|r| r.action == "appointment.book" && r.outcome != "allowed")
+            .count();
+        assert_eq!(
+            failed, 2,
+            "the taken slot and the other patient's booking are both in the audit log"
+        );
+        let _ = day.weekday();
+    }
+}
