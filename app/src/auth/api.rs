@@ -112,5 +112,6 @@ pub async fn start_mfa_setup() -> Result<MfaSetup, AppError> {
     Ok(MfaSetup {
         qr_svg: enrollment.qr_svg,
         manual_key: enrollment.manual_key,
+        otpauth_url: enrollment.otpauth_url,
     })
 }

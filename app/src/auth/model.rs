@@ -98,6 +98,8 @@ pub struct SecurityOverview {
 pub struct MfaSetup {
     pub qr_svg: String,
     pub manual_key: String,
+    /// Opens the authenticator app directly on a phone (which cannot scan its own screen).
+    pub otpauth_url: String,
 }
 
 /// Seconds left before an idle sign-out, as the idle warning asks.

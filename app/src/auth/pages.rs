@@ -262,6 +262,7 @@ pub fn MfaSetupPage() -> impl IntoView {
                                 <li>
                                     <h2>"Scan this QR code with your authenticator app"</h2>
                                     <div class="qr" role="img" aria-label="QR code for your authenticator app" inner_html=setup.qr_svg></div>
+                                    <p>"On this phone? "<a href=setup.otpauth_url.clone()>"Open your authenticator app"</a>"."</p>
                                     <p>"Cannot scan it? Choose “enter a key” in the app and type:"</p>
                                     <p><code class="manual-key">{setup.manual_key}</code></p>
                                 </li>

@@ -154,6 +154,7 @@ pub struct SignedIn {
 pub struct MfaEnrollment {
     pub qr_svg: String,
     pub manual_key: String,
+    pub otpauth_url: String,
 }
 
 /// Why a one-time emailed token exists.
@@ -699,6 +700,7 @@ impl Identity {
         Ok(MfaEnrollment {
             qr_svg: totp::qr_svg(&url).ok_or_else(|| AppError::internal("drawing the QR code"))?,
             manual_key: totp::manual_key(&secret),
+            otpauth_url: url,
         })
     }
 
