@@ -350,6 +350,12 @@ impl TestApp {
         let client = self.new_browser();
         let response = self.sign_in(&client, user).await;
         assert_eq!(response.status(), 303, "sign-in of {}", user.email);
+        let to = location(&response);
+        assert!(
+            to.as_deref().is_some_and(|to| !to.starts_with("/signin?")),
+            "sign-in of {} led to {to:?}",
+            user.email
+        );
         if let Some(secret) = &user.mfa_secret {
             self.clock.advance(chrono::Duration::seconds(30));
             let code = self.code_now(secret);
