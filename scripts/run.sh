@@ -9,7 +9,7 @@ say "Building Bedside (release)"
 cargo leptos build --release
 
 mkdir -p data
-./target/release/bedside seed-demo
+./target/release/bedside seed-demo >/dev/null
 if [ -f data/demo-accounts.txt ]; then
   say "Sign in at http://127.0.0.1:3000/signin with one of the demo accounts:"
   cat data/demo-accounts.txt

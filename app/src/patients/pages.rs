@@ -5,7 +5,7 @@ use super::model::PatientProfile;
 use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_location, use_params_map};
 
 fn failed(error: &AppError) -> AnyView {
     #[cfg(feature = "ssr")]
@@ -71,8 +71,10 @@ pub fn PatientPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.with_untracked(|p| p.get("id")).unwrap_or_default();
     let record = OnceResource::new(patient_record(id));
+    let from_dashboard = use_location().pathname.get_untracked().starts_with("/dashboard");
     view! {
         <section class="section container narrow">
+            {from_dashboard.then(|| view! { <p><a href="/dashboard">"← All patients"</a></p> })}
             <Suspense fallback=|| view! { <p>"Loading the record…"</p> }>
                 {move || Suspend::new(async move {
                     match record.await {
