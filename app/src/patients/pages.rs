@@ -71,7 +71,10 @@ pub fn PatientPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.with_untracked(|p| p.get("id")).unwrap_or_default();
     let record = OnceResource::new(patient_record(id));
-    let from_dashboard = use_location().pathname.get_untracked().starts_with("/dashboard");
+    let from_dashboard = use_location()
+        .pathname
+        .get_untracked()
+        .starts_with("/dashboard");
     view! {
         <section class="section container narrow">
             {from_dashboard.then(|| view! { <p><a href="/dashboard">"← All patients"</a></p> })}
