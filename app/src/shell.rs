@@ -1,6 +1,7 @@
 //! The HTML document and the route table.
 
 use crate::admin::AuditLogPage;
+use crate::appointments::{BookVisitPage, MyVisitsPage};
 use crate::auth::{
     AppLayout, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage, SecurityPage,
     SignInPage,
@@ -89,6 +90,8 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("portal") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=PortalHome/>
                     <Route path=path!("patients/:id") view=PatientPage/>
+                    <Route path=path!("book") view=BookVisitPage/>
+                    <Route path=path!("visits") view=MyVisitsPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>

@@ -13,6 +13,7 @@ mod m20261127_000005_create_identity;
 mod m20261127_000006_create_audit_log;
 mod m20261127_000007_create_job;
 mod m20261127_000008_create_appointment;
+mod m20261127_000009_create_schedule;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_create_audit_log::Migration),
             Box::new(m20261127_000007_create_job::Migration),
             Box::new(m20261127_000008_create_appointment::Migration),
+            Box::new(m20261127_000009_create_schedule::Migration),
         ]
     }
 }

@@ -11,8 +11,10 @@ fn list(items: &[&str]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned())
 }
 
-/// Seeds the demo practice unless a practice exists already. Returns whether it seeded.
+/// Seeds the demo practice unless a practice exists already, and its schedule unless one
+/// exists. Returns whether it seeded the practice.
 pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
+    seed_schedule(db).await?;
     if practice::Entity::find().count(db).await? > 0 {
         return Ok(false);
     }
@@ -348,4 +350,58 @@ pub async fn current_mfa_code(
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let step = app::auth::totp::step_of(u64::try_from(now.timestamp()).unwrap_or(0));
     Ok(app::auth::totp::code_at_step(&secret, step))
+}
+
+/// Dr. Marsh's week (America/New_York): office visits Monday to Friday mornings and Monday and
+/// Wednesday afternoons, video visits over lunch, home visits Tuesday and Thursday afternoons.
+pub async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use app::appointments::entity::{schedule_setting, visit_length, weekly_hours};
+    if schedule_setting::Entity::find().count(db).await? > 0 {
+        return Ok(());
+    }
+    let txn = db.begin().await?;
+    schedule_setting::ActiveModel {
+        id: Set(1),
+        time_zone: Set("America/New_York".into()),
+    }
+    .insert(&txn)
+    .await?;
+    for (visit_type, minutes, buffer) in [
+        ("in_person", 30, 10),
+        ("telemedicine", 20, 5),
+        ("home_visit", 60, 30),
+    ] {
+        visit_length::ActiveModel {
+            visit_type: Set(visit_type.into()),
+            minutes: Set(minutes),
+            buffer_minutes: Set(buffer),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let h = |hour: i32, minute: i32| hour * 60 + minute;
+    let mut hours = Vec::new();
+    for weekday in 0..5i16 {
+        hours.push(("in_person", weekday, h(8, 0), h(12, 0)));
+        hours.push(("telemedicine", weekday, h(12, 0), h(13, 0)));
+    }
+    for weekday in [0i16, 2] {
+        hours.push(("in_person", weekday, h(13, 30), h(17, 0)));
+    }
+    for weekday in [1i16, 3] {
+        hours.push(("home_visit", weekday, h(13, 30), h(17, 0)));
+    }
+    for (visit_type, weekday, start, end) in hours {
+        weekly_hours::ActiveModel {
+            visit_type: Set(visit_type.into()),
+            weekday: Set(weekday),
+            start_minute: Set(start),
+            end_minute: Set(end),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(())
 }

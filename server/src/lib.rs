@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod appointments;
 pub mod auth;
 pub mod cli;
 pub mod db;

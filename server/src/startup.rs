@@ -350,6 +350,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/contact", post(contact::submit))
+        .route("/portal/book", post(crate::appointments::book))
         .merge(auth::routes());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));

@@ -43,3 +43,80 @@ pub mod appointment_hold {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod schedule_setting {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "schedule_setting")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub time_zone: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod visit_length {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "visit_length")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub visit_type: String,
+        pub minutes: i32,
+        pub buffer_minutes: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod weekly_hours {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "weekly_hours")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub visit_type: String,
+        pub weekday: i16,
+        pub start_minute: i32,
+        pub end_minute: i32,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod schedule_exception {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "schedule_exception")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub on_date: Date,
+        pub kind: String,
+        pub visit_type: Option<String>,
+        pub start_minute: Option<i32>,
+        pub end_minute: Option<i32>,
+        pub note: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

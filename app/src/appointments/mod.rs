@@ -1,6 +1,8 @@
 //! Visits: the physician's availability, free slots, booking (later: cancellation, reminders).
 
+pub mod api;
 pub mod model;
+mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod availability;
@@ -10,3 +12,11 @@ pub mod entity;
 pub mod service;
 
 pub use model::VisitType;
+pub use pages::{BookVisitPage, MyVisitsPage};
+
+/// Messages shared by the service and the pages (the pages compile for the browser too).
+pub mod service_messages {
+    /// The message for a slot someone else took first.
+    pub const JUST_TAKEN: &str =
+        "That time was just taken by someone else. Please choose another time.";
+}

@@ -37,3 +37,38 @@ impl VisitType {
         }
     }
 }
+
+/// One bookable time, as the booking page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlotOption {
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// "9:40 am", in the practice's time zone.
+    pub time: String,
+}
+
+/// The free times of one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DaySlots {
+    /// "Tuesday, December 1".
+    pub day: String,
+    pub slots: Vec<SlotOption>,
+}
+
+/// What the booking page offers for one kind of visit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingOptions {
+    pub visit_type: VisitType,
+    pub offered: Vec<VisitType>,
+    /// "Eastern Time (America/New_York)".
+    pub time_zone: String,
+    pub days: Vec<DaySlots>,
+}
+
+/// A booked visit in the patient's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitSummary {
+    pub public_id: String,
+    pub visit_type: VisitType,
+    pub when: String,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+}

@@ -228,6 +228,183 @@ pub async fn busy_between(
         .collect())
 }
 
+fn minute_time(minute: i32) -> Option<chrono::NaiveTime> {
+    let seconds = u32::try_from(minute).ok()?.checked_mul(60)?;
+    chrono::NaiveTime::from_num_seconds_from_midnight_opt(seconds.min(86_399), 0)
+}
+
+/// The stored schedule, if the practice has set one up.
+pub async fn load_schedule(
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<Option<Schedule>, AppError> {
+    use super::availability::{DateException, VisitLength, WeeklyHours};
+    use super::entity::{schedule_exception, schedule_setting, visit_length, weekly_hours};
+    let Some(setting) = schedule_setting::Entity::find_by_id(1).one(db).await? else {
+        return Ok(None);
+    };
+    let time_zone: chrono_tz::Tz = setting
+        .time_zone
+        .parse()
+        .map_err(|_| AppError::internal(format_args!("unknown time zone {}", setting.time_zone)))?;
+    let lengths = visit_length::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(VisitLength {
+                visit_type: VisitType::parse(&row.visit_type)?,
+                minutes: i64::from(row.minutes),
+                buffer_minutes: i64::from(row.buffer_minutes),
+            })
+        })
+        .collect();
+    let hours = weekly_hours::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(WeeklyHours {
+                visit_type: VisitType::parse(&row.visit_type)?,
+                weekday: chrono::Weekday::try_from(u8::try_from(row.weekday).ok()?).ok()?,
+                start: minute_time(row.start_minute)?,
+                end: minute_time(row.end_minute)?,
+            })
+        })
+        .collect();
+    let exceptions = schedule_exception::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|row| match row.kind.as_str() {
+            "closed" => Some(DateException::Closed { date: row.on_date }),
+            "extra_hours" => Some(DateException::ExtraHours {
+                date: row.on_date,
+                visit_type: VisitType::parse(row.visit_type.as_deref()?)?,
+                start: minute_time(row.start_minute?)?,
+                end: minute_time(row.end_minute?)?,
+            }),
+            _ => None,
+        })
+        .collect();
+    Ok(Some(Schedule {
+        time_zone,
+        hours,
+        lengths,
+        exceptions,
+    }))
+}
+
+/// How far ahead patients may book, and how soon.
+pub const BOOKING_DAYS: i64 = 14;
+pub const MINIMUM_NOTICE_HOURS: i64 = 2;
+
+/// The free times of `visit_type` for the next [`BOOKING_DAYS`] days, grouped by local day.
+pub async fn booking_options(
+    db: &DatabaseConnection,
+    schedule: &Schedule,
+    visit_type: VisitType,
+    now: DateTime<Utc>,
+) -> Result<super::model::BookingOptions, AppError> {
+    use super::model::{BookingOptions, DaySlots, SlotOption};
+    let tz = schedule.time_zone;
+    let today = now.with_timezone(&tz).date_naive();
+    let last = today + Duration::days(BOOKING_DAYS);
+    let busy = busy_between(db, schedule, now, now + Duration::days(BOOKING_DAYS + 1)).await?;
+    let slots = super::availability::free_slots(
+        schedule,
+        visit_type,
+        today,
+        last,
+        &busy,
+        now + Duration::hours(MINIMUM_NOTICE_HOURS),
+    );
+    let mut days: Vec<DaySlots> = Vec::new();
+    for slot in slots {
+        let local = slot.starts_at.with_timezone(&tz);
+        let day = local.format("%A, %B %-d").to_string();
+        let option = SlotOption {
+            starts_at: slot.starts_at,
+            time: local.format("%-I:%M %P").to_string(),
+        };
+        match days.last_mut() {
+            Some(last) if last.day == day => last.slots.push(option),
+            _ => days.push(DaySlots {
+                day,
+                slots: vec![option],
+            }),
+        }
+    }
+    let mut offered: Vec<VisitType> = schedule
+        .lengths
+        .iter()
+        .map(|l| l.visit_type)
+        .filter(|v| schedule.hours.iter().any(|h| h.visit_type == *v))
+        .collect();
+    offered.sort();
+    Ok(BookingOptions {
+        visit_type,
+        offered,
+        time_zone: zone_label(tz),
+        days,
+    })
+}
+
+/// A patient's upcoming visits (audited: the list names their visits).
+pub async fn upcoming_visits(
+    db: &DatabaseConnection,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    patient_id: i32,
+    patient_public_id: &str,
+) -> Result<Vec<super::model::VisitSummary>, AppError> {
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::Appointments { patient_id },
+        Some(patient_public_id.to_owned()),
+        "appointments.list",
+    )
+    .await?;
+    let rows = appointment::Entity::find()
+        .filter(appointment::Column::PatientId.eq(patient_id))
+        .filter(appointment::Column::Status.eq("booked"))
+        .filter(appointment::Column::EndsAt.gt(now))
+        .all(permit.txn())
+        .await?;
+    permit.commit().await?;
+    let mut visits: Vec<super::model::VisitSummary> = rows
+        .into_iter()
+        .filter_map(|row| {
+            let visit_type = VisitType::parse(&row.visit_type)?;
+            let local = row.starts_at.with_timezone(&schedule.time_zone);
+            Some(super::model::VisitSummary {
+                public_id: row.public_id,
+                visit_type,
+                when: local.format("%A, %B %-d at %-I:%M %P").to_string(),
+                starts_at: row.starts_at,
+            })
+        })
+        .collect();
+    visits.sort_by_key(|v| v.starts_at);
+    Ok(visits)
+}
+
+/// "Eastern Time" for the zones of the practice's country, the IANA name elsewhere.
+pub fn zone_label(tz: chrono_tz::Tz) -> String {
+    match tz.name() {
+        "America/New_York" | "America/Detroit" => "Eastern Time".into(),
+        "America/Chicago" => "Central Time".into(),
+        "America/Denver" | "America/Phoenix" => "Mountain Time".into(),
+        "America/Los_Angeles" => "Pacific Time".into(),
+        "America/Anchorage" => "Alaska Time".into(),
+        "Pacific/Honolulu" => "Hawaii Time".into(),
+        other => other.replace('_', " "),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -31,7 +31,11 @@ pub fn AppLayout() -> impl IntoView {
 
 fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
     match role {
-        Role::Patient => vec![("/portal", "My health record")],
+        Role::Patient => vec![
+            ("/portal", "My health record"),
+            ("/portal/visits", "My visits"),
+            ("/portal/book", "Book a visit"),
+        ],
         Role::Physician | Role::Staff => vec![("/dashboard", "Patients")],
         Role::Admin => vec![("/admin", "Audit log")],
     }

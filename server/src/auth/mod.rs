@@ -29,8 +29,9 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 10] = [
+pub const FORM_ROUTES: [&str; 11] = [
     "/contact",
+    "/portal/book",
     "/signin",
     "/signin/mfa",
     "/signin/forgot",

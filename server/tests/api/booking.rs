@@ -252,3 +252,108 @@ async fn overlapping_visits_of_different_lengths_cannot_both_be_booked() {
         let _ = day.weekday();
     }
 }
+
+fn first_slot(html: &str) -> String {
+    html.split("name=\"starts_at\"")
+        .nth(1)
+        .and_then(|rest| rest.split("value=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .expect("a free time on the page")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_patient_books_a_visit_from_the_portal_and_a_second_patient_finds_it_taken() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let browser = app.signed_in(&maria).await;
+        let page = app.get_with(&browser, "/portal/book?type=in_person").await;
+        assert_eq!(page.status(), 200, "{}", app.backend);
+        let html = page.text().await.expect("body");
+        assert!(html.contains("Times are in Eastern Time."), "{html}");
+        let slot = first_slot(&html);
+
+        let empty = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &slot),
+                    ("reason", "  "),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&empty).as_deref(),
+            Some("/portal/book?type=in_person&error=reason")
+        );
+        let booked = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &slot),
+                    ("reason", "Annual physical"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&booked).as_deref(),
+            Some("/portal/visits?booked=1")
+        );
+        let visits = app
+            .get_with(&browser, "/portal/visits?booked=1")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            visits.contains("Your visit is booked") && visits.contains("Office visit"),
+            "{visits}"
+        );
+
+        // James had the page open with the same time: it was just taken.
+        let other = app.signed_in(&james).await;
+        let taken = app
+            .post_with(
+                &other,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &slot),
+                    ("reason", "Knee pain"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&taken).as_deref(),
+            Some("/portal/book?type=in_person&error=taken")
+        );
+        let again = app
+            .get_with(&other, "/portal/book?type=in_person&error=taken")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(again.contains("just taken"));
+        assert_ne!(
+            first_slot(&again),
+            slot,
+            "the taken time is no longer offered"
+        );
+        // The reason is sealed at rest.
+        let row = app::appointments::entity::appointment::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("row");
+        let raw = row.reason.clone().into_bytes();
+        assert!(!String::from_utf8_lossy(&raw).contains("Annual physical"));
+    }
+}

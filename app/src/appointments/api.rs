@@ -1,0 +1,39 @@
+//! Visit server functions.
+
+use super::model::{BookingOptions, VisitSummary, VisitType};
+use crate::AppError;
+use leptos::prelude::*;
+
+/// The free times of `visit_type` a patient can book.
+#[server]
+pub async fn load_booking_options(visit_type: VisitType) -> Result<BookingOptions, AppError> {
+    use crate::auth::api::context;
+    let (identity, _, _) = context::caller()?;
+    let schedule = super::service::load_schedule(identity.db())
+        .await?
+        .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+    super::service::booking_options(identity.db(), &schedule, visit_type, identity.now()).await
+}
+
+/// The signed-in patient's upcoming visits.
+#[server]
+pub async fn my_visits() -> Result<Vec<VisitSummary>, AppError> {
+    use crate::auth::api::context;
+    let (identity, auth, caller) = context::caller()?;
+    let Some(patient_id) = auth.patient_id else {
+        return Ok(Vec::new());
+    };
+    let Some(schedule) = super::service::load_schedule(identity.db()).await? else {
+        return Ok(Vec::new());
+    };
+    let public_id = crate::patients::service::public_id_of(identity.db(), patient_id).await?;
+    super::service::upcoming_visits(
+        identity.db(),
+        &schedule,
+        identity.now(),
+        &caller,
+        patient_id,
+        &public_id,
+    )
+    .await
+}

@@ -1,0 +1,134 @@
+//! The patient's booking page and visit list. The booking form posts to `POST /portal/book`
+//! (server crate); its outcome comes back in the address (post/redirect/get), so the page is
+//! the same on the server and in the browser.
+
+use super::api::{load_booking_options, my_visits};
+use super::model::VisitType;
+use crate::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+fn failed(error: &AppError) -> AnyView {
+    #[cfg(feature = "ssr")]
+    crate::auth::api::context::set_status(error.status());
+    view! { <div class="notice notice-error" role="alert"><p>{error.to_string()}</p></div> }
+        .into_any()
+}
+
+#[component]
+pub fn BookVisitPage() -> impl IntoView {
+    let query = use_query_map();
+    let visit_type = query
+        .with_untracked(|q| q.get("type"))
+        .and_then(|t| VisitType::parse(&t))
+        .unwrap_or(VisitType::InPerson);
+    let error = query.with_untracked(|q| q.get("error"));
+    let options = OnceResource::new(load_booking_options(visit_type));
+    view! {
+        <Title text="Book a visit · Bedside"/>
+        <section class="section container narrow">
+            <h1>"Book a visit"</h1>
+            {error.map(|e| {
+                let message = match e.as_str() {
+                    "taken" => super::service_messages::JUST_TAKEN,
+                    "reason" => "Please tell the physician briefly what the visit is about (up to 500 characters).",
+                    "time" => "That time is no longer offered. Please choose one of the times below.",
+                    _ => "The visit could not be booked. Please try again.",
+                };
+                view! { <div class="notice notice-error" role="alert"><p>{message}</p><p>"The times below are free now."</p></div> }
+            })}
+            <Suspense fallback=|| view! { <p>"Finding free times…"</p> }>
+                {move || Suspend::new(async move {
+                    match options.await {
+                        Err(error) => failed(&error),
+                        Ok(options) => {
+                            let types = options.offered.iter().map(|t| {
+                                let current = *t == options.visit_type;
+                                view! {
+                                    <li>
+                                        <a href=format!("/portal/book?type={}", t.as_str())
+                                           class=if current { "choice choice-current" } else { "choice" }
+                                           aria-current=current.then_some("page")>{t.label()}</a>
+                                    </li>
+                                }
+                            }).collect_view();
+                            let empty = options.days.is_empty();
+                            view! {
+                                <nav aria-label="Kind of visit"><ul class="choices">{types}</ul></nav>
+                                <p class="fine-print">{format!("Times are in {}.", options.time_zone)}</p>
+                                {if empty {
+                                    view! { <p>"No free times in the next two weeks. Please call the practice; we will find a time."</p> }.into_any()
+                                } else {
+                                    view! {
+                                        <form class="form" method="post" action="/portal/book">
+                                            <input type="hidden" name="visit_type" value=options.visit_type.as_str()/>
+                                            <fieldset class="slot-days">
+                                                <legend>"Choose a time"</legend>
+                                                {options.days.into_iter().enumerate().map(|(i, day)| { let open = i < 2; view! {
+                                                    // Two weeks of times is long on a phone: one day open at a time.
+                                                    <details class="slot-day" open=open>
+                                                        <summary>{format!("{} · {} free", day.day, day.slots.len())}</summary>
+                                                        <div class="slot-grid">
+                                                            {day.slots.into_iter().map(|slot| {
+                                                                let value = slot.starts_at.to_rfc3339();
+                                                                let id = format!("slot-{}", slot.starts_at.timestamp());
+                                                                view! {
+                                                                    <span class="slot">
+                                                                        <input type="radio" name="starts_at" id=id.clone() value=value required/>
+                                                                        <label for=id>{slot.time.clone()}<span class="visually-hidden">{format!(", {}", day.day)}</span></label>
+                                                                    </span>
+                                                                }
+                                                            }).collect_view()}
+                                                        </div>
+                                                    </details>
+                                                }}).collect_view()}
+                                            </fieldset>
+                                            <div class="field">
+                                                <label for="reason">"What is the visit about?"</label>
+                                                <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-help"></textarea>
+                                                <p class="field-help" id="reason-help">"A few words for your physician; only the practice sees this."</p>
+                                            </div>
+                                            <button class="button" type="submit">"Book this visit"</button>
+                                        </form>
+                                    }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+pub fn MyVisitsPage() -> impl IntoView {
+    let booked = use_query_map().with_untracked(|q| q.get("booked").is_some());
+    let visits = OnceResource::new(my_visits());
+    view! {
+        <Title text="My visits · Bedside"/>
+        <section class="section container narrow">
+            <h1>"My visits"</h1>
+            {booked.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is booked. We look forward to seeing you."</p></div> })}
+            <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
+                {move || Suspend::new(async move {
+                    match visits.await {
+                        Err(error) => failed(&error),
+                        Ok(list) if list.is_empty() => view! {
+                            <p>"You have no upcoming visits."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="visit-list">
+                                {list.into_iter().map(|v| view! {
+                                    <li class="card"><strong>{v.visit_type.label()}</strong><br/>{v.when}</li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <p><a class="button" href="/portal/book">"Book a visit"</a></p>
+        </section>
+    }
+}
