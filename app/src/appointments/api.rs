@@ -1,6 +1,6 @@
 //! Visit server functions.
 
-use super::model::{BookingOptions, VisitSummary, VisitType};
+use super::model::{AgendaDay, BookingOptions, VisitSummary, VisitType};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -34,6 +34,25 @@ pub async fn my_visits() -> Result<Vec<VisitSummary>, AppError> {
         &caller,
         patient_id,
         &public_id,
+    )
+    .await
+}
+
+/// The physician's (and staff's) agenda for the coming week.
+#[server]
+pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
+    use crate::auth::api::context;
+    let (identity, _, caller) = context::caller()?;
+    let Some(schedule) = super::service::load_schedule(identity.db()).await? else {
+        return Ok(Vec::new());
+    };
+    super::service::agenda(
+        identity.db(),
+        &context::keyring()?,
+        &schedule,
+        identity.now(),
+        &caller,
+        7,
     )
     .await
 }

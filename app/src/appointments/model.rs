@@ -72,3 +72,23 @@ pub struct VisitSummary {
     pub when: String,
     pub starts_at: chrono::DateTime<chrono::Utc>,
 }
+
+/// One visit on the physician's agenda.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaItem {
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// "9:40 am – 10:10 am".
+    pub time: String,
+    pub patient_public_id: String,
+    pub patient_name: String,
+    pub visit_type: VisitType,
+    pub reason: String,
+}
+
+/// The agenda of one day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaDay {
+    /// "Today, Friday, November 27".
+    pub day: String,
+    pub visits: Vec<AgendaItem>,
+}

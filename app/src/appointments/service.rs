@@ -405,6 +405,114 @@ pub fn zone_label(tz: chrono_tz::Tz) -> String {
     }
 }
 
+/// The physician's agenda from today for `days` days: every booked visit with its patient and
+/// reason. One audit entry per patient shown, in the read's transaction (P9).
+pub async fn agenda(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    days: i64,
+) -> Result<Vec<super::model::AgendaDay>, AppError> {
+    use super::model::{AgendaDay, AgendaItem};
+    let tz = schedule.time_zone;
+    let today = now.with_timezone(&tz).date_naive();
+    let from =
+        super::availability::instant(tz, today.and_time(chrono::NaiveTime::MIN)).unwrap_or(now);
+    let to = from + Duration::days(days);
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::Agenda,
+        None,
+        "agenda.read",
+    )
+    .await?;
+    let rows = appointment::Entity::find()
+        .filter(appointment::Column::Status.eq("booked"))
+        .filter(appointment::Column::StartsAt.gte(from))
+        .filter(appointment::Column::StartsAt.lt(to))
+        .all(permit.txn())
+        .await?;
+    let patient_ids: Vec<i32> = rows.iter().map(|r| r.patient_id).collect();
+    let patients: std::collections::HashMap<i32, patient::Model> = patient::Entity::find()
+        .filter(patient::Column::Id.is_in(patient_ids))
+        .all(permit.txn())
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for row in &rows {
+        if let Some(p) = patients.get(&row.patient_id) {
+            if seen.insert(p.public_id.clone()) {
+                let event = audit::event(
+                    Some(caller.audit_actor()),
+                    "appointments.read",
+                    "appointments",
+                    None,
+                    Some(p.public_id.clone()),
+                    Outcome::Allowed,
+                );
+                audit::record(permit.txn(), now, &caller.client, &event).await?;
+            }
+        }
+    }
+    let mut items: Vec<AgendaItem> = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(patient) = patients.get(&row.patient_id) else {
+            continue;
+        };
+        let Some(visit_type) = VisitType::parse(&row.visit_type) else {
+            continue;
+        };
+        let reason = row
+            .reason
+            .open(keyring, &reason_context(&row.public_id))
+            .map_err(|e| {
+                AppError::internal(format_args!("opening appointment {}: {e}", row.public_id))
+            })?;
+        let (start, end) = (
+            row.starts_at.with_timezone(&tz),
+            row.ends_at.with_timezone(&tz),
+        );
+        items.push(AgendaItem {
+            starts_at: row.starts_at,
+            time: format!(
+                "{} – {}",
+                start.format("%-I:%M %P"),
+                end.format("%-I:%M %P")
+            ),
+            patient_public_id: patient.public_id.clone(),
+            patient_name: patient.legal_name.clone(),
+            visit_type,
+            reason,
+        });
+    }
+    permit.commit().await?;
+    items.sort_by_key(|i| i.starts_at);
+    let mut days_out: Vec<AgendaDay> = Vec::new();
+    for item in items {
+        let date = item.starts_at.with_timezone(&tz).date_naive();
+        let label = if date == today {
+            format!("Today, {}", date.format("%A, %B %-d"))
+        } else {
+            date.format("%A, %B %-d").to_string()
+        };
+        match days_out.last_mut() {
+            Some(day) if day.day == label => day.visits.push(item),
+            _ => days_out.push(AgendaDay {
+                day: label,
+                visits: vec![item],
+            }),
+        }
+    }
+    Ok(days_out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -120,6 +120,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::Appointments { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
+        | Resource::Agenda
         | Resource::StaffDirectory
         | Resource::MembershipTiers
         | Resource::AuditLog => None,

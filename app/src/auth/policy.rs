@@ -41,6 +41,8 @@ pub enum Resource {
     },
     /// The list of patients (the dashboard's search).
     PatientDirectory,
+    /// The physician's agenda: every patient's booked visits and their reasons.
+    Agenda,
     /// A person's own sign-in: password, MFA, sessions.
     Account {
         user_id: i32,
@@ -59,6 +61,7 @@ impl Resource {
             Resource::PatientChart { .. } => "patient_chart",
             Resource::Appointments { .. } => "appointments",
             Resource::PatientDirectory => "patient_directory",
+            Resource::Agenda => "agenda",
             Resource::Account { .. } => "account",
             Resource::StaffDirectory => "staff_directory",
             Resource::MembershipTiers => "membership_tiers",
@@ -81,11 +84,13 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Physician, Read | Write, Resource::PatientProfile { .. })
         | (Physician, Read | Write, Resource::PatientChart { .. })
         | (Physician, Read | Write, Resource::Appointments { .. })
-        | (Physician, Read, Resource::PatientDirectory) => true,
+        | (Physician, Read, Resource::PatientDirectory)
+        | (Physician, Read, Resource::Agenda) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
-        | (Staff, Read, Resource::PatientDirectory) => true,
+        | (Staff, Read, Resource::PatientDirectory)
+        | (Staff, Read, Resource::Agenda) => true,
         // Everyone manages their own sign-in; the administrator may also disable others'.
         (_, Read | Write, Resource::Account { user_id }) if *user_id == actor.user_id => true,
         (Admin, Read | Write, Resource::Account { .. }) => true,
@@ -145,6 +150,38 @@ mod tests {
         ));
         assert!(!can(&maria, Action::Read, &Resource::PatientDirectory));
         assert!(!can(&maria, Action::Read, &Resource::AuditLog));
+    }
+
+    #[test]
+    fn visits_belong_to_their_patient_and_the_agenda_to_the_practice() {
+        let maria = actor(Role::Patient, 10, Some(3));
+        assert!(can(
+            &maria,
+            Action::Write,
+            &Resource::Appointments { patient_id: 3 }
+        ));
+        assert!(!can(
+            &maria,
+            Action::Write,
+            &Resource::Appointments { patient_id: 4 }
+        ));
+        assert!(!can(&maria, Action::Read, &Resource::Agenda));
+        for role in [Role::Physician, Role::Staff] {
+            let person = actor(role, 2, None);
+            assert!(can(&person, Action::Read, &Resource::Agenda));
+            assert!(can(
+                &person,
+                Action::Write,
+                &Resource::Appointments { patient_id: 3 }
+            ));
+        }
+        let admin = actor(Role::Admin, 1, None);
+        assert!(!can(&admin, Action::Read, &Resource::Agenda));
+        assert!(!can(
+            &admin,
+            Action::Read,
+            &Resource::Appointments { patient_id: 3 }
+        ));
     }
 
     #[test]

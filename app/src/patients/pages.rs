@@ -97,25 +97,58 @@ pub fn PatientPage() -> impl IntoView {
 #[component]
 pub fn DashboardHome() -> impl IntoView {
     let patients = OnceResource::new(patient_directory());
+    let agenda = OnceResource::new(crate::appointments::api::load_agenda());
     view! {
-        <Title text="Patients · Bedside"/>
-        <section class="section container">
-            <h1>"Patients"</h1>
-            <Suspense fallback=|| view! { <p>"Loading patients…"</p> }>
-                {move || Suspend::new(async move {
-                    match patients.await {
-                        Err(error) => failed(&error),
-                        Ok(list) if list.is_empty() => view! { <p>"No patients yet."</p> }.into_any(),
-                        Ok(list) => view! {
-                            <ul class="patient-list">
-                                {list.into_iter().map(|p| view! {
-                                    <li><a href=format!("/dashboard/patients/{}", p.public_id)>{p.legal_name}</a></li>
+        <Title text="Dashboard · Bedside"/>
+        <section class="section container dashboard">
+            <div>
+                <h1>"This week"</h1>
+                <Suspense fallback=|| view! { <p>"Loading the agenda…"</p> }>
+                    {move || Suspend::new(async move {
+                        match agenda.await {
+                            Err(error) => failed(&error),
+                            Ok(days) if days.is_empty() => view! { <p>"No visits booked in the next seven days."</p> }.into_any(),
+                            Ok(days) => view! {
+                                {days.into_iter().map(|day| view! {
+                                    <section class="agenda-day" aria-label=day.day.clone()>
+                                        <h2>{day.day.clone()}</h2>
+                                        <ul class="agenda">
+                                            {day.visits.into_iter().map(|v| view! {
+                                                <li class="agenda-item">
+                                                    <span class="agenda-time">{v.time}</span>
+                                                    <span>
+                                                        <a href=format!("/dashboard/patients/{}", v.patient_public_id)>{v.patient_name}</a>
+                                                        " · "{v.visit_type.label()}
+                                                        <br/><span class="fine-print">{v.reason}</span>
+                                                    </span>
+                                                </li>
+                                            }).collect_view()}
+                                        </ul>
+                                    </section>
                                 }).collect_view()}
-                            </ul>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
+            <div>
+                <h2>"Patients"</h2>
+                <Suspense fallback=|| view! { <p>"Loading patients…"</p> }>
+                    {move || Suspend::new(async move {
+                        match patients.await {
+                            Err(error) => failed(&error),
+                            Ok(list) if list.is_empty() => view! { <p>"No patients yet."</p> }.into_any(),
+                            Ok(list) => view! {
+                                <ul class="patient-list">
+                                    {list.into_iter().map(|p| view! {
+                                        <li><a href=format!("/dashboard/patients/{}", p.public_id)>{p.legal_name}</a></li>
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any(),
+                        }
+                    })}
+                </Suspense>
+            </div>
         </section>
     }
 }

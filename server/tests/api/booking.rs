@@ -357,3 +357,80 @@ async fn a_patient_books_a_visit_from_the_portal_and_a_second_patient_finds_it_t
         assert!(!String::from_utf8_lossy(&raw).contains("Annual physical"));
     }
 }
+
+#[tokio::test]
+async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audited() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let browser = app.signed_in(&maria).await;
+        let html = app
+            .get_with(&browser, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        let slot = first_slot(&html);
+        let booked = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &slot),
+                    ("reason", "Persistent cough"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&booked).as_deref(),
+            Some("/portal/visits?booked=1"),
+            "{}",
+            app.backend
+        );
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let physician = app.signed_in(&doctor).await;
+        let dashboard = app.get_with(&physician, "/dashboard").await;
+        assert_eq!(dashboard.status(), 200);
+        let html = dashboard.text().await.expect("body");
+        assert!(
+            html.contains("Maria Lopez")
+                && html.contains("Persistent cough")
+                && html.contains("Office visit"),
+            "{html}"
+        );
+        let rows = app.audit_rows().await;
+        let reads: Vec<_> = rows
+            .iter()
+            .filter(|r| r.action == "appointments.read")
+            .collect();
+        assert_eq!(reads.len(), 1);
+        assert_eq!(reads[0].patient_id, maria.patient_public_id);
+        assert_eq!(reads[0].actor_user_id, Some(doctor.id));
+        // The administrator has no agenda (and no dashboard).
+        let admin = app.create_user(Role::Admin, "admin@example.com").await;
+        let caller = Caller {
+            actor: Actor {
+                user_id: admin.id,
+                role: Role::Admin,
+                patient_id: None,
+            },
+            session_ref: None,
+            client: Default::default(),
+        };
+        let schedule = app::appointments::service::load_schedule(&app.db)
+            .await
+            .expect("load")
+            .expect("schedule");
+        let refused = app::appointments::service::agenda(
+            &app.db,
+            &app.keyring,
+            &schedule,
+            app.clock_now(),
+            &caller,
+            7,
+        )
+        .await;
+        assert_eq!(refused, Err(app::AppError::Forbidden));
+    }
+}
