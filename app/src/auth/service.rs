@@ -252,6 +252,24 @@ impl Identity {
         &self.sessions
     }
 
+    /// Records something a person did to their own account.
+    async fn record_own(
+        &self,
+        auth: &Authenticated,
+        client: &ClientInfo,
+        action: &str,
+    ) -> Result<(), AppError> {
+        let event = audit::event(
+            Some(auth.audit_actor()),
+            action,
+            "account",
+            Some(auth.public_id.clone()),
+            None,
+            Outcome::Allowed,
+        );
+        self.record(client, event).await
+    }
+
     async fn record(&self, client: &ClientInfo, event: AuditEvent) -> Result<(), AppError> {
         audit::record_alone(&self.db, self.now(), client, &event).await?;
         Ok(())
@@ -781,18 +799,8 @@ impl Identity {
     ) -> Result<Vec<String>, AppError> {
         self.confirm_password(auth, password).await?;
         let codes = self.replace_recovery_codes(auth.user_id).await?;
-        self.record(
-            client,
-            audit::event(
-                Some(auth.audit_actor()),
-                "account.recovery_codes_replaced",
-                "account",
-                Some(auth.public_id.clone()),
-                None,
-                Outcome::Allowed,
-            ),
-        )
-        .await?;
+        self.record_own(auth, client, "account.recovery_codes_replaced")
+            .await?;
         Ok(codes)
     }
 
@@ -851,18 +859,8 @@ impl Identity {
             .remove_all_for_user(auth.user_id, Some(&auth.session.id))
             .await
             .map_err(AppError::internal)?;
-        self.record(
-            client,
-            audit::event(
-                Some(auth.audit_actor()),
-                "account.password_changed",
-                "account",
-                Some(auth.public_id.clone()),
-                None,
-                Outcome::Allowed,
-            ),
-        )
-        .await
+        self.record_own(auth, client, "account.password_changed")
+            .await
     }
 
     /// Ends this session.
@@ -875,18 +873,7 @@ impl Identity {
             .remove(&auth.session.id)
             .await
             .map_err(AppError::internal)?;
-        self.record(
-            client,
-            audit::event(
-                Some(auth.audit_actor()),
-                "session.sign_out",
-                "account",
-                Some(auth.public_id.clone()),
-                None,
-                Outcome::Allowed,
-            ),
-        )
-        .await
+        self.record_own(auth, client, "session.sign_out").await
     }
 
     /// Where this account is signed in, this session first.

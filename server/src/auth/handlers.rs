@@ -77,6 +77,29 @@ async fn refuse(
     response
 }
 
+/// Counts an attempt against `keys`; over the limit, the form comes back (as `parts`' page) with
+/// how long to wait, answered 429 with Retry-After.
+async fn over_limit(
+    state: &AppState,
+    parts: &Parts,
+    keys: &[String],
+    page: &AuthFormState,
+) -> Option<Response> {
+    let wait = rate_limited(state, keys).await.err()?;
+    let mut page = page.clone();
+    page.error = Some(too_many(wait));
+    Some(
+        refuse(
+            state,
+            parts.clone(),
+            page,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(wait),
+        )
+        .await,
+    )
+}
+
 fn too_many(seconds: u64) -> String {
     format!(
         "Too many attempts. For your security, please wait {} before trying again.",
@@ -111,16 +134,15 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
         page.values.insert("next".into(), next.clone());
     }
     let email = form.email.trim().to_lowercase();
-    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]).await {
-        page.error = Some(too_many(wait));
-        return refuse(
-            &state,
-            parts,
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await;
+    if let Some(refused) = over_limit(
+        &state,
+        &parts,
+        &[ip_key(&client), format!("account:{email}")],
+        &page,
+    )
+    .await
+    {
+        return refused;
     }
     if email.is_empty() || form.password.is_empty() {
         if email.is_empty() {
@@ -201,21 +223,15 @@ pub async fn second_factor(State(state): State<AppState>, request: Request<Body>
     if let Some(next) = &form.next {
         page.values.insert("next".into(), next.clone());
     }
-    if let Err(wait) = rate_limited(
+    if let Some(refused) = over_limit(
         &state,
+        &parts,
         &[ip_key(&client), format!("account:{}", auth.email)],
+        &page,
     )
     .await
     {
-        page.error = Some(too_many(wait));
-        return refuse(
-            &state,
-            parts,
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await;
+        return refused;
     }
     match state
         .identity
@@ -269,16 +285,15 @@ pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Re
         page.errors.add("email", message);
         return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await;
     }
-    if let Err(wait) = rate_limited(&state, &[ip_key(&client), format!("account:{email}")]).await {
-        page.error = Some(too_many(wait));
-        return refuse(
-            &state,
-            parts,
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await;
+    if let Some(refused) = over_limit(
+        &state,
+        &parts,
+        &[ip_key(&client), format!("account:{email}")],
+        &page,
+    )
+    .await
+    {
+        return refused;
     }
     match state.identity.request_password_reset(&email, &client).await {
         Ok(Some((user, token))) => {
@@ -329,16 +344,8 @@ pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Res
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
     page.values.insert("token".into(), form.token.clone());
-    if let Err(wait) = rate_limited(&state, &[ip_key(&client)]).await {
-        page.error = Some(too_many(wait));
-        return refuse(
-            &state,
-            parts,
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await;
+    if let Some(refused) = over_limit(&state, &parts, &[ip_key(&client)], &page).await {
+        return refused;
     }
     match state
         .identity
@@ -379,21 +386,15 @@ pub async fn confirm_mfa(State(state): State<AppState>, request: Request<Body>) 
     };
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
-    if let Err(wait) = rate_limited(
+    if let Some(refused) = over_limit(
         &state,
+        &parts,
         &[ip_key(&client), format!("account:{}", auth.email)],
+        &page,
     )
     .await
     {
-        page.error = Some(too_many(wait));
-        return refuse(
-            &state,
-            parts,
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await;
+        return refused;
     }
     match state
         .identity
@@ -438,21 +439,15 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
     };
     let client = client_of(&parts);
     let mut page = AuthFormState::default();
-    if let Err(wait) = rate_limited(
+    if let Some(refused) = over_limit(
         &state,
+        &on_security_page(parts.clone()),
         &[ip_key(&client), format!("account:{}", auth.email)],
+        &page,
     )
     .await
     {
-        page.error = Some(too_many(wait));
-        return refuse(
-            &state,
-            on_security_page(parts),
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await;
+        return refused;
     }
     match state
         .identity

@@ -1,10 +1,9 @@
 //! Who may see what (P5), that every attempt is audited once (P9), that the audit log shows
 //! tampering, that cross-site requests are refused, key rotation, and sessions in Redis.
 
-use crate::helpers::{backends, location, spawn_app, spawn_app_with, TestApp, TestUser};
+use crate::helpers::{backends, caller_of, location, spawn_app, spawn_app_with, TestApp};
 use app::audit::service as audit;
-use app::auth::guard::Caller;
-use app::auth::{can, Action, Actor, Resource, Role};
+use app::auth::{can, Action, Resource, Role};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use sea_orm::{ConnectionTrait, EntityTrait, PaginatorTrait};
@@ -14,29 +13,6 @@ async fn audit_count(app: &TestApp) -> u64 {
         .count(&app.db)
         .await
         .expect("count")
-}
-
-fn caller_of(user: &TestUser, patient_id: Option<i32>) -> Caller {
-    Caller {
-        actor: Actor {
-            user_id: user.id,
-            role: user.role,
-            patient_id,
-        },
-        session_ref: Some("test".into()),
-        client: Default::default(),
-    }
-}
-
-async fn patient_row_id(app: &TestApp, public_id: &str) -> i32 {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    app::patients::entity::patient::Entity::find()
-        .filter(app::patients::entity::patient::Column::PublicId.eq(public_id))
-        .one(&app.db)
-        .await
-        .expect("query")
-        .expect("patient")
-        .id
 }
 
 /// P5 and P9: for random people and records, reading or changing a patient's details succeeds
@@ -57,7 +33,7 @@ async fn p5_p9_access_is_granted_iff_the_policy_allows_and_every_attempt_is_audi
         let mut patient_ids = Vec::new();
         for person in &people {
             if let Some(public) = &person.patient_public_id {
-                patient_ids.push((public.clone(), patient_row_id(&app, public).await));
+                patient_ids.push((public.clone(), app.patient_row_id(public).await));
             }
         }
         let handle = tokio::runtime::Handle::current();
@@ -428,7 +404,10 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         let only_new = app::crypto::Keyring::new(vec![new_key], 2).expect("ring");
         let caller = caller_of(
             &maria,
-            Some(patient_row_id(&app, maria.patient_public_id.as_deref().expect("id")).await),
+            Some(
+                app.patient_row_id(maria.patient_public_id.as_deref().expect("id"))
+                    .await,
+            ),
         );
         let profile = app::patients::service::read_profile(
             &app.db,

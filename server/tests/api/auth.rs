@@ -357,15 +357,7 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
         let admin = app.create_user(Role::Admin, "admin@example.com").await;
         let browser = app.signed_in(&maria).await;
-        let caller = app::auth::guard::Caller {
-            actor: app::auth::Actor {
-                user_id: admin.id,
-                role: Role::Admin,
-                patient_id: None,
-            },
-            session_ref: None,
-            client: Default::default(),
-        };
+        let caller = crate::helpers::caller_of(&admin, None);
         app.identity
             .set_disabled(&caller, &maria.public_id, true)
             .await

@@ -5,9 +5,9 @@ use app::appointments::availability::{Schedule, VisitLength, WeeklyHours};
 use app::appointments::service::{book, BookingRequest, JUST_TAKEN};
 use app::appointments::VisitType;
 use app::auth::guard::Caller;
-use app::auth::{Actor, Role};
+use app::auth::Role;
 use chrono::{Datelike, Duration, NaiveTime, Weekday};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{EntityTrait, PaginatorTrait};
 
 fn schedule() -> Schedule {
     let hours = [
@@ -45,24 +45,7 @@ async fn patients(app: &TestApp, count: usize) -> Vec<(TestUser, Caller)> {
         let user = app
             .create_patient(&format!("p{i}@example.com"), &format!("Patient {i}"))
             .await;
-        let row = app::patients::entity::patient::Entity::find()
-            .filter(
-                app::patients::entity::patient::Column::PublicId
-                    .eq(user.patient_public_id.clone().expect("id")),
-            )
-            .one(&app.db)
-            .await
-            .expect("query")
-            .expect("row");
-        let caller = Caller {
-            actor: Actor {
-                user_id: user.id,
-                role: Role::Patient,
-                patient_id: Some(row.id),
-            },
-            session_ref: None,
-            client: Default::default(),
-        };
+        let caller = app.caller(&user).await;
         out.push((user, caller));
     }
     out
@@ -409,15 +392,7 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
         assert_eq!(reads[0].actor_user_id, Some(doctor.id));
         // The administrator has no agenda (and no dashboard).
         let admin = app.create_user(Role::Admin, "admin@example.com").await;
-        let caller = Caller {
-            actor: Actor {
-                user_id: admin.id,
-                role: Role::Admin,
-                patient_id: None,
-            },
-            session_ref: None,
-            client: Default::default(),
-        };
+        let caller = crate::helpers::caller_of(&admin, None);
         let schedule = app::appointments::service::load_schedule(&app.db)
             .await
             .expect("load")

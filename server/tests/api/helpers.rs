@@ -396,3 +396,39 @@ pub fn location(response: &reqwest::Response) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
+
+/// `user` as the policy sees them, with the patient record id given.
+pub fn caller_of(user: &TestUser, patient_id: Option<i32>) -> app::auth::guard::Caller {
+    app::auth::guard::Caller {
+        actor: app::auth::Actor {
+            user_id: user.id,
+            role: user.role,
+            patient_id,
+        },
+        session_ref: Some("test".into()),
+        client: Default::default(),
+    }
+}
+
+impl TestApp {
+    /// The row id of the patient record with `public_id`.
+    pub async fn patient_row_id(&self, public_id: &str) -> i32 {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        app::patients::entity::patient::Entity::find()
+            .filter(app::patients::entity::patient::Column::PublicId.eq(public_id))
+            .one(&self.db)
+            .await
+            .expect("query")
+            .expect("patient")
+            .id
+    }
+
+    /// `user` as the policy sees them (a patient with their record).
+    pub async fn caller(&self, user: &TestUser) -> app::auth::guard::Caller {
+        let patient_id = match &user.patient_public_id {
+            Some(public_id) => Some(self.patient_row_id(public_id).await),
+            None => None,
+        };
+        caller_of(user, patient_id)
+    }
+}
