@@ -351,6 +351,10 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/contact", post(contact::submit))
         .route("/portal/book", post(crate::appointments::book))
+        .route(
+            "/dashboard/schedule",
+            post(crate::appointments::change_schedule),
+        )
         .merge(auth::routes());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));

@@ -1,6 +1,6 @@
 //! Visit server functions.
 
-use super::model::{AgendaDay, BookingOptions, VisitSummary, VisitType};
+use super::model::{AgendaDay, BookingOptions, ScheduleView, VisitSummary, VisitType};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -55,4 +55,12 @@ pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
         7,
     )
     .await
+}
+
+/// The schedule for its settings page.
+#[server]
+pub async fn load_schedule_view() -> Result<ScheduleView, AppError> {
+    use crate::auth::api::context;
+    let (identity, _, caller) = context::caller()?;
+    super::service::schedule_view(identity.db(), identity.now(), &caller).await
 }

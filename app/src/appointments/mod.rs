@@ -12,7 +12,7 @@ pub mod entity;
 pub mod service;
 
 pub use model::VisitType;
-pub use pages::{BookVisitPage, MyVisitsPage};
+pub use pages::{BookVisitPage, MyVisitsPage, SchedulePage};
 
 /// Messages shared by the service and the pages (the pages compile for the browser too).
 pub mod service_messages {

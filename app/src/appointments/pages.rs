@@ -2,7 +2,7 @@
 //! (server crate); its outcome comes back in the address (post/redirect/get), so the page is
 //! the same on the server and in the browser.
 
-use super::api::{load_booking_options, my_visits};
+use super::api::{load_booking_options, load_schedule_view, my_visits};
 use super::model::VisitType;
 use crate::AppError;
 use leptos::prelude::*;
@@ -129,6 +129,116 @@ pub fn MyVisitsPage() -> impl IntoView {
                 })}
             </Suspense>
             <p><a class="button" href="/portal/book">"Book a visit"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SchedulePage() -> impl IntoView {
+    let query = use_query_map();
+    let saved = query.with_untracked(|q| q.get("saved").is_some());
+    let error = query
+        .with_untracked(|q| q.get("error"))
+        .and_then(|e| e.parse::<usize>().ok())
+        .map(|i| {
+            super::model::SCHEDULE_MESSAGES
+                .get(i)
+                .copied()
+                .unwrap_or(super::model::SCHEDULE_MESSAGES[0])
+        });
+    let view_data = OnceResource::new(load_schedule_view());
+    view! {
+        <Title text="Schedule · Bedside"/>
+        <section class="section container narrow">
+            <p><a href="/dashboard">"← Dashboard"</a></p>
+            <h1>"Schedule"</h1>
+            {saved.then(|| view! { <div class="notice notice-success" role="status"><p>"Saved. Patients see the change at once."</p></div> })}
+            {error.map(|m| view! { <div class="notice notice-error" role="alert"><p>{m}</p></div> })}
+            <Suspense fallback=|| view! { <p>"Loading the schedule…"</p> }>
+                {move || Suspend::new(async move {
+                    match view_data.await {
+                        Err(error) => failed(&error),
+                        Ok(schedule) => {
+                            let edit = schedule.can_edit;
+                            view! {
+                                <p class="fine-print">{format!("Times are in the practice's time zone, {}.", schedule.time_zone)}</p>
+                                <section class="card stack" aria-labelledby="hours-title">
+                                    <h2 id="hours-title">"Weekly hours"</h2>
+                                    <ul class="session-list">
+                                        {schedule.hours.into_iter().map(|row| view! {
+                                            <li class="session-row">
+                                                <span><strong>{row.visit_type.label()}</strong>{format!(" · {} · {}", row.weekday, row.time)}</span>
+                                                {edit.then(|| view! {
+                                                    <form method="post" action="/dashboard/schedule">
+                                                        <input type="hidden" name="change" value="remove_hours"/>
+                                                        <input type="hidden" name="id" value=row.id.to_string()/>
+                                                        <button class="button button-small button-quiet" type="submit">
+                                                            "Remove"<span class="visually-hidden">{format!(" {} {} {}", row.visit_type.label(), row.weekday, row.time)}</span>
+                                                        </button>
+                                                    </form>
+                                                })}
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                    {edit.then(|| view! {
+                                        <form class="form filter-form" method="post" action="/dashboard/schedule">
+                                            <input type="hidden" name="change" value="add_hours"/>
+                                            <div class="field"><label for="visit_type">"Kind of visit"</label>
+                                                <select id="visit_type" name="visit_type">
+                                                    {VisitType::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                            <div class="field"><label for="weekday">"Day"</label>
+                                                <select id="weekday" name="weekday">
+                                                    {["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"].into_iter().enumerate()
+                                                        .map(|(i, d)| view! { <option value=i.to_string()>{d}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                            <div class="field"><label for="start">"From"</label><input id="start" name="start" type="time" step="300" required/></div>
+                                            <div class="field"><label for="end">"To"</label><input id="end" name="end" type="time" step="300" required/></div>
+                                            <div class="filter-actions"><button class="button" type="submit">"Add hours"</button></div>
+                                        </form>
+                                    })}
+                                </section>
+                                <section class="card stack" aria-labelledby="off-title">
+                                    <h2 id="off-title">"Days off"</h2>
+                                    {if schedule.days_off.is_empty() {
+                                        view! { <p>"No days off planned."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="session-list">
+                                                {schedule.days_off.into_iter().map(|day| view! {
+                                                    <li class="session-row">
+                                                        <span><strong>{day.label.clone()}</strong>{day.note.clone().map(|n| format!(" · {n}"))}</span>
+                                                        {edit.then(|| view! {
+                                                            <form method="post" action="/dashboard/schedule">
+                                                                <input type="hidden" name="change" value="remove_day_off"/>
+                                                                <input type="hidden" name="id" value=day.id.to_string()/>
+                                                                <button class="button button-small button-quiet" type="submit">
+                                                                    "Remove"<span class="visually-hidden">{format!(" {}", day.label)}</span>
+                                                                </button>
+                                                            </form>
+                                                        })}
+                                                    </li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    }}
+                                    {edit.then(|| view! {
+                                        <form class="form filter-form" method="post" action="/dashboard/schedule">
+                                            <input type="hidden" name="change" value="add_day_off"/>
+                                            <div class="field"><label for="date">"Date"</label><input id="date" name="date" type="date" required/></div>
+                                            <div class="field"><label for="note">"Note (optional)"</label><input id="note" name="note" type="text" maxlength="200"/></div>
+                                            <div class="filter-actions"><button class="button" type="submit">"Add day off"</button></div>
+                                        </form>
+                                        <p class="fine-print">"Visits already booked on a day off stay booked: move them first."</p>
+                                    })}
+                                </section>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }

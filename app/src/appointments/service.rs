@@ -513,6 +513,221 @@ pub async fn agenda(
     Ok(days_out)
 }
 
+fn clock_label(minute: i32) -> String {
+    minute_time(minute).map_or_else(String::new, |t| t.format("%-I:%M %P").to_string())
+}
+
+const WEEKDAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+/// The schedule for its settings page (physician and staff).
+pub async fn schedule_view(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+) -> Result<super::model::ScheduleView, AppError> {
+    use super::entity::{schedule_exception, schedule_setting, weekly_hours};
+    use super::model::{DayOffRow, HoursRow, ScheduleView};
+    use sea_orm::QueryOrder;
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::Schedule,
+        None,
+        "schedule.read",
+    )
+    .await?;
+    let time_zone = schedule_setting::Entity::find_by_id(1)
+        .one(permit.txn())
+        .await?
+        .map_or_else(|| "not set".to_owned(), |s| s.time_zone);
+    let hours = weekly_hours::Entity::find()
+        .order_by_asc(weekly_hours::Column::VisitType)
+        .order_by_asc(weekly_hours::Column::Weekday)
+        .order_by_asc(weekly_hours::Column::StartMinute)
+        .all(permit.txn())
+        .await?
+        .into_iter()
+        .filter_map(|row| {
+            Some(HoursRow {
+                id: row.id,
+                visit_type: VisitType::parse(&row.visit_type)?,
+                weekday: WEEKDAYS
+                    .get(usize::try_from(row.weekday).ok()?)?
+                    .to_string(),
+                time: format!(
+                    "{} – {}",
+                    clock_label(row.start_minute),
+                    clock_label(row.end_minute)
+                ),
+            })
+        })
+        .collect();
+    let today = now.date_naive() - Duration::days(1);
+    let days_off = schedule_exception::Entity::find()
+        .filter(schedule_exception::Column::Kind.eq("closed"))
+        .filter(schedule_exception::Column::OnDate.gte(today))
+        .order_by_asc(schedule_exception::Column::OnDate)
+        .all(permit.txn())
+        .await?
+        .into_iter()
+        .map(|row| DayOffRow {
+            id: row.id,
+            date: row.on_date,
+            label: row.on_date.format("%A, %B %-d, %Y").to_string(),
+            note: row.note,
+        })
+        .collect();
+    permit.commit().await?;
+    Ok(ScheduleView {
+        time_zone,
+        hours,
+        days_off,
+        can_edit: crate::auth::can(&caller.actor, Action::Write, &Resource::Schedule),
+    })
+}
+
+/// A change to the schedule, from its settings page.
+#[derive(Debug, Clone)]
+pub enum ScheduleChange {
+    AddHours {
+        visit_type: VisitType,
+        weekday: i16,
+        start: String,
+        end: String,
+    },
+    RemoveHours {
+        id: i32,
+    },
+    AddDayOff {
+        date: String,
+        note: String,
+    },
+    RemoveDayOff {
+        id: i32,
+    },
+}
+
+/// Applies `change` (physician only), audited; bad input comes back as field messages.
+pub async fn change_schedule(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    change: &ScheduleChange,
+) -> Result<(), AppError> {
+    use super::entity::{schedule_exception, weekly_hours};
+    use super::model::parse_minutes;
+    let mut errors = FieldErrors::default();
+    let mut checked = None;
+    match change {
+        ScheduleChange::AddHours {
+            weekday,
+            start,
+            end,
+            ..
+        } => {
+            if !(0..7).contains(weekday) {
+                errors.add("weekday", "Choose a day of the week.");
+            }
+            match (parse_minutes(start), parse_minutes(end)) {
+                (Ok(start), Ok(end)) if start < end => checked = Some((start, end)),
+                (Ok(_), Ok(_)) => errors.add("end", "The hours must end after they start."),
+                (Err(message), _) => errors.add("start", message),
+                (_, Err(message)) => errors.add("end", message),
+            }
+        }
+        ScheduleChange::AddDayOff { date, .. } => {
+            match chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
+                Ok(day) if day < now.date_naive() => {
+                    errors.add("date", "Choose today or a later day.")
+                }
+                Ok(_) => {}
+                Err(_) => errors.add("date", "Choose a date."),
+            }
+        }
+        ScheduleChange::RemoveHours { .. } | ScheduleChange::RemoveDayOff { .. } => {}
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        Resource::Schedule,
+        None,
+        "schedule.update",
+    )
+    .await?;
+    match change {
+        ScheduleChange::AddHours {
+            visit_type,
+            weekday,
+            ..
+        } => {
+            let (start, end) = checked.unwrap_or_default();
+            let overlapping = weekly_hours::Entity::find()
+                .filter(weekly_hours::Column::VisitType.eq(visit_type.as_str()))
+                .filter(weekly_hours::Column::Weekday.eq(*weekday))
+                .filter(weekly_hours::Column::StartMinute.lt(end))
+                .filter(weekly_hours::Column::EndMinute.gt(start))
+                .one(permit.txn())
+                .await?;
+            if overlapping.is_some() {
+                let mut errors = FieldErrors::default();
+                errors.add(
+                    "start",
+                    "These hours overlap hours already set for that day and kind of visit.",
+                );
+                return Err(AppError::Validation(errors));
+            }
+            weekly_hours::ActiveModel {
+                visit_type: Set(visit_type.as_str().to_owned()),
+                weekday: Set(*weekday),
+                start_minute: Set(start),
+                end_minute: Set(end),
+                ..Default::default()
+            }
+            .insert(permit.txn())
+            .await?;
+        }
+        ScheduleChange::RemoveHours { id } => {
+            weekly_hours::Entity::delete_by_id(*id)
+                .exec(permit.txn())
+                .await?;
+        }
+        ScheduleChange::AddDayOff { date, note } => {
+            let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|_| AppError::internal("a checked date did not parse"))?;
+            let note = note.trim();
+            schedule_exception::ActiveModel {
+                on_date: Set(day),
+                kind: Set("closed".into()),
+                note: Set((!note.is_empty()).then(|| note.chars().take(200).collect())),
+                ..Default::default()
+            }
+            .insert(permit.txn())
+            .await?;
+        }
+        ScheduleChange::RemoveDayOff { id } => {
+            schedule_exception::Entity::delete_by_id(*id)
+                .exec(permit.txn())
+                .await?;
+        }
+    }
+    permit.commit().await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

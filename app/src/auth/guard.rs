@@ -121,6 +121,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
         | Resource::Agenda
+        | Resource::Schedule
         | Resource::StaffDirectory
         | Resource::MembershipTiers
         | Resource::AuditLog => None,

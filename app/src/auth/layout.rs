@@ -36,7 +36,10 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/portal/visits", "My visits"),
             ("/portal/book", "Book a visit"),
         ],
-        Role::Physician | Role::Staff => vec![("/dashboard", "Patients")],
+        Role::Physician | Role::Staff => vec![
+            ("/dashboard", "Dashboard"),
+            ("/dashboard/schedule", "Schedule"),
+        ],
         Role::Admin => vec![("/admin", "Audit log")],
     }
 }

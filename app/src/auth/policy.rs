@@ -43,6 +43,8 @@ pub enum Resource {
     PatientDirectory,
     /// The physician's agenda: every patient's booked visits and their reasons.
     Agenda,
+    /// Working hours, visit lengths and days off.
+    Schedule,
     /// A person's own sign-in: password, MFA, sessions.
     Account {
         user_id: i32,
@@ -62,6 +64,7 @@ impl Resource {
             Resource::Appointments { .. } => "appointments",
             Resource::PatientDirectory => "patient_directory",
             Resource::Agenda => "agenda",
+            Resource::Schedule => "schedule",
             Resource::Account { .. } => "account",
             Resource::StaffDirectory => "staff_directory",
             Resource::MembershipTiers => "membership_tiers",
@@ -85,12 +88,14 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         | (Physician, Read | Write, Resource::PatientChart { .. })
         | (Physician, Read | Write, Resource::Appointments { .. })
         | (Physician, Read, Resource::PatientDirectory)
-        | (Physician, Read, Resource::Agenda) => true,
+        | (Physician, Read, Resource::Agenda)
+        | (Physician, Read | Write, Resource::Schedule) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
         | (Staff, Read, Resource::PatientDirectory)
-        | (Staff, Read, Resource::Agenda) => true,
+        | (Staff, Read, Resource::Agenda)
+        | (Staff, Read, Resource::Schedule) => true,
         // Everyone manages their own sign-in; the administrator may also disable others'.
         (_, Read | Write, Resource::Account { user_id }) if *user_id == actor.user_id => true,
         (Admin, Read | Write, Resource::Account { .. }) => true,
@@ -175,6 +180,16 @@ mod tests {
                 &Resource::Appointments { patient_id: 3 }
             ));
         }
+        assert!(can(
+            &actor(Role::Physician, 2, None),
+            Action::Write,
+            &Resource::Schedule
+        ));
+        assert!(!can(
+            &actor(Role::Staff, 2, None),
+            Action::Write,
+            &Resource::Schedule
+        ));
         let admin = actor(Role::Admin, 1, None);
         assert!(!can(&admin, Action::Read, &Resource::Agenda));
         assert!(!can(

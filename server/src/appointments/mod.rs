@@ -78,3 +78,68 @@ pub async fn book(
         Err(other) => other.into_response(),
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct ScheduleForm {
+    #[serde(default)]
+    change: String,
+    #[serde(default)]
+    id: Option<i32>,
+    #[serde(default)]
+    visit_type: String,
+    #[serde(default)]
+    weekday: Option<i16>,
+    #[serde(default)]
+    start: String,
+    #[serde(default)]
+    end: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /dashboard/schedule`: add or remove weekly hours and days off (the physician).
+pub async fn change_schedule(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<ScheduleForm>,
+) -> Response {
+    use app::appointments::model::schedule_message_index;
+    use app::appointments::service::ScheduleChange;
+    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
+        return Redirect::to("/signin?next=/dashboard/schedule").into_response();
+    };
+    let change = match form.change.as_str() {
+        "add_hours" => ScheduleChange::AddHours {
+            visit_type: VisitType::parse(&form.visit_type).unwrap_or(VisitType::InPerson),
+            weekday: form.weekday.unwrap_or(-1),
+            start: form.start,
+            end: form.end,
+        },
+        "remove_hours" => ScheduleChange::RemoveHours {
+            id: form.id.unwrap_or(0),
+        },
+        "add_day_off" => ScheduleChange::AddDayOff {
+            date: form.date,
+            note: form.note,
+        },
+        "remove_day_off" => ScheduleChange::RemoveDayOff {
+            id: form.id.unwrap_or(0),
+        },
+        _ => return Redirect::to("/dashboard/schedule?error=0").into_response(),
+    };
+    match service::change_schedule(&state.db, state.clock.now(), &caller, &change).await {
+        Ok(()) => Redirect::to("/dashboard/schedule?saved=1").into_response(),
+        Err(AppError::Validation(errors)) => {
+            let index = errors
+                .0
+                .values()
+                .next()
+                .map_or(0, |m| schedule_message_index(m));
+            Redirect::to(&format!("/dashboard/schedule?error={index}")).into_response()
+        }
+        Err(other) => other.into_response(),
+    }
+}

@@ -409,3 +409,163 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
         assert_eq!(refused, Err(app::AppError::Forbidden));
     }
 }
+
+#[tokio::test]
+async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_once() {
+    use app::appointments::model::{schedule_message_index, SCHEDULE_MESSAGES};
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let patient = app.signed_in(&maria).await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let physician = app.signed_in(&doctor).await;
+        let page = app.get_with(&physician, "/dashboard/schedule").await;
+        assert_eq!(page.status(), 200, "{}", app.backend);
+        assert!(page.text().await.expect("body").contains("Weekly hours"));
+
+        // The first day patients can book becomes a day off.
+        let html = app
+            .get_with(&patient, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        let first = chrono::DateTime::parse_from_rfc3339(&first_slot(&html)).expect("time");
+        let day = first
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive();
+        let saved = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "add_day_off"),
+                    ("date", &day.to_string()),
+                    ("note", "Conference"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&saved).as_deref(),
+            Some("/dashboard/schedule?saved=1")
+        );
+        let html = app
+            .get_with(&patient, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        let now_first = chrono::DateTime::parse_from_rfc3339(&first_slot(&html)).expect("time");
+        assert_ne!(
+            now_first
+                .with_timezone(&chrono_tz::America::New_York)
+                .date_naive(),
+            day
+        );
+
+        // Saturday video hours appear; bad and overlapping hours are refused with their message.
+        let bad = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "add_hours"),
+                    ("visit_type", "telemedicine"),
+                    ("weekday", "5"),
+                    ("start", "10:07"),
+                    ("end", "11:00"),
+                ],
+            )
+            .await;
+        let expected = format!(
+            "/dashboard/schedule?error={}",
+            schedule_message_index("Use five-minute steps (like 08:30 or 08:35).")
+        );
+        assert_eq!(
+            crate::helpers::location(&bad).as_deref(),
+            Some(expected.as_str())
+        );
+        let added = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "add_hours"),
+                    ("visit_type", "telemedicine"),
+                    ("weekday", "5"),
+                    ("start", "10:00"),
+                    ("end", "11:00"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&added).as_deref(),
+            Some("/dashboard/schedule?saved=1")
+        );
+        let overlap = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "add_hours"),
+                    ("visit_type", "telemedicine"),
+                    ("weekday", "5"),
+                    ("start", "10:30"),
+                    ("end", "12:00"),
+                ],
+            )
+            .await;
+        let expected = format!(
+            "/dashboard/schedule?error={}",
+            schedule_message_index(SCHEDULE_MESSAGES[8])
+        );
+        assert_eq!(
+            crate::helpers::location(&overlap).as_deref(),
+            Some(expected.as_str())
+        );
+        let html = app
+            .get_with(&patient, "/portal/book?type=telemedicine")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            html.contains("Saturday"),
+            "Saturday video visits are offered"
+        );
+        let shown = app
+            .get_with(&physician, "/dashboard/schedule?error=999")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            shown.contains(SCHEDULE_MESSAGES[0]),
+            "an unknown message index shows the general message"
+        );
+
+        // Staff see the schedule but cannot change it.
+        let staff = app.create_user(Role::Staff, "staff@example.com").await;
+        let desk = app.signed_in(&staff).await;
+        let page = app
+            .get_with(&desk, "/dashboard/schedule")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(page.contains("Weekly hours") && !page.contains("Add hours"));
+        let refused = app
+            .post_with(
+                &desk,
+                "/dashboard/schedule",
+                &[("change", "add_day_off"), ("date", &day.to_string())],
+            )
+            .await;
+        assert_eq!(refused.status(), 403);
+        let last = app.audit_rows().await.pop().expect("row");
+        assert_eq!(
+            (last.action.as_str(), last.outcome.as_str()),
+            ("schedule.update", "denied")
+        );
+    }
+}
