@@ -44,6 +44,12 @@ test("the physician signs in with a password and an authenticator code, then sig
   await expectAccessible(page);
   await screenshot(page, "dashboard-375");
 
+  await page.getByRole("link", { name: "Schedule" }).click();
+  await expect(page.getByRole("heading", { name: "Weekly hours" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Add day off" })).toBeVisible();
+  await expectAccessible(page);
+  await screenshot(page, "schedule-375");
+
   await page.getByRole("link", { name: "Security" }).click();
   await expect(page.getByRole("heading", { name: "Sign-in and security" })).toBeVisible();
   await expect(page.getByText("This device", { exact: true })).toBeVisible();
