@@ -351,6 +351,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/contact", post(contact::submit))
         .route("/portal/book", post(crate::appointments::book))
+        .route("/portal/visits/cancel", post(crate::appointments::cancel))
         .route(
             "/dashboard/schedule",
             post(crate::appointments::change_schedule),

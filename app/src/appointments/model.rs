@@ -71,6 +71,36 @@ pub struct VisitSummary {
     pub visit_type: VisitType,
     pub when: String,
     pub starts_at: chrono::DateTime<chrono::Utc>,
+    /// What cancelling now would mean.
+    pub cancellation: CancellationTerms,
+}
+
+/// What cancelling a visit means at a given moment (R2.4, P3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CancellationTerms {
+    /// 24 hours or more before the start: free, the time is released at once.
+    Free,
+    /// Inside 24 hours: the membership's late policy applies, so it is not done online.
+    Late,
+    /// The visit has started or is over.
+    Started,
+}
+
+/// How long before the start a visit can be cancelled free.
+pub const FREE_CANCELLATION_HOURS: i64 = 24;
+
+/// The terms of cancelling a visit that starts at `starts_at`, at `now`.
+pub fn cancellation_terms(
+    starts_at: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> CancellationTerms {
+    if now >= starts_at {
+        CancellationTerms::Started
+    } else if starts_at - now >= chrono::Duration::hours(FREE_CANCELLATION_HOURS) {
+        CancellationTerms::Free
+    } else {
+        CancellationTerms::Late
+    }
 }
 
 /// One visit on the physician's agenda.
@@ -178,6 +208,26 @@ mod tests {
         assert!(parse_minutes("8:07").is_err());
         assert!(parse_minutes("24:00").is_err());
         assert!(parse_minutes("noon").is_err());
+    }
+
+    proptest::proptest! {
+        /// P3 (the rule): a visit is cancelled free exactly when 24 hours or more remain, is
+        /// late inside 24 hours, and cannot be cancelled once started.
+        #[test]
+        fn p3_cancellation_is_free_exactly_up_to_24_hours_before_the_start(offset in -200_000i64..200_000) {
+            use super::{cancellation_terms, CancellationTerms};
+            let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+            let now = start - chrono::Duration::seconds(offset);
+            let terms = cancellation_terms(start, now);
+            let expected = if offset <= 0 {
+                CancellationTerms::Started
+            } else if offset >= 24 * 3600 {
+                CancellationTerms::Free
+            } else {
+                CancellationTerms::Late
+            };
+            proptest::prop_assert_eq!(terms, expected);
+        }
     }
 
     #[test]

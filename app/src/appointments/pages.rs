@@ -104,13 +104,18 @@ pub fn BookVisitPage() -> impl IntoView {
 
 #[component]
 pub fn MyVisitsPage() -> impl IntoView {
-    let booked = use_query_map().with_untracked(|q| q.get("booked").is_some());
+    let query = use_query_map();
+    let booked = query.with_untracked(|q| q.get("booked").is_some());
+    let cancelled = query.with_untracked(|q| q.get("cancelled").is_some());
+    let late = query.with_untracked(|q| q.get("error").is_some_and(|e| e == "late"));
     let visits = OnceResource::new(my_visits());
     view! {
         <Title text="My visits · Bedside"/>
         <section class="section container narrow">
             <h1>"My visits"</h1>
             {booked.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is booked. We look forward to seeing you."</p></div> })}
+            {cancelled.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is cancelled, free of charge. The time is open for someone else."</p></div> })}
+            {late.then(|| view! { <div class="notice notice-error" role="alert"><p>{super::service_messages::LATE_CANCELLATION}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
                 {move || Suspend::new(async move {
                     match visits.await {
@@ -120,8 +125,26 @@ pub fn MyVisitsPage() -> impl IntoView {
                         }.into_any(),
                         Ok(list) => view! {
                             <ul class="visit-list">
-                                {list.into_iter().map(|v| view! {
-                                    <li class="card"><strong>{v.visit_type.label()}</strong><br/>{v.when}</li>
+                                {list.into_iter().map(|v| {
+                                    let what = format!("{} on {}", v.visit_type.label(), v.when);
+                                    let action = match v.cancellation {
+                                        super::model::CancellationTerms::Free => view! {
+                                            <form method="post" action="/portal/visits/cancel" class="visit-cancel">
+                                                <input type="hidden" name="id" value=v.public_id.clone()/>
+                                                <p class="fine-print">"Cancelling is free until 24 hours before the visit."</p>
+                                                <button class="button button-small button-quiet" type="submit">
+                                                    "Cancel visit"<span class="visually-hidden">{format!(": {what}")}</span>
+                                                </button>
+                                            </form>
+                                        }.into_any(),
+                                        super::model::CancellationTerms::Late => view! {
+                                            <p class="fine-print">"Less than 24 hours to go: to cancel, please call the practice."</p>
+                                        }.into_any(),
+                                        super::model::CancellationTerms::Started => view! { <span></span> }.into_any(),
+                                    };
+                                    view! {
+                                        <li class="card"><strong>{v.visit_type.label()}</strong><br/>{v.when}{action}</li>
+                                    }
                                 }).collect_view()}
                             </ul>
                         }.into_any(),

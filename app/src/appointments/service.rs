@@ -385,6 +385,7 @@ pub async fn upcoming_visits(
                 visit_type,
                 when: local.format("%A, %B %-d at %-I:%M %P").to_string(),
                 starts_at: row.starts_at,
+                cancellation: super::model::cancellation_terms(row.starts_at, now),
             })
         })
         .collect();
@@ -725,6 +726,79 @@ pub async fn change_schedule(
                 .await?;
         }
     }
+    permit.commit().await
+}
+
+pub use super::service_messages::LATE_CANCELLATION;
+
+/// Cancels a visit free of charge (24 hours or more before it), releasing its time at once.
+/// Inside 24 hours nothing is done online: the late policy is explained by the practice first.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    appointment_public_id: &str,
+) -> Result<(), AppError> {
+    use super::model::{cancellation_terms, CancellationTerms};
+    const VERB: &str = "appointment.cancel";
+    let Some(row) = appointment::Entity::find()
+        .filter(appointment::Column::PublicId.eq(appointment_public_id))
+        .one(db)
+        .await?
+    else {
+        guard::record_missing(db, now, caller, VERB, "appointments", appointment_public_id).await?;
+        return Err(AppError::NotFound("That visit".into()));
+    };
+    let patient = patient::Entity::find_by_id(row.patient_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        Resource::Appointments {
+            patient_id: row.patient_id,
+        },
+        Some(patient.public_id.clone()),
+        VERB,
+    )
+    .await?;
+    let refusal = if row.status != "booked" {
+        Some("This visit was cancelled already.")
+    } else {
+        match cancellation_terms(row.starts_at, now) {
+            CancellationTerms::Free => None,
+            CancellationTerms::Late => Some(LATE_CANCELLATION),
+            CancellationTerms::Started => Some("This visit has already started."),
+        }
+    };
+    if let Some(message) = refusal {
+        // Nothing changes; the attempt is recorded on its own (the permit's entry rolls back).
+        drop(permit);
+        let mut event = audit::event(
+            Some(caller.audit_actor()),
+            VERB,
+            "appointments",
+            Some(row.public_id.clone()),
+            Some(patient.public_id.clone()),
+            Outcome::Failed,
+        );
+        event.detail = Some(message.chars().take(120).collect());
+        audit::record_alone(db, now, &caller.client, &event).await?;
+        return Err(AppError::Conflict(message.into()));
+    }
+    let id = row.id;
+    let mut active: appointment::ActiveModel = row.into();
+    active.status = Set("cancelled".into());
+    active.cancelled_at = Set(Some(now));
+    active.update(permit.txn()).await?;
+    // The time is free again at once.
+    appointment_hold::Entity::delete_many()
+        .filter(appointment_hold::Column::AppointmentId.eq(id))
+        .exec(permit.txn())
+        .await?;
     permit.commit().await
 }
 

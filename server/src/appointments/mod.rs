@@ -143,3 +143,28 @@ pub async fn change_schedule(
         Err(other) => other.into_response(),
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct CancelForm {
+    #[serde(default)]
+    id: String,
+}
+
+/// `POST /portal/visits/cancel`: a patient cancels a visit (free, 24 hours or more before it).
+pub async fn cancel(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<CancelForm>,
+) -> Response {
+    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
+        return Redirect::to("/signin?next=/portal/visits").into_response();
+    };
+    match service::cancel(&state.db, state.clock.now(), &caller, form.id.trim()).await {
+        Ok(()) => Redirect::to("/portal/visits?cancelled=1").into_response(),
+        Err(AppError::Conflict(message)) if message == service::LATE_CANCELLATION => {
+            Redirect::to("/portal/visits?error=late").into_response()
+        }
+        Err(other) => other.into_response(),
+    }
+}

@@ -569,3 +569,146 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
         );
     }
 }
+
+fn slots_on_page(html: &str) -> Vec<String> {
+    html.split("name=\"starts_at\"")
+        .skip(1)
+        .filter_map(|rest| rest.split("value=\"").nth(1))
+        .filter_map(|rest| rest.split('"').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_released_at_once() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let browser = app.signed_in(&maria).await;
+        let html = app
+            .get_with(&browser, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        // A time more than a day ahead.
+        let slot = slots_on_page(&html)
+            .into_iter()
+            .find(|s| {
+                chrono::DateTime::parse_from_rfc3339(s).expect("time")
+                    > app.clock_now() + Duration::hours(30)
+            })
+            .expect("a time more than a day ahead");
+        let form = [
+            ("visit_type", "in_person"),
+            ("starts_at", slot.as_str()),
+            ("reason", "Check-up"),
+        ];
+        let book_it = || app.post_with(&browser, "/portal/book", &form);
+        assert_eq!(
+            crate::helpers::location(&book_it().await).as_deref(),
+            Some("/portal/visits?booked=1"),
+            "{}",
+            app.backend
+        );
+        let visit_id = || async {
+            app::appointments::entity::appointment::Entity::find()
+                .all(&app.db)
+                .await
+                .expect("query")
+                .into_iter()
+                .find(|a| a.status == "booked")
+                .expect("a booked visit")
+                .public_id
+        };
+        let id = visit_id().await;
+        let page = app
+            .get_with(&browser, "/portal/visits")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(page.contains("Cancelling is free until 24 hours before the visit."));
+        // Someone else cannot cancel it.
+        let other = app.signed_in(&james).await;
+        assert_eq!(
+            app.post_with(&other, "/portal/visits/cancel", &[("id", &id)])
+                .await
+                .status(),
+            403
+        );
+        // She can, and the time is free again at once.
+        let cancelled = app
+            .post_with(&browser, "/portal/visits/cancel", &[("id", &id)])
+            .await;
+        assert_eq!(
+            crate::helpers::location(&cancelled).as_deref(),
+            Some("/portal/visits?cancelled=1")
+        );
+        let holds = app::appointments::entity::appointment_hold::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(holds, 0);
+        let html = app
+            .get_with(&other, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            slots_on_page(&html).contains(&slot),
+            "the released time is offered again"
+        );
+
+        // Booked again, then inside 24 hours: not cancelled online, and nothing changes.
+        assert_eq!(
+            crate::helpers::location(&book_it().await).as_deref(),
+            Some("/portal/visits?booked=1")
+        );
+        let id = visit_id().await;
+        let start = chrono::DateTime::parse_from_rfc3339(&slot)
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        app.clock.set(start - Duration::hours(23));
+        // A day later: a new session (the old one timed out).
+        let browser = app.signed_in(&maria).await;
+        let late = app
+            .post_with(&browser, "/portal/visits/cancel", &[("id", &id)])
+            .await;
+        assert_eq!(
+            crate::helpers::location(&late).as_deref(),
+            Some("/portal/visits?error=late")
+        );
+        let still = app::appointments::entity::appointment::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("query");
+        assert_eq!(
+            still.iter().filter(|a| a.status == "booked").count(),
+            1,
+            "nothing was cancelled silently"
+        );
+        let page = app
+            .get_with(&browser, "/portal/visits?error=late")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            page.contains("late-cancellation terms apply")
+                && page.contains("please call the practice")
+        );
+        let outcomes: Vec<String> = app
+            .audit_rows()
+            .await
+            .into_iter()
+            .filter(|r| r.action == "appointment.cancel")
+            .map(|r| r.outcome)
+            .collect();
+        assert_eq!(outcomes, ["denied", "allowed", "failed"]);
+    }
+}
