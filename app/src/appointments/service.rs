@@ -647,10 +647,13 @@ pub async fn change_schedule(
             }
         }
         ScheduleChange::AddDayOff { date, .. } => {
+            // "Today" is the practice's today, not UTC's (a US evening is already tomorrow in UTC).
+            let today = match load_schedule(db).await? {
+                Some(schedule) => now.with_timezone(&schedule.time_zone).date_naive(),
+                None => now.date_naive(),
+            };
             match chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
-                Ok(day) if day < now.date_naive() => {
-                    errors.add("date", "Choose today or a later day.")
-                }
+                Ok(day) if day < today => errors.add("date", "Choose today or a later day."),
                 Ok(_) => {}
                 Err(_) => errors.add("date", "Choose a date."),
             }

@@ -712,3 +712,40 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
         assert_eq!(outcomes, ["denied", "allowed", "failed"]);
     }
 }
+
+#[tokio::test]
+async fn a_day_off_is_checked_against_the_practice_s_today_not_utc() {
+    let app = spawn_app(&crate::helpers::Backend::Sqlite).await;
+    let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+    // 22:00 in Portland, Maine is already tomorrow in UTC.
+    let evening = chrono::NaiveDate::from_ymd_opt(2026, 12, 1)
+        .expect("date")
+        .and_hms_opt(22, 0, 0)
+        .expect("time");
+    let instant = app::appointments::availability::instant(chrono_tz::America::New_York, evening)
+        .expect("exists");
+    app.clock.set(instant);
+    let physician = app.signed_in(&doctor).await;
+    let today = app
+        .post_with(
+            &physician,
+            "/dashboard/schedule",
+            &[("change", "add_day_off"), ("date", "2026-12-01")],
+        )
+        .await;
+    assert_eq!(
+        crate::helpers::location(&today).as_deref(),
+        Some("/dashboard/schedule?saved=1")
+    );
+    let yesterday = app
+        .post_with(
+            &physician,
+            "/dashboard/schedule",
+            &[("change", "add_day_off"), ("date", "2026-11-30")],
+        )
+        .await;
+    assert_ne!(
+        crate::helpers::location(&yesterday).as_deref(),
+        Some("/dashboard/schedule?saved=1")
+    );
+}
