@@ -34,3 +34,36 @@ pub fn field<C: IntoView + 'static>(
         </div>
     }
 }
+
+/// Percent-encodes `text` for a query value (letters, digits, `-_.~/` stay as they are).
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A server function's error as a notice; on the server the page's HTTP status follows it
+/// (a 403 page is a 403 response).
+pub fn error_notice(error: &crate::AppError) -> AnyView {
+    #[cfg(feature = "ssr")]
+    crate::auth::api::context::set_status(error.status());
+    view! { <div class="notice notice-error" role="alert"><p>{error.to_string()}</p></div> }
+        .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn query_values_are_percent_encoded_but_paths_stay_readable() {
+        assert_eq!(
+            super::url_encode("/portal/book?type=x"),
+            "/portal/book%3Ftype%3Dx"
+        );
+        assert_eq!(super::url_encode("a b@c.d"), "a%20b%40c.d");
+    }
+}

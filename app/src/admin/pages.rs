@@ -50,18 +50,14 @@ pub fn AuditLogPage() -> impl IntoView {
                     let filter = filter.clone();
                     Suspend::new(async move {
                         match page.await {
-                            Err(error) => {
-                                #[cfg(feature = "ssr")]
-                                crate::auth::api::context::set_status(error.status());
-                                view! { <div class="notice notice-error" role="alert"><p>{error.to_string()}</p></div> }.into_any()
-                            }
+                            Err(error) => crate::ui::error_notice(&error),
                             Ok(page) if page.entries.is_empty() => view! { <p>"No entries match."</p> }.into_any(),
                             Ok(page) => {
                                 let older = page.older.map(|before| {
                                     let q = format!(
                                         "/admin/audit?actor={}&patient={}&action={}&outcome={}&from={}&to={}&before={before}",
-                                        encode(&filter.actor), encode(&filter.patient), encode(&filter.action),
-                                        encode(&filter.outcome), encode(&filter.from), encode(&filter.to)
+                                        crate::ui::url_encode(&filter.actor), crate::ui::url_encode(&filter.patient), crate::ui::url_encode(&filter.action),
+                                        crate::ui::url_encode(&filter.outcome), crate::ui::url_encode(&filter.from), crate::ui::url_encode(&filter.to)
                                     );
                                     view! { <p><a href=q>"Older entries"</a></p> }
                                 });
@@ -102,13 +98,4 @@ pub fn AuditLogPage() -> impl IntoView {
             </Suspense>
         </section>
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -4,17 +4,9 @@
 
 use super::api::{load_booking_options, load_schedule_view, my_visits};
 use super::model::VisitType;
-use crate::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
-
-fn failed(error: &AppError) -> AnyView {
-    #[cfg(feature = "ssr")]
-    crate::auth::api::context::set_status(error.status());
-    view! { <div class="notice notice-error" role="alert"><p>{error.to_string()}</p></div> }
-        .into_any()
-}
 
 #[component]
 pub fn BookVisitPage() -> impl IntoView {
@@ -41,7 +33,7 @@ pub fn BookVisitPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Finding free times…"</p> }>
                 {move || Suspend::new(async move {
                     match options.await {
-                        Err(error) => failed(&error),
+                        Err(error) => crate::ui::error_notice(&error),
                         Ok(options) => {
                             let types = options.offered.iter().map(|t| {
                                 let current = *t == options.visit_type;
@@ -119,7 +111,7 @@ pub fn MyVisitsPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
                 {move || Suspend::new(async move {
                     match visits.await {
-                        Err(error) => failed(&error),
+                        Err(error) => crate::ui::error_notice(&error),
                         Ok(list) if list.is_empty() => view! {
                             <p>"You have no upcoming visits."</p>
                         }.into_any(),
@@ -180,7 +172,7 @@ pub fn SchedulePage() -> impl IntoView {
             <Suspense fallback=|| view! { <p>"Loading the schedule…"</p> }>
                 {move || Suspend::new(async move {
                     match view_data.await {
-                        Err(error) => failed(&error),
+                        Err(error) => crate::ui::error_notice(&error),
                         Ok(schedule) => {
                             let edit = schedule.can_edit;
                             view! {

@@ -7,7 +7,7 @@
 use super::api::{load_security_overview, start_mfa_setup};
 use super::model::{SecurityOverview, SessionSummary, MIN_PASSWORD_CHARS};
 use crate::ui::{described_by, field, invalid};
-use crate::{AppError, FieldErrors};
+use crate::FieldErrors;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -218,13 +218,6 @@ fn RecoveryCodes(codes: Vec<String>, continue_to: Option<String>) -> impl IntoVi
     }
 }
 
-fn failed(error: &AppError) -> AnyView {
-    #[cfg(feature = "ssr")]
-    super::api::context::set_status(error.status());
-    view! { <div class="notice notice-error" role="alert"><p>{error.to_string()}</p></div> }
-        .into_any()
-}
-
 #[component]
 pub fn MfaSetupPage() -> impl IntoView {
     let state = form_state();
@@ -256,7 +249,7 @@ pub fn MfaSetupPage() -> impl IntoView {
                     let errors = errors.clone();
                     Suspend::new(async move {
                     match setup.await {
-                        Err(error) => failed(&error),
+                        Err(error) => crate::ui::error_notice(&error),
                         Ok(setup) => view! {
                             <ol class="steps">
                                 <li>
@@ -341,7 +334,7 @@ pub fn SecurityPage() -> impl IntoView {
                     let errors = errors.clone();
                     Suspend::new(async move {
                         match overview.await {
-                            Err(error) => failed(&error),
+                            Err(error) => crate::ui::error_notice(&error),
                             Ok(overview) => view! { <SecuritySections overview errors/> }.into_any(),
                         }
                     })

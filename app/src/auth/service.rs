@@ -464,24 +464,17 @@ impl Identity {
         active.update(&self.db).await?;
         let role = Self::role_of(&user);
         let mfa_enabled = user.mfa_enabled_at.is_some();
-        let token = self.new_session(&user, false, client, None).await?;
-        // A patient without MFA is fully signed in by the password alone.
-        let token = if !mfa_enabled && !role.requires_mfa() {
-            self.sessions
-                .remove(&token.id())
-                .await
-                .map_err(AppError::internal)?;
-            self.new_session(&user, true, client, None).await?
-        } else {
-            token
-        };
-        let stage = if !mfa_enabled && !role.requires_mfa() {
-            Stage::Complete
-        } else if mfa_enabled {
+        let stage = if mfa_enabled {
             Stage::SecondFactorPending
-        } else {
+        } else if role.requires_mfa() {
             Stage::MustEnrollSecondFactor
+        } else {
+            // A patient without MFA is fully signed in by the password alone.
+            Stage::Complete
         };
+        let token = self
+            .new_session(&user, stage == Stage::Complete, client, None)
+            .await?;
         let mut event = audit::event(
             Some(actor),
             "session.sign_in",
@@ -1010,27 +1003,36 @@ impl Identity {
         token: &str,
         purpose: TokenPurpose,
     ) -> Result<Option<i32>, AppError> {
-        let hash = sha256_hex(token.trim().as_bytes());
-        let now = self.now();
-        let Some(row) = account_token::Entity::find()
-            .filter(account_token::Column::TokenHash.eq(hash))
-            .filter(account_token::Column::Purpose.eq(purpose.as_str()))
-            .one(&self.db)
-            .await?
-        else {
+        let Some(row) = self.usable_token(token, purpose).await? else {
             return Ok(None);
         };
-        if row.used_at.is_some() || row.expires_at <= now {
-            return Ok(None);
-        }
-        // Conditional: of two simultaneous uses, one wins.
+        Ok(self.use_token(&row).await?.then_some(row.user_id))
+    }
+
+    /// The unused, unexpired token row for `token`, if any (read only: nothing is used up).
+    async fn usable_token(
+        &self,
+        token: &str,
+        purpose: TokenPurpose,
+    ) -> Result<Option<account_token::Model>, AppError> {
+        Ok(account_token::Entity::find()
+            .filter(account_token::Column::TokenHash.eq(sha256_hex(token.trim().as_bytes())))
+            .filter(account_token::Column::Purpose.eq(purpose.as_str()))
+            .filter(account_token::Column::UsedAt.is_null())
+            .filter(account_token::Column::ExpiresAt.gt(self.now()))
+            .one(&self.db)
+            .await?)
+    }
+
+    /// Marks `row` used; of two simultaneous uses, one wins.
+    async fn use_token(&self, row: &account_token::Model) -> Result<bool, AppError> {
         let used = account_token::Entity::update_many()
-            .col_expr(account_token::Column::UsedAt, Some(now).into())
+            .col_expr(account_token::Column::UsedAt, Some(self.now()).into())
             .filter(account_token::Column::Id.eq(row.id))
             .filter(account_token::Column::UsedAt.is_null())
             .exec(&self.db)
             .await?;
-        Ok((used.rows_affected == 1).then_some(row.user_id))
+        Ok(used.rows_affected == 1)
     }
 
     /// Whether a reset token is usable, without using it (to show the form or an explanation).
@@ -1039,15 +1041,7 @@ impl Identity {
         token: &str,
         purpose: TokenPurpose,
     ) -> Result<bool, AppError> {
-        let hash = sha256_hex(token.trim().as_bytes());
-        Ok(account_token::Entity::find()
-            .filter(account_token::Column::TokenHash.eq(hash))
-            .filter(account_token::Column::Purpose.eq(purpose.as_str()))
-            .filter(account_token::Column::UsedAt.is_null())
-            .filter(account_token::Column::ExpiresAt.gt(self.now()))
-            .one(&self.db)
-            .await?
-            .is_some())
+        Ok(self.usable_token(token, purpose).await?.is_some())
     }
 
     /// Starts a password reset: the account and a fresh token, or `None` for an unknown email
@@ -1094,19 +1088,14 @@ impl Identity {
         client: &ClientInfo,
     ) -> Result<(), AppError> {
         // Check the password before using up the token, so a rejected password can be retried.
-        if !self
-            .token_is_valid(token, TokenPurpose::PasswordReset)
+        let Some(row) = self
+            .usable_token(token, TokenPurpose::PasswordReset)
             .await?
-        {
+        else {
             return Err(AppError::NotFound("That reset link".into()));
-        }
-        let hash_row = account_token::Entity::find()
-            .filter(account_token::Column::TokenHash.eq(sha256_hex(token.trim().as_bytes())))
-            .one(&self.db)
-            .await?
-            .ok_or_else(|| AppError::NotFound("That reset link".into()))?;
+        };
         let user = self
-            .user(hash_row.user_id)
+            .user(row.user_id)
             .await?
             .ok_or_else(|| AppError::NotFound("That account".into()))?;
         if let Err(problem) = check_new_password(new_password, &user.email) {
@@ -1114,12 +1103,10 @@ impl Identity {
             errors.add("new_password", problem.to_string());
             return Err(AppError::Validation(errors));
         }
-        let Some(user_id) = self
-            .consume_token(token, TokenPurpose::PasswordReset)
-            .await?
-        else {
+        if !self.use_token(&row).await? {
             return Err(AppError::NotFound("That reset link".into()));
-        };
+        }
+        let user_id = row.user_id;
         let hash = self
             .hasher
             .hash(new_password)

@@ -152,7 +152,7 @@ fn route_page(path: &str, query: Option<&str>, auth: Option<&Authenticated>) -> 
                     Some(q) => format!("{path}?{q}"),
                     None => path.to_owned(),
                 };
-                let next: String = url_encode(&target);
+                let next = app::ui::url_encode(&target);
                 return Some(redirect(&format!("/signin?next={next}")));
             }
             None
@@ -173,17 +173,6 @@ fn route_page(path: &str, query: Option<&str>, auth: Option<&Authenticated>) -> 
             }
         }
     }
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Only same-site paths are followed after sign-in (no open redirect).

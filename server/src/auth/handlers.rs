@@ -163,7 +163,7 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
                 Stage::Complete => safe_next(form.next.as_deref())
                     .unwrap_or_else(|| signed_in.role.home_path().to_owned()),
                 Stage::SecondFactorPending => match safe_next(form.next.as_deref()) {
-                    Some(next) => format!("/signin/mfa?next={}", urlencode(&next)),
+                    Some(next) => format!("/signin/mfa?next={}", app::ui::url_encode(&next)),
                     None => "/signin/mfa".to_owned(),
                 },
                 Stage::MustEnrollSecondFactor => "/account/mfa/setup".to_owned(),
@@ -172,17 +172,6 @@ pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> R
         }
         Err(error) => sign_in_refused(&state, parts, page, error).await,
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn sign_in_refused(
