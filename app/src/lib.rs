@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod domain;
 pub mod error;
+pub mod notifications;
 pub mod patients;
 pub mod shell;
 pub mod site;
@@ -25,6 +26,8 @@ pub mod crypto;
 pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod mail;
+#[cfg(feature = "ssr")]
+pub mod sms;
 
 pub use error::{AppError, FieldErrors};
 pub use shell::{shell, App};

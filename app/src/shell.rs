@@ -6,6 +6,7 @@ use crate::auth::{
     AppLayout, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage, SecurityPage,
     SignInPage,
 };
+use crate::notifications::NotificationsPage;
 use crate::patients::{DashboardHome, PatientPage, PortalHome};
 use crate::site::{
     ContactPage, HomePage, MembershipsPage, NotFoundPage, PrivacyPage, ServicesPage, SiteFrame,
@@ -92,6 +93,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients/:id") view=PatientPage/>
                     <Route path=path!("book") view=BookVisitPage/>
                     <Route path=path!("visits") view=MyVisitsPage/>
+                    <Route path=path!("notifications") view=NotificationsPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>

@@ -14,6 +14,7 @@ mod m20261127_000006_create_audit_log;
 mod m20261127_000007_create_job;
 mod m20261127_000008_create_appointment;
 mod m20261127_000009_create_schedule;
+mod m20261127_000010_create_visit_notices;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_create_job::Migration),
             Box::new(m20261127_000008_create_appointment::Migration),
             Box::new(m20261127_000009_create_schedule::Migration),
+            Box::new(m20261127_000010_create_visit_notices::Migration),
         ]
     }
 }

@@ -47,9 +47,9 @@ enum Command {
         /// The account's email address.
         email: String,
     },
-    /// Show the newest emails in the local outbox.
+    /// Show the newest emails (with their attachments) and text messages in the local outboxes.
     Outbox {
-        /// How many emails to show.
+        /// How many emails, and how many texts, to show.
         #[arg(long, default_value_t = 10)]
         limit: u64,
     },
@@ -270,9 +270,37 @@ pub async fn run() -> anyhow::Result<()> {
                     println!("reply-to {reply_to}");
                 }
                 println!(
-                    "subject: {}\n\n{}\n{}",
+                    "subject: {}\n\n{}",
                     email.subject,
-                    email.text_body.trim_end(),
+                    email.text_body.trim_end()
+                );
+                for file in mail::outbox::attachments(&conn, email.id).await? {
+                    println!(
+                        "\n[attached: {} ({}, {} bytes)]\n{}",
+                        file.filename,
+                        file.content_type,
+                        file.content.len(),
+                        if file.content_type.starts_with("text/") {
+                            String::from_utf8_lossy(&file.content).trim_end().to_owned()
+                        } else {
+                            String::new()
+                        }
+                    );
+                }
+                println!("{}", "-".repeat(72));
+            }
+            let texts = crate::sms::outbox::latest(&conn, limit).await?;
+            if texts.is_empty() {
+                println!("No text messages.");
+            }
+            for sms in texts {
+                println!(
+                    "text #{} {}  from {}  to {}\n{}\n{}",
+                    sms.id,
+                    sms.created_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    sms.from_number,
+                    sms.to_number,
+                    sms.body,
                     "-".repeat(72)
                 );
             }

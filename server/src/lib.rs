@@ -16,6 +16,7 @@ pub mod rotate;
 pub mod security;
 pub mod settings;
 pub mod site;
+pub mod sms;
 pub mod startup;
 pub mod telemetry;
 

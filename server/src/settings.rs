@@ -47,6 +47,7 @@ pub struct Settings {
     pub behind_proxy: bool,
     pub tls: Option<TlsSettings>,
     pub mail: MailSettings,
+    pub sms: SmsSettings,
     pub contact: ContactSettings,
     pub encryption: EncryptionSettings,
     pub sessions: SessionSettings,
@@ -102,6 +103,33 @@ pub struct SmtpSettings {
     pub username: Option<String>,
     #[serde(skip_serializing)]
     pub password: Option<SecretString>,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmsTransport {
+    /// Keep every text in the `outbox_sms` table (read with `bedside outbox`).
+    Outbox,
+    Twilio,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SmsSettings {
+    pub transport: SmsTransport,
+    /// The number texts come from (E.164, e.g. `+12075550100`): one the provider gave the
+    /// practice.
+    pub from: String,
+    pub twilio: TwilioSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TwilioSettings {
+    pub account_sid: String,
+    #[serde(skip_serializing)]
+    pub auth_token: Option<SecretString>,
+    /// Twilio's API; the tests point it at a local fake.
+    pub base_url: String,
     pub timeout_seconds: u64,
 }
 
@@ -178,6 +206,16 @@ impl Default for Settings {
                     security: SmtpSecurity::Starttls,
                     username: None,
                     password: None,
+                    timeout_seconds: 15,
+                },
+            },
+            sms: SmsSettings {
+                transport: SmsTransport::Outbox,
+                from: "+10000000000".into(),
+                twilio: TwilioSettings {
+                    account_sid: String::new(),
+                    auth_token: None,
+                    base_url: "https://api.twilio.com".into(),
                     timeout_seconds: 15,
                 },
             },

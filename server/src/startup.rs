@@ -48,6 +48,7 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub site: SiteContentStore,
     pub mailer: Arc<dyn Mailer>,
+    pub sms: Arc<dyn app::sms::SmsSender>,
     pub contact_limit: ContactRateLimit,
     /// Keys for health data at rest (see `keys.rs`).
     pub keyring: Keyring,
@@ -122,6 +123,7 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("loading the practice's content: {e}"))?;
         let mailer = mail::from_settings(&settings.mail, db.clone())?;
+        let sms = crate::sms::from_settings(&settings.sms, db.clone())?;
         let tls = match &settings.tls {
             Some(tls) => Some(rustls_config(tls)?),
             None => None,
@@ -137,7 +139,14 @@ impl Application {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let identity = identity(&settings, &db, &keyring, clock.clone()).await?;
-        let jobs = Arc::new(scheduler(&db, &keyring, &mailer, &site, clock.clone()));
+        let jobs = Arc::new(scheduler(
+            &settings,
+            &db,
+            &keyring,
+            (&mailer, &sms),
+            &site,
+            clock.clone(),
+        ));
         let attempt_limits = match &settings.redis_url {
             Some(url) => AttemptLimits::shared(
                 url,
@@ -160,6 +169,7 @@ impl Application {
             leptos_options,
             site,
             mailer,
+            sms,
             baseline,
         };
         Ok(Application {
@@ -261,13 +271,26 @@ async fn refresh_periodically(state: AppState) {
 
 /// The job scheduler with every kind of job this version runs.
 fn scheduler(
+    settings: &Settings,
     db: &DatabaseConnection,
     keyring: &Keyring,
-    mailer: &Arc<dyn Mailer>,
+    (mailer, sms): (&Arc<dyn Mailer>, &Arc<dyn app::sms::SmsSender>),
     site: &SiteContentStore,
     clock: SharedClock,
 ) -> crate::jobs::Scheduler {
     let mut scheduler = crate::jobs::Scheduler::new(db.clone(), clock.clone());
+    scheduler.register(
+        crate::jobs::visits::KIND,
+        Arc::new(crate::jobs::visits::DeliverVisitNotice {
+            db: db.clone(),
+            keyring: keyring.clone(),
+            mailer: mailer.clone(),
+            sms: sms.clone(),
+            site: site.clone(),
+            public_url: settings.public_url.clone(),
+            clock: clock.clone(),
+        }),
+    );
     scheduler.register(
         crate::jobs::contact::KIND,
         Arc::new(crate::jobs::contact::NotifyAboutInquiry {

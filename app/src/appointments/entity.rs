@@ -120,3 +120,27 @@ pub mod schedule_exception {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod visit_notice {
+    use sea_orm::entity::prelude::*;
+
+    /// How one notice about one visit went (see migration 10).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "visit_notice")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub appointment_id: i32,
+        pub kind: String,
+        pub channel: String,
+        pub status: String,
+        pub attempts: i32,
+        pub detail: Option<String>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

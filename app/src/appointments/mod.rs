@@ -1,4 +1,5 @@
-//! Visits: the physician's availability, free slots, booking (later: cancellation, reminders).
+//! Visits: the physician's availability, free slots, booking, cancellation, and the notices a
+//! visit sends (confirmation and reminders).
 
 pub mod api;
 pub mod model;
@@ -8,6 +9,8 @@ mod pages;
 pub mod availability;
 #[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod service;
 

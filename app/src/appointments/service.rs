@@ -32,6 +32,8 @@ pub struct BookedVisit {
     pub visit_type: VisitType,
     pub starts_at: DateTime<Utc>,
     pub ends_at: DateTime<Utc>,
+    /// The job that sends the confirmation (the request runs it at once).
+    pub confirmation_job: i32,
 }
 
 /// The message for a slot someone else took first.
@@ -164,20 +166,26 @@ pub async fn book(
         Ok::<_, sea_orm::DbErr>(())
     }
     .await;
+    // The confirmation and reminders commit with the booking, or not at all.
+    let inserted = match inserted {
+        Ok(()) => super::notices::plan(permit.txn(), &public_id, request.starts_at, now).await,
+        Err(err) => Err(AppError::from(err)),
+    };
     match inserted {
-        Ok(()) => {
+        Ok(confirmation_job) => {
             permit.commit().await.map_err(taken)?;
             Ok(BookedVisit {
                 public_id,
                 visit_type: request.visit_type,
                 starts_at: request.starts_at,
                 ends_at,
+                confirmation_job,
             })
         }
         Err(err) => {
             // The transaction (and its audit row) rolls back; the attempt is recorded on its own.
             drop(permit);
-            let error = taken(AppError::from(err));
+            let error = taken(err);
             let mut event = audit::event(
                 Some(caller.audit_actor()),
                 VERB,
@@ -231,6 +239,18 @@ pub async fn busy_between(
 fn minute_time(minute: i32) -> Option<chrono::NaiveTime> {
     let seconds = u32::try_from(minute).ok()?.checked_mul(60)?;
     chrono::NaiveTime::from_num_seconds_from_midnight_opt(seconds.min(86_399), 0)
+}
+
+/// The practice's time zone (the schedule's), UTC until a schedule is set up.
+pub async fn practice_time_zone(
+    db: &impl sea_orm::ConnectionTrait,
+) -> Result<chrono_tz::Tz, AppError> {
+    use super::entity::schedule_setting;
+    Ok(schedule_setting::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .and_then(|s| s.time_zone.parse().ok())
+        .unwrap_or(chrono_tz::UTC))
 }
 
 /// The stored schedule, if the practice has set one up.
@@ -793,6 +813,8 @@ pub async fn cancel(
         return Err(AppError::Conflict(message.into()));
     }
     let id = row.id;
+    // Its reminders are withdrawn with it (and delivery re-checks the status anyway).
+    super::notices::withdraw(permit.txn(), &row.public_id).await?;
     let mut active: appointment::ActiveModel = row.into();
     active.status = Set("cancelled".into());
     active.cancelled_at = Set(Some(now));

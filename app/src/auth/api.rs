@@ -58,9 +58,18 @@ pub mod context {
 pub async fn get_app_frame() -> Result<AppFrame, AppError> {
     let practice_name = use_context::<std::sync::Arc<crate::site::model::SiteContent>>()
         .map_or_else(|| "Bedside".to_owned(), |site| site.practice.name.clone());
+    let auth = context::authenticated();
+    let unread_notifications = match &auth {
+        Some(a) if a.current_user().fully_signed_in => {
+            crate::notifications::service::unread_count(context::identity()?.db(), a.user_id)
+                .await?
+        }
+        _ => 0,
+    };
     Ok(AppFrame {
-        user: context::authenticated().map(|a| a.current_user()),
+        user: auth.map(|a| a.current_user()),
         practice_name,
+        unread_notifications,
     })
 }
 

@@ -13,12 +13,12 @@ pub fn AppLayout() -> impl IntoView {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Suspense fallback=|| view! { <header class="app-header"></header> }>
             {move || Suspend::new(async move {
-                let (user, practice) = match frame.await {
-                    Ok(frame) => (frame.user, frame.practice_name),
-                    Err(_) => (None, "Bedside".to_owned()),
+                let (user, practice, unread) = match frame.await {
+                    Ok(frame) => (frame.user, frame.practice_name, frame.unread_notifications),
+                    Err(_) => (None, "Bedside".to_owned(), 0),
                 };
                 view! {
-                    <AppHeader user=user.clone() practice/>
+                    <AppHeader user=user.clone() practice unread/>
                     {user.filter(|u| u.fully_signed_in).map(|u| view! { <IdleWarning idle_seconds=u.idle_timeout_seconds/> })}
                 }
             })}
@@ -45,7 +45,10 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
 }
 
 #[component]
-fn AppHeader(user: Option<CurrentUser>, practice: String) -> impl IntoView {
+fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl IntoView {
+    let patient = user
+        .as_ref()
+        .is_some_and(|u| u.fully_signed_in && u.role == Role::Patient);
     let links = user
         .as_ref()
         .filter(|u| u.fully_signed_in)
@@ -65,6 +68,16 @@ fn AppHeader(user: Option<CurrentUser>, practice: String) -> impl IntoView {
                 <nav aria-label="Your areas">
                     <ul class="app-nav">
                         {links.into_iter().map(|(href, label)| view! { <li><a href=href>{label}</a></li> }).collect_view()}
+                        {patient.then(|| view! {
+                            <li>
+                                <a href="/portal/notifications">
+                                    "Notifications"
+                                    {(unread > 0).then(|| view! {
+                                        " "<span class="badge-count">{unread}<span class="visually-hidden">" unread"</span></span>
+                                    })}
+                                </a>
+                            </li>
+                        })}
                     </ul>
                 </nav>
                 {user.map(|u| view! {

@@ -82,6 +82,8 @@ pub struct CurrentUser {
 pub struct AppFrame {
     pub user: Option<CurrentUser>,
     pub practice_name: String,
+    /// Unread in-app notifications of the signed-in person.
+    pub unread_notifications: u64,
 }
 
 /// What the security page shows.

@@ -43,6 +43,23 @@ impl PhoneNumber {
     }
 }
 
+impl PhoneNumber {
+    /// The number in E.164 form for a text message, or `None` when it cannot be known. The
+    /// practice is in North America: a number written without `+` is read as a North American
+    /// one (10 digits, or 11 starting with 1); any other country needs its `+` prefix.
+    pub fn e164(&self) -> Option<String> {
+        let digits = self.digits();
+        if digits.starts_with('+') {
+            return Some(digits);
+        }
+        match digits.len() {
+            10 => Some(format!("+1{digits}")),
+            11 if digits.starts_with('1') => Some(format!("+{digits}")),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -68,6 +85,15 @@ mod tests {
             PhoneNumber::parse("+1 (207) 555-0142").map(|p| p.digits()),
             Ok("+12075550142".into())
         );
+    }
+
+    #[test]
+    fn text_messages_go_to_e164_numbers_with_north_america_as_the_default() {
+        let e164 = |text: &str| PhoneNumber::parse(text).ok().and_then(|p| p.e164());
+        assert_eq!(e164("(207) 555-0142"), Some("+12075550142".into()));
+        assert_eq!(e164("1 207 555 0142"), Some("+12075550142".into()));
+        assert_eq!(e164("+44 20 7946 0958"), Some("+442079460958".into()));
+        assert_eq!(e164("555-0142"), None);
     }
 
     #[test]

@@ -224,6 +224,7 @@ pub fn practice_notification(
             topic = inquiry.topic.label(),
             message = inquiry.message.as_str(),
         ),
+        ..Default::default()
     }
 }
 
@@ -254,6 +255,7 @@ pub fn visitor_acknowledgement(practice: &Practice, inquiry: &ContactInquiry) ->
             street = practice.address.street,
             line2 = practice.address.second_line(),
         ),
+        ..Default::default()
     }
 }
 

@@ -70,6 +70,10 @@ pub async fn book(
     match service::book(&state.db, &state.keyring, now, &caller, &schedule, &request).await {
         Ok(visit) => {
             tracing::info!(appointment = %visit.public_id, "visit booked");
+            // The confirmation goes out now; if it cannot, the job retries it later.
+            if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
+                tracing::warn!(%error, "could not send the confirmation now; the job will retry");
+            }
             Redirect::to("/portal/visits?booked=1").into_response()
         }
         Err(AppError::Conflict(_)) => back("taken"),

@@ -305,6 +305,7 @@ pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Re
                      The link works once. If you did not ask for this, ignore this email: your password stays as it is.\n",
                     name = user.display_name,
                 ),
+                ..Default::default()
             };
             if let Err(error) = state.mailer.send(email).await {
                 tracing::error!(%error, "could not send a password reset email");

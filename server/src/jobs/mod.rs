@@ -10,6 +10,7 @@
 //! Every time rule reads the injected clock: tests move it and call [`Scheduler::run_due`].
 
 pub mod contact;
+pub mod visits;
 
 use app::clock::SharedClock;
 use app::jobs::{entity::job, status};

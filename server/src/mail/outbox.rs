@@ -1,7 +1,8 @@
-use app::mail::{outbox_email, MailError, Mailer, OutgoingEmail};
+use app::mail::{outbox_attachment, outbox_email, MailError, Mailer, OutgoingEmail};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
 };
 
 /// Keeps every email in the `outbox_email` table instead of sending it: the default on a
@@ -21,7 +22,10 @@ impl OutboxMailer {
 #[async_trait::async_trait]
 impl Mailer for OutboxMailer {
     async fn send(&self, email: OutgoingEmail) -> Result<(), MailError> {
-        outbox_email::ActiveModel {
+        let failed = |e: sea_orm::DbErr| MailError::Transport(format!("outbox: {e}"));
+        // The email and its files are kept together or not at all.
+        let txn = self.db.begin().await.map_err(failed)?;
+        let row = outbox_email::ActiveModel {
             from_address: Set(self.from.clone()),
             to_address: Set(email.to),
             reply_to: Set(email.reply_to),
@@ -30,11 +34,35 @@ impl Mailer for OutboxMailer {
             created_at: Set(Utc::now()),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(&txn)
         .await
-        .map(|_| ())
-        .map_err(|e| MailError::Transport(format!("outbox: {e}")))
+        .map_err(failed)?;
+        for file in email.attachments {
+            outbox_attachment::ActiveModel {
+                email_id: Set(row.id),
+                filename: Set(file.filename),
+                content_type: Set(file.content_type),
+                content: Set(file.content),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .map_err(failed)?;
+        }
+        txn.commit().await.map_err(failed)
     }
+}
+
+/// The files attached to outbox email `email_id`.
+pub async fn attachments(
+    db: &DatabaseConnection,
+    email_id: i32,
+) -> Result<Vec<outbox_attachment::Model>, sea_orm::DbErr> {
+    outbox_attachment::Entity::find()
+        .filter(outbox_attachment::Column::EmailId.eq(email_id))
+        .order_by_asc(outbox_attachment::Column::Id)
+        .all(db)
+        .await
 }
 
 /// The newest `limit` emails in the outbox, newest first.

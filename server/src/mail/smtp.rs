@@ -1,7 +1,7 @@
 use crate::settings::{SmtpSecurity, SmtpSettings};
 use app::mail::{MailError, Mailer, OutgoingEmail};
 use lettre::{
-    message::{header::ContentType, Mailbox},
+    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
     transport::smtp::authentication::Credentials,
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
 };
@@ -64,14 +64,27 @@ impl Mailer for SmtpMailer {
         let mut builder = Message::builder()
             .from(self.from.clone())
             .to(mailbox(&email.to)?)
-            .subject(email.subject)
-            .header(ContentType::TEXT_PLAIN);
+            .subject(email.subject);
         if let Some(reply_to) = &email.reply_to {
             builder = builder.reply_to(mailbox(reply_to)?);
         }
-        let message = builder
-            .body(email.text_body)
-            .map_err(|e| MailError::Transport(e.to_string()))?;
+        let message = if email.attachments.is_empty() {
+            builder
+                .header(ContentType::TEXT_PLAIN)
+                .body(email.text_body)
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(email.text_body));
+            for file in email.attachments {
+                let content_type = ContentType::parse(&file.content_type)
+                    .map_err(|e| MailError::Transport(format!("{}: {e}", file.content_type)))?;
+                parts = parts.singlepart(
+                    lettre::message::Attachment::new(file.filename)
+                        .body(file.content, content_type),
+                );
+            }
+            builder.multipart(parts)
+        }
+        .map_err(|e| MailError::Transport(e.to_string()))?;
         self.transport
             .send(message)
             .await

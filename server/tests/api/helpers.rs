@@ -33,6 +33,8 @@ pub struct TestApp {
     pub backend: &'static str,
     /// The keys the server encrypts with (a development key in the test's data folder).
     pub keyring: app::crypto::Keyring,
+    /// The server's own job scheduler (its worker is off in tests: run it with `run_due`).
+    pub jobs: std::sync::Arc<bedside::jobs::Scheduler>,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
@@ -113,6 +115,7 @@ pub async fn spawn_app_with_clock(
         .expect("build the application");
     let address = app.url();
     let identity = app.identity().clone();
+    let jobs = app.jobs();
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.serve(async move {
         let _ = stopped.await;
@@ -126,6 +129,7 @@ pub async fn spawn_app_with_clock(
         client,
         backend: label,
         keyring,
+        jobs,
         stop: Some(stop),
         server: Some(server),
         _data: data,

@@ -98,6 +98,7 @@ async fn the_smtp_mailer_delivers_recipients_subject_and_body() {
             reply_to: Some("front-desk@harbor.test".into()),
             subject: "We received your message".into(),
             text_body: "Dear Ann,\n\nThank you for writing.\n".into(),
+            ..Default::default()
         })
         .await
         .expect("sent");
@@ -124,6 +125,40 @@ async fn the_smtp_mailer_delivers_recipients_subject_and_body() {
 }
 
 #[tokio::test]
+async fn an_attachment_goes_as_a_multipart_email_with_its_file_name_and_type() {
+    let (port, received) = smtp_sink().await;
+    let settings = SmtpSettings {
+        host: "127.0.0.1".into(),
+        port,
+        security: SmtpSecurity::None,
+        username: None,
+        password: None,
+        timeout_seconds: 5,
+    };
+    let mailer =
+        SmtpMailer::new(&settings, "Harbor Street Medicine <hello@harbor.test>").expect("mailer");
+    mailer
+        .send(OutgoingEmail {
+            to: "ann@example.com".into(),
+            subject: "Your visit is booked".into(),
+            text_body: "See the calendar entry.\n".into(),
+            attachments: vec![app::mail::Attachment {
+                filename: "visit.ics".into(),
+                content_type: "text/calendar; method=PUBLISH; charset=utf-8".into(),
+                content: b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".to_vec(),
+            }],
+            ..Default::default()
+        })
+        .await
+        .expect("sent");
+    let data = received.lock().expect("lock").data.clone();
+    assert!(data.contains("multipart/mixed"), "{data}");
+    assert!(data.contains("See the calendar entry."), "{data}");
+    assert!(data.contains("filename=\"visit.ics\""), "{data}");
+    assert!(data.contains("text/calendar"), "{data}");
+}
+
+#[tokio::test]
 async fn an_unreachable_smtp_server_is_an_error_not_a_silent_success() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -143,6 +178,7 @@ async fn an_unreachable_smtp_server_is_an_error_not_a_silent_success() {
             reply_to: None,
             subject: "x".into(),
             text_body: "y".into(),
+            ..Default::default()
         })
         .await;
     assert!(sent.is_err());
@@ -167,6 +203,7 @@ async fn starttls_is_required_when_configured() {
             reply_to: None,
             subject: "x".into(),
             text_body: "y".into(),
+            ..Default::default()
         })
         .await;
     assert!(sent.is_err());

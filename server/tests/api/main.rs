@@ -8,5 +8,7 @@ mod contact;
 mod helpers;
 mod jobs;
 mod mail;
+mod notices;
 mod server;
 mod site;
+mod sms;

@@ -1,0 +1,594 @@
+//! What a booked visit tells its patient, and when (R2.3, R10.1–R10.3, P10).
+//!
+//! Booking enqueues, in its own transaction, one job per notice: the confirmation (now, with a
+//! calendar entry), an email 7 days before, a text 24 hours before and an in-app reminder 2
+//! hours before; a reminder whose time has already passed at booking is not planned (the
+//! confirmation has just told the patient). Each job has a key naming the visit and the notice,
+//! so a notice is planned once; cancelling withdraws the keys.
+//!
+//! Delivery re-checks everything at run time: nothing goes out for a cancelled visit or once the
+//! visit has started, and a `visit_notice` row per visit and notice records how it went, so a
+//! job that runs again (after a crash, or a retry) does not send twice.
+//!
+//! Every text here is deliberately bare: the date, the time, the practice's name and a link.
+//! No reason, no visit type beyond "visit": email and texts cross systems Bedside does not
+//! control and texts show on lock screens.
+
+use super::entity::{appointment, visit_notice};
+use super::model::VisitType;
+use super::service::zone_label;
+use crate::auth::entity::user_account;
+use crate::crypto::{FieldContext, Keyring};
+use crate::jobs::{self, NewJob};
+use crate::mail::{Attachment, Mailer, OutgoingEmail};
+use crate::notifications::service as notifications;
+use crate::patients::entity::patient;
+use crate::site::model::Practice;
+use crate::sms::{OutgoingSms, SmsError, SmsSender};
+use crate::AppError;
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{
+    sea_query::OnConflict, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    EntityTrait, QueryFilter, TransactionTrait,
+};
+use serde::{Deserialize, Serialize};
+
+/// The job kind every visit notice runs as.
+pub const JOB_KIND: &str = "visit.notice";
+
+/// One thing Bedside tells a patient about a visit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// "Your visit is booked", with the calendar entry, right after booking.
+    Confirmation,
+    /// Email, 7 days before (R10.1).
+    WeekAhead,
+    /// Text message, 24 hours before (R10.2).
+    DayAhead,
+    /// In-app notification, 2 hours before (R10.3).
+    HoursAhead,
+}
+
+/// Where a notice goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+    InApp,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::InApp => "in_app",
+        }
+    }
+}
+
+impl NoticeKind {
+    pub const REMINDERS: [NoticeKind; 3] = [
+        NoticeKind::WeekAhead,
+        NoticeKind::DayAhead,
+        NoticeKind::HoursAhead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Confirmation => "confirmation",
+            NoticeKind::WeekAhead => "week_ahead",
+            NoticeKind::DayAhead => "day_ahead",
+            NoticeKind::HoursAhead => "hours_ahead",
+        }
+    }
+
+    pub fn channel(self) -> Channel {
+        match self {
+            NoticeKind::Confirmation | NoticeKind::WeekAhead => Channel::Email,
+            NoticeKind::DayAhead => Channel::Sms,
+            NoticeKind::HoursAhead => Channel::InApp,
+        }
+    }
+
+    /// How long before the visit a reminder goes out (`None` for the confirmation).
+    pub fn lead(self) -> Option<Duration> {
+        match self {
+            NoticeKind::Confirmation => None,
+            NoticeKind::WeekAhead => Some(Duration::days(7)),
+            NoticeKind::DayAhead => Some(Duration::hours(24)),
+            NoticeKind::HoursAhead => Some(Duration::hours(2)),
+        }
+    }
+
+    /// The job key: one planned notice per visit and kind.
+    pub fn job_key(self, appointment_public_id: &str) -> String {
+        format!("visit:{appointment_public_id}:{}", self.as_str())
+    }
+}
+
+/// The reminders to plan for a visit starting at `starts_at`, booked at `now`: each at its lead
+/// time before the start, leaving out those whose time has already passed.
+pub fn reminder_plan(
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<(NoticeKind, DateTime<Utc>)> {
+    NoticeKind::REMINDERS
+        .into_iter()
+        .filter_map(|kind| {
+            let at = starts_at - kind.lead()?;
+            (at > now).then_some((kind, at))
+        })
+        .collect()
+}
+
+/// A notice job's payload: which visit, which notice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoticeJob {
+    pub appointment: String,
+    pub kind: NoticeKind,
+}
+
+/// Plans the confirmation and the reminders of a visit just booked, in the booking's
+/// transaction. Returns the confirmation's job id (the request runs it at once).
+pub async fn plan(
+    conn: &impl ConnectionTrait,
+    appointment_public_id: &str,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
+    let mut planned = vec![(NoticeKind::Confirmation, now)];
+    planned.extend(reminder_plan(starts_at, now));
+    let mut confirmation = 0;
+    for (kind, run_at) in planned {
+        let id = jobs::enqueue(
+            conn,
+            NewJob {
+                kind: JOB_KIND,
+                payload: &NoticeJob {
+                    appointment: appointment_public_id.to_owned(),
+                    kind,
+                },
+                run_at,
+                dedupe_key: Some(kind.job_key(appointment_public_id)),
+                max_attempts: 5,
+            },
+            now,
+        )
+        .await?;
+        if kind == NoticeKind::Confirmation {
+            confirmation = id;
+        }
+    }
+    Ok(confirmation)
+}
+
+/// Withdraws the reminders still planned for a visit (it was cancelled or moved).
+pub async fn withdraw(
+    conn: &impl ConnectionTrait,
+    appointment_public_id: &str,
+) -> Result<u64, AppError> {
+    let mut withdrawn = 0;
+    for kind in NoticeKind::REMINDERS {
+        withdrawn += jobs::cancel(conn, &kind.job_key(appointment_public_id)).await?;
+    }
+    Ok(withdrawn)
+}
+
+/// "Friday, December 4 at 10:00 AM Eastern Time"
+pub fn when_text(starts_at: DateTime<Utc>, time_zone: chrono_tz::Tz) -> String {
+    let local = starts_at.with_timezone(&time_zone);
+    format!(
+        "{} at {} {}",
+        local.format("%A, %B %-d"),
+        local.format("%-I:%M %p"),
+        zone_label(time_zone)
+    )
+}
+
+/// Where the patient goes: the office, their home, or the video room.
+fn place(visit_type: VisitType, practice: &Practice) -> String {
+    match visit_type {
+        VisitType::InPerson => format!(
+            "{}, {}",
+            practice.address.street,
+            practice.address.second_line()
+        ),
+        VisitType::Telemedicine => "Video visit: join from My visits in your portal".into(),
+        VisitType::HomeVisit => "At your home".into(),
+    }
+}
+
+/// The calendar entry (RFC 5545) attached to the confirmation. Its UID is the visit's, so a
+/// later update replaces the entry instead of adding a second one.
+pub fn calendar_entry(
+    visit: &appointment::Model,
+    visit_type: VisitType,
+    practice: &Practice,
+    visits_url: &str,
+    now: DateTime<Utc>,
+) -> String {
+    use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+    let event = Event::new()
+        .uid(&format!("{}@bedside", visit.public_id))
+        .add_property("DTSTAMP", now.format("%Y%m%dT%H%M%SZ").to_string())
+        .summary(&format!("{} with {}", visit_type.label(), practice.name))
+        .starts(visit.starts_at)
+        .ends(visit.ends_at)
+        .location(&place(visit_type, practice))
+        .description(&format!(
+            "To change or cancel this visit: {visits_url}\nQuestions: {}",
+            practice.phone
+        ))
+        .url(visits_url)
+        .status(EventStatus::Confirmed)
+        .done();
+    let mut calendar = Calendar::new();
+    calendar.append_property(("PRODID", "-//Bedside//Visits//EN"));
+    calendar.append_property(("METHOD", "PUBLISH"));
+    calendar.push(event);
+    calendar.to_string()
+}
+
+/// What one delivery attempt did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Recorded as not sent, for good (the visit was cancelled or has started, the patient has
+    /// no mobile number).
+    Skipped(String),
+    /// Sent (or skipped) by an earlier run.
+    AlreadyDone,
+}
+
+/// Why a delivery did not happen this time.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// Try again later (a mail server or SMS provider that did not answer).
+    #[error("{0}")]
+    Retry(String),
+    /// Will never work (the visit is gone).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl From<sea_orm::DbErr> for DeliveryError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        DeliveryError::Retry(error.to_string())
+    }
+}
+
+/// What delivering needs.
+pub struct NoticeSenders<'a> {
+    pub db: &'a DatabaseConnection,
+    pub keyring: &'a Keyring,
+    pub mailer: &'a dyn Mailer,
+    pub sms: &'a dyn SmsSender,
+    pub practice: &'a Practice,
+    pub time_zone: chrono_tz::Tz,
+    /// `https://practice.example` (links in the texts).
+    pub public_url: &'a str,
+}
+
+pub mod status {
+    pub const SENT: &str = "sent";
+    pub const SKIPPED: &str = "skipped";
+    pub const FAILED: &str = "failed";
+}
+
+/// Records how a notice went (one row per visit and kind).
+async fn record(
+    conn: &impl ConnectionTrait,
+    visit: &appointment::Model,
+    kind: NoticeKind,
+    status: &str,
+    attempts: i32,
+    detail: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    visit_notice::Entity::insert(visit_notice::ActiveModel {
+        appointment_id: Set(visit.id),
+        kind: Set(kind.as_str().to_owned()),
+        channel: Set(kind.channel().as_str().to_owned()),
+        status: Set(status.to_owned()),
+        attempts: Set(attempts),
+        detail: Set(detail),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::columns([
+            visit_notice::Column::AppointmentId,
+            visit_notice::Column::Kind,
+        ])
+        .update_columns([
+            visit_notice::Column::Status,
+            visit_notice::Column::Attempts,
+            visit_notice::Column::Detail,
+            visit_notice::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .exec(conn)
+    .await
+    .map(|_| ())
+}
+
+/// Delivers notice `job` if it is still due: the visit booked, not started, not already told.
+pub async fn deliver(
+    senders: &NoticeSenders<'_>,
+    job: &NoticeJob,
+    now: DateTime<Utc>,
+) -> Result<Delivery, DeliveryError> {
+    let db = senders.db;
+    let Some(visit) = appointment::Entity::find()
+        .filter(appointment::Column::PublicId.eq(job.appointment.as_str()))
+        .one(db)
+        .await?
+    else {
+        return Err(DeliveryError::Permanent(format!(
+            "visit {} is gone",
+            job.appointment
+        )));
+    };
+    let kind = job.kind;
+    let earlier = visit_notice::Entity::find()
+        .filter(visit_notice::Column::AppointmentId.eq(visit.id))
+        .filter(visit_notice::Column::Kind.eq(kind.as_str()))
+        .one(db)
+        .await?;
+    if earlier
+        .as_ref()
+        .is_some_and(|n| n.status == status::SENT || n.status == status::SKIPPED)
+    {
+        return Ok(Delivery::AlreadyDone);
+    }
+    let attempts = earlier.as_ref().map_or(0, |n| n.attempts) + 1;
+    let skip = if visit.status != "booked" {
+        Some("the visit was cancelled")
+    } else if now >= visit.starts_at {
+        Some("the visit had started")
+    } else {
+        None
+    };
+    if let Some(why) = skip {
+        record(
+            db,
+            &visit,
+            kind,
+            status::SKIPPED,
+            attempts,
+            Some(why.into()),
+            now,
+        )
+        .await?;
+        return Ok(Delivery::Skipped(why.into()));
+    }
+    let Some(patient) = patient::Entity::find_by_id(visit.patient_id)
+        .one(db)
+        .await?
+    else {
+        return Err(DeliveryError::Permanent(
+            "the visit's patient is gone".into(),
+        ));
+    };
+    let account = match patient.user_id {
+        Some(id) => user_account::Entity::find_by_id(id).one(db).await?,
+        None => None,
+    };
+    let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
+        let why = "the patient has no active account";
+        record(
+            db,
+            &visit,
+            kind,
+            status::SKIPPED,
+            attempts,
+            Some(why.into()),
+            now,
+        )
+        .await?;
+        return Ok(Delivery::Skipped(why.into()));
+    };
+    let visit_type = VisitType::parse(&visit.visit_type).unwrap_or(VisitType::InPerson);
+    let when = when_text(visit.starts_at, senders.time_zone);
+    let practice = &senders.practice.name;
+    let visits_url = format!("{}/portal/visits", senders.public_url.trim_end_matches('/'));
+    let first_name = account
+        .display_name
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let sent: Result<(), String> = match kind {
+        NoticeKind::Confirmation | NoticeKind::WeekAhead => {
+            let email = if kind == NoticeKind::Confirmation {
+                OutgoingEmail {
+                    to: account.email.clone(),
+                    subject: format!("Your visit is booked: {when}"),
+                    text_body: format!(
+                        "Dear {first_name},\n\nYour visit with {practice} is booked for {when}.\n\
+                         Where: {place}\n\n\
+                         The attached calendar entry adds it to your calendar.\n\
+                         To change or cancel it: {visits_url}\n\
+                         Cancelling is free up to 24 hours before the visit.\n\n\
+                         {practice}\n{phone}\n",
+                        place = place(visit_type, senders.practice),
+                        phone = senders.practice.phone,
+                    ),
+                    attachments: vec![Attachment {
+                        filename: "visit.ics".into(),
+                        content_type: "text/calendar; method=PUBLISH; charset=utf-8".into(),
+                        content: calendar_entry(
+                            &visit,
+                            visit_type,
+                            senders.practice,
+                            &visits_url,
+                            now,
+                        )
+                        .into_bytes(),
+                    }],
+                    ..Default::default()
+                }
+            } else {
+                OutgoingEmail {
+                    to: account.email.clone(),
+                    subject: format!("Reminder: your visit on {}", when),
+                    text_body: format!(
+                        "Dear {first_name},\n\nA reminder that your visit with {practice} is in one week: {when}.\n\n\
+                         To change or cancel it: {visits_url}\n\
+                         Cancelling is free up to 24 hours before the visit.\n\n\
+                         {practice}\n{phone}\n",
+                        phone = senders.practice.phone,
+                    ),
+                    ..Default::default()
+                }
+            };
+            senders.mailer.send(email).await.map_err(|e| e.to_string())
+        }
+        NoticeKind::DayAhead => {
+            let number = match &patient.phone {
+                Some(sealed) => sealed
+                    .open(
+                        senders.keyring,
+                        &FieldContext {
+                            table: "patient",
+                            column: "phone",
+                            row: &patient.public_id,
+                        },
+                    )
+                    .map_err(|e| DeliveryError::Permanent(format!("opening the phone: {e}")))?,
+                None => String::new(),
+            };
+            let Some(to) = crate::domain::PhoneNumber::parse(&number)
+                .ok()
+                .and_then(|p| p.e164())
+            else {
+                let why = "no mobile number on file";
+                record(
+                    db,
+                    &visit,
+                    kind,
+                    status::SKIPPED,
+                    attempts,
+                    Some(why.into()),
+                    now,
+                )
+                .await?;
+                return Ok(Delivery::Skipped(why.into()));
+            };
+            let body = format!(
+                "{practice}: reminder of your visit tomorrow, {when}. To change or cancel: {visits_url}"
+            );
+            match senders.sms.send(OutgoingSms { to, body }).await {
+                Ok(()) => Ok(()),
+                Err(SmsError::InvalidNumber(number)) => {
+                    let why = format!("{number} cannot receive text messages");
+                    record(
+                        db,
+                        &visit,
+                        kind,
+                        status::SKIPPED,
+                        attempts,
+                        Some(why.clone()),
+                        now,
+                    )
+                    .await?;
+                    return Ok(Delivery::Skipped(why));
+                }
+                Err(other) => Err(other.to_string()),
+            }
+        }
+        NoticeKind::HoursAhead => {
+            // The notification and its record commit together: exactly once.
+            let txn = db.begin().await?;
+            notifications::create(
+                &txn,
+                account.id,
+                "Your visit is coming up",
+                &format!("Your visit with {practice} is today, {when}."),
+                Some("/portal/visits"),
+                now,
+            )
+            .await
+            .map_err(|e| DeliveryError::Retry(e.to_string()))?;
+            record(&txn, &visit, kind, status::SENT, attempts, None, now).await?;
+            txn.commit().await?;
+            return Ok(Delivery::Sent);
+        }
+    };
+    match sent {
+        Ok(()) => {
+            record(db, &visit, kind, status::SENT, attempts, None, now).await?;
+            Ok(Delivery::Sent)
+        }
+        Err(why) => {
+            record(
+                db,
+                &visit,
+                kind,
+                status::FAILED,
+                attempts,
+                Some(why.clone()),
+                now,
+            )
+            .await?;
+            Err(DeliveryError::Retry(why))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+            .single()
+            .expect("valid")
+            + Duration::minutes(minutes)
+    }
+
+    proptest! {
+        /// P10, planning: each reminder is planned at most once, exactly at its lead time before
+        /// the start, never at or before the booking and never after the start; a reminder is
+        /// left out only when its time had passed at booking.
+        #[test]
+        fn p10_reminders_are_planned_once_each_before_the_visit(
+            booked in 0i64..60 * 24 * 30,
+            ahead in 1i64..60 * 24 * 20,
+        ) {
+            let now = at(booked);
+            let starts_at = now + Duration::minutes(ahead);
+            let plan = reminder_plan(starts_at, now);
+            let mut kinds: Vec<_> = plan.iter().map(|(k, _)| *k).collect();
+            kinds.dedup();
+            prop_assert_eq!(kinds.len(), plan.len());
+            for kind in NoticeKind::REMINDERS {
+                let due = starts_at - kind.lead().expect("a reminder has a lead");
+                match plan.iter().find(|(k, _)| *k == kind) {
+                    Some((_, run_at)) => {
+                        prop_assert_eq!(*run_at, due);
+                        prop_assert!(*run_at > now && *run_at < starts_at);
+                    }
+                    None => prop_assert!(due <= now),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn times_read_in_the_practices_zone_with_its_name() {
+        let starts = Utc
+            .with_ymd_and_hms(2026, 12, 4, 15, 0, 0)
+            .single()
+            .expect("valid");
+        assert_eq!(
+            when_text(starts, chrono_tz::America::New_York),
+            "Friday, December 4 at 10:00 AM Eastern Time"
+        );
+    }
+}

@@ -1,0 +1,15 @@
+//! The notification centre's server function.
+
+use super::model::Notification;
+use crate::AppError;
+use leptos::prelude::*;
+
+/// The signed-in person's notifications, newest first; opening them marks them read.
+#[server]
+pub async fn open_notifications() -> Result<Vec<Notification>, AppError> {
+    use crate::auth::api::context;
+    let (identity, auth, _) = context::caller()?;
+    let db = identity.db();
+    let time_zone = crate::appointments::service::practice_time_zone(db).await?;
+    super::service::open(db, auth.user_id, time_zone, identity.now()).await
+}

@@ -1,0 +1,23 @@
+//! The two real [`SmsSender`]s: Twilio's REST API, and the local outbox table.
+
+pub mod outbox;
+mod twilio;
+
+pub use outbox::OutboxSms;
+pub use twilio::TwilioSms;
+
+use crate::settings::{SmsSettings, SmsTransport};
+use app::sms::SmsSender;
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+
+/// The sender the configuration asks for.
+pub fn from_settings(
+    settings: &SmsSettings,
+    db: DatabaseConnection,
+) -> anyhow::Result<Arc<dyn SmsSender>> {
+    Ok(match settings.transport {
+        SmsTransport::Outbox => Arc::new(OutboxSms::new(db, settings.from.clone())),
+        SmsTransport::Twilio => Arc::new(TwilioSms::new(&settings.twilio, &settings.from)?),
+    })
+}

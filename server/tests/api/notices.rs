@@ -1,0 +1,383 @@
+//! A visit's confirmation and reminders (R2.3, R10.1–R10.3, P10): planned at booking, sent once
+//! each when the clock reaches them, none for a cancelled visit or after the start.
+
+use crate::helpers::{backends, spawn_app, TestApp, TestUser};
+use app::appointments::entity::{appointment, visit_notice};
+use app::appointments::service::{self, BookedVisit, BookingRequest};
+use app::appointments::VisitType;
+use app::jobs::{entity::job, status};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use std::str::FromStr;
+
+/// Books Maria's first in-person slot at least `days` ahead.
+async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
+    let schedule = service::load_schedule(&app.db)
+        .await
+        .expect("schedule")
+        .expect("the demo schedule");
+    let from = (app.clock_now() + Duration::days(days))
+        .with_timezone(&schedule.time_zone)
+        .date_naive();
+    let slot = app::appointments::availability::free_slots(
+        &schedule,
+        VisitType::InPerson,
+        from,
+        from + Duration::days(7),
+        &[],
+        app.clock_now(),
+    )
+    .into_iter()
+    .next()
+    .expect("a free slot");
+    let caller = app.caller(maria).await;
+    service::book(
+        &app.db,
+        &app.keyring,
+        app.clock_now(),
+        &caller,
+        &schedule,
+        &BookingRequest {
+            patient_public_id: maria.patient_public_id.clone().expect("patient"),
+            visit_type: VisitType::InPerson,
+            starts_at: slot.starts_at,
+            reason: "Recurring migraines".into(),
+        },
+    )
+    .await
+    .expect("booked")
+}
+
+async fn emails(app: &TestApp) -> Vec<app::mail::outbox_email::Model> {
+    bedside::mail::outbox::latest(&app.db, 100)
+        .await
+        .expect("outbox")
+}
+
+async fn texts(app: &TestApp) -> Vec<app::sms::outbox_sms::Model> {
+    bedside::sms::outbox::latest(&app.db, 100)
+        .await
+        .expect("sms outbox")
+}
+
+async fn notifications(app: &TestApp) -> usize {
+    use sea_orm::PaginatorTrait;
+    app::notifications::entity::notification::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count") as usize
+}
+
+async fn notices(app: &TestApp, visit: &BookedVisit) -> Vec<(String, String)> {
+    let row = appointment::Entity::find()
+        .filter(appointment::Column::PublicId.eq(visit.public_id.as_str()))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("visit");
+    let mut out: Vec<(String, String)> = visit_notice::Entity::find()
+        .filter(visit_notice::Column::AppointmentId.eq(row.id))
+        .all(&app.db)
+        .await
+        .expect("notices")
+        .into_iter()
+        .map(|n| (n.kind, n.status))
+        .collect();
+    out.sort();
+    out
+}
+
+async fn planned(app: &TestApp, visit: &BookedVisit) -> Vec<(String, DateTime<Utc>, String)> {
+    let mut out: Vec<_> = job::Entity::find()
+        .filter(job::Column::Kind.eq("visit.notice"))
+        .filter(job::Column::Payload.contains(visit.public_id.as_str()))
+        .all(&app.db)
+        .await
+        .expect("jobs")
+        .into_iter()
+        .map(|j| {
+            let payload: app::appointments::notices::NoticeJob =
+                serde_json::from_str(&j.payload).expect("payload");
+            (payload.kind.as_str().to_owned(), j.run_at, j.status)
+        })
+        .collect();
+    out.sort_by_key(|(_, at, _)| *at);
+    out
+}
+
+#[tokio::test]
+async fn p10_a_booked_visit_is_confirmed_with_a_calendar_entry_and_reminded_once_on_each_channel() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let visit = book_ahead(&app, &maria, 10).await;
+        let start = visit.starts_at;
+        assert_eq!(
+            planned(&app, &visit).await,
+            vec![
+                (
+                    "confirmation".into(),
+                    app.clock_now(),
+                    status::PENDING.into()
+                ),
+                (
+                    "week_ahead".into(),
+                    start - Duration::days(7),
+                    status::PENDING.into()
+                ),
+                (
+                    "day_ahead".into(),
+                    start - Duration::hours(24),
+                    status::PENDING.into()
+                ),
+                (
+                    "hours_ahead".into(),
+                    start - Duration::hours(2),
+                    status::PENDING.into()
+                ),
+            ],
+            "{}",
+            app.backend
+        );
+
+        // The confirmation goes at once, with the visit as a calendar entry.
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 1);
+        let sent = emails(&app).await;
+        assert_eq!(sent.len(), 1, "{}", app.backend);
+        let confirmation = &sent[0];
+        assert_eq!(confirmation.to_address, "maria@example.com");
+        assert!(
+            confirmation.subject.starts_with("Your visit is booked: "),
+            "{}",
+            confirmation.subject
+        );
+        assert!(
+            !confirmation.text_body.contains("migraine"),
+            "no health information in email"
+        );
+        let files = bedside::mail::outbox::attachments(&app.db, confirmation.id)
+            .await
+            .expect("attachments");
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].filename, "visit.ics");
+        assert!(files[0].content_type.starts_with("text/calendar"));
+        let ics = String::from_utf8(files[0].content.clone()).expect("utf-8");
+        let calendar = icalendar::Calendar::from_str(&ics).expect("valid RFC 5545");
+        let events: Vec<_> = calendar.events().collect();
+        assert_eq!(events.len(), 1);
+        use icalendar::Component;
+        let event = events[0];
+        assert_eq!(
+            event.get_uid(),
+            Some(format!("{}@bedside", visit.public_id).as_str())
+        );
+        let starts = match event.get_start() {
+            Some(icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(at))) => at,
+            other => panic!("DTSTART should be a UTC time, got {other:?}"),
+        };
+        assert_eq!(starts, start);
+        assert!(!ics.contains("migraine"));
+
+        // Nothing else is due yet.
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 0);
+
+        // 7 days before: the email reminder.
+        app.clock
+            .set(start - Duration::days(7) + Duration::minutes(1));
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 1);
+        let sent = emails(&app).await;
+        assert_eq!(sent.len(), 2);
+        assert!(
+            sent[0].subject.starts_with("Reminder: your visit on "),
+            "{}",
+            sent[0].subject
+        );
+
+        // 24 hours before: the text, to the patient's number in E.164, date, time and practice
+        // name only.
+        app.clock
+            .set(start - Duration::hours(24) + Duration::minutes(1));
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 1);
+        let sms = texts(&app).await;
+        assert_eq!(sms.len(), 1, "{}", app.backend);
+        assert_eq!(sms[0].to_number, "+12075550187");
+        assert!(
+            sms[0]
+                .body
+                .starts_with("Harbor Street Medicine: reminder of your visit tomorrow"),
+            "{}",
+            sms[0].body
+        );
+        assert!(!sms[0].body.contains("migraine") && !sms[0].body.contains("Office"));
+
+        // 2 hours before: the in-app notification, shown with an unread badge.
+        app.clock
+            .set(start - Duration::hours(2) + Duration::minutes(1));
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 1);
+        let browser = app.signed_in(&maria).await;
+        assert_eq!(notifications(&app).await, 1);
+        let portal = app
+            .get_with(&browser, "/portal")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            portal.contains("1<span class=\"visually-hidden\"> unread</span>"),
+            "{portal}"
+        );
+        let centre = app
+            .get_with(&browser, "/portal/notifications")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(centre.contains("Your visit is coming up"), "{centre}");
+        let portal = app
+            .get_with(&browser, "/portal")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            !portal.contains(" unread</span>"),
+            "opening the centre reads them"
+        );
+
+        // Each went out once, and running again sends nothing more.
+        assert_eq!(
+            notices(&app, &visit).await,
+            vec![
+                ("confirmation".into(), "sent".into()),
+                ("day_ahead".into(), "sent".into()),
+                ("hours_ahead".into(), "sent".into()),
+                ("week_ahead".into(), "sent".into()),
+            ]
+        );
+        app.clock.set(start + Duration::hours(1));
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 0);
+        assert_eq!(
+            (
+                emails(&app).await.len(),
+                texts(&app).await.len(),
+                notifications(&app).await
+            ),
+            (2, 1, 1)
+        );
+    }
+}
+
+#[tokio::test]
+async fn p10_a_reminder_job_that_runs_again_does_not_send_again() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let visit = book_ahead(&app, &maria, 3).await;
+        // Three days ahead: the week-ahead email's time has passed; it is not planned.
+        let kinds: Vec<String> = planned(&app, &visit)
+            .await
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect();
+        assert_eq!(
+            kinds,
+            vec!["confirmation", "day_ahead", "hours_ahead"],
+            "{}",
+            app.backend
+        );
+        app.clock.set(visit.starts_at - Duration::hours(23));
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 2);
+        assert_eq!(texts(&app).await.len(), 1);
+        // As if a process died after sending, before recording the job done: it runs again.
+        job::Entity::update_many()
+            .col_expr(job::Column::Status, status::PENDING.into())
+            .filter(job::Column::Kind.eq("visit.notice"))
+            .exec(&app.db)
+            .await
+            .expect("reset");
+        assert_eq!(app.jobs.run_due().await.expect("run").done, 2);
+        assert_eq!(texts(&app).await.len(), 1, "{}", app.backend);
+        assert_eq!(emails(&app).await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn p10_a_cancelled_visit_gets_no_reminders_and_none_go_out_after_the_start() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let cancelled = book_ahead(&app, &maria, 10).await;
+        let late = book_ahead(&app, &maria, 12).await;
+        app.jobs.run_due().await.expect("confirmations");
+        assert_eq!(emails(&app).await.len(), 2);
+
+        let caller = app.caller(&maria).await;
+        service::cancel(&app.db, app.clock_now(), &caller, &cancelled.public_id)
+            .await
+            .expect("cancelled");
+        let withdrawn: Vec<String> = planned(&app, &cancelled)
+            .await
+            .into_iter()
+            .filter(|(kind, _, _)| kind != "confirmation")
+            .map(|(_, _, status)| status)
+            .collect();
+        assert_eq!(withdrawn, vec!["cancelled"; 3], "{}", app.backend);
+
+        // The worker was down until after the second visit started: its reminders are late and
+        // are recorded as skipped, not sent.
+        app.clock.set(late.starts_at + Duration::minutes(5));
+        app.jobs.run_due().await.expect("run");
+        assert_eq!(emails(&app).await.len(), 2, "{}", app.backend);
+        assert!(texts(&app).await.is_empty());
+        assert_eq!(notifications(&app).await, 0);
+        let statuses: Vec<String> = notices(&app, &late)
+            .await
+            .into_iter()
+            .filter(|(kind, _)| kind != "confirmation")
+            .map(|(_, status)| status)
+            .collect();
+        assert_eq!(statuses, vec!["skipped"; 3]);
+        assert_eq!(
+            notices(&app, &cancelled).await.len(),
+            1,
+            "only its confirmation"
+        );
+    }
+}
+
+#[tokio::test]
+async fn booking_from_the_portal_sends_the_confirmation_at_once() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let browser = app.signed_in(&maria).await;
+        let html = app
+            .get_with(&browser, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        let slot = html
+            .split("name=\"starts_at\"")
+            .nth(1)
+            .and_then(|rest| rest.split("value=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .expect("a free time")
+            .to_owned();
+        let booked = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &slot),
+                    ("reason", "Check-up"),
+                ],
+            )
+            .await;
+        assert_eq!(booked.status(), 303, "{}", app.backend);
+        let sent = emails(&app).await;
+        assert_eq!(sent.len(), 1, "{}", app.backend);
+        assert!(sent[0].subject.starts_with("Your visit is booked"));
+    }
+}
