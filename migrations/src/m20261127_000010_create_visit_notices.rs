@@ -1,8 +1,8 @@
 //! What Bedside tells patients about their visits, and through which channel.
 //!
-//! - `visit_notice`: one row per appointment and notice (confirmation, the 7-day email, the
-//!   24-hour text, the 2-hour in-app reminder), unique on the pair, recording how its delivery
-//!   went. The scheduler may run a job twice after a crash; this row is what makes a notice go
+//! - `visit_notice`: one row per appointment, notice (confirmation, the 7-day email, the
+//!   24-hour text, the 2-hour in-app reminder, "your visit was moved") and visit start time (a
+//!   moved visit is reminded again), unique on the three, recording how its delivery went. The scheduler may run a job twice after a crash; this row is what makes a notice go
 //!   out once (P10).
 //! - `notification`: the in-app notification centre, per account.
 //! - `outbox_sms`: text messages kept instead of sent when no SMS provider is configured.
@@ -23,6 +23,7 @@ impl MigrationTrait for Migration {
                     .col(pk_auto("id"))
                     .col(integer("appointment_id"))
                     .col(string_len("kind", 32))
+                    .col(timestamp_with_time_zone("visit_starts_at"))
                     .col(string_len("channel", 16))
                     .col(string_len("status", 16))
                     .col(integer("attempts"))
@@ -41,10 +42,11 @@ impl MigrationTrait for Migration {
         manager
             .create_index(
                 Index::create()
-                    .name("visit_notice_appointment_kind")
+                    .name("visit_notice_appointment_kind_start")
                     .table("visit_notice")
                     .col("appointment_id")
                     .col("kind")
+                    .col("visit_starts_at")
                     .unique()
                     .to_owned(),
             )

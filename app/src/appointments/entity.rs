@@ -132,6 +132,8 @@ pub mod visit_notice {
         pub id: i32,
         pub appointment_id: i32,
         pub kind: String,
+        /// The start the notice was about (a moved visit is reminded again).
+        pub visit_starts_at: DateTimeUtc,
         pub channel: String,
         pub status: String,
         pub attempts: i32,

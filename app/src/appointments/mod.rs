@@ -22,6 +22,8 @@ pub mod service_messages {
     /// The message for a slot someone else took first.
     pub const JUST_TAKEN: &str =
         "That time was just taken by someone else. Please choose another time.";
+    /// Why a visit inside 24 hours is not moved online.
+    pub const LATE_RESCHEDULE: &str = "This visit starts in less than 24 hours. To move it, please call the practice: your membership's late-cancellation terms apply, and we will explain them before anything is charged or counted.";
     /// Why a visit inside 24 hours is not cancelled online.
     pub const LATE_CANCELLATION: &str = "This visit starts in less than 24 hours. To cancel it, please call the practice: your membership's late-cancellation terms apply, and we will explain them before anything is charged or counted.";
 }

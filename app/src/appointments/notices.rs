@@ -3,12 +3,14 @@
 //! Booking enqueues, in its own transaction, one job per notice: the confirmation (now, with a
 //! calendar entry), an email 7 days before, a text 24 hours before and an in-app reminder 2
 //! hours before; a reminder whose time has already passed at booking is not planned (the
-//! confirmation has just told the patient). Each job has a key naming the visit and the notice,
-//! so a notice is planned once; cancelling withdraws the keys.
+//! confirmation has just told the patient). Each job has a key naming the visit, the notice and
+//! the visit's start, so a notice is planned once per start; cancelling withdraws the keys, and
+//! moving a visit withdraws the old start's and plans the new one's (with a "moved" email in
+//! place of the confirmation).
 //!
-//! Delivery re-checks everything at run time: nothing goes out for a cancelled visit or once the
-//! visit has started, and a `visit_notice` row per visit and notice records how it went, so a
-//! job that runs again (after a crash, or a retry) does not send twice.
+//! Delivery re-checks everything at run time: nothing goes out for a cancelled or moved visit or
+//! once the visit has started, and a `visit_notice` row per visit, notice and start records how
+//! it went, so a job that runs again (after a crash, or a retry) does not send twice.
 //!
 //! Every text here is deliberately bare: the date, the time, the practice's name and a link.
 //! No reason, no visit type beyond "visit": email and texts cross systems Bedside does not
@@ -48,6 +50,8 @@ pub enum NoticeKind {
     DayAhead,
     /// In-app notification, 2 hours before (R10.3).
     HoursAhead,
+    /// "Your visit was moved", with the updated calendar entry, right after rescheduling.
+    Moved,
 }
 
 /// Where a notice goes.
@@ -81,12 +85,13 @@ impl NoticeKind {
             NoticeKind::WeekAhead => "week_ahead",
             NoticeKind::DayAhead => "day_ahead",
             NoticeKind::HoursAhead => "hours_ahead",
+            NoticeKind::Moved => "moved",
         }
     }
 
     pub fn channel(self) -> Channel {
         match self {
-            NoticeKind::Confirmation | NoticeKind::WeekAhead => Channel::Email,
+            NoticeKind::Confirmation | NoticeKind::WeekAhead | NoticeKind::Moved => Channel::Email,
             NoticeKind::DayAhead => Channel::Sms,
             NoticeKind::HoursAhead => Channel::InApp,
         }
@@ -95,16 +100,20 @@ impl NoticeKind {
     /// How long before the visit a reminder goes out (`None` for the confirmation).
     pub fn lead(self) -> Option<Duration> {
         match self {
-            NoticeKind::Confirmation => None,
+            NoticeKind::Confirmation | NoticeKind::Moved => None,
             NoticeKind::WeekAhead => Some(Duration::days(7)),
             NoticeKind::DayAhead => Some(Duration::hours(24)),
             NoticeKind::HoursAhead => Some(Duration::hours(2)),
         }
     }
 
-    /// The job key: one planned notice per visit and kind.
-    pub fn job_key(self, appointment_public_id: &str) -> String {
-        format!("visit:{appointment_public_id}:{}", self.as_str())
+    /// The job key: one planned notice per visit, kind and start.
+    pub fn job_key(self, appointment_public_id: &str, starts_at: DateTime<Utc>) -> String {
+        format!(
+            "visit:{appointment_public_id}:{}@{}",
+            self.as_str(),
+            starts_at.timestamp()
+        )
     }
 }
 
@@ -123,24 +132,35 @@ pub fn reminder_plan(
         .collect()
 }
 
-/// A notice job's payload: which visit, which notice.
+/// A notice job's payload: which visit, which notice, about which start.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NoticeJob {
     pub appointment: String,
     pub kind: NoticeKind,
+    pub starts_at: DateTime<Utc>,
+    /// The calendar entry's `SEQUENCE` (0 at booking, higher at each move).
+    #[serde(default)]
+    pub sequence: i64,
 }
 
-/// Plans the confirmation and the reminders of a visit just booked, in the booking's
-/// transaction. Returns the confirmation's job id (the request runs it at once).
+/// Plans the first email (the confirmation, or "moved" when `sequence` > 0) and the reminders
+/// of a visit starting at `starts_at`, in the booking's (or the move's) transaction. Returns the
+/// first email's job id (the request runs it at once).
 pub async fn plan(
     conn: &impl ConnectionTrait,
     appointment_public_id: &str,
     starts_at: DateTime<Utc>,
+    sequence: i64,
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
-    let mut planned = vec![(NoticeKind::Confirmation, now)];
+    let first = if sequence == 0 {
+        NoticeKind::Confirmation
+    } else {
+        NoticeKind::Moved
+    };
+    let mut planned = vec![(first, now)];
     planned.extend(reminder_plan(starts_at, now));
-    let mut confirmation = 0;
+    let mut first_job = 0;
     for (kind, run_at) in planned {
         let id = jobs::enqueue(
             conn,
@@ -149,29 +169,32 @@ pub async fn plan(
                 payload: &NoticeJob {
                     appointment: appointment_public_id.to_owned(),
                     kind,
+                    starts_at,
+                    sequence,
                 },
                 run_at,
-                dedupe_key: Some(kind.job_key(appointment_public_id)),
+                dedupe_key: Some(kind.job_key(appointment_public_id, starts_at)),
                 max_attempts: 5,
             },
             now,
         )
         .await?;
-        if kind == NoticeKind::Confirmation {
-            confirmation = id;
+        if kind == first {
+            first_job = id;
         }
     }
-    Ok(confirmation)
+    Ok(first_job)
 }
 
-/// Withdraws the reminders still planned for a visit (it was cancelled or moved).
+/// Withdraws the reminders still planned for a visit's start (it was cancelled or moved).
 pub async fn withdraw(
     conn: &impl ConnectionTrait,
     appointment_public_id: &str,
+    starts_at: DateTime<Utc>,
 ) -> Result<u64, AppError> {
     let mut withdrawn = 0;
     for kind in NoticeKind::REMINDERS {
-        withdrawn += jobs::cancel(conn, &kind.job_key(appointment_public_id)).await?;
+        withdrawn += jobs::cancel(conn, &kind.job_key(appointment_public_id, starts_at)).await?;
     }
     Ok(withdrawn)
 }
@@ -200,19 +223,21 @@ fn place(visit_type: VisitType, practice: &Practice) -> String {
     }
 }
 
-/// The calendar entry (RFC 5545) attached to the confirmation. Its UID is the visit's, so a
-/// later update replaces the entry instead of adding a second one.
+/// The calendar entry (RFC 5545) attached to the confirmation. Its UID is the visit's and its
+/// `SEQUENCE` grows with each move, so an update replaces the entry instead of adding another.
 pub fn calendar_entry(
     visit: &appointment::Model,
     visit_type: VisitType,
     practice: &Practice,
     visits_url: &str,
+    sequence: i64,
     now: DateTime<Utc>,
 ) -> String {
     use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
     let event = Event::new()
         .uid(&format!("{}@bedside", visit.public_id))
         .add_property("DTSTAMP", now.format("%Y%m%dT%H%M%SZ").to_string())
+        .add_property("SEQUENCE", sequence.to_string())
         .summary(&format!("{} with {}", visit_type.label(), practice.name))
         .starts(visit.starts_at)
         .ends(visit.ends_at)
@@ -277,19 +302,21 @@ pub mod status {
     pub const FAILED: &str = "failed";
 }
 
-/// Records how a notice went (one row per visit and kind).
+/// Records how a notice went (one row per visit, kind and start).
 async fn record(
     conn: &impl ConnectionTrait,
     visit: &appointment::Model,
-    kind: NoticeKind,
+    job: &NoticeJob,
     status: &str,
     attempts: i32,
     detail: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
+    let kind = job.kind;
     visit_notice::Entity::insert(visit_notice::ActiveModel {
         appointment_id: Set(visit.id),
         kind: Set(kind.as_str().to_owned()),
+        visit_starts_at: Set(job.starts_at),
         channel: Set(kind.channel().as_str().to_owned()),
         status: Set(status.to_owned()),
         attempts: Set(attempts),
@@ -301,6 +328,7 @@ async fn record(
         OnConflict::columns([
             visit_notice::Column::AppointmentId,
             visit_notice::Column::Kind,
+            visit_notice::Column::VisitStartsAt,
         ])
         .update_columns([
             visit_notice::Column::Status,
@@ -336,6 +364,7 @@ pub async fn deliver(
     let earlier = visit_notice::Entity::find()
         .filter(visit_notice::Column::AppointmentId.eq(visit.id))
         .filter(visit_notice::Column::Kind.eq(kind.as_str()))
+        .filter(visit_notice::Column::VisitStartsAt.eq(job.starts_at))
         .one(db)
         .await?;
     if earlier
@@ -347,6 +376,8 @@ pub async fn deliver(
     let attempts = earlier.as_ref().map_or(0, |n| n.attempts) + 1;
     let skip = if visit.status != "booked" {
         Some("the visit was cancelled")
+    } else if visit.starts_at != job.starts_at {
+        Some("the visit was moved")
     } else if now >= visit.starts_at {
         Some("the visit had started")
     } else {
@@ -356,7 +387,7 @@ pub async fn deliver(
         record(
             db,
             &visit,
-            kind,
+            job,
             status::SKIPPED,
             attempts,
             Some(why.into()),
@@ -382,7 +413,7 @@ pub async fn deliver(
         record(
             db,
             &visit,
-            kind,
+            job,
             status::SKIPPED,
             attempts,
             Some(why.into()),
@@ -402,15 +433,24 @@ pub async fn deliver(
         .unwrap_or_default()
         .to_owned();
     let sent: Result<(), String> = match kind {
-        NoticeKind::Confirmation | NoticeKind::WeekAhead => {
-            let email = if kind == NoticeKind::Confirmation {
+        NoticeKind::Confirmation | NoticeKind::Moved | NoticeKind::WeekAhead => {
+            let email = if kind != NoticeKind::WeekAhead {
+                let (subject, opening, calendar) = if kind == NoticeKind::Moved {
+                    (
+                        "Your visit was moved",
+                        "has moved to",
+                        "updates the visit in",
+                    )
+                } else {
+                    ("Your visit is booked", "is booked for", "adds the visit to")
+                };
                 OutgoingEmail {
                     to: account.email.clone(),
-                    subject: format!("Your visit is booked: {when}"),
+                    subject: format!("{subject}: {when}"),
                     text_body: format!(
-                        "Dear {first_name},\n\nYour visit with {practice} is booked for {when}.\n\
+                        "Dear {first_name},\n\nYour visit with {practice} {opening} {when}.\n\
                          Where: {place}\n\n\
-                         The attached calendar entry adds it to your calendar.\n\
+                         The attached calendar entry {calendar} your calendar.\n\
                          To change or cancel it: {visits_url}\n\
                          Cancelling is free up to 24 hours before the visit.\n\n\
                          {practice}\n{phone}\n",
@@ -425,6 +465,7 @@ pub async fn deliver(
                             visit_type,
                             senders.practice,
                             &visits_url,
+                            job.sequence,
                             now,
                         )
                         .into_bytes(),
@@ -469,7 +510,7 @@ pub async fn deliver(
                 record(
                     db,
                     &visit,
-                    kind,
+                    job,
                     status::SKIPPED,
                     attempts,
                     Some(why.into()),
@@ -488,7 +529,7 @@ pub async fn deliver(
                     record(
                         db,
                         &visit,
-                        kind,
+                        job,
                         status::SKIPPED,
                         attempts,
                         Some(why.clone()),
@@ -513,21 +554,21 @@ pub async fn deliver(
             )
             .await
             .map_err(|e| DeliveryError::Retry(e.to_string()))?;
-            record(&txn, &visit, kind, status::SENT, attempts, None, now).await?;
+            record(&txn, &visit, job, status::SENT, attempts, None, now).await?;
             txn.commit().await?;
             return Ok(Delivery::Sent);
         }
     };
     match sent {
         Ok(()) => {
-            record(db, &visit, kind, status::SENT, attempts, None, now).await?;
+            record(db, &visit, job, status::SENT, attempts, None, now).await?;
             Ok(Delivery::Sent)
         }
         Err(why) => {
             record(
                 db,
                 &visit,
-                kind,
+                job,
                 status::FAILED,
                 attempts,
                 Some(why.clone()),

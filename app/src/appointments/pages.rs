@@ -16,11 +16,23 @@ pub fn BookVisitPage() -> impl IntoView {
         .and_then(|t| VisitType::parse(&t))
         .unwrap_or(VisitType::InPerson);
     let error = query.with_untracked(|q| q.get("error"));
+    // Moving a booked visit: same kind of visit, a new time, the reason kept.
+    let moving = query
+        .with_untracked(|q| q.get("reschedule"))
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()));
     let options = OnceResource::new(load_booking_options(visit_type));
     view! {
-        <Title text="Book a visit · Bedside"/>
+        <Title text=if moving.is_some() { "Move a visit · Bedside" } else { "Book a visit · Bedside" }/>
         <section class="section container narrow">
-            <h1>"Book a visit"</h1>
+            {if moving.is_some() {
+                view! {
+                    <p><a href="/portal/visits">"← My visits"</a></p>
+                    <h1>"Choose a new time"</h1>
+                    <p>"Your visit keeps its current time until you choose a new one below. Moving it is free up to 24 hours before the visit."</p>
+                }.into_any()
+            } else {
+                view! { <h1>"Book a visit"</h1> }.into_any()
+            }}
             {error.map(|e| {
                 let message = match e.as_str() {
                     "taken" => super::service_messages::JUST_TAKEN,
@@ -31,7 +43,7 @@ pub fn BookVisitPage() -> impl IntoView {
                 view! { <div class="notice notice-error" role="alert"><p>{message}</p><p>"The times below are free now."</p></div> }
             })}
             <Suspense fallback=|| view! { <p>"Finding free times…"</p> }>
-                {move || Suspend::new(async move {
+                {move || { let moving = moving.clone(); Suspend::new(async move {
                     match options.await {
                         Err(error) => crate::ui::error_notice(&error),
                         Ok(options) => {
@@ -47,7 +59,7 @@ pub fn BookVisitPage() -> impl IntoView {
                             }).collect_view();
                             let empty = options.days.is_empty();
                             view! {
-                                <nav aria-label="Kind of visit"><ul class="choices">{types}</ul></nav>
+                                {moving.is_none().then(|| view! { <nav aria-label="Kind of visit"><ul class="choices">{types}</ul></nav> })}
                                 <p class="fine-print">{format!("Times are in {}.", options.time_zone)}</p>
                                 {if empty {
                                     view! { <p>"No free times in the next two weeks. Please call the practice; we will find a time."</p> }.into_any()
@@ -55,6 +67,7 @@ pub fn BookVisitPage() -> impl IntoView {
                                     view! {
                                         <form class="form" method="post" action="/portal/book">
                                             <input type="hidden" name="visit_type" value=options.visit_type.as_str()/>
+                                            {moving.clone().map(|id| view! { <input type="hidden" name="reschedule" value=id/> })}
                                             <fieldset class="slot-days">
                                                 <legend>"Choose a time"</legend>
                                                 {options.days.into_iter().enumerate().map(|(i, day)| { let open = i < 2; view! {
@@ -76,19 +89,25 @@ pub fn BookVisitPage() -> impl IntoView {
                                                     </details>
                                                 }}).collect_view()}
                                             </fieldset>
-                                            <div class="field">
-                                                <label for="reason">"What is the visit about?"</label>
-                                                <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-help"></textarea>
-                                                <p class="field-help" id="reason-help">"A few words for your physician; only the practice sees this."</p>
-                                            </div>
-                                            <button class="button" type="submit">"Book this visit"</button>
+                                            {if moving.is_some() {
+                                                view! { <button class="button" type="submit">"Move my visit to this time"</button> }.into_any()
+                                            } else {
+                                                view! {
+                                                    <div class="field">
+                                                        <label for="reason">"What is the visit about?"</label>
+                                                        <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-help"></textarea>
+                                                        <p class="field-help" id="reason-help">"A few words for your physician; only the practice sees this."</p>
+                                                    </div>
+                                                    <button class="button" type="submit">"Book this visit"</button>
+                                                }.into_any()
+                                            }}
                                         </form>
                                     }.into_any()
                                 }}
                             }.into_any()
                         }
                     }
-                })}
+                })}}
             </Suspense>
         </section>
     }
@@ -99,7 +118,15 @@ pub fn MyVisitsPage() -> impl IntoView {
     let query = use_query_map();
     let booked = query.with_untracked(|q| q.get("booked").is_some());
     let cancelled = query.with_untracked(|q| q.get("cancelled").is_some());
-    let late = query.with_untracked(|q| q.get("error").is_some_and(|e| e == "late"));
+    let moved = query.with_untracked(|q| q.get("moved").is_some());
+    let problem = query
+        .with_untracked(|q| q.get("error"))
+        .and_then(|e| match e.as_str() {
+            "late" => Some(super::service_messages::LATE_CANCELLATION),
+            "late_move" => Some(super::service_messages::LATE_RESCHEDULE),
+            "gone" => Some("That visit can no longer be changed online. Please call the practice."),
+            _ => None,
+        });
     let visits = OnceResource::new(my_visits());
     view! {
         <Title text="My visits · Bedside"/>
@@ -107,7 +134,8 @@ pub fn MyVisitsPage() -> impl IntoView {
             <h1>"My visits"</h1>
             {booked.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is booked. We look forward to seeing you."</p></div> })}
             {cancelled.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is cancelled, free of charge. The time is open for someone else."</p></div> })}
-            {late.then(|| view! { <div class="notice notice-error" role="alert"><p>{super::service_messages::LATE_CANCELLATION}</p></div> })}
+            {moved.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is moved. We emailed you the new time with an updated calendar entry."</p></div> })}
+            {problem.map(|message| view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
                 {move || Suspend::new(async move {
                     match visits.await {
@@ -123,14 +151,18 @@ pub fn MyVisitsPage() -> impl IntoView {
                                         super::model::CancellationTerms::Free => view! {
                                             <form method="post" action="/portal/visits/cancel" class="visit-cancel">
                                                 <input type="hidden" name="id" value=v.public_id.clone()/>
-                                                <p class="fine-print">"Cancelling is free until 24 hours before the visit."</p>
+                                                <p class="fine-print">"Moving or cancelling is free until 24 hours before the visit."</p>
+                                                <a class="button button-small" href=format!("/portal/book?type={}&reschedule={}", v.visit_type.as_str(), v.public_id)>
+                                                    "Move to another time"<span class="visually-hidden">{format!(": {what}")}</span>
+                                                </a>
+                                                " "
                                                 <button class="button button-small button-quiet" type="submit">
                                                     "Cancel visit"<span class="visually-hidden">{format!(": {what}")}</span>
                                                 </button>
                                             </form>
                                         }.into_any(),
                                         super::model::CancellationTerms::Late => view! {
-                                            <p class="fine-print">"Less than 24 hours to go: to cancel, please call the practice."</p>
+                                            <p class="fine-print">"Less than 24 hours to go: to move or cancel, please call the practice."</p>
                                         }.into_any(),
                                         super::model::CancellationTerms::Started => view! { <span></span> }.into_any(),
                                     };

@@ -60,6 +60,66 @@ fn reason_context(public_id: &str) -> FieldContext<'_> {
     }
 }
 
+const NOT_OFFERED: &str = "That time is not offered. Please choose one of the times shown.";
+
+/// Whether the schedule offers a `visit_type` visit starting at `starts_at` (still ahead).
+fn offered(
+    schedule: &Schedule,
+    visit_type: VisitType,
+    starts_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> bool {
+    let local = starts_at.with_timezone(&schedule.time_zone).naive_local();
+    starts_at > now
+        && schedule
+            .local_starts(visit_type, local.date())
+            .contains(&local)
+        && super::availability::instant(schedule.time_zone, local) == Some(starts_at)
+}
+
+/// Takes every unit of `[starts_at, until)` for `appointment_id`; fails on a unit already held.
+async fn hold(
+    txn: &sea_orm::DatabaseTransaction,
+    appointment_id: i32,
+    starts_at: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let holds: Vec<appointment_hold::ActiveModel> = units(starts_at, until)
+        .into_iter()
+        .map(|unit_start| appointment_hold::ActiveModel {
+            unit_start: Set(unit_start),
+            appointment_id: Set(appointment_id),
+        })
+        .collect();
+    appointment_hold::Entity::insert_many(holds)
+        .exec(txn)
+        .await
+        .map(|_| ())
+}
+
+/// Records an attempt that changed nothing, on its own (the permit's entry rolled back).
+async fn record_refusal(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    verb: &str,
+    appointment_public_id: Option<String>,
+    patient_public_id: &str,
+    why: &str,
+) -> Result<(), AppError> {
+    let mut event = audit::event(
+        Some(caller.audit_actor()),
+        verb,
+        "appointments",
+        appointment_public_id,
+        Some(patient_public_id.to_owned()),
+        Outcome::Failed,
+    );
+    event.detail = Some(why.chars().take(120).collect());
+    audit::record_alone(db, now, &caller.client, &event).await?;
+    Ok(())
+}
+
 /// Books `request` if the schedule offers that time and nobody holds any of it.
 pub async fn book(
     db: &DatabaseConnection,
@@ -86,19 +146,8 @@ pub async fn book(
     let Some(length) = schedule.length_of(request.visit_type) else {
         return Err(AppError::NotFound("That kind of visit".into()));
     };
-    let local = request
-        .starts_at
-        .with_timezone(&schedule.time_zone)
-        .naive_local();
-    let offered = schedule
-        .local_starts(request.visit_type, local.date())
-        .contains(&local)
-        && super::availability::instant(schedule.time_zone, local) == Some(request.starts_at);
-    if !offered || request.starts_at <= now {
-        errors.add(
-            "starts_at",
-            "That time is not offered. Please choose one of the times shown.",
-        );
+    if !offered(schedule, request.visit_type, request.starts_at, now) {
+        errors.add("starts_at", NOT_OFFERED);
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -150,25 +199,18 @@ pub async fn book(
         }
         .insert(permit.txn())
         .await?;
-        let holds: Vec<appointment_hold::ActiveModel> = units(
+        hold(
+            permit.txn(),
+            row.id,
             request.starts_at,
             ends_at + Duration::minutes(length.buffer_minutes),
         )
-        .into_iter()
-        .map(|unit_start| appointment_hold::ActiveModel {
-            unit_start: Set(unit_start),
-            appointment_id: Set(row.id),
-        })
-        .collect();
-        appointment_hold::Entity::insert_many(holds)
-            .exec(permit.txn())
-            .await?;
-        Ok::<_, sea_orm::DbErr>(())
+        .await
     }
     .await;
     // The confirmation and reminders commit with the booking, or not at all.
     let inserted = match inserted {
-        Ok(()) => super::notices::plan(permit.txn(), &public_id, request.starts_at, now).await,
+        Ok(()) => super::notices::plan(permit.txn(), &public_id, request.starts_at, 0, now).await,
         Err(err) => Err(AppError::from(err)),
     };
     match inserted {
@@ -186,16 +228,16 @@ pub async fn book(
             // The transaction (and its audit row) rolls back; the attempt is recorded on its own.
             drop(permit);
             let error = taken(err);
-            let mut event = audit::event(
-                Some(caller.audit_actor()),
+            record_refusal(
+                db,
+                now,
+                caller,
                 VERB,
-                "appointments",
                 None,
-                Some(patient.public_id.clone()),
-                Outcome::Failed,
-            );
-            event.detail = Some(error.to_string());
-            audit::record_alone(db, now, &caller.client, &event).await?;
+                &patient.public_id,
+                &error.to_string(),
+            )
+            .await?;
             Err(error)
         }
     }
@@ -800,21 +842,21 @@ pub async fn cancel(
     if let Some(message) = refusal {
         // Nothing changes; the attempt is recorded on its own (the permit's entry rolls back).
         drop(permit);
-        let mut event = audit::event(
-            Some(caller.audit_actor()),
+        record_refusal(
+            db,
+            now,
+            caller,
             VERB,
-            "appointments",
-            Some(row.public_id.clone()),
-            Some(patient.public_id.clone()),
-            Outcome::Failed,
-        );
-        event.detail = Some(message.chars().take(120).collect());
-        audit::record_alone(db, now, &caller.client, &event).await?;
+            Some(row.public_id),
+            &patient.public_id,
+            message,
+        )
+        .await?;
         return Err(AppError::Conflict(message.into()));
     }
     let id = row.id;
     // Its reminders are withdrawn with it (and delivery re-checks the status anyway).
-    super::notices::withdraw(permit.txn(), &row.public_id).await?;
+    super::notices::withdraw(permit.txn(), &row.public_id, row.starts_at).await?;
     let mut active: appointment::ActiveModel = row.into();
     active.status = Set("cancelled".into());
     active.cancelled_at = Set(Some(now));
@@ -825,6 +867,138 @@ pub async fn cancel(
         .exec(permit.txn())
         .await?;
     permit.commit().await
+}
+
+/// Moves a booked visit to `new_start` (same kind of visit), on the same terms as cancelling:
+/// free up to 24 hours before the current start. The old time is released and the new one
+/// held in one transaction (the holds' constraint decides a race, P2); the reminders of the old
+/// start are withdrawn and the new start's planned, with a "moved" email first.
+pub async fn reschedule(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    schedule: &Schedule,
+    appointment_public_id: &str,
+    new_start: DateTime<Utc>,
+) -> Result<BookedVisit, AppError> {
+    use super::model::{cancellation_terms, CancellationTerms};
+    const VERB: &str = "appointment.reschedule";
+    let Some(row) = appointment::Entity::find()
+        .filter(appointment::Column::PublicId.eq(appointment_public_id))
+        .one(db)
+        .await?
+    else {
+        guard::record_missing(db, now, caller, VERB, "appointments", appointment_public_id).await?;
+        return Err(AppError::NotFound("That visit".into()));
+    };
+    let patient = patient::Entity::find_by_id(row.patient_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        Resource::Appointments {
+            patient_id: row.patient_id,
+        },
+        Some(patient.public_id.clone()),
+        VERB,
+    )
+    .await?;
+    let visit_type = VisitType::parse(&row.visit_type).unwrap_or(VisitType::InPerson);
+    let refusal = if row.status != "booked" {
+        Some("This visit was cancelled already.")
+    } else {
+        match cancellation_terms(row.starts_at, now) {
+            CancellationTerms::Free => None,
+            CancellationTerms::Late => Some(super::service_messages::LATE_RESCHEDULE),
+            CancellationTerms::Started => Some("This visit has already started."),
+        }
+    };
+    if let Some(message) = refusal {
+        drop(permit);
+        record_refusal(
+            db,
+            now,
+            caller,
+            VERB,
+            Some(row.public_id),
+            &patient.public_id,
+            message,
+        )
+        .await?;
+        return Err(AppError::Conflict(message.into()));
+    }
+    let length = schedule
+        .length_of(visit_type)
+        .ok_or_else(|| AppError::NotFound("That kind of visit".into()))?;
+    if new_start == row.starts_at || !offered(schedule, visit_type, new_start, now) {
+        drop(permit);
+        let mut errors = FieldErrors::default();
+        errors.add("starts_at", NOT_OFFERED);
+        return Err(AppError::Validation(errors));
+    }
+    let old_start = row.starts_at;
+    let new_end = new_start + Duration::minutes(length.minutes);
+    // Each move gets a higher calendar SEQUENCE: seconds since the booking.
+    let sequence = (now - row.created_at).num_seconds().max(1);
+    let public_id = row.public_id.clone();
+    let moved = async {
+        appointment_hold::Entity::delete_many()
+            .filter(appointment_hold::Column::AppointmentId.eq(row.id))
+            .exec(permit.txn())
+            .await?;
+        hold(
+            permit.txn(),
+            row.id,
+            new_start,
+            new_end + Duration::minutes(length.buffer_minutes),
+        )
+        .await?;
+        let mut active: appointment::ActiveModel = row.into();
+        active.starts_at = Set(new_start);
+        active.ends_at = Set(new_end);
+        active.update(permit.txn()).await?;
+        Ok::<_, sea_orm::DbErr>(())
+    }
+    .await
+    .map_err(AppError::from);
+    let planned = match moved {
+        Ok(()) => match super::notices::withdraw(permit.txn(), &public_id, old_start).await {
+            Ok(_) => super::notices::plan(permit.txn(), &public_id, new_start, sequence, now).await,
+            Err(error) => Err(error),
+        },
+        Err(error) => Err(error),
+    };
+    match planned {
+        Ok(first_job) => {
+            permit.commit().await.map_err(taken)?;
+            Ok(BookedVisit {
+                public_id,
+                visit_type,
+                starts_at: new_start,
+                ends_at: new_end,
+                confirmation_job: first_job,
+            })
+        }
+        Err(err) => {
+            drop(permit);
+            let error = taken(err);
+            record_refusal(
+                db,
+                now,
+                caller,
+                VERB,
+                Some(public_id),
+                &patient.public_id,
+                &error.to_string(),
+            )
+            .await?;
+            Err(error)
+        }
+    }
 }
 
 #[cfg(test)]

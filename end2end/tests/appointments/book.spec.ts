@@ -1,24 +1,74 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test } from "@playwright/test";
-import { MARIA, screenshot, signIn } from "../support";
+import { expect, Page, test } from "@playwright/test";
+import { MARIA, outbox, screenshot, signIn } from "../support";
 
-test("a patient books an office visit and sees it in her visits", async ({ page }) => {
+async function axeClean(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+/** "Monday, November 30 at 9:00 am" from a slot's label ("9:00 am" + hidden ", Monday, November 30"). */
+async function slotWhen(label: import("@playwright/test").Locator): Promise<string> {
+  const [time, day] = (await label.innerText()).split("\n").map((part) => part.trim());
+  return `${day.replace(/^,\s*/, "")} at ${time}`;
+}
+
+test("a patient books an office visit, gets the confirmation, moves the visit and cancels it", async ({ page }) => {
+  test.setTimeout(90_000);
   await page.setViewportSize({ width: 390, height: 900 });
   await signIn(page, MARIA);
   await page.getByRole("link", { name: "Book a visit" }).first().click();
   await expect(page.getByRole("heading", { name: "Book a visit" })).toBeVisible();
   await expect(page.getByText("Times are in Eastern Time.")).toBeVisible();
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
-  // The first free time, chosen by its label as a screen reader hears it.
-  const radio = page.getByRole("radio").first();
-  const label = (await page.locator(".slot label").first().innerText()).split("\n")[0].trim();
-  await radio.check();
+  await axeClean(page);
+  // A time on the third day listed (at least a day away, so it can be moved online), chosen by
+  // its label as a screen reader hears it.
+  const day = page.locator(".slot-day").nth(2);
+  await day.locator("summary").click();
+  const when = await slotWhen(day.locator(".slot label").first());
+  await day.getByRole("radio").first().check();
   await page.getByLabel("What is the visit about?").fill("Annual physical");
   await screenshot(page, "book-visit-390");
   await page.getByRole("button", { name: "Book this visit" }).click();
   await expect(page).toHaveURL(/\/portal\/visits\?booked=1$/);
   await expect(page.getByRole("status")).toContainText("Your visit is booked");
-  await expect(page.getByText(new RegExp(`at ${label.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`))).toBeVisible();
+  const visits = page.locator(".visit-list > li");
+  await expect(visits.filter({ hasText: when })).toHaveCount(1);
   await screenshot(page, "my-visits-390");
+
+  // The confirmation is in the outbox, with the calendar entry and without the reason.
+  const mail = outbox(5);
+  expect(mail).toContain(`to ${MARIA}`);
+  expect(mail).toMatch(/subject: Your visit is booked: /);
+  expect(mail).toContain("[attached: visit.ics (text/calendar");
+  expect(mail).toContain("BEGIN:VEVENT");
+  expect(mail).not.toContain("Annual physical");
+
+  // Move it to a later time.
+  const before = await visits.count();
+  await visits.filter({ hasText: when }).getByRole("link", { name: /Move to another time/ }).click();
+  await expect(page.getByRole("heading", { name: "Choose a new time" })).toBeVisible();
+  await axeClean(page);
+  const later = page.locator(".slot-day").nth(4);
+  await later.locator("summary").click();
+  const newWhen = await slotWhen(later.locator(".slot label").first());
+  await later.getByRole("radio").first().check();
+  await page.getByRole("button", { name: "Move my visit to this time" }).click();
+  await expect(page).toHaveURL(/\/portal\/visits\?moved=1$/);
+  await expect(page.getByRole("status")).toContainText("Your visit is moved");
+  await expect(visits).toHaveCount(before);
+  await expect(visits.filter({ hasText: when })).toHaveCount(0);
+  await expect(visits.filter({ hasText: newWhen })).toHaveCount(1);
+  expect(outbox(5)).toMatch(/subject: Your visit was moved: /);
+
+  // And cancel it: free, more than 24 hours ahead.
+  await visits.filter({ hasText: newWhen }).getByRole("button", { name: /Cancel visit/ }).click();
+  await expect(page.getByRole("status")).toContainText("Your visit is cancelled, free of charge");
+  await expect(visits).toHaveCount(before - 1);
+
+  // The notification centre is one click away and says what will appear there.
+  await page.getByRole("link", { name: /^Notifications/ }).click();
+  await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  await axeClean(page);
+  await screenshot(page, "notifications-390");
 });

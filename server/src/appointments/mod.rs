@@ -1,5 +1,6 @@
-//! `POST /portal/book`: a patient books a visit. Works without JavaScript; the outcome goes back
-//! in the address (post/redirect/get), never the reason the patient typed.
+//! `POST /portal/book`: a patient books a visit, or moves one (`reschedule` names it). Works
+//! without JavaScript; the outcome goes back in the address (post/redirect/get), never the
+//! reason the patient typed.
 
 use crate::startup::AppState;
 use app::appointments::service::{self, BookingRequest};
@@ -22,6 +23,9 @@ pub struct BookForm {
     starts_at: String,
     #[serde(default)]
     reason: String,
+    /// The visit to move, when rescheduling.
+    #[serde(default)]
+    reschedule: Option<String>,
 }
 
 pub async fn book(
@@ -37,9 +41,17 @@ pub async fn book(
         return Redirect::to("/signin?next=/portal/book").into_response();
     };
     let visit_type = VisitType::parse(&form.visit_type).unwrap_or(VisitType::InPerson);
+    let moving = form
+        .reschedule
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()));
     let back = |error: &str| {
+        let again = moving
+            .map(|id| format!("&reschedule={id}"))
+            .unwrap_or_default();
         Redirect::to(&format!(
-            "/portal/book?type={}&error={error}",
+            "/portal/book?type={}{again}&error={error}",
             visit_type.as_str()
         ))
         .into_response()
@@ -55,6 +67,36 @@ pub async fn book(
         Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
         Err(error) => return error.into_response(),
     };
+    let now = state.clock.now();
+    if let Some(id) = moving {
+        return match service::reschedule(
+            &state.db,
+            now,
+            &caller,
+            &schedule,
+            id,
+            starts_at.with_timezone(&chrono::Utc),
+        )
+        .await
+        {
+            Ok(visit) => {
+                tracing::info!(appointment = %visit.public_id, "visit moved");
+                if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
+                    tracing::warn!(%error, "could not send the moved-visit email now; the job will retry");
+                }
+                Redirect::to("/portal/visits?moved=1").into_response()
+            }
+            Err(AppError::Conflict(message)) if message == service::JUST_TAKEN => back("taken"),
+            Err(AppError::Conflict(message))
+                if message == app::appointments::service_messages::LATE_RESCHEDULE =>
+            {
+                Redirect::to("/portal/visits?error=late_move").into_response()
+            }
+            Err(AppError::Conflict(_)) => Redirect::to("/portal/visits?error=gone").into_response(),
+            Err(AppError::Validation(_)) => back("time"),
+            Err(other) => other.into_response(),
+        };
+    }
     let patient_public_id = match app::patients::service::public_id_of(&state.db, patient_id).await
     {
         Ok(id) => id,
@@ -66,7 +108,6 @@ pub async fn book(
         starts_at: starts_at.with_timezone(&chrono::Utc),
         reason: form.reason,
     };
-    let now = state.clock.now();
     match service::book(&state.db, &state.keyring, now, &caller, &schedule, &request).await {
         Ok(visit) => {
             tracing::info!(appointment = %visit.public_id, "visit booked");

@@ -631,7 +631,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             .text()
             .await
             .expect("body");
-        assert!(page.contains("Cancelling is free until 24 hours before the visit."));
+        assert!(page.contains("Moving or cancelling is free until 24 hours before the visit."));
         // Someone else cannot cancel it.
         let other = app.signed_in(&james).await;
         assert_eq!(

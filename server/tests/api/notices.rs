@@ -381,3 +381,260 @@ async fn booking_from_the_portal_sends_the_confirmation_at_once() {
         assert!(sent[0].subject.starts_with("Your visit is booked"));
     }
 }
+
+/// A free time of the same kind as `visit`, at least `days` ahead, other than `not`.
+async fn another_slot(app: &TestApp, days: i64, not: DateTime<Utc>) -> DateTime<Utc> {
+    let schedule = service::load_schedule(&app.db)
+        .await
+        .expect("schedule")
+        .expect("the demo schedule");
+    let from = (app.clock_now() + Duration::days(days))
+        .with_timezone(&schedule.time_zone)
+        .date_naive();
+    let busy = service::busy_between(
+        &app.db,
+        &schedule,
+        app.clock_now(),
+        app.clock_now() + Duration::days(days + 8),
+    )
+    .await
+    .expect("busy");
+    app::appointments::availability::free_slots(
+        &schedule,
+        VisitType::InPerson,
+        from,
+        from + Duration::days(7),
+        &busy,
+        app.clock_now(),
+    )
+    .into_iter()
+    .map(|slot| slot.starts_at)
+    .find(|at| *at != not)
+    .expect("a free slot")
+}
+
+#[tokio::test]
+async fn moving_a_visit_frees_its_old_time_emails_an_updated_calendar_entry_and_moves_its_reminders(
+) {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let visit = book_ahead(&app, &maria, 10).await;
+        app.jobs.run_due().await.expect("confirmation");
+        let old_start = visit.starts_at;
+        let new_start = another_slot(&app, 12, old_start).await;
+        let browser = app.signed_in(&maria).await;
+
+        // The page offers the move, and says what it costs before the patient confirms.
+        let visits = app
+            .get_with(&browser, "/portal/visits")
+            .await
+            .text()
+            .await
+            .expect("body");
+        let link = format!(
+            "/portal/book?type=in_person&amp;reschedule={}",
+            visit.public_id
+        );
+        assert!(visits.contains(&link), "{visits}");
+        assert!(visits.contains("Moving or cancelling is free until 24 hours before the visit."));
+
+        // James cannot move Maria's visit.
+        let other = app.signed_in(&james).await;
+        let refused = app
+            .post_with(
+                &other,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &new_start.to_rfc3339()),
+                    ("reschedule", &visit.public_id),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), 403, "{}", app.backend);
+
+        let moved = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &new_start.to_rfc3339()),
+                    ("reschedule", &visit.public_id),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&moved).as_deref(),
+            Some("/portal/visits?moved=1"),
+            "{}",
+            app.backend
+        );
+        let row = appointment::Entity::find()
+            .filter(appointment::Column::PublicId.eq(visit.public_id.as_str()))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("visit");
+        assert_eq!((row.starts_at, row.status.as_str()), (new_start, "booked"));
+
+        // The email says so, and its calendar entry replaces the old one.
+        let sent = emails(&app).await;
+        assert_eq!(sent.len(), 2, "{}", app.backend);
+        assert!(
+            sent[0].subject.starts_with("Your visit was moved: "),
+            "{}",
+            sent[0].subject
+        );
+        let files = bedside::mail::outbox::attachments(&app.db, sent[0].id)
+            .await
+            .expect("attachments");
+        let ics = String::from_utf8(files[0].content.clone()).expect("utf-8");
+        let calendar = icalendar::Calendar::from_str(&ics).expect("valid RFC 5545");
+        use icalendar::Component;
+        let event = calendar.events().next().expect("an event");
+        assert_eq!(
+            event.get_uid(),
+            Some(format!("{}@bedside", visit.public_id).as_str())
+        );
+        let sequence: i64 = event
+            .property_value("SEQUENCE")
+            .and_then(|v| v.parse().ok())
+            .expect("a SEQUENCE");
+        assert!(sequence > 0);
+
+        // The old time is free for James at once.
+        let caller = app.caller(&james).await;
+        let schedule = service::load_schedule(&app.db)
+            .await
+            .expect("s")
+            .expect("s");
+        service::book(
+            &app.db,
+            &app.keyring,
+            app.clock_now(),
+            &caller,
+            &schedule,
+            &BookingRequest {
+                patient_public_id: james.patient_public_id.clone().expect("patient"),
+                visit_type: VisitType::InPerson,
+                starts_at: old_start,
+                reason: "Knee pain".into(),
+            },
+        )
+        .await
+        .expect("the old time is free");
+
+        // Maria's reminders follow the visit: the old start's are withdrawn, the new start's
+        // planned, and only those go out.
+        let maria_jobs = planned(&app, &visit).await;
+        let pending: Vec<(String, DateTime<Utc>)> = maria_jobs
+            .iter()
+            .filter(|(_, _, status)| status == status::PENDING)
+            .map(|(kind, at, _)| (kind.clone(), *at))
+            .collect();
+        assert_eq!(
+            pending,
+            vec![
+                ("week_ahead".into(), new_start - Duration::days(7)),
+                ("day_ahead".into(), new_start - Duration::hours(24)),
+                ("hours_ahead".into(), new_start - Duration::hours(2)),
+            ],
+            "{}",
+            app.backend
+        );
+        app.clock
+            .set(new_start - Duration::days(7) + Duration::minutes(1));
+        app.jobs.run_due().await.expect("run");
+        let reminders: Vec<_> = emails(&app)
+            .await
+            .into_iter()
+            .filter(|e| e.to_address == "maria@example.com" && e.subject.starts_with("Reminder"))
+            .collect();
+        assert_eq!(reminders.len(), 1, "{}", app.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_visit_inside_24_hours_is_not_moved_online_and_a_taken_time_keeps_the_old_one() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let visit = book_ahead(&app, &maria, 4).await;
+        let theirs = book_ahead(&app, &james, 6).await;
+        let browser = app.signed_in(&maria).await;
+        let onto_james = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &theirs.starts_at.to_rfc3339()),
+                    ("reschedule", &visit.public_id),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&onto_james).as_deref(),
+            Some(
+                format!(
+                    "/portal/book?type=in_person&reschedule={}&error=taken",
+                    visit.public_id
+                )
+                .as_str()
+            ),
+            "{}",
+            app.backend
+        );
+        // 20 hours before: moving is for the practice, by phone.
+        app.clock.set(visit.starts_at - Duration::hours(20));
+        let browser = app.signed_in(&maria).await;
+        let later = another_slot(&app, 2, visit.starts_at).await;
+        let late = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &later.to_rfc3339()),
+                    ("reschedule", &visit.public_id),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&late).as_deref(),
+            Some("/portal/visits?error=late_move")
+        );
+        let page = app
+            .get_with(&browser, "/portal/visits?error=late_move")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            page.contains("To move it, please call the practice"),
+            "{page}"
+        );
+        let row = appointment::Entity::find()
+            .filter(appointment::Column::PublicId.eq(visit.public_id.as_str()))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("visit");
+        assert_eq!(row.starts_at, visit.starts_at, "nothing changed");
+        let failed = app
+            .audit_rows()
+            .await
+            .into_iter()
+            .filter(|r| r.action == "appointment.reschedule" && r.outcome == "failed")
+            .count();
+        assert_eq!(failed, 2, "both refusals are audited");
+    }
+}
