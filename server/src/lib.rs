@@ -12,6 +12,7 @@ pub mod health;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
+pub mod notifications;
 pub mod rotate;
 pub mod security;
 pub mod settings;

@@ -53,6 +53,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub sign_in: SignInSettings,
     pub jobs: JobSettings,
+    pub notifications: NotificationSettings,
     /// `redis://127.0.0.1:6379`: keep sessions in Redis (shared by several processes) instead
     /// of the database. `BEDSIDE_REDIS_URL`.
     pub redis_url: Option<String>,
@@ -168,6 +169,13 @@ pub struct JobSettings {
     pub poll_seconds: u64,
 }
 
+/// The live notification stream.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct NotificationSettings {
+    /// How often an open portal's stream looks for new notifications (one small query).
+    pub live_poll_seconds: u64,
+}
+
 /// Limits on guessing passwords and codes.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub struct SignInSettings {
@@ -234,6 +242,9 @@ impl Default for Settings {
                 lockout_minutes: 30,
             },
             jobs: JobSettings { poll_seconds: 5 },
+            notifications: NotificationSettings {
+                live_poll_seconds: 10,
+            },
             redis_url: None,
             redis_key_prefix: "bedside:".into(),
             bench_baseline_file: None,

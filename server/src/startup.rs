@@ -373,6 +373,10 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/contact", post(contact::submit))
+        .route(
+            crate::notifications::LIVE_PATH,
+            get(crate::notifications::live),
+        )
         .route("/portal/book", post(crate::appointments::book))
         .route("/portal/visits/cancel", post(crate::appointments::cancel))
         .route(

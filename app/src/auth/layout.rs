@@ -49,6 +49,13 @@ fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl I
     let patient = user
         .as_ref()
         .is_some_and(|u| u.fully_signed_in && u.role == Role::Patient);
+    let unread = RwSignal::new(unread);
+    // The newest notification that arrived while the page was open, announced once.
+    let arrived = RwSignal::new(None::<String>);
+    #[cfg(feature = "hydrate")]
+    if patient {
+        listen_for_notifications(unread, arrived);
+    }
     let links = user
         .as_ref()
         .filter(|u| u.fully_signed_in)
@@ -72,8 +79,8 @@ fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl I
                             <li>
                                 <a href="/portal/notifications">
                                     "Notifications"
-                                    {(unread > 0).then(|| view! {
-                                        " "<span class="badge-count">{unread}<span class="visually-hidden">" unread"</span></span>
+                                    {move || (unread.get() > 0).then(|| view! {
+                                        " "<span class="badge-count">{unread.get()}<span class="visually-hidden">" unread"</span></span>
                                     })}
                                 </a>
                             </li>
@@ -89,8 +96,64 @@ fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl I
                     </div>
                 })}
             </div>
+            <div class="container live-region" role="status" aria-live="polite">
+                {move || arrived.get().map(|title| view! {
+                    <p class="toast">
+                        <strong>"New notification: "</strong>{title}" "
+                        <a href="/portal/notifications">"See notifications"</a>
+                    </p>
+                })}
+            </div>
         </header>
     }
+}
+
+/// Listens to `/api/notifications/live` (server-sent events) and keeps the unread count and the
+/// newest arrival current. The stream never counts as activity, and it ends with the session.
+#[cfg(feature = "hydrate")]
+fn listen_for_notifications(unread: RwSignal<u64>, arrived: RwSignal<Option<String>>) {
+    use wasm_bindgen::{closure::Closure, JsCast};
+    Effect::new(move |_| {
+        let Ok(source) = web_sys::EventSource::new("/api/notifications/live") else {
+            return;
+        };
+        #[derive(serde::Deserialize)]
+        struct Unread {
+            count: u64,
+            latest: Option<String>,
+        }
+        let on_unread = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |event: web_sys::MessageEvent| {
+                let Some(text) = event.data().as_string() else {
+                    return;
+                };
+                if let Ok(now) = serde_json::from_str::<Unread>(&text) {
+                    if now.count > unread.get_untracked() {
+                        arrived.set(now.latest);
+                    }
+                    unread.set(now.count);
+                }
+            },
+        );
+        let _ =
+            source.add_event_listener_with_callback("unread", on_unread.as_ref().unchecked_ref());
+        on_unread.forget();
+        let on_end = {
+            let source = source.clone();
+            Closure::<dyn FnMut()>::new(move || source.close())
+        };
+        let _ =
+            source.add_event_listener_with_callback("signed_out", on_end.as_ref().unchecked_ref());
+        on_end.forget();
+        let open = StoredValue::new_local(Some(source));
+        on_cleanup(move || {
+            open.update_value(|source| {
+                if let Some(source) = source.take() {
+                    source.close();
+                }
+            });
+        });
+    });
 }
 
 fn format_countdown(seconds: i64) -> String {

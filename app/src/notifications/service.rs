@@ -45,6 +45,21 @@ pub async fn unread_count(conn: &impl ConnectionTrait, user_id: i32) -> Result<u
         .await?)
 }
 
+/// The title of `user_id`'s newest unread notification.
+pub async fn newest_unread_title(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<String>, AppError> {
+    Ok(notification::Entity::find()
+        .filter(notification::Column::UserId.eq(user_id))
+        .filter(notification::Column::ReadAt.is_null())
+        .order_by_desc(notification::Column::CreatedAt)
+        .order_by_desc(notification::Column::Id)
+        .one(conn)
+        .await?
+        .map(|n| n.title))
+}
+
 /// The newest notifications of `user_id`, then marks them read (opening the centre reads them).
 pub async fn open(
     conn: &impl ConnectionTrait,

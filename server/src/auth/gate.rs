@@ -46,7 +46,7 @@ pub fn clear_cookie(https: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn session_token(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
+pub fn session_token(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
     let name = cookie_name(https);
     headers
         .get_all(header::COOKIE)
@@ -181,6 +181,9 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Requests a page makes by itself, which do not count as the person's activity.
+pub const PASSIVE_PATHS: [&str; 2] = ["/api/session_status", crate::notifications::LIVE_PATH];
+
 pub async fn gate(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -217,8 +220,9 @@ pub async fn gate(
     let mut clear = false;
     let mut auth = None;
     if let Some(token) = session_token(request.headers(), https) {
-        // The idle warning asks how long is left; asking must not count as activity.
-        let touch = path != "/api/session_status";
+        // The idle warning asking how long is left, and the live notification stream, must not
+        // count as activity: an open tab alone never keeps a session alive.
+        let touch = !PASSIVE_PATHS.contains(&path.as_str());
         match state.identity.authenticate_with(&token, touch).await {
             Ok(Some(found)) => auth = Some(found),
             Ok(None) => clear = true,

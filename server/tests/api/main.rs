@@ -9,6 +9,7 @@ mod helpers;
 mod jobs;
 mod mail;
 mod notices;
+mod notifications;
 mod server;
 mod site;
 mod sms;
