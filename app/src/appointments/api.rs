@@ -1,6 +1,6 @@
 //! Visit server functions.
 
-use super::model::{AgendaDay, BookingOptions, ScheduleView, VisitSummary, VisitType};
+use super::model::{AgendaDay, BookingOptions, ScheduleView, VisitHistory, VisitType};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -15,19 +15,19 @@ pub async fn load_booking_options(visit_type: VisitType) -> Result<BookingOption
     super::service::booking_options(identity.db(), &schedule, visit_type, identity.now()).await
 }
 
-/// The signed-in patient's upcoming visits.
+/// The signed-in patient's visits: upcoming, then past and cancelled.
 #[server]
-pub async fn my_visits() -> Result<Vec<VisitSummary>, AppError> {
+pub async fn my_visits() -> Result<VisitHistory, AppError> {
     use crate::auth::api::context;
     let (identity, auth, caller) = context::caller()?;
     let Some(patient_id) = auth.patient_id else {
-        return Ok(Vec::new());
+        return Ok(VisitHistory::default());
     };
     let Some(schedule) = super::service::load_schedule(identity.db()).await? else {
-        return Ok(Vec::new());
+        return Ok(VisitHistory::default());
     };
     let public_id = crate::patients::service::public_id_of(identity.db(), patient_id).await?;
-    super::service::upcoming_visits(
+    super::service::my_visits(
         identity.db(),
         &schedule,
         identity.now(),

@@ -75,6 +75,22 @@ pub struct VisitSummary {
     pub cancellation: CancellationTerms,
 }
 
+/// A visit that is over or was cancelled, as the patient's history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastVisit {
+    pub visit_type: VisitType,
+    /// "Monday, November 2, 2026 at 9:00 am"
+    pub when: String,
+    pub cancelled: bool,
+}
+
+/// The patient's visits: upcoming (soonest first) and past or cancelled (newest first).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitHistory {
+    pub upcoming: Vec<VisitSummary>,
+    pub past: Vec<PastVisit>,
+}
+
 /// What cancelling a visit means at a given moment (R2.4, P3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CancellationTerms {

@@ -140,10 +140,12 @@ pub fn MyVisitsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match visits.await {
                         Err(error) => crate::ui::error_notice(&error),
-                        Ok(list) if list.is_empty() => view! {
-                            <p>"You have no upcoming visits."</p>
-                        }.into_any(),
-                        Ok(list) => view! {
+                        Ok(visits) => {
+                            let past = visits.past;
+                            let list = visits.upcoming;
+                            view! {
+                            <h2>"Upcoming"</h2>
+                            {list.is_empty().then(|| view! { <p>"You have no upcoming visits."</p> })}
                             <ul class="visit-list">
                                 {list.into_iter().map(|v| {
                                     let what = format!("{} on {}", v.visit_type.label(), v.when);
@@ -171,7 +173,20 @@ pub fn MyVisitsPage() -> impl IntoView {
                                     }
                                 }).collect_view()}
                             </ul>
-                        }.into_any(),
+                            {(!past.is_empty()).then(|| view! {
+                                <h2>"Past and cancelled"</h2>
+                                <ul class="visit-list visit-list-past">
+                                    {past.into_iter().map(|v| view! {
+                                        <li class="card">
+                                            <strong>{v.visit_type.label()}</strong>
+                                            {v.cancelled.then(|| view! { " "<span class="pill-muted">"Cancelled"</span> })}
+                                            <br/>{v.when}
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            })}
+                            }.into_any()
+                        }
                     }
                 })}
             </Suspense>

@@ -411,15 +411,17 @@ pub async fn booking_options(
     })
 }
 
-/// A patient's upcoming visits (audited: the list names their visits).
-pub async fn upcoming_visits(
+/// A patient's visits, upcoming and from the past year (one audited read: the list names them).
+pub async fn my_visits(
     db: &DatabaseConnection,
     schedule: &Schedule,
     now: DateTime<Utc>,
     caller: &Caller,
     patient_id: i32,
     patient_public_id: &str,
-) -> Result<Vec<super::model::VisitSummary>, AppError> {
+) -> Result<super::model::VisitHistory, AppError> {
+    use super::model::{VisitHistory, PastVisit, VisitSummary};
+    use sea_orm::{QueryOrder, QuerySelect};
     let permit = guard::permit(
         db,
         now,
@@ -430,29 +432,55 @@ pub async fn upcoming_visits(
         "appointments.list",
     )
     .await?;
-    let rows = appointment::Entity::find()
+    let upcoming = appointment::Entity::find()
         .filter(appointment::Column::PatientId.eq(patient_id))
         .filter(appointment::Column::Status.eq("booked"))
         .filter(appointment::Column::EndsAt.gt(now))
+        .order_by_asc(appointment::Column::StartsAt)
+        .all(permit.txn())
+        .await?;
+    let past = appointment::Entity::find()
+        .filter(appointment::Column::PatientId.eq(patient_id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(appointment::Column::Status.ne("booked"))
+                .add(appointment::Column::EndsAt.lte(now)),
+        )
+        .filter(appointment::Column::StartsAt.gt(now - Duration::days(365)))
+        .order_by_desc(appointment::Column::StartsAt)
+        .limit(20)
         .all(permit.txn())
         .await?;
     permit.commit().await?;
-    let mut visits: Vec<super::model::VisitSummary> = rows
-        .into_iter()
-        .filter_map(|row| {
-            let visit_type = VisitType::parse(&row.visit_type)?;
-            let local = row.starts_at.with_timezone(&schedule.time_zone);
-            Some(super::model::VisitSummary {
-                public_id: row.public_id,
-                visit_type,
-                when: local.format("%A, %B %-d at %-I:%M %P").to_string(),
-                starts_at: row.starts_at,
-                cancellation: super::model::cancellation_terms(row.starts_at, now),
+    let local = |at: DateTime<Utc>| at.with_timezone(&schedule.time_zone);
+    Ok(VisitHistory {
+        upcoming: upcoming
+            .into_iter()
+            .filter_map(|row| {
+                Some(VisitSummary {
+                    visit_type: VisitType::parse(&row.visit_type)?,
+                    when: local(row.starts_at)
+                        .format("%A, %B %-d at %-I:%M %P")
+                        .to_string(),
+                    starts_at: row.starts_at,
+                    cancellation: super::model::cancellation_terms(row.starts_at, now),
+                    public_id: row.public_id,
+                })
             })
-        })
-        .collect();
-    visits.sort_by_key(|v| v.starts_at);
-    Ok(visits)
+            .collect(),
+        past: past
+            .into_iter()
+            .filter_map(|row| {
+                Some(PastVisit {
+                    visit_type: VisitType::parse(&row.visit_type)?,
+                    when: local(row.starts_at)
+                        .format("%A, %B %-d, %Y at %-I:%M %P")
+                        .to_string(),
+                    cancelled: row.status != "booked",
+                })
+            })
+            .collect(),
+    })
 }
 
 /// "Eastern Time" for the zones of the practice's country, the IANA name elsewhere.

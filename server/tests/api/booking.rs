@@ -653,6 +653,15 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             .await
             .expect("count");
         assert_eq!(holds, 0);
+        // It moves to the history, marked cancelled.
+        let history = app
+            .get_with(&browser, "/portal/visits?cancelled=1")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(history.contains("Past and cancelled"), "{history}");
+        assert!(history.contains(">Cancelled<"), "{history}");
         let html = app
             .get_with(&other, "/portal/book?type=in_person")
             .await
