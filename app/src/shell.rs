@@ -1,7 +1,7 @@
 //! The HTML document and the route table.
 
 use crate::admin::AuditLogPage;
-use crate::appointments::{BookVisitPage, MyVisitsPage, SchedulePage};
+use crate::appointments::{AgendaPage, BookVisitPage, MyVisitsPage, SchedulePage};
 use crate::auth::{
     AppLayout, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage, SecurityPage,
     SignInPage,
@@ -98,6 +98,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>
                     <Route path=path!("schedule") view=SchedulePage/>
+                    <Route path=path!("agenda") view=AgendaPage/>
                     <Route path=path!("patients/:id") view=PatientPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AppLayout ssr=SsrMode::Async>

@@ -1,6 +1,8 @@
 //! Visit server functions.
 
-use super::model::{AgendaDay, BookingOptions, ScheduleView, VisitHistory, VisitType};
+use super::model::{
+    AgendaDay, AgendaPage, AgendaSpan, BookingOptions, ScheduleView, VisitHistory, VisitType,
+};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -46,15 +48,63 @@ pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
     let Some(schedule) = super::service::load_schedule(identity.db()).await? else {
         return Ok(Vec::new());
     };
+    let today = identity
+        .now()
+        .with_timezone(&schedule.time_zone)
+        .date_naive();
     super::service::agenda(
         identity.db(),
         &context::keyring()?,
         &schedule,
         identity.now(),
         &caller,
+        today,
         7,
     )
     .await
+}
+
+/// The agenda for the day or week starting at `date` (`YYYY-MM-DD`; today when empty or not a
+/// date).
+#[server]
+pub async fn load_agenda_page(date: String, span: AgendaSpan) -> Result<AgendaPage, AppError> {
+    use crate::auth::api::context;
+    let (identity, _, caller) = context::caller()?;
+    let schedule = super::service::load_schedule(identity.db())
+        .await?
+        .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+    let today = identity
+        .now()
+        .with_timezone(&schedule.time_zone)
+        .date_naive();
+    let first_day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").unwrap_or(today);
+    let days = super::service::agenda(
+        identity.db(),
+        &context::keyring()?,
+        &schedule,
+        identity.now(),
+        &caller,
+        first_day,
+        span.days(),
+    )
+    .await?;
+    let step = chrono::Duration::days(span.days());
+    let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
+    Ok(AgendaPage {
+        title: match span {
+            AgendaSpan::Day if first_day == today => {
+                format!("Today, {}", first_day.format("%A, %B %-d"))
+            }
+            AgendaSpan::Day => first_day.format("%A, %B %-d, %Y").to_string(),
+            AgendaSpan::Week => format!("Week of {}", first_day.format("%B %-d, %Y")),
+        },
+        span,
+        first_day: iso(first_day),
+        previous: iso(first_day - step),
+        next: iso(first_day + step),
+        today: iso(today),
+        days,
+    })
 }
 
 /// The schedule for its settings page.

@@ -15,7 +15,7 @@ pub mod notices;
 pub mod service;
 
 pub use model::VisitType;
-pub use pages::{BookVisitPage, MyVisitsPage, SchedulePage};
+pub use pages::{AgendaDays, AgendaPage, BookVisitPage, MyVisitsPage, SchedulePage};
 
 /// Messages shared by the service and the pages (the pages compile for the browser too).
 pub mod service_messages {

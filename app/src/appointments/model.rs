@@ -139,6 +139,51 @@ pub struct AgendaDay {
     pub visits: Vec<AgendaItem>,
 }
 
+/// Whether the agenda shows one day or seven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AgendaSpan {
+    Day,
+    Week,
+}
+
+impl AgendaSpan {
+    pub fn parse(text: &str) -> AgendaSpan {
+        if text == "day" {
+            AgendaSpan::Day
+        } else {
+            AgendaSpan::Week
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgendaSpan::Day => "day",
+            AgendaSpan::Week => "week",
+        }
+    }
+
+    pub fn days(self) -> i64 {
+        match self {
+            AgendaSpan::Day => 1,
+            AgendaSpan::Week => 7,
+        }
+    }
+}
+
+/// One page of the physician's agenda, with the way to the neighbouring ones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaPage {
+    /// "Monday, November 30" or "Week of November 30, 2026".
+    pub title: String,
+    pub span: AgendaSpan,
+    /// ISO dates (`2026-11-30`) for the links.
+    pub first_day: String,
+    pub previous: String,
+    pub next: String,
+    pub today: String,
+    pub days: Vec<AgendaDay>,
+}
+
 /// The schedule as its settings page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleView {

@@ -304,3 +304,75 @@ pub fn SchedulePage() -> impl IntoView {
         </section>
     }
 }
+
+/// `/dashboard/agenda?date=2026-11-30&span=day|week`: the physician's agenda, a day or a week
+/// at a time, with the way back and forth.
+#[component]
+pub fn AgendaPage() -> impl IntoView {
+    use super::model::AgendaSpan;
+    let query = use_query_map();
+    let date = query.with_untracked(|q| q.get("date")).unwrap_or_default();
+    let span = AgendaSpan::parse(&query.with_untracked(|q| q.get("span")).unwrap_or_default());
+    let page = OnceResource::new(super::api::load_agenda_page(date, span));
+    view! {
+        <Title text="Agenda · Bedside"/>
+        <section class="section container narrow">
+            <p><a href="/dashboard">"← Dashboard"</a></p>
+            <Suspense fallback=|| view! { <p>"Loading the agenda…"</p> }>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Err(error) => crate::ui::error_notice(&error),
+                        Ok(page) => {
+                            let link = |date: &str, span: AgendaSpan| format!("/dashboard/agenda?date={date}&span={}", span.as_str());
+                            let (unit, other) = match page.span {
+                                AgendaSpan::Day => ("day", AgendaSpan::Week),
+                                AgendaSpan::Week => ("week", AgendaSpan::Day),
+                            };
+                            let empty = page.days.is_empty();
+                            view! {
+                                <h1>{page.title.clone()}</h1>
+                                <nav class="agenda-nav" aria-label="Agenda">
+                                    <a class="button button-small button-quiet" href=link(&page.previous, page.span)>{format!("← Previous {unit}")}</a>
+                                    <a class="button button-small button-quiet" href=link(&page.today, page.span)>"Today"</a>
+                                    <a class="button button-small button-quiet" href=link(&page.next, page.span)>{format!("Next {unit} →")}</a>
+                                    <a class="button button-small" href=link(&page.first_day, other)>{match other { AgendaSpan::Day => "Show one day", AgendaSpan::Week => "Show the week" }}</a>
+                                </nav>
+                                {if empty {
+                                    view! { <p>{format!("No visits booked this {unit}.")}</p> }.into_any()
+                                } else {
+                                    view! { <AgendaDays days=page.days/> }.into_any()
+                                }}
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Days of the agenda, each with its visits (time, patient, kind, reason).
+#[component]
+pub fn AgendaDays(days: Vec<super::model::AgendaDay>) -> impl IntoView {
+    days.into_iter()
+        .map(|day| {
+            view! {
+                <section class="agenda-day" aria-label=day.day.clone()>
+                    <h2>{day.day.clone()}</h2>
+                    <ul class="agenda">
+                        {day.visits.into_iter().map(|v| view! {
+                            <li class="agenda-item">
+                                <span class="agenda-time">{v.time}</span>
+                                <span>
+                                    <a href=format!("/dashboard/patients/{}", v.patient_public_id)>{v.patient_name}</a>
+                                    " · "{v.visit_type.label()}
+                                    <br/><span class="fine-print">{v.reason}</span>
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </section>
+            }
+        })
+        .collect_view()
+}

@@ -420,7 +420,7 @@ pub async fn my_visits(
     patient_id: i32,
     patient_public_id: &str,
 ) -> Result<super::model::VisitHistory, AppError> {
-    use super::model::{VisitHistory, PastVisit, VisitSummary};
+    use super::model::{PastVisit, VisitHistory, VisitSummary};
     use sea_orm::{QueryOrder, QuerySelect};
     let permit = guard::permit(
         db,
@@ -504,14 +504,22 @@ pub async fn agenda(
     schedule: &Schedule,
     now: DateTime<Utc>,
     caller: &Caller,
+    first_day: chrono::NaiveDate,
     days: i64,
 ) -> Result<Vec<super::model::AgendaDay>, AppError> {
     use super::model::{AgendaDay, AgendaItem};
     let tz = schedule.time_zone;
     let today = now.with_timezone(&tz).date_naive();
-    let from =
-        super::availability::instant(tz, today.and_time(chrono::NaiveTime::MIN)).unwrap_or(now);
-    let to = from + Duration::days(days);
+    let midnight = |date: chrono::NaiveDate| {
+        super::availability::instant(tz, date.and_time(chrono::NaiveTime::MIN))
+            .or_else(|| {
+                // A zone whose midnight is skipped by a clock change starts the day at 1:00.
+                super::availability::instant(tz, date.and_hms_opt(1, 0, 0)?)
+            })
+            .unwrap_or(now)
+    };
+    let from = midnight(first_day);
+    let to = midnight(first_day + Duration::days(days));
     let permit = guard::permit(
         db,
         now,

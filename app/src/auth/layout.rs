@@ -38,6 +38,7 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
         ],
         Role::Physician | Role::Staff => vec![
             ("/dashboard", "Dashboard"),
+            ("/dashboard/agenda", "Agenda"),
             ("/dashboard/schedule", "Schedule"),
         ],
         Role::Admin => vec![("/admin", "Audit log")],

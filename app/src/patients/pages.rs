@@ -109,23 +109,8 @@ pub fn DashboardHome() -> impl IntoView {
                             Err(error) => failed(&error),
                             Ok(days) if days.is_empty() => view! { <p>"No visits booked in the next seven days."</p> }.into_any(),
                             Ok(days) => view! {
-                                {days.into_iter().map(|day| view! {
-                                    <section class="agenda-day" aria-label=day.day.clone()>
-                                        <h2>{day.day.clone()}</h2>
-                                        <ul class="agenda">
-                                            {day.visits.into_iter().map(|v| view! {
-                                                <li class="agenda-item">
-                                                    <span class="agenda-time">{v.time}</span>
-                                                    <span>
-                                                        <a href=format!("/dashboard/patients/{}", v.patient_public_id)>{v.patient_name}</a>
-                                                        " · "{v.visit_type.label()}
-                                                        <br/><span class="fine-print">{v.reason}</span>
-                                                    </span>
-                                                </li>
-                                            }).collect_view()}
-                                        </ul>
-                                    </section>
-                                }).collect_view()}
+                                <crate::appointments::AgendaDays days/>
+                                <p><a href="/dashboard/agenda">"Open the agenda: day and week, forward and back →"</a></p>
                             }.into_any(),
                         }
                     })}

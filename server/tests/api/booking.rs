@@ -390,6 +390,55 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
         assert_eq!(reads.len(), 1);
         assert_eq!(reads[0].patient_id, maria.patient_public_id);
         assert_eq!(reads[0].actor_user_id, Some(doctor.id));
+
+        // The agenda, one day at a time: the visit's day, then the day after.
+        let day = &slot[..10];
+        let page = app
+            .get_with(
+                &physician,
+                &format!("/dashboard/agenda?date={day}&span=day"),
+            )
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(page.contains("Persistent cough"), "{page}");
+        let next_day = (chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").expect("date")
+            + Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+        assert!(
+            page.contains(&format!(
+                "href=\"/dashboard/agenda?date={next_day}&amp;span=day\""
+            )),
+            "{page}"
+        );
+        let after = app
+            .get_with(
+                &physician,
+                &format!("/dashboard/agenda?date={next_day}&span=day"),
+            )
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(after.contains("No visits booked this day."), "{after}");
+        assert!(!after.contains("Persistent cough"));
+        // A week that starts after the visit is empty too; a nonsense date means today.
+        let later = app
+            .get_with(
+                &physician,
+                &format!("/dashboard/agenda?date={next_day}&span=week"),
+            )
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(later.contains("Week of "), "{later}");
+        let today = app
+            .get_with(&physician, "/dashboard/agenda?date=yesterday&span=week")
+            .await;
+        assert_eq!(today.status(), 200);
         // The administrator has no agenda (and no dashboard).
         let admin = app.create_user(Role::Admin, "admin@example.com").await;
         let caller = crate::helpers::caller_of(&admin, None);
@@ -403,6 +452,7 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
             &schedule,
             app.clock_now(),
             &caller,
+            app.clock_now().date_naive(),
             7,
         )
         .await;
