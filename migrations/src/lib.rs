@@ -15,6 +15,7 @@ mod m20261127_000007_create_job;
 mod m20261127_000008_create_appointment;
 mod m20261127_000009_create_schedule;
 mod m20261127_000010_create_visit_notices;
+mod m20261127_000011_create_calendar_feed;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_create_appointment::Migration),
             Box::new(m20261127_000009_create_schedule::Migration),
             Box::new(m20261127_000010_create_visit_notices::Migration),
+            Box::new(m20261127_000011_create_calendar_feed::Migration),
         ]
     }
 }

@@ -379,6 +379,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         )
         .route("/portal/book", post(crate::appointments::book))
         .route("/portal/visits/cancel", post(crate::appointments::cancel))
+        .route("/calendar/{file}", get(crate::appointments::calendar_feed))
         .route(
             "/dashboard/schedule",
             post(crate::appointments::change_schedule),

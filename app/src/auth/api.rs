@@ -104,11 +104,22 @@ pub async fn check_session_status() -> Result<SessionStatus, AppError> {
 /// Password, MFA and sessions of the signed-in person.
 #[server]
 pub async fn load_security_overview() -> Result<SecurityOverview, AppError> {
+    use crate::appointments::feeds;
     let (identity, auth, _) = context::caller()?;
+    let calendar = if feeds::offered_to(auth.role) {
+        Some(
+            feeds::active_since(identity.db(), auth.user_id)
+                .await?
+                .map(|at| at.format("%B %-d, %Y").to_string()),
+        )
+    } else {
+        None
+    };
     Ok(SecurityOverview {
         user: auth.current_user(),
         sessions: identity.list_sessions(&auth).await?,
         recovery_codes_left: identity.recovery_codes_left(auth.user_id).await?,
+        calendar,
     })
 }
 

@@ -92,6 +92,9 @@ pub struct SecurityOverview {
     pub user: CurrentUser,
     pub sessions: Vec<SessionSummary>,
     pub recovery_codes_left: u64,
+    /// `None` when this account has no calendar feed to offer (the administrator); else when
+    /// the current link was made ("November 27, 2026"), if there is one.
+    pub calendar: Option<Option<String>>,
 }
 
 /// What the MFA set-up page shows: the QR code (SVG markup made on the server from the secret)

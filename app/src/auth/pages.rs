@@ -315,6 +315,8 @@ pub fn SecurityPage() -> impl IntoView {
     let changed = query("changed");
     let errors = state.errors.clone();
     let codes = state.recovery_codes.clone();
+    let calendar_url = state.values.get("calendar_url").cloned();
+    let calendar_off = query("calendar").is_some_and(|c| c == "off");
     view! {
         <Title text="Security · Bedside"/>
         <section class="section container narrow">
@@ -328,6 +330,8 @@ pub fn SecurityPage() -> impl IntoView {
                 view! { <div class="notice notice-success" role="status"><p>{message}</p></div> }
             })}
             {codes.map(|codes| view! { <RecoveryCodes codes continue_to=None/> })}
+            {calendar_url.map(|url| view! { <CalendarLink url/> })}
+            {calendar_off.then(|| view! { <div class="notice notice-success" role="status"><p>"Your calendar link is turned off. Calendars that used it stop showing your visits at their next refresh."</p></div> })}
             {form_error(&state)}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || {
@@ -350,7 +354,9 @@ fn SecuritySections(overview: SecurityOverview, errors: FieldErrors) -> impl Int
         user,
         sessions,
         recovery_codes_left,
+        calendar,
     } = overview;
+    let patient = user.role == super::model::Role::Patient;
     view! {
         <section class="card stack" aria-labelledby="password-title">
             <h2 id="password-title">"Password"</h2>
@@ -397,5 +403,49 @@ fn SecuritySections(overview: SecurityOverview, errors: FieldErrors) -> impl Int
             </ul>
             <form method="post" action="/signout"><button class="button button-quiet" type="submit">"Sign out on this device"</button></form>
         </section>
+        {calendar.map(|since| view! {
+            <section class="card stack" aria-labelledby="calendar-title">
+                <h2 id="calendar-title">"Your calendar"</h2>
+                {if patient {
+                    view! { <p>"See your visits in your phone's or computer's calendar app, kept up to date as you book, move or cancel. The calendar shows the kind of visit, the time and the place; never the reason."</p> }.into_any()
+                } else {
+                    view! { <p>"See the practice's booked times in your own calendar app. It shows the kind of visit and the time only, never who or why: those stay in Bedside."</p> }.into_any()
+                }}
+                {match since {
+                    Some(since) => view! {
+                        <p>{format!("On: a private link made on {since}. ")}"Lost track of it, or shared it by mistake? Make a new one: the old one stops working."</p>
+                        <div class="button-row">
+                            <form method="post" action="/account/calendar">
+                                <input type="hidden" name="change" value="create"/>
+                                <button class="button" type="submit">"Make a new calendar link"</button>
+                            </form>
+                            <form method="post" action="/account/calendar">
+                                <input type="hidden" name="change" value="revoke"/>
+                                <button class="button button-quiet" type="submit">"Turn the calendar link off"</button>
+                            </form>
+                        </div>
+                    }.into_any(),
+                    None => view! {
+                        <form method="post" action="/account/calendar">
+                            <input type="hidden" name="change" value="create"/>
+                            <button class="button" type="submit">"Make a private calendar link"</button>
+                        </form>
+                    }.into_any(),
+                }}
+            </section>
+        })}
+    }
+}
+
+/// A new calendar link, shown once: Bedside keeps only its hash.
+#[component]
+fn CalendarLink(url: String) -> impl IntoView {
+    view! {
+        <div class="notice notice-success stack" role="status">
+            <p><strong>"Your private calendar link"</strong></p>
+            <p class="calendar-url"><code>{url}</code></p>
+            <p>"Add it to your calendar app as a subscription: in Google Calendar, Other calendars → From URL; in Apple Calendar, File → New Calendar Subscription; in Outlook, Add calendar → Subscribe from web."</p>
+            <p>"This is the only time it is shown. Anyone who has it can see these visit times, so keep it to yourself; you can turn it off here at any time."</p>
+        </div>
     }
 }

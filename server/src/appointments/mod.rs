@@ -213,3 +213,54 @@ pub async fn cancel(
         Err(other) => other.into_response(),
     }
 }
+
+/// `GET /calendar/<token>.ics`: a private calendar feed. Unknown, turned-off and disabled
+/// links all get the same 404.
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    Extension(client): Extension<ClientInfo>,
+) -> Response {
+    use axum::http::{header, StatusCode};
+    let token = file.strip_suffix(".ics").unwrap_or(&file);
+    let not_found = || (StatusCode::NOT_FOUND, "No calendar at this address.").into_response();
+    if token.len() != 43
+        || !token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return not_found();
+    }
+    let Some(site) = state.site.current() else {
+        return AppError::internal("the practice's content is not loaded").into_response();
+    };
+    let time_zone = match service::practice_time_zone(&state.db).await {
+        Ok(tz) => tz,
+        Err(error) => return error.into_response(),
+    };
+    match app::appointments::feeds::render(
+        &state.db,
+        state.clock.now(),
+        token,
+        &client,
+        &site.practice,
+        time_zone,
+    )
+    .await
+    {
+        Ok(Some(ics)) => (
+            [
+                (header::CONTENT_TYPE, "text/calendar; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "inline; filename=\"visits.ics\"",
+                ),
+            ],
+            ics,
+        )
+            .into_response(),
+        Ok(None) => not_found(),
+        Err(error) => error.into_response(),
+    }
+}

@@ -534,3 +534,49 @@ pub fn field_errors(error: &AppError) -> FieldErrors {
         _ => FieldErrors::default(),
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub struct CalendarForm {
+    /// `create` (a new link, turning off the old one) or `revoke`.
+    #[serde(default)]
+    change: String,
+}
+
+/// `POST /account/calendar`: makes a private calendar link (shown once) or turns it off.
+pub async fn calendar_feed(State(state): State<AppState>, request: Request<Body>) -> Response {
+    use app::appointments::feeds;
+    let (parts, form) = match parse::<CalendarForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(caller) = auth_of(&parts).and_then(|auth| auth.caller(&client_of(&parts))) else {
+        return Redirect::to("/signin?next=/account/security").into_response();
+    };
+    let now = state.clock.now();
+    match form.change.as_str() {
+        "create" => match feeds::create(&state.db, now, &caller).await {
+            Ok(token) => {
+                let mut page = AuthFormState::default();
+                page.values.insert(
+                    "calendar_url".into(),
+                    format!(
+                        "{}{}{token}.ics",
+                        state.settings.public_url.trim_end_matches('/'),
+                        feeds::PATH_PREFIX
+                    ),
+                );
+                render_page(&state, on_security_page(parts), page, StatusCode::OK).await
+            }
+            Err(error) => error.into_response(),
+        },
+        "revoke" => match feeds::revoke(&state.db, now, &caller).await {
+            Ok(()) => Redirect::to("/account/security?calendar=off").into_response(),
+            Err(error) => error.into_response(),
+        },
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "This form asks to make or turn off a calendar link; nothing else. Reload the page and try again.",
+        )
+            .into_response(),
+    }
+}

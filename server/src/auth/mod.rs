@@ -25,11 +25,12 @@ pub fn routes() -> Router<AppState> {
             "/account/recovery-codes",
             post(handlers::new_recovery_codes),
         )
+        .route("/account/calendar", post(handlers::calendar_feed))
 }
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 13] = [
+pub const FORM_ROUTES: [&str; 14] = [
     "/contact",
     "/portal/book",
     "/portal/visits/cancel",
@@ -43,4 +44,5 @@ pub const FORM_ROUTES: [&str; 13] = [
     "/account/password",
     "/account/sessions/revoke",
     "/account/recovery-codes",
+    "/account/calendar",
 ];
