@@ -32,7 +32,7 @@ test("a patient books an office visit, gets the confirmation, moves the visit an
   await page.getByRole("button", { name: "Book this visit" }).click();
   await expect(page).toHaveURL(/\/portal\/visits\?booked=1$/);
   await expect(page.getByRole("status")).toContainText("Your visit is booked");
-  const visits = page.locator(".visit-list > li");
+  const visits = page.locator(".visit-list:not(.visit-list-past) > li");
   await expect(visits.filter({ hasText: when })).toHaveCount(1);
   await screenshot(page, "my-visits-390");
 
@@ -65,6 +65,7 @@ test("a patient books an office visit, gets the confirmation, moves the visit an
   await visits.filter({ hasText: newWhen }).getByRole("button", { name: /Cancel visit/ }).click();
   await expect(page.getByRole("status")).toContainText("Your visit is cancelled, free of charge");
   await expect(visits).toHaveCount(before - 1);
+  await expect(page.locator(".visit-list-past > li").filter({ hasText: "Cancelled" })).toHaveCount(1);
 
   // The notification centre is one click away and says what will appear there.
   await page.getByRole("link", { name: /^Notifications/ }).click();

@@ -32,8 +32,15 @@ pub async fn book(
     State(state): State<AppState>,
     auth: Option<Extension<Authenticated>>,
     Extension(client): Extension<ClientInfo>,
+    headers: axum::http::HeaderMap,
     Form(form): Form<BookForm>,
 ) -> Response {
+    // A client that asks for JSON (an app, the benchmark) gets statuses and JSON instead of
+    // redirects: 201 with the visit, 409 "just taken" with the next free times, 422.
+    let wants_json = headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
     let Some(Extension(auth)) = auth else {
         return Redirect::to("/signin?next=/portal/book").into_response();
     };
@@ -60,6 +67,13 @@ pub async fn book(
         return AppError::Forbidden.into_response();
     };
     let Ok(starts_at) = chrono::DateTime::parse_from_rfc3339(form.starts_at.trim()) else {
+        if wants_json {
+            return json_error(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "starts_at must be a time like 2026-12-01T14:00:00Z.",
+                Vec::new(),
+            );
+        }
         return back("time");
     };
     let schedule = match service::load_schedule(&state.db).await {
@@ -108,7 +122,48 @@ pub async fn book(
         starts_at: starts_at.with_timezone(&chrono::Utc),
         reason: form.reason,
     };
-    match service::book(&state.db, &state.keyring, now, &caller, &schedule, &request).await {
+    let booked = service::book(&state.db, &state.keyring, now, &caller, &schedule, &request).await;
+    if wants_json {
+        return match booked {
+            Ok(visit) => {
+                if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
+                    tracing::warn!(%error, "could not send the confirmation now; the job will retry");
+                }
+                (
+                    axum::http::StatusCode::CREATED,
+                    axum::Json(serde_json::json!({
+                        "visit": visit.public_id,
+                        "visit_type": visit.visit_type.as_str(),
+                        "starts_at": visit.starts_at,
+                        "ends_at": visit.ends_at,
+                    })),
+                )
+                    .into_response()
+            }
+            Err(AppError::Conflict(message)) => {
+                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now())
+                    .await
+                    .map(|options| {
+                        options
+                            .days
+                            .into_iter()
+                            .flat_map(|day| day.slots)
+                            .take(5)
+                            .map(|slot| slot.starts_at)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                json_error(axum::http::StatusCode::CONFLICT, &message, next)
+            }
+            Err(AppError::Validation(errors)) => (
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                axum::Json(serde_json::json!({ "error": "Please correct the fields named.", "fields": errors })),
+            )
+                .into_response(),
+            Err(other) => other.into_response(),
+        };
+    }
+    match booked {
         Ok(visit) => {
             tracing::info!(appointment = %visit.public_id, "visit booked");
             // The confirmation goes out now; if it cannot, the job retries it later.
@@ -122,6 +177,18 @@ pub async fn book(
         Err(AppError::Validation(_)) => back("time"),
         Err(other) => other.into_response(),
     }
+}
+
+fn json_error(
+    status: axum::http::StatusCode,
+    message: &str,
+    next_free: Vec<chrono::DateTime<chrono::Utc>>,
+) -> Response {
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": message, "next_free": next_free })),
+    )
+        .into_response()
 }
 
 #[derive(Debug, Deserialize)]

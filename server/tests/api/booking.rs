@@ -808,3 +808,90 @@ async fn a_day_off_is_checked_against_the_practice_s_today_not_utc() {
         Some("/dashboard/schedule?saved=1")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn p2_two_processes_on_one_postgresql_book_each_slot_once_and_tell_the_others_it_was_just_taken(
+) {
+    let Some(postgres) = backends()
+        .into_iter()
+        .find(|b| matches!(b, crate::helpers::Backend::Postgres(_)))
+    else {
+        eprintln!("skipped: DATABASE_URL does not name a PostgreSQL server");
+        return;
+    };
+    let app = spawn_app(&postgres).await;
+    let (second, server) = app.second_process().await;
+    let addresses = [app.address.clone(), second];
+    let people = patients(&app, 10).await;
+    let mut browsers = Vec::new();
+    for (user, _) in &people {
+        browsers.push((app.signed_in(user).await, user.clone()));
+    }
+    let schedule = schedule_of_the_demo(&app).await;
+    let from = (app.clock_now() + Duration::days(2))
+        .with_timezone(&schedule.time_zone)
+        .date_naive();
+    let slots = app::appointments::availability::free_slots(
+        &schedule,
+        VisitType::InPerson,
+        from,
+        from + Duration::days(7),
+        &[],
+        app.clock_now(),
+    );
+    assert!(slots.len() >= 20);
+    for (round, slot) in slots.iter().take(20).enumerate() {
+        let when = slot.starts_at.to_rfc3339();
+        let attempts: Vec<_> = (0..200)
+            .map(|i| {
+                let (browser, _) = browsers[i % browsers.len()].clone();
+                // Alternate between the two processes, as a load balancer would.
+                let url = format!("{}/portal/book", addresses[i % 2]);
+                let origin = addresses[i % 2].clone();
+                let when = when.clone();
+                tokio::spawn(async move {
+                    let response = browser
+                        .post(url)
+                        .header("Origin", origin)
+                        .header("Accept", "application/json")
+                        .form(&[
+                            ("visit_type", "in_person"),
+                            ("starts_at", when.as_str()),
+                            ("reason", "Annual physical"),
+                        ])
+                        .send()
+                        .await
+                        .expect("POST");
+                    let status = response.status().as_u16();
+                    let body: serde_json::Value = response.json().await.expect("JSON");
+                    (status, body)
+                })
+            })
+            .collect();
+        let mut booked = 0;
+        for attempt in attempts {
+            let (status, body) = attempt.await.expect("task");
+            match status {
+                201 => booked += 1,
+                409 => {
+                    assert_eq!(body["error"], JUST_TAKEN, "round {round}");
+                    let next = body["next_free"].as_array().expect("next free times");
+                    assert!(!next.is_empty(), "round {round}: {body}");
+                    assert!(!next.iter().any(|t| t.as_str() == Some(when.as_str())));
+                }
+                other => panic!("round {round}: unexpected {other}: {body}"),
+            }
+        }
+        assert_eq!(booked, 1, "round {round}");
+    }
+    server.abort();
+    let report = app::audit::service::verify(&app.db).await.expect("verify");
+    assert!(report.is_intact(), "{:?}", report.problems);
+}
+
+async fn schedule_of_the_demo(app: &TestApp) -> Schedule {
+    app::appointments::service::load_schedule(&app.db)
+        .await
+        .expect("load")
+        .expect("the demo schedule")
+}

@@ -35,6 +35,8 @@ pub struct TestApp {
     pub keyring: app::crypto::Keyring,
     /// The server's own job scheduler (its worker is off in tests: run it with `run_due`).
     pub jobs: std::sync::Arc<bedside::jobs::Scheduler>,
+    /// What this server was started with (a second process on the same database uses them).
+    pub settings: Settings,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
@@ -104,6 +106,7 @@ pub async fn spawn_app_with_clock(
         }
     };
     configure(&mut settings);
+    let started_with = settings.clone();
     let db = bedside::db::connect(&settings).await.expect("connect");
     bedside::db::migrate(&db).await.expect("migrate");
     bedside::demo::seed(&db)
@@ -130,6 +133,7 @@ pub async fn spawn_app_with_clock(
         backend: label,
         keyring,
         jobs,
+        settings: started_with,
         stop: Some(stop),
         server: Some(server),
         _data: data,
@@ -208,6 +212,21 @@ impl TestApp {
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
         self.stop_serving().await;
+    }
+
+    /// Starts a second Bedside process on this one's database (and keys, and clock), as a
+    /// second server behind a load balancer would be. Returns its address; it stops when the
+    /// returned handle is dropped.
+    pub async fn second_process(&self) -> (String, tokio::task::JoinHandle<anyhow::Result<()>>) {
+        let app = Application::build_with_clock(
+            self.settings.clone(),
+            std::sync::Arc::new(self.clock.clone()),
+        )
+        .await
+        .expect("build the second process");
+        let address = app.url();
+        let server = tokio::spawn(app.serve(std::future::pending()));
+        (address, server)
     }
 }
 
