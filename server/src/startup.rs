@@ -384,6 +384,10 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
             "/dashboard/schedule",
             post(crate::appointments::change_schedule),
         )
+        .route(
+            "/dashboard/visits/complete",
+            post(crate::appointments::complete),
+        )
         .merge(auth::routes());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));

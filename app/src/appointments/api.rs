@@ -6,15 +6,21 @@ use super::model::{
 use crate::AppError;
 use leptos::prelude::*;
 
-/// The free times of `visit_type` a patient can book.
+/// The free times of `visit_type` a patient can book: two weeks from today, or from `from`
+/// (`YYYY-MM-DD`, a suggested follow-up) when that is later.
 #[server]
-pub async fn load_booking_options(visit_type: VisitType) -> Result<BookingOptions, AppError> {
+pub async fn load_booking_options(
+    visit_type: VisitType,
+    from: String,
+) -> Result<BookingOptions, AppError> {
     use crate::auth::api::context;
     let (identity, _, _) = context::caller()?;
     let schedule = super::service::load_schedule(identity.db())
         .await?
         .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
-    super::service::booking_options(identity.db(), &schedule, visit_type, identity.now()).await
+    let from = chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
+    super::service::booking_options(identity.db(), &schedule, visit_type, identity.now(), from)
+        .await
 }
 
 /// The signed-in patient's visits: upcoming, then past and cancelled.

@@ -24,6 +24,8 @@ pub mod service_messages {
     /// The message for a slot someone else took first.
     pub const JUST_TAKEN: &str =
         "That time was just taken by someone else. Please choose another time.";
+    /// The follow-up choices when completing a visit, in weeks.
+    pub const FOLLOW_UP_WEEKS: [u32; 7] = [1, 2, 4, 6, 8, 12, 26];
     /// Why a visit inside 24 hours is not moved online.
     pub const LATE_RESCHEDULE: &str = "This visit starts in less than 24 hours. To move it, please call the practice: your membership's late-cancellation terms apply, and we will explain them before anything is charged or counted.";
     /// Why a visit inside 24 hours is not cancelled online.

@@ -129,6 +129,11 @@ pub struct AgendaItem {
     pub patient_name: String,
     pub visit_type: VisitType,
     pub reason: String,
+    pub public_id: String,
+    /// Marked done by the physician.
+    pub completed: bool,
+    /// The caller may mark it done now (the physician, once it has started).
+    pub can_complete: bool,
 }
 
 /// The agenda of one day.

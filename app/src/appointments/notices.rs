@@ -52,6 +52,9 @@ pub enum NoticeKind {
     HoursAhead,
     /// "Your visit was moved", with the updated calendar entry, right after rescheduling.
     Moved,
+    /// After the physician completes the visit: thanks, and a suggested follow-up time when
+    /// the physician asked for one (R10.4, R10.5).
+    FollowUp,
 }
 
 /// Where a notice goes.
@@ -86,12 +89,16 @@ impl NoticeKind {
             NoticeKind::DayAhead => "day_ahead",
             NoticeKind::HoursAhead => "hours_ahead",
             NoticeKind::Moved => "moved",
+            NoticeKind::FollowUp => "follow_up",
         }
     }
 
     pub fn channel(self) -> Channel {
         match self {
-            NoticeKind::Confirmation | NoticeKind::WeekAhead | NoticeKind::Moved => Channel::Email,
+            NoticeKind::Confirmation
+            | NoticeKind::WeekAhead
+            | NoticeKind::Moved
+            | NoticeKind::FollowUp => Channel::Email,
             NoticeKind::DayAhead => Channel::Sms,
             NoticeKind::HoursAhead => Channel::InApp,
         }
@@ -100,7 +107,7 @@ impl NoticeKind {
     /// How long before the visit a reminder goes out (`None` for the confirmation).
     pub fn lead(self) -> Option<Duration> {
         match self {
-            NoticeKind::Confirmation | NoticeKind::Moved => None,
+            NoticeKind::Confirmation | NoticeKind::Moved | NoticeKind::FollowUp => None,
             NoticeKind::WeekAhead => Some(Duration::days(7)),
             NoticeKind::DayAhead => Some(Duration::hours(24)),
             NoticeKind::HoursAhead => Some(Duration::hours(2)),
@@ -141,6 +148,9 @@ pub struct NoticeJob {
     /// The calendar entry's `SEQUENCE` (0 at booking, higher at each move).
     #[serde(default)]
     pub sequence: i64,
+    /// For the follow-up: the physician's "see you again in N weeks".
+    #[serde(default)]
+    pub follow_up_weeks: Option<u32>,
 }
 
 /// Plans the first email (the confirmation, or "moved" when `sequence` > 0) and the reminders
@@ -171,6 +181,7 @@ pub async fn plan(
                     kind,
                     starts_at,
                     sequence,
+                    follow_up_weeks: None,
                 },
                 run_at,
                 dedupe_key: Some(kind.job_key(appointment_public_id, starts_at)),
@@ -184,6 +195,68 @@ pub async fn plan(
         }
     }
     Ok(first_job)
+}
+
+/// Plans the follow-up email of a visit just completed (in the completion's transaction).
+pub async fn plan_follow_up(
+    conn: &impl ConnectionTrait,
+    appointment_public_id: &str,
+    starts_at: DateTime<Utc>,
+    follow_up_weeks: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
+    let kind = NoticeKind::FollowUp;
+    jobs::enqueue(
+        conn,
+        NewJob {
+            kind: JOB_KIND,
+            payload: &NoticeJob {
+                appointment: appointment_public_id.to_owned(),
+                kind,
+                starts_at,
+                sequence: 0,
+                follow_up_weeks,
+            },
+            run_at: now,
+            dedupe_key: Some(kind.job_key(appointment_public_id, starts_at)),
+            max_attempts: 5,
+        },
+        now,
+    )
+    .await
+}
+
+/// The first free time of `visit_type` from `weeks` after `visited` on (within two weeks of
+/// that day), for the follow-up suggestion.
+pub async fn suggested_follow_up(
+    db: &DatabaseConnection,
+    visit_type: VisitType,
+    visited: DateTime<Utc>,
+    weeks: u32,
+    now: DateTime<Utc>,
+) -> Result<(chrono::NaiveDate, Option<DateTime<Utc>>), AppError> {
+    use super::service;
+    let Some(schedule) = service::load_schedule(db).await? else {
+        return Ok((visited.date_naive(), None));
+    };
+    let from =
+        visited.with_timezone(&schedule.time_zone).date_naive() + Duration::weeks(i64::from(weeks));
+    let start =
+        super::availability::instant(schedule.time_zone, from.and_time(chrono::NaiveTime::MIN))
+            .unwrap_or(visited);
+    let busy = service::busy_between(db, &schedule, start, start + Duration::days(15)).await?;
+    let first = super::availability::free_slots(
+        &schedule,
+        visit_type,
+        from,
+        from + Duration::days(14),
+        &busy,
+        now + Duration::hours(service::MINIMUM_NOTICE_HOURS),
+    )
+    .into_iter()
+    .next()
+    .map(|slot| slot.starts_at);
+    Ok((from, first))
 }
 
 /// Withdraws the reminders still planned for a visit's start (it was cancelled or moved).
@@ -374,8 +447,11 @@ pub async fn deliver(
         return Ok(Delivery::AlreadyDone);
     }
     let attempts = earlier.as_ref().map_or(0, |n| n.attempts) + 1;
-    let skip = if visit.status != "booked" {
-        Some("the visit was cancelled")
+    use super::service::status as visit_status;
+    let skip = if kind == NoticeKind::FollowUp {
+        (visit.status != visit_status::COMPLETED).then_some("the visit was not completed")
+    } else if visit.status != visit_status::BOOKED {
+        Some("the visit is no longer booked")
     } else if visit.starts_at != job.starts_at {
         Some("the visit was moved")
     } else if now >= visit.starts_at {
@@ -540,6 +616,77 @@ pub async fn deliver(
                 }
                 Err(other) => Err(other.to_string()),
             }
+        }
+        NoticeKind::FollowUp => {
+            let public = senders.public_url.trim_end_matches('/');
+            let suggestion = match job.follow_up_weeks {
+                Some(weeks) => {
+                    let (from, first) =
+                        suggested_follow_up(db, visit_type, visit.starts_at, weeks, now)
+                            .await
+                            .map_err(|e| DeliveryError::Retry(e.to_string()))?;
+                    let mut link = format!(
+                        "/portal/book?type={}&from={}",
+                        visit_type.as_str(),
+                        from.format("%Y-%m-%d")
+                    );
+                    if let Some(at) = first {
+                        link.push_str(&format!(
+                            "&suggested={}",
+                            crate::ui::url_encode(&at.to_rfc3339())
+                        ));
+                    }
+                    let around = match first {
+                        Some(at) => format!(
+                            "The first free time then is {}.",
+                            when_text(at, senders.time_zone)
+                        ),
+                        None => "Please choose a time that suits you.".to_owned(),
+                    };
+                    Some((weeks, link, around))
+                }
+                None => None,
+            };
+            let follow_up_text = match &suggestion {
+                Some((weeks, link, around)) => format!(
+                    "Your physician would like to see you again in {weeks} {unit}. {around}\n\
+                     Book it with one click here: {public}{link}\n\n",
+                    unit = if *weeks == 1 { "week" } else { "weeks" },
+                ),
+                None => String::new(),
+            };
+            let email = OutgoingEmail {
+                to: account.email.clone(),
+                subject: format!("Thank you for your visit — {practice}"),
+                text_body: format!(
+                    "Dear {first_name},\n\nThank you for your visit today. If anything comes up, \
+                     or you have a question about what we discussed, message us from your portal \
+                     or call {phone}.\n\n{follow_up_text}\
+                     Your visits: {visits_url}\n\n{practice}\n",
+                    phone = senders.practice.phone,
+                ),
+                ..Default::default()
+            };
+            if let Some((weeks, link, around)) = &suggestion {
+                // The suggestion also waits in the portal, and is recorded with the email's
+                // outcome below (a retry does not add a second notification).
+                if earlier.is_none() {
+                    notifications::create(
+                        db,
+                        account.id,
+                        "Book your follow-up visit",
+                        &format!(
+                            "Your physician would like to see you again in {weeks} {}. {around}",
+                            if *weeks == 1 { "week" } else { "weeks" }
+                        ),
+                        Some(link),
+                        now,
+                    )
+                    .await
+                    .map_err(|e| DeliveryError::Retry(e.to_string()))?;
+                }
+            }
+            senders.mailer.send(email).await.map_err(|e| e.to_string())
         }
         NoticeKind::HoursAhead => {
             // The notification and its record commit together: exactly once.

@@ -20,7 +20,13 @@ pub fn BookVisitPage() -> impl IntoView {
     let moving = query
         .with_untracked(|q| q.get("reschedule"))
         .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()));
-    let options = OnceResource::new(load_booking_options(visit_type));
+    // A follow-up the physician asked for: the times from that day, one suggested.
+    let from = query.with_untracked(|q| q.get("from")).unwrap_or_default();
+    let suggested = query
+        .with_untracked(|q| q.get("suggested"))
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|at| at.with_timezone(&chrono::Utc));
+    let options = OnceResource::new(load_booking_options(visit_type, from));
     view! {
         <Title text=if moving.is_some() { "Move a visit · Bedside" } else { "Book a visit · Bedside" }/>
         <section class="section container narrow">
@@ -33,6 +39,11 @@ pub fn BookVisitPage() -> impl IntoView {
             } else {
                 view! { <h1>"Book a visit"</h1> }.into_any()
             }}
+            {suggested.is_some().then(|| view! {
+                <div class="notice notice-success" role="status">
+                    <p>"Your physician suggested a follow-up visit. The first free time then is selected below: book it, or choose another time that suits you better."</p>
+                </div>
+            })}
             {error.map(|e| {
                 let message = match e.as_str() {
                     "taken" => super::service_messages::JUST_TAKEN,
@@ -70,7 +81,10 @@ pub fn BookVisitPage() -> impl IntoView {
                                             {moving.clone().map(|id| view! { <input type="hidden" name="reschedule" value=id/> })}
                                             <fieldset class="slot-days">
                                                 <legend>"Choose a time"</legend>
-                                                {options.days.into_iter().enumerate().map(|(i, day)| { let open = i < 2; view! {
+                                                {options.days.into_iter().enumerate().map(|(i, day)| {
+                                                    let has_suggested = suggested.is_some_and(|at| day.slots.iter().any(|s| s.starts_at == at));
+                                                    let open = if suggested.is_some() { has_suggested } else { i < 2 };
+                                                    view! {
                                                     // Two weeks of times is long on a phone: one day open at a time.
                                                     <details class="slot-day" open=open>
                                                         <summary>{format!("{} · {} free", day.day, day.slots.len())}</summary>
@@ -80,7 +94,7 @@ pub fn BookVisitPage() -> impl IntoView {
                                                                 let id = format!("slot-{}", slot.starts_at.timestamp());
                                                                 view! {
                                                                     <span class="slot">
-                                                                        <input type="radio" name="starts_at" id=id.clone() value=value required/>
+                                                                        <input type="radio" name="starts_at" id=id.clone() value=value required checked=suggested == Some(slot.starts_at)/>
                                                                         <label for=id>{slot.time.clone()}<span class="visually-hidden">{format!(", {}", day.day)}</span></label>
                                                                     </span>
                                                                 }
@@ -95,7 +109,7 @@ pub fn BookVisitPage() -> impl IntoView {
                                                 view! {
                                                     <div class="field">
                                                         <label for="reason">"What is the visit about?"</label>
-                                                        <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-help"></textarea>
+                                                        <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-help">{suggested.is_some().then_some("Follow-up visit")}</textarea>
                                                         <p class="field-help" id="reason-help">"A few words for your physician; only the practice sees this."</p>
                                                     </div>
                                                     <button class="button" type="submit">"Book this visit"</button>
@@ -313,13 +327,25 @@ pub fn AgendaPage() -> impl IntoView {
     let query = use_query_map();
     let date = query.with_untracked(|q| q.get("date")).unwrap_or_default();
     let span = AgendaSpan::parse(&query.with_untracked(|q| q.get("span")).unwrap_or_default());
+    let completed = query.with_untracked(|q| q.get("completed").is_some());
+    let problem = query.with_untracked(|q| q.get("error")).map(|e| match e.as_str() {
+        "follow_up" => "Please choose one of the follow-up intervals offered.",
+        _ => "That visit could not be marked completed: it has not started yet, or it was cancelled or completed already.",
+    });
+    let here = format!(
+        "/dashboard/agenda?date={}&span={}",
+        crate::ui::url_encode(&date),
+        span.as_str()
+    );
     let page = OnceResource::new(super::api::load_agenda_page(date, span));
     view! {
         <Title text="Agenda · Bedside"/>
         <section class="section container narrow">
             <p><a href="/dashboard">"← Dashboard"</a></p>
+            {completed.then(|| view! { <div class="notice notice-success" role="status"><p>"Marked completed. The patient has the follow-up email."</p></div> })}
+            {problem.map(|m| view! { <div class="notice notice-error" role="alert"><p>{m}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading the agenda…"</p> }>
-                {move || Suspend::new(async move {
+                {move || { let here = here.clone(); Suspend::new(async move {
                     match page.await {
                         Err(error) => crate::ui::error_notice(&error),
                         Ok(page) => {
@@ -340,36 +366,59 @@ pub fn AgendaPage() -> impl IntoView {
                                 {if empty {
                                     view! { <p>{format!("No visits booked this {unit}.")}</p> }.into_any()
                                 } else {
-                                    view! { <AgendaDays days=page.days/> }.into_any()
+                                    view! { <AgendaDays days=page.days back=here/> }.into_any()
                                 }}
                             }.into_any()
                         }
                     }
-                })}
+                })}}
             </Suspense>
         </section>
     }
 }
 
-/// Days of the agenda, each with its visits (time, patient, kind, reason).
+/// Days of the agenda, each with its visits (time, patient, kind, reason); the physician marks
+/// a visit that has started as completed, with a follow-up if needed. `back` is the page the
+/// form returns to.
 #[component]
-pub fn AgendaDays(days: Vec<super::model::AgendaDay>) -> impl IntoView {
+pub fn AgendaDays(days: Vec<super::model::AgendaDay>, back: String) -> impl IntoView {
     days.into_iter()
         .map(|day| {
+            let back = back.clone();
             view! {
                 <section class="agenda-day" aria-label=day.day.clone()>
                     <h2>{day.day.clone()}</h2>
                     <ul class="agenda">
-                        {day.visits.into_iter().map(|v| view! {
+                        {day.visits.into_iter().map(|v| {
+                            let label = format!("{} at {}", v.patient_name, v.time);
+                            let select_id = format!("follow-up-{}", v.public_id);
+                            view! {
                             <li class="agenda-item">
                                 <span class="agenda-time">{v.time}</span>
                                 <span>
                                     <a href=format!("/dashboard/patients/{}", v.patient_public_id)>{v.patient_name}</a>
                                     " · "{v.visit_type.label()}
+                                    {v.completed.then(|| view! { " "<span class="pill-muted">"Completed"</span> })}
                                     <br/><span class="fine-print">{v.reason}</span>
+                                    {v.can_complete.then(|| view! {
+                                        <form class="complete-visit" method="post" action="/dashboard/visits/complete">
+                                            <input type="hidden" name="id" value=v.public_id.clone()/>
+                                            <input type="hidden" name="back" value=back.clone()/>
+                                            <label for=select_id.clone()>"Follow-up"</label>
+                                            <select id=select_id name="follow_up_weeks">
+                                                <option value="">"None needed"</option>
+                                                {super::service_messages::FOLLOW_UP_WEEKS.iter().map(|w| view! {
+                                                    <option value=w.to_string()>{if *w == 1 { "In 1 week".to_owned() } else { format!("In {w} weeks") }}</option>
+                                                }).collect_view()}
+                                            </select>
+                                            <button class="button button-small" type="submit">
+                                                "Mark visit completed"<span class="visually-hidden">{format!(": {label}")}</span>
+                                            </button>
+                                        </form>
+                                    })}
                                 </span>
                             </li>
-                        }).collect_view()}
+                        }}).collect_view()}
                     </ul>
                 </section>
             }

@@ -13,6 +13,23 @@ use crate::{AppError, FieldErrors};
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
 
+/// Where a visit is in its life (`appointment.status`).
+pub mod status {
+    pub const BOOKED: &str = "booked";
+    pub const CANCELLED: &str = "cancelled";
+    /// The physician marked it done (R10.4); its time stays held.
+    pub const COMPLETED: &str = "completed";
+}
+
+/// Why a visit that is no longer booked cannot be changed.
+fn not_booked(status: &str) -> &'static str {
+    if status == status::COMPLETED {
+        "This visit is over."
+    } else {
+        "This visit was cancelled already."
+    }
+}
+
 /// The grain of the physician's time: holds are five-minute units.
 pub const UNIT_MINUTES: i64 = 5;
 
@@ -193,7 +210,7 @@ pub async fn book(
             starts_at: Set(request.starts_at),
             ends_at: Set(ends_at),
             reason: Set(sealed),
-            status: Set("booked".into()),
+            status: Set(status::BOOKED.into()),
             created_at: Set(now),
             ..Default::default()
         }
@@ -259,7 +276,7 @@ pub async fn busy_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<super::availability::Busy>, AppError> {
     let rows = appointment::Entity::find()
-        .filter(appointment::Column::Status.eq("booked"))
+        .filter(appointment::Column::Status.is_in([status::BOOKED, status::COMPLETED]))
         .filter(appointment::Column::StartsAt.lt(to))
         .filter(appointment::Column::EndsAt.gt(from - Duration::hours(6)))
         .all(db)
@@ -366,16 +383,30 @@ pub async fn booking_options(
     schedule: &Schedule,
     visit_type: VisitType,
     now: DateTime<Utc>,
+    from: Option<chrono::NaiveDate>,
 ) -> Result<super::model::BookingOptions, AppError> {
     use super::model::{BookingOptions, DaySlots, SlotOption};
     let tz = schedule.time_zone;
     let today = now.with_timezone(&tz).date_naive();
-    let last = today + Duration::days(BOOKING_DAYS);
-    let busy = busy_between(db, schedule, now, now + Duration::days(BOOKING_DAYS + 1)).await?;
+    // Two weeks of times from today, or from a later day (a suggested follow-up).
+    let first = from.filter(|day| *day > today).unwrap_or(today);
+    let last = first + Duration::days(BOOKING_DAYS);
+    let window_start = if first == today {
+        now
+    } else {
+        super::availability::instant(tz, first.and_time(chrono::NaiveTime::MIN)).unwrap_or(now)
+    };
+    let busy = busy_between(
+        db,
+        schedule,
+        window_start,
+        window_start + Duration::days(BOOKING_DAYS + 1),
+    )
+    .await?;
     let slots = super::availability::free_slots(
         schedule,
         visit_type,
-        today,
+        first,
         last,
         &busy,
         now + Duration::hours(MINIMUM_NOTICE_HOURS),
@@ -434,7 +465,7 @@ pub async fn my_visits(
     .await?;
     let upcoming = appointment::Entity::find()
         .filter(appointment::Column::PatientId.eq(patient_id))
-        .filter(appointment::Column::Status.eq("booked"))
+        .filter(appointment::Column::Status.eq(status::BOOKED))
         .filter(appointment::Column::EndsAt.gt(now))
         .order_by_asc(appointment::Column::StartsAt)
         .all(permit.txn())
@@ -443,7 +474,7 @@ pub async fn my_visits(
         .filter(appointment::Column::PatientId.eq(patient_id))
         .filter(
             sea_orm::Condition::any()
-                .add(appointment::Column::Status.ne("booked"))
+                .add(appointment::Column::Status.ne(status::BOOKED))
                 .add(appointment::Column::EndsAt.lte(now)),
         )
         .filter(appointment::Column::StartsAt.gt(now - Duration::days(365)))
@@ -476,7 +507,7 @@ pub async fn my_visits(
                     when: local(row.starts_at)
                         .format("%A, %B %-d, %Y at %-I:%M %P")
                         .to_string(),
-                    cancelled: row.status != "booked",
+                    cancelled: row.status == status::CANCELLED,
                 })
             })
             .collect(),
@@ -531,7 +562,7 @@ pub async fn agenda(
     )
     .await?;
     let rows = appointment::Entity::find()
-        .filter(appointment::Column::Status.eq("booked"))
+        .filter(appointment::Column::Status.is_in([status::BOOKED, status::COMPLETED]))
         .filter(appointment::Column::StartsAt.gte(from))
         .filter(appointment::Column::StartsAt.lt(to))
         .all(permit.txn())
@@ -589,6 +620,17 @@ pub async fn agenda(
             patient_name: patient.legal_name.clone(),
             visit_type,
             reason,
+            can_complete: row.status == status::BOOKED
+                && now >= row.starts_at
+                && crate::auth::policy::can(
+                    &caller.actor,
+                    Action::Write,
+                    &Resource::PatientChart {
+                        patient_id: row.patient_id,
+                    },
+                ),
+            completed: row.status == status::COMPLETED,
+            public_id: row.public_id.clone(),
         });
     }
     permit.commit().await?;
@@ -866,8 +908,8 @@ pub async fn cancel(
         VERB,
     )
     .await?;
-    let refusal = if row.status != "booked" {
-        Some("This visit was cancelled already.")
+    let refusal = if row.status != status::BOOKED {
+        Some(not_booked(&row.status))
     } else {
         match cancellation_terms(row.starts_at, now) {
             CancellationTerms::Free => None,
@@ -894,7 +936,7 @@ pub async fn cancel(
     // Its reminders are withdrawn with it (and delivery re-checks the status anyway).
     super::notices::withdraw(permit.txn(), &row.public_id, row.starts_at).await?;
     let mut active: appointment::ActiveModel = row.into();
-    active.status = Set("cancelled".into());
+    active.status = Set(status::CANCELLED.into());
     active.cancelled_at = Set(Some(now));
     active.update(permit.txn()).await?;
     // The time is free again at once.
@@ -944,8 +986,8 @@ pub async fn reschedule(
     )
     .await?;
     let visit_type = VisitType::parse(&row.visit_type).unwrap_or(VisitType::InPerson);
-    let refusal = if row.status != "booked" {
-        Some("This visit was cancelled already.")
+    let refusal = if row.status != status::BOOKED {
+        Some(not_booked(&row.status))
     } else {
         match cancellation_terms(row.starts_at, now) {
             CancellationTerms::Free => None,
@@ -1035,6 +1077,80 @@ pub async fn reschedule(
             Err(error)
         }
     }
+}
+
+use super::service_messages::FOLLOW_UP_WEEKS;
+
+/// The physician marks a visit that has started as completed (a clinical act: the policy's
+/// chart write, which staff do not have). The patient gets the follow-up email (R10.4), and,
+/// when `follow_up_weeks` is set, a suggested time to book in that many weeks (R10.5). Returns
+/// the follow-up job's id (the request runs it at once).
+pub async fn complete(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    appointment_public_id: &str,
+    follow_up_weeks: Option<u32>,
+) -> Result<i32, AppError> {
+    const VERB: &str = "appointment.complete";
+    let Some(row) = appointment::Entity::find()
+        .filter(appointment::Column::PublicId.eq(appointment_public_id))
+        .one(db)
+        .await?
+    else {
+        guard::record_missing(db, now, caller, VERB, "appointments", appointment_public_id).await?;
+        return Err(AppError::NotFound("That visit".into()));
+    };
+    let patient = patient::Entity::find_by_id(row.patient_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        Resource::PatientChart {
+            patient_id: row.patient_id,
+        },
+        Some(patient.public_id.clone()),
+        VERB,
+    )
+    .await?;
+    let refusal = if row.status != status::BOOKED {
+        Some(not_booked(&row.status))
+    } else if now < row.starts_at {
+        Some("This visit has not started yet.")
+    } else if follow_up_weeks.is_some_and(|w| !FOLLOW_UP_WEEKS.contains(&w)) {
+        Some("Please choose one of the follow-up intervals offered.")
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        drop(permit);
+        record_refusal(
+            db,
+            now,
+            caller,
+            VERB,
+            Some(row.public_id),
+            &patient.public_id,
+            message,
+        )
+        .await?;
+        return Err(AppError::Conflict(message.into()));
+    }
+    let public_id = row.public_id.clone();
+    let starts_at = row.starts_at;
+    super::notices::withdraw(permit.txn(), &public_id, starts_at).await?;
+    let mut active: appointment::ActiveModel = row.into();
+    active.status = Set(status::COMPLETED.into());
+    active.update(permit.txn()).await?;
+    let job =
+        super::notices::plan_follow_up(permit.txn(), &public_id, starts_at, follow_up_weeks, now)
+            .await?;
+    permit.commit().await?;
+    Ok(job)
 }
 
 #[cfg(test)]

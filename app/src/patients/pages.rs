@@ -109,7 +109,7 @@ pub fn DashboardHome() -> impl IntoView {
                             Err(error) => failed(&error),
                             Ok(days) if days.is_empty() => view! { <p>"No visits booked in the next seven days."</p> }.into_any(),
                             Ok(days) => view! {
-                                <crate::appointments::AgendaDays days/>
+                                <crate::appointments::AgendaDays days back="/dashboard".to_owned()/>
                                 <p><a href="/dashboard/agenda">"Open the agenda: day and week, forward and back →"</a></p>
                             }.into_any(),
                         }

@@ -141,7 +141,7 @@ pub async fn book(
                     .into_response()
             }
             Err(AppError::Conflict(message)) => {
-                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now())
+                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now(), None)
                     .await
                     .map(|options| {
                         options
@@ -329,5 +329,61 @@ pub async fn calendar_feed(
             .into_response(),
         Ok(None) => not_found(),
         Err(error) => error.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CompleteForm {
+    #[serde(default)]
+    id: String,
+    /// Empty for no follow-up, else weeks.
+    #[serde(default)]
+    follow_up_weeks: String,
+    /// The agenda page to return to.
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /dashboard/visits/complete`: the physician marks a visit done, with or without a
+/// follow-up in N weeks; the patient's follow-up email goes out at once.
+pub async fn complete(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<CompleteForm>,
+) -> Response {
+    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
+        return Redirect::to("/signin?next=/dashboard/agenda").into_response();
+    };
+    // Only back to an agenda page of this site.
+    let back = if form.back.starts_with("/dashboard")
+        && !form.back.contains("//")
+        && !form.back.contains('\\')
+    {
+        form.back.clone()
+    } else {
+        "/dashboard/agenda".to_owned()
+    };
+    let joiner = if back.contains('?') { '&' } else { '?' };
+    let weeks = match form.follow_up_weeks.trim() {
+        "" => None,
+        text => match text.parse::<u32>() {
+            Ok(weeks) => Some(weeks),
+            Err(_) => {
+                return Redirect::to(&format!("{back}{joiner}error=follow_up")).into_response()
+            }
+        },
+    };
+    match service::complete(&state.db, state.clock.now(), &caller, form.id.trim(), weeks).await {
+        Ok(job) => {
+            if let Err(error) = state.jobs.run_now(job).await {
+                tracing::warn!(%error, "could not send the follow-up now; the job will retry");
+            }
+            Redirect::to(&format!("{back}{joiner}completed=1")).into_response()
+        }
+        Err(AppError::Conflict(_)) => {
+            Redirect::to(&format!("{back}{joiner}error=complete")).into_response()
+        }
+        Err(other) => other.into_response(),
     }
 }

@@ -30,11 +30,12 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 14] = [
+pub const FORM_ROUTES: [&str; 15] = [
     "/contact",
     "/portal/book",
     "/portal/visits/cancel",
     "/dashboard/schedule",
+    "/dashboard/visits/complete",
     "/signin",
     "/signin/mfa",
     "/signin/forgot",

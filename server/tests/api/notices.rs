@@ -638,3 +638,178 @@ async fn a_visit_inside_24_hours_is_not_moved_online_and_a_taken_time_keeps_the_
         assert_eq!(failed, 2, "both refusals are audited");
     }
 }
+
+#[tokio::test]
+async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_in_one_click() {
+    use app::auth::Role;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let visit = book_ahead(&app, &maria, 2).await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let front_desk = app.create_user(Role::Staff, "desk@example.com").await;
+        let day = visit
+            .starts_at
+            .with_timezone(&chrono_tz::America::New_York)
+            .format("%Y-%m-%d")
+            .to_string();
+        let agenda = format!("/dashboard/agenda?date={day}&span=day");
+        let complete = |weeks: &'static str| {
+            vec![
+                ("id", visit.public_id.clone()),
+                ("follow_up_weeks", weeks.to_owned()),
+                ("back", agenda.clone()),
+            ]
+        };
+        let form =
+            |pairs: &[(&'static str, String)]| -> Vec<(&'static str, String)> { pairs.to_vec() };
+
+        // Before it starts, there is nothing to complete.
+        let physician = app.signed_in(&doctor).await;
+        let early = physician
+            .post(format!("{}/dashboard/visits/complete", app.address))
+            .form(&form(&complete("4")))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(
+            crate::helpers::location(&early),
+            Some(format!("{agenda}&error=complete")),
+            "{}",
+            app.backend
+        );
+
+        // During the visit: staff may not (a clinical act), the physician may.
+        app.clock.set(visit.starts_at + Duration::minutes(25));
+        let physician = app.signed_in(&doctor).await;
+        let page = app
+            .get_with(&physician, &agenda)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(page.contains("Mark visit completed"), "{page}");
+        let staff = app.signed_in(&front_desk).await;
+        let page = app
+            .get_with(&staff, &agenda)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            !page.contains("Mark visit completed"),
+            "staff see no completion form"
+        );
+        let refused = staff
+            .post(format!("{}/dashboard/visits/complete", app.address))
+            .form(&form(&complete("4")))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(refused.status(), 403, "{}", app.backend);
+
+        let done = physician
+            .post(format!("{}/dashboard/visits/complete", app.address))
+            .form(&form(&complete("4")))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(
+            crate::helpers::location(&done),
+            Some(format!("{agenda}&completed=1"))
+        );
+        let page = app
+            .get_with(&physician, &agenda)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            page.contains(">Completed<") && !page.contains("Mark visit completed"),
+            "{page}"
+        );
+
+        // The follow-up email: thanks, and a link that books the suggested time in one click.
+        let sent = emails(&app).await;
+        let follow_up = sent
+            .iter()
+            .find(|e| e.subject.starts_with("Thank you for your visit"))
+            .expect("the follow-up email");
+        assert!(
+            follow_up.text_body.contains("see you again in 4 weeks"),
+            "{}",
+            follow_up.text_body
+        );
+        assert!(!follow_up.text_body.contains("migraine"));
+        let link = follow_up
+            .text_body
+            .split_whitespace()
+            .find(|w| w.contains("/portal/book?"))
+            .expect("a booking link");
+        let path = &link[link.find("/portal/book?").expect("path")..];
+        assert!(path.contains("&suggested="), "{path}");
+        assert_eq!(notifications(&app).await, 1);
+
+        let browser = app.signed_in(&maria).await;
+        let page = app
+            .get_with(&browser, path)
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            page.contains("Your physician suggested a follow-up visit"),
+            "{page}"
+        );
+        assert!(page.contains("checked"), "the suggested time is selected");
+        assert!(page.contains(">Follow-up visit</textarea>"), "{page}");
+        let suggested = path
+            .split("&suggested=")
+            .nth(1)
+            .map(|s| s.replace("%3A", ":").replace("%2B", "+"))
+            .expect("suggested");
+        let booked = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &suggested),
+                    ("reason", "Follow-up visit"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&booked).as_deref(),
+            Some("/portal/visits?booked=1"),
+            "{}: {suggested}",
+            app.backend
+        );
+        let starts = chrono::DateTime::parse_from_rfc3339(&suggested).expect("time");
+        assert!(
+            starts.with_timezone(&Utc) >= visit.starts_at + Duration::weeks(4) - Duration::days(1)
+        );
+
+        // The completed visit is in her history, not marked cancelled; completing twice is refused.
+        let history = app
+            .get_with(&browser, "/portal/visits")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            history.contains("Past and cancelled") && !history.contains(">Cancelled<"),
+            "{history}"
+        );
+        let again = physician
+            .post(format!("{}/dashboard/visits/complete", app.address))
+            .form(&form(&complete("")))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(
+            crate::helpers::location(&again),
+            Some(format!("{agenda}&error=complete"))
+        );
+    }
+}
