@@ -195,7 +195,18 @@ pub struct ScheduleView {
     pub time_zone: String,
     pub hours: Vec<HoursRow>,
     pub days_off: Vec<DayOffRow>,
+    /// Hours added on particular dates.
+    pub extra_hours: Vec<DayOffRow>,
+    pub lengths: Vec<LengthRow>,
     pub can_edit: bool,
+}
+
+/// How long a kind of visit lasts, and the pause after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LengthRow {
+    pub visit_type: VisitType,
+    pub minutes: i32,
+    pub buffer_minutes: i32,
 }
 
 /// One block of weekly hours.
@@ -243,7 +254,7 @@ pub fn parse_minutes(text: &str) -> Result<i32, &'static str> {
 
 /// Every message the schedule form can come back with. The page names one by its index in the
 /// address (`?error=3`), so a crafted link cannot make the page say something else.
-pub const SCHEDULE_MESSAGES: [&str; 9] = [
+pub const SCHEDULE_MESSAGES: [&str; 11] = [
     "The change could not be saved. Please check the form and try again.",
     "Enter a time like 08:30.",
     "Enter a time between 00:00 and 23:55.",
@@ -253,6 +264,8 @@ pub const SCHEDULE_MESSAGES: [&str; 9] = [
     "Choose a date.",
     "Choose today or a later day.",
     "These hours overlap hours already set for that day and kind of visit.",
+    "A visit lasts 5 to 240 minutes, in five-minute steps.",
+    "The pause after a visit is 0 to 120 minutes, in five-minute steps.",
 ];
 
 /// The index of `message` in [`SCHEDULE_MESSAGES`] (0, the general one, if absent).

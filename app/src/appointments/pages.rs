@@ -310,6 +310,75 @@ pub fn SchedulePage() -> impl IntoView {
                                         <p class="fine-print">"Visits already booked on a day off stay booked: move them first."</p>
                                     })}
                                 </section>
+                                <section class="card stack" aria-labelledby="extra-title">
+                                    <h2 id="extra-title">"Extra hours on a date"</h2>
+                                    {if schedule.extra_hours.is_empty() {
+                                        view! { <p>"No extra hours planned."</p> }.into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="session-list">
+                                                {schedule.extra_hours.into_iter().map(|day| view! {
+                                                    <li class="session-row">
+                                                        <span><strong>{day.label.clone()}</strong>{day.note.clone().map(|n| format!(" · {n}"))}</span>
+                                                        {edit.then(|| view! {
+                                                            <form method="post" action="/dashboard/schedule">
+                                                                <input type="hidden" name="change" value="remove_extra_hours"/>
+                                                                <input type="hidden" name="id" value=day.id.to_string()/>
+                                                                <button class="button button-small button-quiet" type="submit">
+                                                                    "Remove"<span class="visually-hidden">{format!(" extra hours {} {}", day.label, day.note.clone().unwrap_or_default())}</span>
+                                                                </button>
+                                                            </form>
+                                                        })}
+                                                    </li>
+                                                }).collect_view()}
+                                            </ul>
+                                        }.into_any()
+                                    }}
+                                    {edit.then(|| view! {
+                                        <form class="form filter-form" method="post" action="/dashboard/schedule">
+                                            <input type="hidden" name="change" value="add_extra_hours"/>
+                                            <div class="field"><label for="extra_visit_type">"Kind of visit"</label>
+                                                <select id="extra_visit_type" name="visit_type">
+                                                    {VisitType::ALL.into_iter().map(|t| view! { <option value=t.as_str()>{t.label()}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                            <div class="field"><label for="extra_date">"Date"</label><input id="extra_date" name="date" type="date" required/></div>
+                                            <div class="field"><label for="extra_start">"From"</label><input id="extra_start" name="start" type="time" step="300" required/></div>
+                                            <div class="field"><label for="extra_end">"To"</label><input id="extra_end" name="end" type="time" step="300" required/></div>
+                                            <div class="filter-actions"><button class="button" type="submit">"Add extra hours"</button></div>
+                                        </form>
+                                    })}
+                                </section>
+                                <section class="card stack" aria-labelledby="lengths-title">
+                                    <h2 id="lengths-title">"Visit lengths"</h2>
+                                    <p>"How long each kind of visit lasts, and the pause after it (notes, travel). Changes apply to new bookings; booked visits keep their time."</p>
+                                    <ul class="session-list">
+                                        {schedule.lengths.into_iter().map(|length| {
+                                            let kind = length.visit_type;
+                                            let id = kind.as_str();
+                                            view! {
+                                                <li class="session-row">
+                                                    {if edit {
+                                                        view! {
+                                                            <form class="form filter-form" method="post" action="/dashboard/schedule">
+                                                                <input type="hidden" name="change" value="set_length"/>
+                                                                <input type="hidden" name="visit_type" value=id/>
+                                                                <strong class="length-kind">{kind.label()}</strong>
+                                                                <div class="field"><label for=format!("minutes-{id}")>"Minutes"</label>
+                                                                    <input id=format!("minutes-{id}") name="minutes" type="number" min="5" max="240" step="5" required value=length.minutes.to_string()/></div>
+                                                                <div class="field"><label for=format!("buffer-{id}")>"Pause after"</label>
+                                                                    <input id=format!("buffer-{id}") name="buffer_minutes" type="number" min="0" max="120" step="5" required value=length.buffer_minutes.to_string()/></div>
+                                                                <div class="filter-actions"><button class="button button-small" type="submit">"Save"<span class="visually-hidden">{format!(" {}", kind.label())}</span></button></div>
+                                                            </form>
+                                                        }.into_any()
+                                                    } else {
+                                                        view! { <span><strong>{kind.label()}</strong>{format!(" · {} minutes, then {} minutes' pause", length.minutes, length.buffer_minutes)}</span> }.into_any()
+                                                    }}
+                                                </li>
+                                            }
+                                        }).collect_view()}
+                                    </ul>
+                                </section>
                             }.into_any()
                         }
                     }

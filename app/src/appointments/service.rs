@@ -675,7 +675,7 @@ pub async fn schedule_view(
     caller: &Caller,
 ) -> Result<super::model::ScheduleView, AppError> {
     use super::entity::{schedule_exception, schedule_setting, weekly_hours};
-    use super::model::{DayOffRow, HoursRow, ScheduleView};
+    use super::model::{DayOffRow, HoursRow, LengthRow, ScheduleView};
     use sea_orm::QueryOrder;
     let permit = guard::permit(
         db,
@@ -714,25 +714,63 @@ pub async fn schedule_view(
         })
         .collect();
     let today = now.date_naive() - Duration::days(1);
-    let days_off = schedule_exception::Entity::find()
-        .filter(schedule_exception::Column::Kind.eq("closed"))
+    let exceptions = schedule_exception::Entity::find()
         .filter(schedule_exception::Column::OnDate.gte(today))
         .order_by_asc(schedule_exception::Column::OnDate)
+        .order_by_asc(schedule_exception::Column::StartMinute)
+        .all(permit.txn())
+        .await?;
+    let mut days_off = Vec::new();
+    let mut extra_hours = Vec::new();
+    for row in exceptions {
+        let label = row.on_date.format("%A, %B %-d, %Y").to_string();
+        match row.kind.as_str() {
+            "closed" => days_off.push(DayOffRow {
+                id: row.id,
+                date: row.on_date,
+                label,
+                note: row.note,
+            }),
+            "extra_hours" => {
+                let kind = row
+                    .visit_type
+                    .as_deref()
+                    .and_then(VisitType::parse)
+                    .map_or("Visits", VisitType::label);
+                extra_hours.push(DayOffRow {
+                    id: row.id,
+                    date: row.on_date,
+                    label,
+                    note: Some(format!(
+                        "{kind} · {} – {}",
+                        clock_label(row.start_minute.unwrap_or(0)),
+                        clock_label(row.end_minute.unwrap_or(0))
+                    )),
+                });
+            }
+            _ => {}
+        }
+    }
+    let mut lengths: Vec<LengthRow> = super::entity::visit_length::Entity::find()
         .all(permit.txn())
         .await?
         .into_iter()
-        .map(|row| DayOffRow {
-            id: row.id,
-            date: row.on_date,
-            label: row.on_date.format("%A, %B %-d, %Y").to_string(),
-            note: row.note,
+        .filter_map(|row| {
+            Some(LengthRow {
+                visit_type: VisitType::parse(&row.visit_type)?,
+                minutes: row.minutes,
+                buffer_minutes: row.buffer_minutes,
+            })
         })
         .collect();
+    lengths.sort_by_key(|l| l.visit_type);
     permit.commit().await?;
     Ok(ScheduleView {
         time_zone,
         hours,
         days_off,
+        extra_hours,
+        lengths,
         can_edit: crate::auth::can(&caller.actor, Action::Write, &Resource::Schedule),
     })
 }
@@ -755,6 +793,22 @@ pub enum ScheduleChange {
     },
     RemoveDayOff {
         id: i32,
+    },
+    /// Hours on one date only (a Saturday clinic), on top of the weekly hours.
+    AddExtraHours {
+        visit_type: VisitType,
+        date: String,
+        start: String,
+        end: String,
+    },
+    RemoveExtraHours {
+        id: i32,
+    },
+    /// How long a kind of visit lasts and the pause after it (new bookings only).
+    SetLength {
+        visit_type: VisitType,
+        minutes: String,
+        buffer_minutes: String,
     },
 }
 
@@ -787,18 +841,52 @@ pub async fn change_schedule(
             }
         }
         ScheduleChange::AddDayOff { date, .. } => {
-            // "Today" is the practice's today, not UTC's (a US evening is already tomorrow in UTC).
-            let today = match load_schedule(db).await? {
-                Some(schedule) => now.with_timezone(&schedule.time_zone).date_naive(),
-                None => now.date_naive(),
-            };
-            match chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
-                Ok(day) if day < today => errors.add("date", "Choose today or a later day."),
-                Ok(_) => {}
-                Err(_) => errors.add("date", "Choose a date."),
+            check_future_date(db, now, date, &mut errors).await?;
+        }
+        ScheduleChange::AddExtraHours {
+            date, start, end, ..
+        } => {
+            check_future_date(db, now, date, &mut errors).await?;
+            match (parse_minutes(start), parse_minutes(end)) {
+                (Ok(start), Ok(end)) if start < end => checked = Some((start, end)),
+                (Ok(_), Ok(_)) => errors.add("end", "The hours must end after they start."),
+                (Err(message), _) => errors.add("start", message),
+                (_, Err(message)) => errors.add("end", message),
             }
         }
-        ScheduleChange::RemoveHours { .. } | ScheduleChange::RemoveDayOff { .. } => {}
+        ScheduleChange::SetLength {
+            minutes,
+            buffer_minutes,
+            ..
+        } => {
+            let five = |text: &str, max: i32| {
+                text.trim()
+                    .parse::<i32>()
+                    .ok()
+                    .filter(|m| (0..=max).contains(m) && m % 5 == 0)
+            };
+            match five(minutes, 240).filter(|m| *m >= 5) {
+                Some(m) => checked = Some((m, 0)),
+                None => errors.add(
+                    "minutes",
+                    "A visit lasts 5 to 240 minutes, in five-minute steps.",
+                ),
+            }
+            match five(buffer_minutes, 120) {
+                Some(b) => {
+                    if let Some((m, _)) = checked {
+                        checked = Some((m, b));
+                    }
+                }
+                None => errors.add(
+                    "buffer_minutes",
+                    "The pause after a visit is 0 to 120 minutes, in five-minute steps.",
+                ),
+            }
+        }
+        ScheduleChange::RemoveHours { .. }
+        | ScheduleChange::RemoveDayOff { .. }
+        | ScheduleChange::RemoveExtraHours { .. } => {}
     }
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
@@ -863,13 +951,71 @@ pub async fn change_schedule(
             .insert(permit.txn())
             .await?;
         }
-        ScheduleChange::RemoveDayOff { id } => {
+        ScheduleChange::RemoveDayOff { id } | ScheduleChange::RemoveExtraHours { id } => {
             schedule_exception::Entity::delete_by_id(*id)
+                .exec(permit.txn())
+                .await?;
+        }
+        ScheduleChange::AddExtraHours {
+            visit_type, date, ..
+        } => {
+            let day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
+                .map_err(|_| AppError::internal("a checked date did not parse"))?;
+            let (start, end) = checked.unwrap_or_default();
+            schedule_exception::ActiveModel {
+                on_date: Set(day),
+                kind: Set("extra_hours".into()),
+                visit_type: Set(Some(visit_type.as_str().to_owned())),
+                start_minute: Set(Some(start)),
+                end_minute: Set(Some(end)),
+                note: Set(None),
+                ..Default::default()
+            }
+            .insert(permit.txn())
+            .await?;
+        }
+        ScheduleChange::SetLength { visit_type, .. } => {
+            use super::entity::visit_length;
+            let (minutes, buffer) = checked.unwrap_or((30, 0));
+            let row = visit_length::ActiveModel {
+                visit_type: Set(visit_type.as_str().to_owned()),
+                minutes: Set(minutes),
+                buffer_minutes: Set(buffer),
+            };
+            visit_length::Entity::insert(row)
+                .on_conflict(
+                    sea_orm::sea_query::OnConflict::column(visit_length::Column::VisitType)
+                        .update_columns([
+                            visit_length::Column::Minutes,
+                            visit_length::Column::BufferMinutes,
+                        ])
+                        .to_owned(),
+                )
                 .exec(permit.txn())
                 .await?;
         }
     }
     permit.commit().await
+}
+
+/// A date of today or later in the practice's time zone (not UTC's: a US evening is already
+/// tomorrow in UTC).
+async fn check_future_date(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    date: &str,
+    errors: &mut FieldErrors,
+) -> Result<(), AppError> {
+    let today = match load_schedule(db).await? {
+        Some(schedule) => now.with_timezone(&schedule.time_zone).date_naive(),
+        None => now.date_naive(),
+    };
+    match chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
+        Ok(day) if day < today => errors.add("date", "Choose today or a later day."),
+        Ok(_) => {}
+        Err(_) => errors.add("date", "Choose a date."),
+    }
+    Ok(())
 }
 
 pub use super::service_messages::LATE_CANCELLATION;

@@ -209,6 +209,10 @@ pub struct ScheduleForm {
     date: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    minutes: String,
+    #[serde(default)]
+    buffer_minutes: String,
 }
 
 /// `POST /dashboard/schedule`: add or remove weekly hours and days off (the physician).
@@ -239,6 +243,20 @@ pub async fn change_schedule(
         },
         "remove_day_off" => ScheduleChange::RemoveDayOff {
             id: form.id.unwrap_or(0),
+        },
+        "add_extra_hours" => ScheduleChange::AddExtraHours {
+            visit_type: VisitType::parse(&form.visit_type).unwrap_or(VisitType::InPerson),
+            date: form.date,
+            start: form.start,
+            end: form.end,
+        },
+        "remove_extra_hours" => ScheduleChange::RemoveExtraHours {
+            id: form.id.unwrap_or(0),
+        },
+        "set_length" => ScheduleChange::SetLength {
+            visit_type: VisitType::parse(&form.visit_type).unwrap_or(VisitType::InPerson),
+            minutes: form.minutes,
+            buffer_minutes: form.buffer_minutes,
         },
         _ => return Redirect::to("/dashboard/schedule?error=0").into_response(),
     };

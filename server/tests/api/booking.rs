@@ -895,3 +895,131 @@ async fn schedule_of_the_demo(app: &TestApp) -> Schedule {
         .expect("load")
         .expect("the demo schedule")
 }
+
+#[tokio::test]
+async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
+    use app::appointments::model::{schedule_message_index, SCHEDULE_MESSAGES};
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let patient = app.signed_in(&maria).await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let physician = app.signed_in(&doctor).await;
+        let today = app
+            .clock_now()
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive();
+        let saturday = (1..=7)
+            .map(|d| today + Duration::days(d))
+            .find(|d| d.weekday() == Weekday::Sat)
+            .expect("a Saturday");
+        let label = saturday.format("%A, %B %-d").to_string();
+        let before = app
+            .get_with(&patient, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(!before.contains(&label), "the demo has no Saturday hours");
+
+        let saved = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "add_extra_hours"),
+                    ("visit_type", "in_person"),
+                    ("date", &saturday.to_string()),
+                    ("start", "09:00"),
+                    ("end", "11:00"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&saved).as_deref(),
+            Some("/dashboard/schedule?saved=1"),
+            "{}",
+            app.backend
+        );
+        let after = app
+            .get_with(&patient, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("body");
+        // 9:00 to 11:00 with 30-minute visits and 10-minute pauses: 9:00, 9:40, 10:20.
+        assert!(after.contains(&format!("{label} · 3 free")), "{after}");
+        let schedule = app
+            .get_with(&physician, "/dashboard/schedule")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            schedule.contains("Office visit · 9:00 am – 11:00 am"),
+            "{schedule}"
+        );
+
+        // Video visits become 45 minutes with a 15-minute pause: an hour apart.
+        let saved = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "set_length"),
+                    ("visit_type", "telemedicine"),
+                    ("minutes", "45"),
+                    ("buffer_minutes", "15"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&saved).as_deref(),
+            Some("/dashboard/schedule?saved=1")
+        );
+        let schedule = app::appointments::service::load_schedule(&app.db)
+            .await
+            .expect("load")
+            .expect("schedule");
+        let video = schedule
+            .length_of(VisitType::Telemedicine)
+            .expect("video visits");
+        assert_eq!((video.minutes, video.buffer_minutes), (45, 15));
+
+        let bad = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "set_length"),
+                    ("visit_type", "telemedicine"),
+                    ("minutes", "47"),
+                    ("buffer_minutes", "15"),
+                ],
+            )
+            .await;
+        let index = schedule_message_index("A visit lasts 5 to 240 minutes, in five-minute steps.");
+        assert!(index > 0 && index < SCHEDULE_MESSAGES.len());
+        assert_eq!(
+            crate::helpers::location(&bad),
+            Some(format!("/dashboard/schedule?error={index}"))
+        );
+
+        // Staff read the schedule but do not change it.
+        let front_desk = app.create_user(Role::Staff, "desk@example.com").await;
+        let staff = app.signed_in(&front_desk).await;
+        let refused = app
+            .post_with(
+                &staff,
+                "/dashboard/schedule",
+                &[
+                    ("change", "set_length"),
+                    ("visit_type", "telemedicine"),
+                    ("minutes", "20"),
+                    ("buffer_minutes", "5"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), 403);
+    }
+}
