@@ -15,7 +15,7 @@ use crate::audit::service::{self as audit, AuditActor, AuditEvent, ClientInfo};
 use crate::audit::Outcome;
 use crate::AppError;
 use chrono::{DateTime, Utc};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 /// The person making a request, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,9 +36,20 @@ impl Caller {
     }
 }
 
-/// An allowed, audited access in progress.
+/// An allowed access in progress: its work runs in [`txn`](Self::txn), and its audit row is
+/// written in the same transaction by [`commit`](Self::commit). Dropped without committing,
+/// neither the work nor the row remains.
+///
+/// On PostgreSQL the row is written last, just before the commit, because appending to the
+/// audit chain locks its head row until the transaction ends: taken at the start, that lock
+/// would make every audited write wait for the whole of the one before it (bookings would run
+/// one at a time); taken at the end, it is held for one statement. On SQLite, which has one
+/// writer at a time anyway, the row is written first: a transaction that read before it wrote
+/// could not become the writer once another had committed.
 pub struct Permit {
     txn: DatabaseTransaction,
+    /// The row still to write at commit (PostgreSQL).
+    pending: Option<(AuditEvent, DateTime<Utc>, ClientInfo)>,
 }
 
 impl Permit {
@@ -46,8 +57,12 @@ impl Permit {
         &self.txn
     }
 
-    /// Commits the access together with its audit row.
+    /// Writes the audit row (if not yet written) and commits the access with it: both or
+    /// neither.
     pub async fn commit(self) -> Result<(), AppError> {
+        if let Some((event, at, client)) = &self.pending {
+            audit::record(&self.txn, *at, client, event).await?;
+        }
         self.txn.commit().await.map_err(AppError::from)
     }
 }
@@ -87,8 +102,13 @@ pub async fn permit(
         return Err(AppError::Forbidden);
     }
     let txn = db.begin().await?;
-    audit::record(&txn, now, &caller.client, &event).await?;
-    Ok(Permit { txn })
+    let pending = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        audit::record(&txn, now, &caller.client, &event).await?;
+        None
+    } else {
+        Some((event, now, caller.client.clone()))
+    };
+    Ok(Permit { txn, pending })
 }
 
 /// Records an attempt on something that does not exist (as a denial: nothing was shown).
