@@ -15,7 +15,7 @@ use crate::audit::service::{self as audit, AuditActor, AuditEvent, ClientInfo};
 use crate::audit::Outcome;
 use crate::AppError;
 use chrono::{DateTime, Utc};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
 /// The person making a request, with where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
