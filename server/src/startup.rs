@@ -405,6 +405,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .with_state(state)
         .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(CompressionLayer::new())
+        .layer(crate::stall::RetryStalledPagesLayer)
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
