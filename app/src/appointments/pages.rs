@@ -484,10 +484,10 @@ pub fn AgendaDays(days: Vec<super::model::AgendaDay>, back: String) -> impl Into
                                                 "Mark visit completed"<span class="visually-hidden">{format!(": {label}")}</span>
                                             </button>
                                         </form>
-                                    })}
+                                    }.into_any())}
                                 </span>
                             </li>
-                        }}).collect_view()}
+                        }.into_any()}).collect_view()}
                     </ul>
                 </section>
             }
