@@ -114,6 +114,41 @@ async fn hold(
         .map(|_| ())
 }
 
+/// Finds a visit and its patient and asks the policy for `verb` on `resource(patient)`: the
+/// start of every change to a booked visit. An unknown visit is recorded as a denial.
+async fn open_visit(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    appointment_public_id: &str,
+    verb: &str,
+    resource: impl FnOnce(i32) -> Resource,
+) -> Result<(appointment::Model, patient::Model, guard::Permit), AppError> {
+    let Some(row) = appointment::Entity::find()
+        .filter(appointment::Column::PublicId.eq(appointment_public_id))
+        .one(db)
+        .await?
+    else {
+        guard::record_missing(db, now, caller, verb, "appointments", appointment_public_id).await?;
+        return Err(AppError::NotFound("That visit".into()));
+    };
+    let patient = patient::Entity::find_by_id(row.patient_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        resource(row.patient_id),
+        Some(patient.public_id.clone()),
+        verb,
+    )
+    .await?;
+    Ok((row, patient, permit))
+}
+
 /// Records an attempt that changed nothing, on its own (the permit's entry rolled back).
 async fn record_refusal(
     db: &DatabaseConnection,
@@ -1030,30 +1065,11 @@ pub async fn cancel(
 ) -> Result<(), AppError> {
     use super::model::{cancellation_terms, CancellationTerms};
     const VERB: &str = "appointment.cancel";
-    let Some(row) = appointment::Entity::find()
-        .filter(appointment::Column::PublicId.eq(appointment_public_id))
-        .one(db)
-        .await?
-    else {
-        guard::record_missing(db, now, caller, VERB, "appointments", appointment_public_id).await?;
-        return Err(AppError::NotFound("That visit".into()));
-    };
-    let patient = patient::Entity::find_by_id(row.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
-    let permit = guard::permit(
-        db,
-        now,
-        caller,
-        Action::Write,
-        Resource::Appointments {
-            patient_id: row.patient_id,
-        },
-        Some(patient.public_id.clone()),
-        VERB,
-    )
-    .await?;
+    let (row, patient, permit) =
+        open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
+            Resource::Appointments { patient_id }
+        })
+        .await?;
     let refusal = if row.status != status::BOOKED {
         Some(not_booked(&row.status))
     } else {
@@ -1107,30 +1123,11 @@ pub async fn reschedule(
 ) -> Result<BookedVisit, AppError> {
     use super::model::{cancellation_terms, CancellationTerms};
     const VERB: &str = "appointment.reschedule";
-    let Some(row) = appointment::Entity::find()
-        .filter(appointment::Column::PublicId.eq(appointment_public_id))
-        .one(db)
-        .await?
-    else {
-        guard::record_missing(db, now, caller, VERB, "appointments", appointment_public_id).await?;
-        return Err(AppError::NotFound("That visit".into()));
-    };
-    let patient = patient::Entity::find_by_id(row.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
-    let permit = guard::permit(
-        db,
-        now,
-        caller,
-        Action::Write,
-        Resource::Appointments {
-            patient_id: row.patient_id,
-        },
-        Some(patient.public_id.clone()),
-        VERB,
-    )
-    .await?;
+    let (row, patient, permit) =
+        open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
+            Resource::Appointments { patient_id }
+        })
+        .await?;
     let visit_type = VisitType::parse(&row.visit_type).unwrap_or(VisitType::InPerson);
     let refusal = if row.status != status::BOOKED {
         Some(not_booked(&row.status))
@@ -1239,30 +1236,11 @@ pub async fn complete(
     follow_up_weeks: Option<u32>,
 ) -> Result<i32, AppError> {
     const VERB: &str = "appointment.complete";
-    let Some(row) = appointment::Entity::find()
-        .filter(appointment::Column::PublicId.eq(appointment_public_id))
-        .one(db)
-        .await?
-    else {
-        guard::record_missing(db, now, caller, VERB, "appointments", appointment_public_id).await?;
-        return Err(AppError::NotFound("That visit".into()));
-    };
-    let patient = patient::Entity::find_by_id(row.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("an appointment without its patient"))?;
-    let permit = guard::permit(
-        db,
-        now,
-        caller,
-        Action::Write,
-        Resource::PatientChart {
-            patient_id: row.patient_id,
-        },
-        Some(patient.public_id.clone()),
-        VERB,
-    )
-    .await?;
+    let (row, patient, permit) =
+        open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
+            Resource::PatientChart { patient_id }
+        })
+        .await?;
     let refusal = if row.status != status::BOOKED {
         Some(not_booked(&row.status))
     } else if now < row.starts_at {
