@@ -114,6 +114,24 @@ async fn hold(
         .map(|_| ())
 }
 
+/// Why a patient may not cancel or move `row` online now (`late`: what to say inside 24
+/// hours), or `None` when they may (P3's terms).
+fn why_not_changed_online(
+    row: &appointment::Model,
+    now: DateTime<Utc>,
+    late: &'static str,
+) -> Option<&'static str> {
+    use super::model::{cancellation_terms, CancellationTerms};
+    if row.status != status::BOOKED {
+        return Some(not_booked(&row.status));
+    }
+    match cancellation_terms(row.starts_at, now) {
+        CancellationTerms::Free => None,
+        CancellationTerms::Late => Some(late),
+        CancellationTerms::Started => Some("This visit has already started."),
+    }
+}
+
 /// Finds a visit and its patient and asks the policy for `verb` on `resource(patient)`: the
 /// start of every change to a booked visit. An unknown visit is recorded as a denial.
 async fn open_visit(
@@ -1063,22 +1081,13 @@ pub async fn cancel(
     caller: &Caller,
     appointment_public_id: &str,
 ) -> Result<(), AppError> {
-    use super::model::{cancellation_terms, CancellationTerms};
     const VERB: &str = "appointment.cancel";
     let (row, patient, permit) =
         open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
             Resource::Appointments { patient_id }
         })
         .await?;
-    let refusal = if row.status != status::BOOKED {
-        Some(not_booked(&row.status))
-    } else {
-        match cancellation_terms(row.starts_at, now) {
-            CancellationTerms::Free => None,
-            CancellationTerms::Late => Some(LATE_CANCELLATION),
-            CancellationTerms::Started => Some("This visit has already started."),
-        }
-    };
+    let refusal = why_not_changed_online(&row, now, LATE_CANCELLATION);
     if let Some(message) = refusal {
         // Nothing changes; the attempt is recorded on its own (the permit's entry rolls back).
         drop(permit);
@@ -1121,7 +1130,6 @@ pub async fn reschedule(
     appointment_public_id: &str,
     new_start: DateTime<Utc>,
 ) -> Result<BookedVisit, AppError> {
-    use super::model::{cancellation_terms, CancellationTerms};
     const VERB: &str = "appointment.reschedule";
     let (row, patient, permit) =
         open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
@@ -1129,15 +1137,7 @@ pub async fn reschedule(
         })
         .await?;
     let visit_type = VisitType::parse(&row.visit_type).unwrap_or(VisitType::InPerson);
-    let refusal = if row.status != status::BOOKED {
-        Some(not_booked(&row.status))
-    } else {
-        match cancellation_terms(row.starts_at, now) {
-            CancellationTerms::Free => None,
-            CancellationTerms::Late => Some(super::service_messages::LATE_RESCHEDULE),
-            CancellationTerms::Started => Some("This visit has already started."),
-        }
-    };
+    let refusal = why_not_changed_online(&row, now, super::service_messages::LATE_RESCHEDULE);
     if let Some(message) = refusal {
         drop(permit);
         record_refusal(
