@@ -6,11 +6,12 @@ use crate::auth::{
     AppLayout, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage, SecurityPage,
     SignInPage,
 };
+use crate::memberships::{JoinConfirmedPage, JoinPage, MembershipPage};
 use crate::notifications::NotificationsPage;
 use crate::patients::{DashboardHome, PatientPage, PortalHome};
 use crate::site::{
-    ContactPage, HomePage, MembershipsPage, NotFoundPage, PrivacyPage, ServicesPage, SiteFrame,
-    SiteLayout,
+    ContactPage, HomePage, MembershipAgreementPage, MembershipsPage, NotFoundPage, PrivacyPage,
+    ServicesPage, SiteFrame, SiteLayout,
 };
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -79,6 +80,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("memberships") view=MembershipsPage/>
                     <Route path=path!("contact") view=ContactPage/>
                     <Route path=path!("privacy") view=PrivacyPage/>
+                    <Route path=path!("membership-agreement") view=MembershipAgreementPage/>
+                    <Route path=path!("join") view=JoinPage/>
+                    <Route path=path!("join/confirm") view=JoinConfirmedPage/>
                     <Route path=path!("signin") view=SignInPage/>
                     <Route path=path!("signin/mfa") view=MfaChallengePage/>
                     <Route path=path!("signin/forgot") view=ForgotPasswordPage/>
@@ -94,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("book") view=BookVisitPage/>
                     <Route path=path!("visits") view=MyVisitsPage/>
                     <Route path=path!("notifications") view=NotificationsPage/>
+                    <Route path=path!("membership") view=MembershipPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>

@@ -16,6 +16,8 @@ mod m20261127_000008_create_appointment;
 mod m20261127_000009_create_schedule;
 mod m20261127_000010_create_visit_notices;
 mod m20261127_000011_create_calendar_feed;
+mod m20261127_000012_create_membership;
+mod m20261127_000013_create_local_payments;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -35,6 +37,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000009_create_schedule::Migration),
             Box::new(m20261127_000010_create_visit_notices::Migration),
             Box::new(m20261127_000011_create_calendar_feed::Migration),
+            Box::new(m20261127_000012_create_membership::Migration),
+            Box::new(m20261127_000013_create_local_payments::Migration),
         ]
     }
 }

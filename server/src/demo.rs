@@ -3,8 +3,8 @@
 use app::site::entity::{membership_tier, practice, practice_service};
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    PaginatorTrait, QueryFilter, TransactionTrait,
 };
 
 fn list(items: &[&str]) -> String {
@@ -16,6 +16,19 @@ fn list(items: &[&str]) -> String {
 pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
     seed_schedule(db).await?;
     if practice::Entity::find().count(db).await? > 0 {
+        // A demo database from before the membership agreement existed gets it now.
+        practice::Entity::update_many()
+            .col_expr(
+                practice::Column::MembershipAgreement,
+                MEMBERSHIP_AGREEMENT.into(),
+            )
+            .col_expr(
+                practice::Column::MembershipAgreementVersion,
+                MEMBERSHIP_AGREEMENT_VERSION.into(),
+            )
+            .filter(practice::Column::MembershipAgreementVersion.eq(""))
+            .exec(db)
+            .await?;
         return Ok(false);
     }
     let txn = db.begin().await?;
@@ -46,6 +59,8 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
         time_zone: Set("America/New_York".into()),
         privacy_notice: Set(PRIVACY_NOTICE.into()),
         privacy_notice_version: Set("2026-11-01".into()),
+        membership_agreement: Set(MEMBERSHIP_AGREEMENT.into()),
+        membership_agreement_version: Set(MEMBERSHIP_AGREEMENT_VERSION.into()),
         updated_at: Set(Utc::now()),
         ..Default::default()
     }
@@ -143,6 +158,26 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
     txn.commit().await?;
     Ok(true)
 }
+
+/// The version of the membership agreement the demo practice shows; consents name it.
+pub const MEMBERSHIP_AGREEMENT_VERSION: &str = "2026-11-01";
+
+const MEMBERSHIP_AGREEMENT: &str = "This agreement is between you (the member) and Harbor Street Medicine (the practice). It describes what your membership includes and what it costs. It is not health insurance.
+
+## What the membership includes
+The services listed for your membership tier on our memberships page, for you and for any dependents you add where your tier allows them. Care outside the practice (hospital care, specialists, imaging, emergency care) is not included; we recommend keeping insurance for it.
+
+## Fees and billing
+You pay your tier's fee monthly or yearly, in advance, by card, through our payment processor; we never see or store your card number. If a payment fails we try again three times over five days and tell you each time; after the last failure your membership is suspended until the fee is paid.
+
+## Commitment and cancelling
+Your tier names its commitment period and how to cancel. You may upgrade at any time (the difference is charged for the rest of the period) and downgrade at the end of a period. Visits cancelled less than 24 hours ahead follow your tier's late-cancellation policy.
+
+## Emergencies
+The membership does not replace emergency care. In an emergency, call 911.
+
+## Privacy
+We protect your health information as our notice of privacy practices describes.";
 
 const PRIVACY_NOTICE: &str = "This notice describes how medical information about you may be used and disclosed, and how you can get access to this information. Please review it carefully.
 

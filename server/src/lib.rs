@@ -5,6 +5,7 @@
 
 pub mod appointments;
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod db;
 pub mod demo;
@@ -12,6 +13,7 @@ pub mod health;
 pub mod jobs;
 pub mod keys;
 pub mod mail;
+pub mod memberships;
 pub mod notifications;
 pub mod rotate;
 pub mod security;

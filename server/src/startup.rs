@@ -59,6 +59,12 @@ pub struct AppState {
     pub clock: SharedClock,
     /// The durable job scheduler (emails now; payment retries and reminders later).
     pub jobs: Arc<crate::jobs::Scheduler>,
+    /// Where patients pay (the built-in test-mode processor until Stripe is connected).
+    pub payments: Arc<dyn app::billing::processor::PaymentProcessor>,
+    /// The built-in processor, whose checkout pages this server shows.
+    pub local_payments: Option<crate::billing::local::LocalProcessor>,
+    /// The secret payment events are signed with.
+    pub webhook_secret: Arc<Vec<u8>>,
     baseline: Option<Bytes>,
 }
 
@@ -139,6 +145,13 @@ impl Application {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let identity = identity(&settings, &db, &keyring, clock.clone()).await?;
+        let webhook_secret = Arc::new(crate::billing::webhook_secret(&settings.data_dir)?);
+        let local_payments = crate::billing::local::LocalProcessor::new(db.clone(), clock.clone());
+        let payments: Arc<dyn app::billing::processor::PaymentProcessor> =
+            Arc::new(local_payments.clone());
+        if settings.environment == crate::settings::Environment::Production {
+            tracing::warn!("payments use the built-in TEST processor: no real money is collected");
+        }
         let jobs = Arc::new(scheduler(
             &settings,
             &db,
@@ -146,6 +159,12 @@ impl Application {
             (&mailer, &sms),
             &site,
             clock.clone(),
+            Payments {
+                identity: &identity,
+                processor: &payments,
+                local: &local_payments,
+                webhook_secret: &webhook_secret,
+            },
         ));
         let attempt_limits = match &settings.redis_url {
             Some(url) => AttemptLimits::shared(
@@ -170,6 +189,9 @@ impl Application {
             site,
             mailer,
             sms,
+            payments,
+            local_payments: Some(local_payments),
+            webhook_secret,
             baseline,
         };
         Ok(Application {
@@ -269,6 +291,14 @@ async fn refresh_periodically(state: AppState) {
     }
 }
 
+/// What the payment jobs need.
+struct Payments<'a> {
+    identity: &'a Identity,
+    processor: &'a Arc<dyn app::billing::processor::PaymentProcessor>,
+    local: &'a crate::billing::local::LocalProcessor,
+    webhook_secret: &'a Arc<Vec<u8>>,
+}
+
 /// The job scheduler with every kind of job this version runs.
 fn scheduler(
     settings: &Settings,
@@ -277,8 +307,44 @@ fn scheduler(
     (mailer, sms): (&Arc<dyn Mailer>, &Arc<dyn app::sms::SmsSender>),
     site: &SiteContentStore,
     clock: SharedClock,
+    payments: Payments<'_>,
 ) -> crate::jobs::Scheduler {
+    use crate::billing::{
+        local, DeliverLocalEvent, RenewLocalSubscription, RetryFailedPayment, SendMembershipEmail,
+    };
     let mut scheduler = crate::jobs::Scheduler::new(db.clone(), clock.clone());
+    scheduler.register(
+        app::memberships::notices::JOB_KIND,
+        Arc::new(SendMembershipEmail {
+            db: db.clone(),
+            identity: payments.identity.clone(),
+            mailer: mailer.clone(),
+            site: site.clone(),
+            public_url: settings.public_url.clone(),
+            clock: clock.clone(),
+        }),
+    );
+    scheduler.register(
+        app::billing::service::RETRY_JOB_KIND,
+        Arc::new(RetryFailedPayment {
+            db: db.clone(),
+            processor: payments.processor.clone(),
+        }),
+    );
+    scheduler.register(
+        local::DELIVER_KIND,
+        Arc::new(DeliverLocalEvent {
+            db: db.clone(),
+            secret: payments.webhook_secret.clone(),
+            clock: clock.clone(),
+        }),
+    );
+    scheduler.register(
+        local::RENEW_KIND,
+        Arc::new(RenewLocalSubscription {
+            processor: payments.local.clone(),
+        }),
+    );
     scheduler.register(
         crate::jobs::visits::KIND,
         Arc::new(crate::jobs::visits::DeliverVisitNotice {
@@ -373,6 +439,25 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/contact", post(contact::submit))
+        .route("/join", post(crate::memberships::join))
+        .route("/join/confirm", post(crate::memberships::confirm))
+        .route(
+            "/portal/membership/checkout",
+            post(crate::memberships::checkout),
+        )
+        .route(
+            "/portal/membership/card",
+            post(crate::memberships::replace_card),
+        )
+        .route(
+            "/portal/membership/resend",
+            post(crate::memberships::resend_confirmation),
+        )
+        .route("/webhooks/stripe", post(crate::billing::receive_webhook))
+        .route(
+            "/pay/checkout/{id}",
+            get(crate::billing::show_checkout).post(crate::billing::submit_checkout),
+        )
         .route(
             crate::notifications::LIVE_PATH,
             get(crate::notifications::live),

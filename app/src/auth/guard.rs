@@ -137,7 +137,8 @@ fn resource_id(resource: &Resource) -> Option<String> {
     match resource {
         Resource::PatientProfile { patient_id }
         | Resource::PatientChart { patient_id }
-        | Resource::Appointments { patient_id } => Some(patient_id.to_string()),
+        | Resource::Appointments { patient_id }
+        | Resource::Membership { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
         | Resource::Agenda

@@ -39,6 +39,11 @@ pub enum Resource {
     Appointments {
         patient_id: i32,
     },
+    /// A membership and its billing: tier, status, invoices, the card on file (by the
+    /// processor's reference only).
+    Membership {
+        patient_id: i32,
+    },
     /// The list of patients (the dashboard's search).
     PatientDirectory,
     /// The physician's agenda: every patient's booked visits and their reasons.
@@ -62,6 +67,7 @@ impl Resource {
             Resource::PatientProfile { .. } => "patient_profile",
             Resource::PatientChart { .. } => "patient_chart",
             Resource::Appointments { .. } => "appointments",
+            Resource::Membership { .. } => "membership",
             Resource::PatientDirectory => "patient_directory",
             Resource::Agenda => "agenda",
             Resource::Schedule => "schedule",
@@ -83,16 +89,19 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Patient, Read | Write, Resource::PatientProfile { patient_id }) => owns(*patient_id),
         (Patient, Read, Resource::PatientChart { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::Appointments { patient_id }) => owns(*patient_id),
+        (Patient, Read | Write, Resource::Membership { patient_id }) => owns(*patient_id),
         // The physician treats every member of the practice.
         (Physician, Read | Write, Resource::PatientProfile { .. })
         | (Physician, Read | Write, Resource::PatientChart { .. })
         | (Physician, Read | Write, Resource::Appointments { .. })
+        | (Physician, Read, Resource::Membership { .. })
         | (Physician, Read, Resource::PatientDirectory)
         | (Physician, Read, Resource::Agenda)
         | (Physician, Read | Write, Resource::Schedule) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
+        | (Staff, Read | Write, Resource::Membership { .. })
         | (Staff, Read, Resource::PatientDirectory)
         | (Staff, Read, Resource::Agenda)
         | (Staff, Read, Resource::Schedule) => true,
@@ -101,6 +110,7 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Admin, Read | Write, Resource::Account { .. }) => true,
         (Admin, Read | Write, Resource::StaffDirectory)
         | (Admin, Read | Write, Resource::MembershipTiers)
+        | (Admin, Read | Write, Resource::Membership { .. })
         | (Admin, Read, Resource::AuditLog) => true,
         // Tiers are public; the audit log is written only by the system, never by a person.
         (_, Read, Resource::MembershipTiers) => true,

@@ -17,8 +17,8 @@ use crate::domain::Email;
 use crate::{AppError, FieldErrors};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
 };
 use std::sync::Arc;
 
@@ -190,6 +190,24 @@ pub struct NewAccount {
     pub password: String,
 }
 
+/// An account that passed its checks, with its password hashed, ready to store.
+#[derive(Clone)]
+pub struct PreparedAccount {
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    password_hash: String,
+}
+
+impl std::fmt::Debug for PreparedAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedAccount")
+            .field("email", &self.email)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Identity's services, shared by every request.
 #[derive(Clone)]
 pub struct Identity {
@@ -286,8 +304,15 @@ impl Identity {
         Ok(user_account::Entity::find_by_id(id).one(&self.db).await?)
     }
 
-    /// Creates an account (the admin command, the demo, enrollment).
+    /// Creates an account (the admin command, the demo).
     pub async fn create_account(&self, new: &NewAccount) -> Result<user_account::Model, AppError> {
+        let prepared = self.prepare_account(new).await?;
+        Self::insert_account(&self.db, &prepared, self.now()).await
+    }
+
+    /// Checks a new account and hashes its password (the slow part, done before any
+    /// transaction opens). Every problem comes back as a field error.
+    pub async fn prepare_account(&self, new: &NewAccount) -> Result<PreparedAccount, AppError> {
         let mut errors = FieldErrors::default();
         let email = match Email::parse(&new.email) {
             Ok(email) => Some(email),
@@ -305,24 +330,38 @@ impl Identity {
         let Some(email) = email.filter(|_| errors.is_empty()) else {
             return Err(AppError::Validation(errors));
         };
-        let hash = self
+        let password_hash = self
             .hasher
             .hash(&new.password)
             .await
             .map_err(AppError::internal)?;
-        let now = self.now();
+        Ok(PreparedAccount {
+            email: email.as_str().to_lowercase(),
+            display_name: new.display_name.trim().to_owned(),
+            role: new.role,
+            password_hash,
+        })
+    }
+
+    /// Stores a prepared account on `conn` (enrollment passes its transaction). An address
+    /// already in use is a field error on `email`.
+    pub async fn insert_account(
+        conn: &impl ConnectionTrait,
+        prepared: &PreparedAccount,
+        now: DateTime<Utc>,
+    ) -> Result<user_account::Model, AppError> {
         let inserted = user_account::ActiveModel {
             public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
-            email: Set(email.as_str().to_lowercase()),
-            display_name: Set(new.display_name.trim().to_owned()),
-            role: Set(new.role.as_str().to_owned()),
-            password_hash: Set(hash),
+            email: Set(prepared.email.clone()),
+            display_name: Set(prepared.display_name.clone()),
+            role: Set(prepared.role.as_str().to_owned()),
+            password_hash: Set(prepared.password_hash.clone()),
             failed_sign_ins: Set(0),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()
         }
-        .insert(&self.db)
+        .insert(conn)
         .await;
         match inserted {
             Ok(user) => Ok(user),
@@ -331,13 +370,49 @@ impl Identity {
                     let mut errors = FieldErrors::default();
                     errors.add(
                         "email",
-                        "An account with this email address already exists.",
+                        "An account with this email address already exists. Sign in instead, or use another address.",
                     );
                     Err(AppError::Validation(errors))
                 }
                 other => Err(other),
             },
         }
+    }
+
+    /// Whether an account uses `email` already (a quick answer for a form, before any work).
+    pub async fn email_taken(&self, email: &str) -> Result<bool, AppError> {
+        Ok(self.user_by_email(email).await?.is_some())
+    }
+
+    /// Opens a fully signed-in session for an account that was just created by the person
+    /// in front of the browser (enrollment). Only for roles without a second factor.
+    pub async fn start_session_for_new_account(
+        &self,
+        user: &user_account::Model,
+        client: &ClientInfo,
+    ) -> Result<SessionToken, AppError> {
+        if Self::role_of(user).requires_mfa() {
+            return Err(AppError::Forbidden);
+        }
+        let token = self.new_session(user, true, client, None).await?;
+        let actor = AuditActor {
+            user_id: user.id,
+            role: Self::role_of(user),
+            session_ref: None,
+        };
+        self.record(
+            client,
+            audit::event(
+                Some(actor),
+                "account.signed_in_after_enrollment",
+                "account",
+                Some(user.public_id.clone()),
+                None,
+                Outcome::Allowed,
+            ),
+        )
+        .await?;
+        Ok(token)
     }
 
     fn role_of(user: &user_account::Model) -> Role {
@@ -1143,8 +1218,14 @@ impl Identity {
 
     /// Marks an email address confirmed from its link.
     pub async fn verify_email(&self, token: &str) -> Result<bool, AppError> {
+        Ok(self.confirm_email(token).await?.is_some())
+    }
+
+    /// Marks an email address confirmed from its link; the account it belongs to, or `None`
+    /// for a link that is unknown, used or expired.
+    pub async fn confirm_email(&self, token: &str) -> Result<Option<i32>, AppError> {
         let Some(user_id) = self.consume_token(token, TokenPurpose::VerifyEmail).await? else {
-            return Ok(false);
+            return Ok(None);
         };
         user_account::Entity::update_many()
             .col_expr(
@@ -1154,7 +1235,7 @@ impl Identity {
             .filter(user_account::Column::Id.eq(user_id))
             .exec(&self.db)
             .await?;
-        Ok(true)
+        Ok(Some(user_id))
     }
 
     /// Turns MFA on for an account directly from a known secret (the demo's physician, whose

@@ -6,7 +6,7 @@
 
 mod layout;
 pub mod model;
-mod pages;
+pub(crate) mod pages;
 
 #[cfg(feature = "ssr")]
 pub mod entity;
@@ -15,6 +15,6 @@ pub mod service;
 
 pub use layout::{SiteFrame, SiteLayout};
 pub use pages::{
-    ContactPage, ContactPageState, HomePage, MembershipsPage, NotFoundPage, PrivacyPage,
-    ServicesPage,
+    ContactPage, ContactPageState, HomePage, MembershipAgreementPage, MembershipsPage,
+    NotFoundPage, PrivacyPage, ServicesPage,
 };

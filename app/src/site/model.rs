@@ -25,6 +25,9 @@ pub struct Practice {
     pub time_zone: String,
     pub privacy_notice: String,
     pub privacy_notice_version: String,
+    /// What a member agrees to on joining; consents name the version.
+    pub membership_agreement: String,
+    pub membership_agreement_version: String,
 }
 
 impl Practice {

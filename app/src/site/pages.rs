@@ -7,12 +7,12 @@ use leptos_meta::{Meta, Title};
 use leptos_router::hooks::use_query_map;
 use std::sync::Arc;
 
-fn site() -> Option<Arc<SiteContent>> {
+pub(crate) fn site() -> Option<Arc<SiteContent>> {
     use_context::<Arc<SiteContent>>()
 }
 
 /// Shown when no practice has been set up yet (an empty database).
-fn not_set_up() -> AnyView {
+pub(crate) fn not_set_up() -> AnyView {
     view! {
         <Title text="Bedside"/>
         <section class="section container narrow">
@@ -23,7 +23,7 @@ fn not_set_up() -> AnyView {
     .into_any()
 }
 
-fn page_title(page: &str, site: &SiteContent) -> String {
+pub(crate) fn page_title(page: &str, site: &SiteContent) -> String {
     format!("{page} · {}", site.practice.name)
 }
 
@@ -191,7 +191,7 @@ fn tier_card(tier: &MembershipTier) -> impl IntoView + use<> {
         .map(|b| view! { <li>{b.clone()}</li> })
         .collect_view();
     let savings = tier.annual_savings_cents();
-    let join = format!("/contact?topic=membership&tier={}", tier.slug);
+    let join = format!("/join?tier={}", tier.slug);
     view! {
         <article class=if tier.featured { "card tier tier-featured" } else { "card tier" } aria-labelledby=format!("tier-{}", tier.slug)>
             {tier.featured.then(|| view! { <p class="badge">"Most chosen"</p> })}
@@ -417,23 +417,24 @@ fn ContactFormView(state: ContactPageState) -> impl IntoView {
     }
 }
 
-#[component]
-pub fn PrivacyPage() -> impl IntoView {
-    let Some(site) = site() else {
-        return not_set_up();
-    };
-    let p = &site.practice;
-    // The notice is stored as plain text: "## " starts a heading, blank lines separate paragraphs.
-    let blocks = p
-        .privacy_notice
-        .split("\n\n")
+/// A stored document as paragraphs: "## " starts a heading, blank lines separate paragraphs.
+fn document_blocks(text: &str) -> impl IntoView + use<> {
+    text.split("\n\n")
         .map(str::trim)
         .filter(|b| !b.is_empty())
         .map(|block| match block.strip_prefix("## ") {
             Some(heading) => view! { <h2>{heading.to_owned()}</h2> }.into_any(),
             None => view! { <p>{block.to_owned()}</p> }.into_any(),
         })
-        .collect_view();
+        .collect_view()
+}
+
+#[component]
+pub fn PrivacyPage() -> impl IntoView {
+    let Some(site) = site() else {
+        return not_set_up();
+    };
+    let p = &site.practice;
     view! {
         <Title text=page_title("Privacy notice", &site)/>
         <section class="page-head">
@@ -443,7 +444,28 @@ pub fn PrivacyPage() -> impl IntoView {
                 <p class="lead">{format!("Version {}. How {} uses and protects your health information.", p.privacy_notice_version, p.name)}</p>
             </div>
         </section>
-        <article class="section container narrow prose-page">{blocks}</article>
+        <article class="section container narrow prose-page">{document_blocks(&p.privacy_notice)}</article>
+    }
+    .into_any()
+}
+
+/// `/membership-agreement`: what a member agrees to (the version is recorded with each consent).
+#[component]
+pub fn MembershipAgreementPage() -> impl IntoView {
+    let Some(site) = site() else {
+        return not_set_up();
+    };
+    let p = &site.practice;
+    view! {
+        <Title text=page_title("Membership agreement", &site)/>
+        <section class="page-head">
+            <div class="container narrow">
+                <p class="eyebrow">"Membership"</p>
+                <h1>"Membership agreement"</h1>
+                <p class="lead">{format!("Version {}. What joining {} means, in plain words.", p.membership_agreement_version, p.name)}</p>
+            </div>
+        </section>
+        <article class="section container narrow prose-page">{document_blocks(&p.membership_agreement)}</article>
     }
     .into_any()
 }

@@ -102,6 +102,8 @@ pub async fn load_site_content(
         time_zone: p.time_zone,
         privacy_notice: p.privacy_notice,
         privacy_notice_version: p.privacy_notice_version,
+        membership_agreement: p.membership_agreement,
+        membership_agreement_version: p.membership_agreement_version,
     };
     Ok(Some(SiteContent {
         practice,

@@ -73,9 +73,10 @@ fn is_static(path: &str) -> bool {
     PREFIXES.iter().any(|p| path.starts_with(p)) || FILES.contains(&path)
 }
 
-/// Requests that change state without a browser session and prove themselves otherwise
-/// (signed webhooks). Empty until payments and SMS arrive; each entry must verify a signature.
-pub const CSRF_EXEMPT_PREFIXES: [&str; 0] = [];
+/// Requests that change state without a browser session and prove themselves otherwise: each
+/// entry must verify a signature. Payment webhooks come from the processor's servers (no browser, no cookie): the signature
+/// on the body is what authenticates them.
+pub const CSRF_EXEMPT_PREFIXES: [&str; 1] = ["/webhooks/"];
 
 /// Whether a request must be refused as cross-site: unsafe methods must show, through
 /// `Sec-Fetch-Site` or `Origin`, that a page of this site sent them. A request that shows

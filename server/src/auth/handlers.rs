@@ -23,7 +23,7 @@ fn with_cookie(mut response: Response, cookie: http::HeaderValue) -> Response {
     response
 }
 
-fn signed_in_response(state: &AppState, token: &SessionToken, to: &str) -> Response {
+pub(crate) fn signed_in_response(state: &AppState, token: &SessionToken, to: &str) -> Response {
     let max_age = state.settings.sessions.absolute_hours * 3600;
     with_cookie(
         Redirect::to(to).into_response(),
@@ -31,7 +31,9 @@ fn signed_in_response(state: &AppState, token: &SessionToken, to: &str) -> Respo
     )
 }
 
-async fn parse<T: serde::de::DeserializeOwned>(request: Request) -> Result<(Parts, T), Response> {
+pub(crate) async fn parse<T: serde::de::DeserializeOwned>(
+    request: Request,
+) -> Result<(Parts, T), Response> {
     let (parts, body) = request.into_parts();
     match Form::<T>::from_request(Request::from_parts(parts.clone(), body), &()).await {
         Ok(Form(form)) => Ok((parts, form)),
@@ -41,7 +43,7 @@ async fn parse<T: serde::de::DeserializeOwned>(request: Request) -> Result<(Part
 
 use axum::extract::FromRequest;
 
-fn client_of(parts: &Parts) -> ClientInfo {
+pub(crate) fn client_of(parts: &Parts) -> ClientInfo {
     parts
         .extensions
         .get::<ClientInfo>()
@@ -49,7 +51,7 @@ fn client_of(parts: &Parts) -> ClientInfo {
         .unwrap_or_default()
 }
 
-fn auth_of(parts: &Parts) -> Option<Authenticated> {
+pub(crate) fn auth_of(parts: &Parts) -> Option<Authenticated> {
     parts.extensions.get::<Authenticated>().cloned()
 }
 
@@ -57,7 +59,7 @@ async fn rate_limited(state: &AppState, keys: &[String]) -> Result<(), u64> {
     state.attempt_limits.check(keys).await
 }
 
-fn ip_key(client: &ClientInfo) -> String {
+pub(crate) fn ip_key(client: &ClientInfo) -> String {
     format!("ip:{}", client.ip.as_deref().unwrap_or("-"))
 }
 
@@ -100,7 +102,7 @@ async fn over_limit(
     )
 }
 
-fn too_many(seconds: u64) -> String {
+pub(crate) fn too_many(seconds: u64) -> String {
     format!(
         "Too many attempts. For your security, please wait {} before trying again.",
         if seconds <= 60 {

@@ -30,8 +30,14 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 15] = [
+pub const FORM_ROUTES: [&str; 21] = [
     "/contact",
+    "/join",
+    "/join/confirm",
+    "/portal/membership/checkout",
+    "/portal/membership/card",
+    "/portal/membership/resend",
+    "/pay/checkout/cs_local_any",
     "/portal/book",
     "/portal/visits/cancel",
     "/dashboard/schedule",

@@ -9,6 +9,7 @@ mod contact;
 mod helpers;
 mod jobs;
 mod mail;
+mod memberships;
 mod notices;
 mod notifications;
 mod server;

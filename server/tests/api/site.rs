@@ -127,14 +127,27 @@ async fn public_pages_load_no_webassembly_and_every_inline_script_carries_the_no
 }
 
 #[tokio::test]
-async fn the_join_buttons_lead_to_a_prefilled_contact_form() {
+async fn the_join_buttons_lead_to_the_enrollment_form_of_their_tier() {
     let app = spawn_app(&backends()[0]).await;
     let (_, _, memberships) = app.get_html("/memberships").await;
-    assert!(memberships.contains("href=\"/contact?topic=membership&amp;tier=complete\""));
+    assert!(memberships.contains("href=\"/join?tier=complete\""));
+    let (status, _, form) = app.get_html("/join?tier=complete").await;
+    assert_eq!(status, 200);
+    assert!(form.contains("Join with the Complete membership"));
+    assert!(form.contains("name=\"tier\" value=\"complete\""));
+    // Complete covers one person: no household rows.
+    assert!(!form.contains("dependent1_name"));
+    let (_, _, family) = app.get_html("/join?tier=family&period=annual").await;
+    assert!(family.contains("dependent4_name") && !family.contains("dependent5_name"));
+    assert!(family
+        .contains("id=\"period-annual\" type=\"radio\" name=\"period\" value=\"annual\" checked"));
+    // An unknown tier offers the choice instead.
+    let (_, _, choose) = app.get_html("/join?tier=platinum").await;
+    assert!(choose.contains("Choose your membership"));
+    // The contact form still takes a membership question with the topic chosen.
     let (_, _, contact) = app
         .get_html("/contact?topic=membership&tier=complete")
         .await;
-    assert!(contact.contains("I would like to join the Complete membership."));
     assert!(contact.contains("<option value=\"membership\" selected"));
     app.stop().await;
 }

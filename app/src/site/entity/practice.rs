@@ -27,6 +27,8 @@ pub struct Model {
     pub time_zone: String,
     pub privacy_notice: String,
     pub privacy_notice_version: String,
+    pub membership_agreement: String,
+    pub membership_agreement_version: String,
     pub updated_at: DateTimeUtc,
 }
 

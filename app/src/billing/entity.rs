@@ -1,0 +1,78 @@
+//! Invoices, their lines, and the processor events already handled.
+
+pub mod invoice {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "invoice")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub public_id: String,
+        #[sea_orm(unique)]
+        pub number: String,
+        pub membership_id: i32,
+        #[sea_orm(unique)]
+        pub processor_invoice_id: Option<String>,
+        pub status: String,
+        pub currency: String,
+        pub total_cents: i64,
+        pub amount_paid_cents: i64,
+        pub amount_refunded_cents: i64,
+        pub failed_attempts: i32,
+        pub period_start: Option<DateTimeUtc>,
+        pub period_end: Option<DateTimeUtc>,
+        pub issued_at: DateTimeUtc,
+        pub paid_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod invoice_line {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "invoice_line")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub invoice_id: i32,
+        pub kind: String,
+        pub description: String,
+        pub quantity: i32,
+        pub unit_amount_cents: i64,
+        pub amount_cents: i64,
+        pub hsa_eligible: bool,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod payment_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "payment_event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub event_id: String,
+        pub event_type: String,
+        pub received_at: DateTimeUtc,
+        pub outcome: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -1,0 +1,544 @@
+//! Enrollment and where a membership stands.
+//!
+//! Enrollment writes the account, the patient, the sealed profile, the pending membership,
+//! the consents, the dependents and the confirmation email's job in one transaction: all of
+//! them or none (P1). A membership becomes active when its email is confirmed **and** a
+//! payment has arrived, in whichever order the two happen.
+
+use super::entity::{household_member, membership, membership_consent, patient_profile};
+use super::model::{BillingPeriod, Enrollment, MembershipOverview, MembershipStatus};
+use super::notices::{self, MembershipEmail};
+use crate::audit::service::{self as audit, AuditActor, ClientInfo};
+use crate::audit::Outcome;
+use crate::auth::entity::user_account;
+use crate::auth::guard::{self, Caller};
+use crate::auth::service::{Identity, PreparedAccount};
+use crate::auth::{Action, Resource, Role};
+use crate::billing::entity::invoice;
+use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::patients::entity::patient;
+use crate::patients::service::{create as create_patient, NewPatient};
+use crate::site::entity::membership_tier;
+use crate::AppError;
+use chrono::{DateTime, Months, Utc};
+use chrono_tz::Tz;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+
+/// The documents a new member consents to.
+pub mod documents {
+    pub const MEMBERSHIP_AGREEMENT: &str = "membership_agreement";
+    pub const PRIVACY_NOTICE: &str = "privacy_notice";
+}
+
+/// Where the consent was given, and the versions the visitor was shown.
+#[derive(Debug, Clone, Default)]
+pub struct ConsentContext {
+    pub client: ClientInfo,
+    pub membership_agreement_version: String,
+    pub privacy_notice_version: String,
+}
+
+/// The steps of an enrollment, in order. The P1 test makes any one of them fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrollStep {
+    Account,
+    Patient,
+    Profile,
+    Membership,
+    Consents,
+    Dependents,
+    ConfirmationEmail,
+    Audit,
+}
+
+impl EnrollStep {
+    pub const ALL: [EnrollStep; 8] = [
+        EnrollStep::Account,
+        EnrollStep::Patient,
+        EnrollStep::Profile,
+        EnrollStep::Membership,
+        EnrollStep::Consents,
+        EnrollStep::Dependents,
+        EnrollStep::ConfirmationEmail,
+        EnrollStep::Audit,
+    ];
+}
+
+/// What enrollment made.
+#[derive(Debug, Clone)]
+pub struct Enrolled {
+    pub user: user_account::Model,
+    pub patient_public_id: String,
+    pub membership_public_id: String,
+    /// The confirmation email's job (to run at once).
+    pub confirmation_job: i32,
+}
+
+fn seal_err(e: crate::crypto::CryptoError) -> AppError {
+    AppError::internal(format_args!("sealing: {e}"))
+}
+
+fn profile_context<'a>(column: &'a str, patient_public_id: &'a str) -> FieldContext<'a> {
+    FieldContext {
+        table: "patient_profile",
+        column,
+        row: patient_public_id,
+    }
+}
+
+/// Enrolls a visitor. `checkpoint` is called after each step; an error from it (or from any
+/// step) rolls the whole enrollment back. Production passes `|_| Ok(())`.
+pub async fn enroll(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    account: &PreparedAccount,
+    enrollment: &Enrollment,
+    consent: &ConsentContext,
+    now: DateTime<Utc>,
+    mut checkpoint: impl FnMut(EnrollStep) -> Result<(), AppError>,
+) -> Result<Enrolled, AppError> {
+    let tier = membership_tier::Entity::find()
+        .filter(membership_tier::Column::Slug.eq(enrollment.tier_slug.as_str()))
+        .filter(membership_tier::Column::Active.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That membership".into()))?;
+    let txn = db.begin().await?;
+    let user = Identity::insert_account(&txn, account, now).await?;
+    checkpoint(EnrollStep::Account)?;
+    let patient = create_patient(
+        &txn,
+        keyring,
+        &NewPatient {
+            user_id: Some(user.id),
+            legal_name: enrollment.legal_name.clone(),
+            date_of_birth: enrollment.date_of_birth,
+            phone: Some(enrollment.phone.clone()),
+        },
+        now,
+    )
+    .await?;
+    checkpoint(EnrollStep::Patient)?;
+    patient_profile::ActiveModel {
+        patient_id: Set(patient.id),
+        address: Set(Encrypted::seal(
+            keyring,
+            &profile_context("address", &patient.public_id),
+            &enrollment.address,
+        )
+        .map_err(seal_err)?),
+        emergency_contact: Set(Encrypted::seal(
+            keyring,
+            &profile_context("emergency_contact", &patient.public_id),
+            &enrollment.emergency,
+        )
+        .map_err(seal_err)?),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    checkpoint(EnrollStep::Profile)?;
+    let membership = membership::ActiveModel {
+        public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
+        patient_id: Set(patient.id),
+        tier_id: Set(tier.id),
+        billing_period: Set(enrollment.period.as_str().to_owned()),
+        status: Set(MembershipStatus::Pending.as_str().to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    checkpoint(EnrollStep::Membership)?;
+    for (document, version) in [
+        (
+            documents::MEMBERSHIP_AGREEMENT,
+            &consent.membership_agreement_version,
+        ),
+        (documents::PRIVACY_NOTICE, &consent.privacy_notice_version),
+    ] {
+        membership_consent::ActiveModel {
+            membership_id: Set(membership.id),
+            document: Set(document.to_owned()),
+            version: Set(version.chars().take(32).collect()),
+            accepted_at: Set(now),
+            ip: Set(consent
+                .client
+                .ip
+                .as_deref()
+                .map(|ip| ip.chars().take(64).collect())),
+            user_agent: Set(consent
+                .client
+                .user_agent
+                .as_deref()
+                .map(|ua| ua.chars().take(255).collect())),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    checkpoint(EnrollStep::Consents)?;
+    for dependent in &enrollment.dependents {
+        let record = create_patient(
+            &txn,
+            keyring,
+            &NewPatient {
+                user_id: None,
+                legal_name: dependent.legal_name.clone(),
+                date_of_birth: dependent.date_of_birth,
+                phone: None,
+            },
+            now,
+        )
+        .await?;
+        household_member::ActiveModel {
+            membership_id: Set(membership.id),
+            patient_id: Set(record.id),
+            relationship: Set(dependent.relationship.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+    }
+    checkpoint(EnrollStep::Dependents)?;
+    let confirmation_job = notices::enqueue(
+        &txn,
+        &MembershipEmail::ConfirmEmail { user_id: user.id },
+        now,
+    )
+    .await?;
+    checkpoint(EnrollStep::ConfirmationEmail)?;
+    let mut event = audit::event(
+        Some(AuditActor {
+            user_id: user.id,
+            role: Role::Patient,
+            session_ref: None,
+        }),
+        "membership.enroll",
+        "membership",
+        Some(membership.public_id.clone()),
+        Some(patient.public_id.clone()),
+        Outcome::Allowed,
+    );
+    event.detail = Some(format!(
+        "{} {}, {} dependents",
+        tier.slug,
+        enrollment.period.as_str(),
+        enrollment.dependents.len()
+    ));
+    audit::record(&txn, now, &consent.client, &event).await?;
+    checkpoint(EnrollStep::Audit)?;
+    txn.commit().await?;
+    Ok(Enrolled {
+        user,
+        patient_public_id: patient.public_id,
+        membership_public_id: membership.public_id,
+        confirmation_job,
+    })
+}
+
+/// The membership with this public id.
+pub async fn by_ref(
+    conn: &impl ConnectionTrait,
+    public_id: &str,
+) -> Result<Option<membership::Model>, AppError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::PublicId.eq(public_id))
+        .one(conn)
+        .await?)
+}
+
+/// The membership paid by this processor subscription.
+pub async fn by_subscription(
+    conn: &impl ConnectionTrait,
+    subscription_id: &str,
+) -> Result<Option<membership::Model>, AppError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::ProcessorSubscriptionId.eq(subscription_id))
+        .one(conn)
+        .await?)
+}
+
+/// The membership of a signed-in patient's own record.
+pub async fn of_user(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<(patient::Model, membership::Model)>, AppError> {
+    let Some(patient) = patient::Entity::find()
+        .filter(patient::Column::UserId.eq(user_id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let membership = membership::Entity::find()
+        .filter(membership::Column::PatientId.eq(patient.id))
+        .one(conn)
+        .await?;
+    Ok(membership.map(|m| (patient, m)))
+}
+
+fn status_of(m: &membership::Model) -> MembershipStatus {
+    // An unknown status is treated as not active.
+    MembershipStatus::parse(&m.status).unwrap_or(MembershipStatus::Pending)
+}
+
+async fn email_confirmed(conn: &impl ConnectionTrait, patient_id: i32) -> Result<bool, AppError> {
+    let Some(patient) = patient::Entity::find_by_id(patient_id).one(conn).await? else {
+        return Ok(false);
+    };
+    let Some(user_id) = patient.user_id else {
+        return Ok(false);
+    };
+    Ok(user_account::Entity::find_by_id(user_id)
+        .one(conn)
+        .await?
+        .is_some_and(|u| u.email_verified_at.is_some()))
+}
+
+/// Keeps the processor's customer and subscription ids (from a completed checkout).
+pub async fn link_processor(
+    conn: &impl ConnectionTrait,
+    m: &membership::Model,
+    customer_id: Option<&str>,
+    subscription_id: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<membership::Model, AppError> {
+    let mut active: membership::ActiveModel = m.clone().into();
+    if let Some(customer) = customer_id {
+        active.processor_customer_id = Set(Some(customer.to_owned()));
+    }
+    if let Some(subscription) = subscription_id {
+        active.processor_subscription_id = Set(Some(subscription.to_owned()));
+    }
+    active.updated_at = Set(now);
+    Ok(active.update(conn).await?)
+}
+
+/// What a change did, for the caller's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Unchanged,
+    Became(MembershipStatus),
+}
+
+/// Makes the membership active if it is confirmed and paid, once (the welcome email goes out
+/// on the first activation, and the commitment period starts then).
+async fn settle(
+    conn: &impl ConnectionTrait,
+    m: membership::Model,
+    now: DateTime<Utc>,
+) -> Result<Change, AppError> {
+    let status = status_of(&m);
+    let paid = m.current_period_end.is_some_and(|end| end > now);
+    if status == MembershipStatus::Cancelled || status == MembershipStatus::Active || !paid {
+        return Ok(Change::Unchanged);
+    }
+    if !email_confirmed(conn, m.patient_id).await? {
+        return Ok(Change::Unchanged);
+    }
+    let first = m.activated_at.is_none();
+    let commitment = if first {
+        let months = membership_tier::Entity::find_by_id(m.tier_id)
+            .one(conn)
+            .await?
+            .map_or(0, |t| t.commitment_months);
+        u32::try_from(months)
+            .ok()
+            .filter(|m| *m > 0)
+            .and_then(|months| now.checked_add_months(Months::new(months)))
+    } else {
+        m.commitment_ends_at
+    };
+    let id = m.id;
+    let public_id = m.public_id.clone();
+    let mut active: membership::ActiveModel = m.into();
+    active.status = Set(MembershipStatus::Active.as_str().to_owned());
+    active.suspended_at = Set(None);
+    if first {
+        active.activated_at = Set(Some(now));
+        active.commitment_ends_at = Set(commitment);
+    }
+    active.updated_at = Set(now);
+    active.update(conn).await?;
+    if first {
+        notices::enqueue(
+            conn,
+            &MembershipEmail::Welcome {
+                membership: public_id,
+            },
+            now,
+        )
+        .await?;
+    }
+    tracing::info!(membership = id, first, "membership active");
+    Ok(Change::Became(MembershipStatus::Active))
+}
+
+/// A payment covered `period_end`: the membership is paid through the later of that and what
+/// it had, and becomes active if its email is confirmed.
+pub async fn record_paid_period(
+    conn: &impl ConnectionTrait,
+    m: &membership::Model,
+    period_start: Option<DateTime<Utc>>,
+    period_end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Change, AppError> {
+    let mut active: membership::ActiveModel = m.clone().into();
+    if m.current_period_end.is_none_or(|end| period_end > end) {
+        active.current_period_end = Set(Some(period_end));
+        active.current_period_start = Set(period_start.or(Some(now)));
+    }
+    if matches!(
+        status_of(m),
+        MembershipStatus::PastDue | MembershipStatus::Suspended
+    ) {
+        // Paid again: back to "pending" for a moment, and `settle` decides.
+        active.status = Set(MembershipStatus::Pending.as_str().to_owned());
+    }
+    active.updated_at = Set(now);
+    let updated = active.update(conn).await?;
+    settle(conn, updated, now).await
+}
+
+/// The email was confirmed: activate the membership if it is paid.
+pub async fn after_email_confirmed(
+    db: &DatabaseConnection,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Change, AppError> {
+    let txn = db.begin().await?;
+    let Some((_, m)) = of_user(&txn, user_id).await? else {
+        return Ok(Change::Unchanged);
+    };
+    let change = settle(&txn, m, now).await?;
+    txn.commit().await?;
+    Ok(change)
+}
+
+/// Moves an active membership to `status` (past due, suspended, cancelled). A cancelled
+/// membership stays cancelled.
+pub async fn set_status(
+    conn: &impl ConnectionTrait,
+    m: &membership::Model,
+    status: MembershipStatus,
+    now: DateTime<Utc>,
+) -> Result<Change, AppError> {
+    let current = status_of(m);
+    if current == status || current == MembershipStatus::Cancelled {
+        return Ok(Change::Unchanged);
+    }
+    let mut active: membership::ActiveModel = m.clone().into();
+    active.status = Set(status.as_str().to_owned());
+    match status {
+        MembershipStatus::Suspended => active.suspended_at = Set(Some(now)),
+        MembershipStatus::Cancelled => active.cancelled_at = Set(Some(now)),
+        _ => {}
+    }
+    active.updated_at = Set(now);
+    active.update(conn).await?;
+    Ok(Change::Became(status))
+}
+
+/// A day in the practice's calendar, as the portal writes it.
+fn day(at: DateTime<Utc>, tz: Tz) -> String {
+    at.with_timezone(&tz).format("%B %-d, %Y").to_string()
+}
+
+/// The signed-in patient's membership, for the portal (audited read).
+pub async fn overview(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    time_zone: Tz,
+) -> Result<Option<MembershipOverview>, AppError> {
+    let Some(patient_id) = caller.actor.patient_id else {
+        return Ok(None);
+    };
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::Membership { patient_id },
+        None,
+        "membership.read",
+    )
+    .await?;
+    let txn = permit.txn();
+    let Some(m) = membership::Entity::find()
+        .filter(membership::Column::PatientId.eq(patient_id))
+        .one(txn)
+        .await?
+    else {
+        permit.commit().await?;
+        return Ok(None);
+    };
+    let tier = membership_tier::Entity::find_by_id(m.tier_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("a membership's tier is missing"))?;
+    let user = match caller.actor.role {
+        Role::Patient => {
+            user_account::Entity::find_by_id(caller.actor.user_id)
+                .one(txn)
+                .await?
+        }
+        _ => None,
+    };
+    let dependents = household_member::Entity::find()
+        .filter(household_member::Column::MembershipId.eq(m.id))
+        .all(txn)
+        .await?;
+    let mut names = Vec::new();
+    for member in dependents {
+        if let Some(p) = patient::Entity::find_by_id(member.patient_id)
+            .one(txn)
+            .await?
+        {
+            names.push(p.legal_name);
+        }
+    }
+    let invoices = invoice::Entity::find()
+        .filter(invoice::Column::MembershipId.eq(m.id))
+        .order_by_desc(invoice::Column::IssuedAt)
+        .all(txn)
+        .await?;
+    let next_retry = crate::billing::service::next_retry(txn, &invoices, now).await?;
+    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let status = status_of(&m);
+    let paid = m.current_period_end.is_some_and(|end| end > now);
+    let overview = MembershipOverview {
+        public_id: m.public_id.clone(),
+        tier_name: tier.name.clone(),
+        period,
+        price_cents: match period {
+            BillingPeriod::Monthly => tier.monthly_price_cents,
+            BillingPeriod::Annual => tier.annual_price_cents,
+        },
+        status,
+        email_confirmed: user.as_ref().is_some_and(|u| u.email_verified_at.is_some()),
+        email: user.map(|u| u.email).unwrap_or_default(),
+        paid_through: m.current_period_end.map(|end| day(end, time_zone)),
+        commitment_ends: m.commitment_ends_at.map(|end| day(end, time_zone)),
+        dependents: names,
+        payment_due: match status {
+            MembershipStatus::Pending => !paid,
+            MembershipStatus::PastDue | MembershipStatus::Suspended => true,
+            MembershipStatus::Active | MembershipStatus::Cancelled => false,
+        },
+        next_retry: next_retry.map(|at| day(at, time_zone)),
+        invoices: invoices
+            .into_iter()
+            .map(|i| crate::billing::service::summary(&i, &tier.name, period, time_zone))
+            .collect(),
+    };
+    permit.commit().await?;
+    Ok(Some(overview))
+}

@@ -1,0 +1,428 @@
+//! The membership forms: joining (`POST /join`), confirming the email (`POST /join/confirm`),
+//! paying (`POST /portal/membership/checkout`), replacing the card
+//! (`POST /portal/membership/card`) and sending the confirmation link again
+//! (`POST /portal/membership/resend`). Each works without JavaScript: success redirects, a
+//! refused form comes back with its messages and everything typed (but the password).
+
+use crate::auth::handlers::{auth_of, client_of, ip_key, parse, signed_in_response, too_many};
+use crate::startup::{render_page, AppState};
+use app::auth::guard::{self, Caller};
+use app::auth::service::{NewAccount, PreparedAccount};
+use app::auth::{Action, Resource, Role};
+use app::billing::processor::{CheckoutMode, CheckoutRequest};
+use app::memberships::model::{BillingPeriod, Enrollment, EnrollmentForm, MembershipStatus};
+use app::memberships::notices::{self as member_notices, MembershipEmail};
+use app::memberships::service::{self as memberships, ConsentContext};
+use app::memberships::JoinPageState;
+use app::AppError;
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    response::{IntoResponse, Redirect, Response},
+};
+use http::StatusCode;
+use sea_orm::EntityTrait;
+
+async fn refuse(
+    state: &AppState,
+    parts: http::request::Parts,
+    page: JoinPageState,
+    status: StatusCode,
+) -> Response {
+    render_page(state, parts, page, status).await
+}
+
+fn with_field(form: EnrollmentForm, field: &str, message: impl Into<String>) -> JoinPageState {
+    let mut page = JoinPageState {
+        form: form.without_password(),
+        ..Default::default()
+    };
+    page.errors.add(field, message);
+    page
+}
+
+/// `POST /join`
+pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<EnrollmentForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let client = client_of(&parts);
+    let Some(site) = state.site.current() else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This practice's website is being set up.",
+        )
+            .into_response();
+    };
+    let Some(tier) = site.tiers.iter().find(|t| t.slug == form.tier).cloned() else {
+        return Redirect::to("/join").into_response();
+    };
+    if let Err(wait) = state.attempt_limits.check(&[ip_key(&client)]).await {
+        let page = JoinPageState {
+            form: form.without_password(),
+            problem: Some(too_many(wait)),
+            ..Default::default()
+        };
+        return refuse(&state, parts, page, StatusCode::TOO_MANY_REQUESTS).await;
+    }
+    let now = state.clock.now();
+    let enrollment = match Enrollment::parse(&form, &tier, now.date_naive()) {
+        Ok(enrollment) => enrollment,
+        Err(errors) => {
+            let page = JoinPageState {
+                form: form.without_password(),
+                errors,
+                problem: None,
+            };
+            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    // Answer a taken address before the slow password hash.
+    match state.identity.email_taken(enrollment.email.as_str()).await {
+        Ok(true) => {
+            let page = with_field(
+                form,
+                "email",
+                "An account with this email address already exists. Sign in instead, or use another address.",
+            );
+            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Ok(false) => {}
+        Err(error) => return error.into_response(),
+    }
+    let prepared: PreparedAccount = match state
+        .identity
+        .prepare_account(&NewAccount {
+            email: enrollment.email.as_str().to_owned(),
+            display_name: enrollment.legal_name.clone(),
+            role: Role::Patient,
+            password: enrollment.password.clone(),
+        })
+        .await
+    {
+        Ok(prepared) => prepared,
+        Err(AppError::Validation(errors)) => {
+            let page = JoinPageState {
+                form: form.without_password(),
+                errors,
+                problem: None,
+            };
+            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(error) => return error.into_response(),
+    };
+    let consent = ConsentContext {
+        client: client.clone(),
+        membership_agreement_version: site.practice.membership_agreement_version.clone(),
+        privacy_notice_version: site.practice.privacy_notice_version.clone(),
+    };
+    let enrolled = match memberships::enroll(
+        &state.db,
+        &state.keyring,
+        &prepared,
+        &enrollment,
+        &consent,
+        now,
+        |_| Ok(()),
+    )
+    .await
+    {
+        Ok(enrolled) => enrolled,
+        Err(AppError::Validation(errors)) => {
+            let page = JoinPageState {
+                form: form.without_password(),
+                errors,
+                problem: None,
+            };
+            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+        Err(error) => {
+            tracing::error!(%error, "enrollment failed; nothing was stored");
+            let page = JoinPageState {
+                form: form.without_password(),
+                problem: Some(
+                    "We could not complete your enrollment just now, and nothing was saved. Please try again in a minute, or call us."
+                        .into(),
+                ),
+                ..Default::default()
+            };
+            return refuse(&state, parts, page, error.status()).await;
+        }
+    };
+    tracing::info!(membership = %enrolled.membership_public_id, tier = %tier.slug, "enrolled");
+    if let Err(e) = state.jobs.run_now(enrolled.confirmation_job).await {
+        tracing::warn!(error = %e, "could not send the confirmation email now; the worker will");
+    }
+    let token = match state
+        .identity
+        .start_session_for_new_account(&enrolled.user, &client)
+        .await
+    {
+        Ok(token) => token,
+        Err(error) => {
+            tracing::error!(%error, "could not sign the new member in");
+            return Redirect::to("/signin?next=/portal/membership").into_response();
+        }
+    };
+    // Straight on to payment; if the processor cannot be reached, the membership page offers
+    // the button again.
+    let next = match start_payment(&state, &enrolled.membership_public_id).await {
+        Ok(url) => url,
+        Err(error) => {
+            tracing::warn!(%error, "could not open checkout after enrollment");
+            "/portal/membership".to_owned()
+        }
+    };
+    signed_in_response(&state, &token, &next)
+}
+
+fn absolute(state: &AppState, path: &str) -> String {
+    format!("{}{path}", state.settings.public_url.trim_end_matches('/'))
+}
+
+/// Opens the processor's checkout for a pending membership's first payment; its URL.
+async fn start_payment(state: &AppState, membership_ref: &str) -> Result<String, AppError> {
+    use app::site::entity::membership_tier;
+    let m = memberships::by_ref(&state.db, membership_ref)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That membership".into()))?;
+    let tier = membership_tier::Entity::find_by_id(m.tier_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| AppError::internal("a membership's tier is missing"))?;
+    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let email = email_of_membership(state, &m).await?;
+    let practice = state
+        .site
+        .current()
+        .map_or_else(|| "Bedside".to_owned(), |s| s.practice.name.clone());
+    let checkout = state
+        .payments
+        .start_checkout(&CheckoutRequest {
+            mode: CheckoutMode::Subscribe,
+            membership_ref: m.public_id.clone(),
+            customer_email: email,
+            customer_id: m.processor_customer_id.clone(),
+            description: format!(
+                "{practice}: {} membership, billed {}",
+                tier.name,
+                if period == BillingPeriod::Annual {
+                    "yearly"
+                } else {
+                    "monthly"
+                }
+            ),
+            amount_cents: match period {
+                BillingPeriod::Monthly => tier.monthly_price_cents,
+                BillingPeriod::Annual => tier.annual_price_cents,
+            },
+            period,
+            success_url: absolute(state, "/portal/membership?paid=1"),
+            cancel_url: absolute(state, "/portal/membership?checkout=cancelled"),
+            // One checkout per membership, tier and period: a second press opens the same page.
+            idempotency_key: format!("{}:{}:{}", m.public_id, tier.slug, period.as_str()),
+        })
+        .await
+        .map_err(|e| AppError::internal(format_args!("{e}")))?;
+    Ok(checkout.url)
+}
+
+async fn email_of_membership(
+    state: &AppState,
+    m: &app::memberships::entity::membership::Model,
+) -> Result<String, AppError> {
+    use app::auth::entity::user_account;
+    use app::patients::entity::patient;
+    let user_id = patient::Entity::find_by_id(m.patient_id)
+        .one(&state.db)
+        .await?
+        .and_then(|p| p.user_id)
+        .ok_or_else(|| AppError::internal("the member has no account"))?;
+    Ok(user_account::Entity::find_by_id(user_id)
+        .one(&state.db)
+        .await?
+        .map(|u| u.email)
+        .unwrap_or_default())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    token: String,
+}
+
+/// `POST /join/confirm`: uses the emailed token.
+pub async fn confirm(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<ConfirmForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    if let Err(wait) = state
+        .attempt_limits
+        .check(&[ip_key(&client_of(&parts))])
+        .await
+    {
+        return (StatusCode::TOO_MANY_REQUESTS, too_many(wait)).into_response();
+    }
+    match state.identity.confirm_email(&form.token).await {
+        Ok(Some(user_id)) => {
+            match memberships::after_email_confirmed(&state.db, user_id, state.clock.now()).await {
+                Ok(change) => tracing::info!(user = user_id, ?change, "email confirmed"),
+                Err(error) => {
+                    // The address is confirmed; activation is retried by the next payment
+                    // event or confirmation view. Say so in the log, not to the patient.
+                    tracing::error!(user = user_id, %error, "could not settle the membership after confirmation");
+                }
+            }
+            Redirect::to("/join/confirm?outcome=confirmed").into_response()
+        }
+        Ok(None) => Redirect::to("/join/confirm?outcome=invalid").into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The signed-in patient and their membership, with the access audited.
+async fn own_membership(
+    state: &AppState,
+    parts: &http::request::Parts,
+    verb: &str,
+) -> Result<(Caller, app::memberships::entity::membership::Model), Response> {
+    let Some(caller) = auth_of(parts).and_then(|auth| auth.caller(&client_of(parts))) else {
+        return Err(Redirect::to("/signin?next=/portal/membership").into_response());
+    };
+    let Some(patient_id) = caller.actor.patient_id else {
+        return Err(AppError::Forbidden.into_response());
+    };
+    let now = state.clock.now();
+    let permit = match guard::permit(
+        &state.db,
+        now,
+        &caller,
+        Action::Write,
+        Resource::Membership { patient_id },
+        None,
+        verb,
+    )
+    .await
+    {
+        Ok(permit) => permit,
+        Err(error) => return Err(error.into_response()),
+    };
+    let found = memberships::of_user(permit.txn(), caller.actor.user_id).await;
+    if let Err(error) = permit.commit().await {
+        return Err(error.into_response());
+    }
+    match found {
+        Ok(Some((_, m))) => Ok((caller, m)),
+        Ok(None) => Err(Redirect::to("/portal/membership").into_response()),
+        Err(error) => Err(error.into_response()),
+    }
+}
+
+fn status_of(m: &app::memberships::entity::membership::Model) -> MembershipStatus {
+    MembershipStatus::parse(&m.status).unwrap_or(MembershipStatus::Pending)
+}
+
+/// `POST /portal/membership/checkout`: pay the first fee.
+pub async fn checkout(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, _body) = request.into_parts();
+    let (_, m) = match own_membership(&state, &parts, "membership.checkout").await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let paid = m
+        .current_period_end
+        .is_some_and(|end| end > state.clock.now());
+    if status_of(&m) != MembershipStatus::Pending || paid {
+        return Redirect::to("/portal/membership").into_response();
+    }
+    match start_payment(&state, &m.public_id).await {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not open checkout");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The payment page could not be opened just now. Nothing was charged; please try again in a minute.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /portal/membership/card`: put a new card on file (then the open invoice is charged).
+pub async fn replace_card(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, _body) = request.into_parts();
+    let (_, m) = match own_membership(&state, &parts, "membership.replace_card").await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let Some(customer) = m.processor_customer_id.clone() else {
+        return Redirect::to("/portal/membership").into_response();
+    };
+    let email = match email_of_membership(&state, &m).await {
+        Ok(email) => email,
+        Err(error) => return error.into_response(),
+    };
+    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let started = state
+        .payments
+        .start_checkout(&CheckoutRequest {
+            mode: CheckoutMode::ReplaceCard,
+            membership_ref: m.public_id.clone(),
+            customer_email: email,
+            customer_id: Some(customer),
+            description: "Your card for membership fees".into(),
+            amount_cents: 0,
+            period,
+            success_url: absolute(&state, "/portal/membership?card=1"),
+            cancel_url: absolute(&state, "/portal/membership"),
+            idempotency_key: format!("card:{}:{}", m.public_id, m.updated_at.timestamp()),
+        })
+        .await;
+    match started {
+        Ok(checkout) => Redirect::to(&checkout.url).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not open the card page");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The card page could not be opened just now; please try again in a minute.",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// `POST /portal/membership/resend`: a new confirmation link.
+pub async fn resend_confirmation(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> Response {
+    let (parts, _body) = request.into_parts();
+    let (caller, _) = match own_membership(&state, &parts, "membership.resend_confirmation").await {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let key = format!("resend:{}", caller.actor.user_id);
+    if let Err(wait) = state.attempt_limits.check(&[key]).await {
+        return (StatusCode::TOO_MANY_REQUESTS, too_many(wait)).into_response();
+    }
+    let now = state.clock.now();
+    let job = member_notices::enqueue(
+        &state.db,
+        &MembershipEmail::ConfirmEmail {
+            user_id: caller.actor.user_id,
+        },
+        now,
+    )
+    .await;
+    match job {
+        Ok(job) => {
+            if let Err(e) = state.jobs.run_now(job).await {
+                tracing::warn!(error = %e, "could not send the confirmation email now; the worker will");
+            }
+            Redirect::to("/portal/membership?sent=1").into_response()
+        }
+        Err(error) => error.into_response(),
+    }
+}
