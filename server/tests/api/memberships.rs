@@ -756,3 +756,471 @@ async fn the_membership_page_needs_the_member_and_only_shows_their_own() {
         assert!(page.contains("ben@example.com") && !page.contains("ana@example.com"));
     }
 }
+
+mod properties {
+    use super::*;
+    use app::auth::service::{NewAccount, PreparedAccount};
+    use app::auth::Role;
+    use app::domain::{Email, PhoneNumber};
+    use app::memberships::model::{
+        BillingPeriod, Dependent, EmergencyContact, Enrollment, PostalAddress,
+    };
+    use app::memberships::service::{self as memberships_service, ConsentContext, EnrollStep};
+    use app::AppError;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
+
+    /// Row counts of everything an enrollment writes.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Counts {
+        users: u64,
+        patients: u64,
+        profiles: u64,
+        memberships: u64,
+        consents: u64,
+        household: u64,
+        jobs: u64,
+        audit: u64,
+    }
+
+    async fn counts(db: &DatabaseConnection) -> Counts {
+        Counts {
+            users: app::auth::entity::user_account::Entity::find()
+                .count(db)
+                .await
+                .expect("c"),
+            patients: patient::Entity::find().count(db).await.expect("c"),
+            profiles: patient_profile::Entity::find().count(db).await.expect("c"),
+            memberships: membership::Entity::find().count(db).await.expect("c"),
+            consents: membership_consent::Entity::find()
+                .count(db)
+                .await
+                .expect("c"),
+            household: household_member::Entity::find().count(db).await.expect("c"),
+            jobs: app::jobs::entity::job::Entity::find()
+                .count(db)
+                .await
+                .expect("c"),
+            audit: app::audit::entity::audit_event::Entity::find()
+                .count(db)
+                .await
+                .expect("c"),
+        }
+    }
+
+    const TIERS: [(&str, usize); 3] = [("essential", 0), ("complete", 0), ("family", 4)];
+
+    fn enrollment(
+        tier: usize,
+        annual: bool,
+        dependents: usize,
+        name: &str,
+        email: &str,
+    ) -> Enrollment {
+        let (slug, room) = TIERS[tier];
+        Enrollment {
+            tier_slug: slug.into(),
+            period: if annual {
+                BillingPeriod::Annual
+            } else {
+                BillingPeriod::Monthly
+            },
+            legal_name: name.into(),
+            date_of_birth: chrono::NaiveDate::from_ymd_opt(1975, 5, 17).expect("date"),
+            email: Email::parse(email).expect("email"),
+            phone: PhoneNumber::parse("(207) 555-0101").expect("phone"),
+            address: PostalAddress {
+                street: "12 Pine St".into(),
+                street2: None,
+                city: "Portland".into(),
+                region: "ME".into(),
+                postal_code: "04101".into(),
+            },
+            emergency: EmergencyContact {
+                name: "Luis Ruiz".into(),
+                relationship: "Husband".into(),
+                phone: "207-555-0102".into(),
+            },
+            dependents: (0..dependents.min(room))
+                .map(|i| Dependent {
+                    legal_name: format!("Child {i}"),
+                    date_of_birth: chrono::NaiveDate::from_ymd_opt(2015, 1, 1).expect("date"),
+                    relationship: "child",
+                })
+                .collect(),
+            password: JOIN_PASSWORD.into(),
+        }
+    }
+
+    async fn template(app: &TestApp) -> PreparedAccount {
+        app.identity
+            .prepare_account(&NewAccount {
+                email: "template@example.com".into(),
+                display_name: "Template".into(),
+                role: Role::Patient,
+                password: JOIN_PASSWORD.into(),
+            })
+            .await
+            .expect("prepare")
+    }
+
+    fn consent() -> ConsentContext {
+        ConsentContext {
+            membership_agreement_version: "2026-11-01".into(),
+            privacy_notice_version: "2026-11-01".into(),
+            ..Default::default()
+        }
+    }
+
+    /// P1: every enrollment yields exactly one account, patient, profile and pending membership
+    /// (with its consents, dependents, confirmation email and audit entry), and a failure at any
+    /// step — injected, or a real one such as an address already in use — leaves none of them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn p1_an_enrollment_is_all_there_or_not_there_at_all() {
+        for backend in backends() {
+            let app = spawn_app(&backend).await;
+            let prepared = template(&app).await;
+            let handle = tokio::runtime::Handle::current();
+            let mut runner = TestRunner::new(Config {
+                cases: 40,
+                ..Config::default()
+            });
+            let counter = std::sync::atomic::AtomicUsize::new(0);
+            let strategy = (
+                0..TIERS.len(),
+                any::<bool>(),
+                0usize..=4,
+                proptest::option::weighted(0.6, 0..EnrollStep::ALL.len()),
+                "[A-Z][a-z]{1,10} [A-Z][a-z]{1,12}",
+                proptest::bool::weighted(0.15),
+            );
+            let result = runner.run(
+                &strategy,
+                |(tier, annual, dependents, fail_at, name, reuse)| {
+                    let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    // A real failure: the address of the first enrollment again.
+                    let email = if reuse && n > 0 {
+                        "p1-0@example.com".to_owned()
+                    } else {
+                        format!("p1-{n}@example.com")
+                    };
+                    let enrollment = enrollment(tier, annual, dependents, &name, &email);
+                    let mut account = prepared.clone();
+                    account.email = email.clone();
+                    let fail_step = fail_at.map(|i| EnrollStep::ALL[i]);
+                    tokio::task::block_in_place(|| {
+                        handle.block_on(async {
+                            let before = counts(&app.db).await;
+                            let taken = app.identity.email_taken(&email).await.expect("lookup");
+                            let outcome = memberships_service::enroll(
+                                &app.db,
+                                &app.keyring,
+                                &account,
+                                &enrollment,
+                                &consent(),
+                                app.clock_now(),
+                                |step| match fail_step {
+                                    Some(failing) if failing == step => {
+                                        Err(AppError::internal("injected failure"))
+                                    }
+                                    _ => Ok(()),
+                                },
+                            )
+                            .await;
+                            let after = counts(&app.db).await;
+                            if fail_step.is_some() || taken {
+                                prop_assert!(outcome.is_err());
+                                prop_assert_eq!(&after, &before, "a failed enrollment left rows");
+                            } else {
+                                let enrolled =
+                                    outcome.map_err(|e| TestCaseError::fail(e.to_string()))?;
+                                let kept = enrollment.dependents.len() as u64;
+                                prop_assert_eq!(
+                                    &after,
+                                    &Counts {
+                                        users: before.users + 1,
+                                        patients: before.patients + 1 + kept,
+                                        profiles: before.profiles + 1,
+                                        memberships: before.memberships + 1,
+                                        consents: before.consents + 2,
+                                        household: before.household + kept,
+                                        jobs: before.jobs + 1,
+                                        audit: before.audit + 1,
+                                    }
+                                );
+                                let m = memberships_service::by_ref(
+                                    &app.db,
+                                    &enrolled.membership_public_id,
+                                )
+                                .await
+                                .expect("read")
+                                .expect("the membership");
+                                prop_assert_eq!(m.status.as_str(), "pending");
+                                prop_assert_eq!(
+                                    m.billing_period.as_str(),
+                                    if annual { "annual" } else { "monthly" }
+                                );
+                                prop_assert!(
+                                    m.current_period_end.is_none() && m.activated_at.is_none()
+                                );
+                            }
+                            Ok(())
+                        })
+                    })
+                },
+            );
+            if let Err(e) = result {
+                panic!("{} on {}", e, app.backend);
+            }
+        }
+    }
+
+    /// The kinds of events P7 mixes: invoice `k` paid, invoice `k` failing (attempt `a`), and
+    /// the checkout's completion.
+    #[derive(Debug, Clone, Copy)]
+    enum Happening {
+        Paid(usize),
+        Failed(usize, i32),
+        CheckoutCompleted,
+    }
+
+    fn happening() -> impl Strategy<Value = Happening> {
+        prop_oneof![
+            (0usize..3).prop_map(Happening::Paid),
+            (0usize..3, 1i32..=4).prop_map(|(k, a)| Happening::Failed(k, a)),
+            Just(Happening::CheckoutCompleted),
+        ]
+    }
+
+    fn event_body(h: Happening, id: usize, membership_ref: &str, start: i64) -> String {
+        let period = |k: usize| {
+            let s = start + (k as i64) * 30 * 86_400;
+            (s, s + 30 * 86_400)
+        };
+        let (kind, object) = match h {
+            Happening::Paid(k) | Happening::Failed(k, _) => {
+                let (s, e) = period(k);
+                let (kind, paid, attempts) = match h {
+                    Happening::Paid(_) => ("invoice.paid", 19_900, 1),
+                    Happening::Failed(_, a) => ("invoice.payment_failed", 0, a),
+                    Happening::CheckoutCompleted => unreachable!("handled below"),
+                };
+                (
+                    kind,
+                    serde_json::json!({
+                        "id": format!("in_{k}"),
+                        "customer": "cus_p7",
+                        "currency": "usd",
+                        "amount_due": 19_900,
+                        "amount_paid": paid,
+                        "attempt_count": attempts,
+                        "parent": {"subscription_details": {"subscription": "sub_p7", "metadata": {"membership": membership_ref}}},
+                        "lines": {"data": [{"description": "Complete membership", "amount": 19_900, "period": {"start": s, "end": e}}]}
+                    }),
+                )
+            }
+            Happening::CheckoutCompleted => (
+                "checkout.session.completed",
+                serde_json::json!({"id": "cs_p7", "mode": "subscription", "customer": "cus_p7", "subscription": "sub_p7", "metadata": {"membership": membership_ref}}),
+            ),
+        };
+        serde_json::json!({"id": format!("evt_{id}"), "type": kind, "data": {"object": object}})
+            .to_string()
+    }
+
+    /// What P7 compares: money credited, receipts, and where the membership stands.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Books {
+        invoices: Vec<(String, String, i64)>,
+        receipts: u64,
+        paid_through: Option<i64>,
+        status: String,
+    }
+
+    async fn books(app: &TestApp, membership_id: i32) -> Books {
+        let mut invoices: Vec<(String, String, i64)> = invoice::Entity::find()
+            .filter(invoice::Column::MembershipId.eq(membership_id))
+            .all(&app.db)
+            .await
+            .expect("invoices")
+            .into_iter()
+            .map(|i| {
+                (
+                    i.processor_invoice_id.unwrap_or_default(),
+                    i.status,
+                    i.amount_paid_cents,
+                )
+            })
+            .collect();
+        invoices.sort();
+        let m = membership::Entity::find_by_id(membership_id)
+            .one(&app.db)
+            .await
+            .expect("m")
+            .expect("one");
+        Books {
+            invoices,
+            receipts: app::jobs::entity::job::Entity::find()
+                .filter(app::jobs::entity::job::Column::DedupeKey.starts_with("billing.receipt:"))
+                .count(&app.db)
+                .await
+                .expect("count"),
+            paid_through: m.current_period_end.map(|t| t.timestamp()),
+            status: m.status,
+        }
+    }
+
+    /// P7: whatever the order, and however often each event is delivered (up to five times,
+    /// some at the same moment), each paid invoice is credited exactly once, one receipt goes
+    /// out per paid invoice, the paid-through date is the latest paid period's end, and
+    /// delivering everything again changes nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn p7_payment_events_credit_exactly_once_in_any_order_and_any_number_of_times() {
+        for backend in backends() {
+            let app = spawn_app(&backend).await;
+            let prepared = template(&app).await;
+            let secret = secret_of(&app);
+            let handle = tokio::runtime::Handle::current();
+            let mut runner = TestRunner::new(Config {
+                cases: 24,
+                ..Config::default()
+            });
+            let counter = std::sync::atomic::AtomicUsize::new(0);
+            let strategy = (
+                proptest::collection::vec((happening(), 1usize..=5), 1..8),
+                any::<u64>(),
+            );
+            let result = runner.run(&strategy, |(happenings, shuffle_seed)| {
+                let n = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::task::block_in_place(|| {
+                    handle.block_on(async {
+                        // Receipts are counted across the database: start from a clean slate.
+                        app::jobs::entity::job::Entity::delete_many()
+                            .exec(&app.db)
+                            .await
+                            .expect("clear jobs");
+                        let email = format!("p7-{n}@example.com");
+                        let mut account = prepared.clone();
+                        account.email = email.clone();
+                        let enrolled = memberships_service::enroll(
+                            &app.db,
+                            &app.keyring,
+                            &account,
+                            &enrollment(1, false, 0, "Pat Seven", &email),
+                            &consent(),
+                            app.clock_now(),
+                            |_| Ok(()),
+                        )
+                        .await
+                        .expect("enroll");
+                        let m =
+                            memberships_service::by_ref(&app.db, &enrolled.membership_public_id)
+                                .await
+                                .expect("read")
+                                .expect("one");
+                        // Each case has its own processor ids, so cases do not meet.
+                        let start = app.clock_now().timestamp();
+                        let bodies: Vec<String> = happenings
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (h, _))| {
+                                event_body(*h, n * 100 + i, &m.public_id, start)
+                                    .replace("in_", &format!("in_{n}_"))
+                                    .replace("sub_p7", &format!("sub_p7_{n}"))
+                            })
+                            .collect();
+                        // Every delivery, its copies included, in a shuffled order; copies of
+                        // one event are sent at the same moment.
+                        let mut deliveries: Vec<(usize, usize)> = happenings
+                            .iter()
+                            .enumerate()
+                            .map(|(i, (_, copies))| (i, *copies))
+                            .collect();
+                        let mut seed = shuffle_seed;
+                        for i in (1..deliveries.len()).rev() {
+                            seed = seed
+                                .wrapping_mul(6364136223846793005)
+                                .wrapping_add(1442695040888963407);
+                            deliveries.swap(i, (seed >> 33) as usize % (i + 1));
+                        }
+                        let now = app.clock_now();
+                        for (i, copies) in &deliveries {
+                            let header = app::billing::signature::sign(
+                                &secret,
+                                now.timestamp(),
+                                bodies[*i].as_bytes(),
+                            );
+                            let sends = (0..*copies).map(|_| {
+                                app::billing::webhook::receive(
+                                    &app.db,
+                                    &secret,
+                                    Some(&header),
+                                    bodies[*i].as_bytes(),
+                                    now,
+                                )
+                            });
+                            for outcome in futures::future::join_all(sends).await {
+                                // On SQLite a concurrent copy may find the database busy; the
+                                // sender delivers it again, as Stripe would.
+                                if outcome.is_err() {
+                                    app::billing::webhook::receive(
+                                        &app.db,
+                                        &secret,
+                                        Some(&app::billing::signature::sign(
+                                            &secret,
+                                            now.timestamp(),
+                                            bodies[*i].as_bytes(),
+                                        )),
+                                        bodies[*i].as_bytes(),
+                                        now,
+                                    )
+                                    .await
+                                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                                }
+                            }
+                        }
+                        let first = books(&app, m.id).await;
+                        let paid: std::collections::BTreeSet<usize> = happenings
+                            .iter()
+                            .filter_map(|(h, _)| match h {
+                                Happening::Paid(k) => Some(*k),
+                                _ => None,
+                            })
+                            .collect();
+                        let credited: i64 = first.invoices.iter().map(|(_, _, paid)| paid).sum();
+                        prop_assert_eq!(credited, 19_900 * paid.len() as i64);
+                        prop_assert_eq!(first.receipts, paid.len() as u64);
+                        let latest = paid
+                            .iter()
+                            .max()
+                            .map(|k| start + (*k as i64 + 1) * 30 * 86_400);
+                        prop_assert_eq!(first.paid_through, latest);
+                        // Everything again, in order: nothing changes.
+                        for body in &bodies {
+                            let outcome = app::billing::webhook::receive(
+                                &app.db,
+                                &secret,
+                                Some(&app::billing::signature::sign(
+                                    &secret,
+                                    now.timestamp(),
+                                    body.as_bytes(),
+                                )),
+                                body.as_bytes(),
+                                now,
+                            )
+                            .await
+                            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                            prop_assert_eq!(outcome, app::billing::webhook::Received::Duplicate);
+                        }
+                        prop_assert_eq!(books(&app, m.id).await, first);
+                        Ok(())
+                    })
+                })
+            });
+            if let Err(e) = result {
+                panic!("{} on {}", e, app.backend);
+            }
+        }
+    }
+}
