@@ -9,6 +9,7 @@ rm -rf "$DATA" && mkdir -p "$DATA"
 export BEDSIDE_DATABASE_URL="sqlite://$DATA/bedside.db?mode=rwc"
 export BEDSIDE_DATA_DIR="$DATA"
 export BEDSIDE_LISTEN="127.0.0.1:${E2E_PORT:-3100}"
+export BEDSIDE_PUBLIC_URL="http://127.0.0.1:${E2E_PORT:-3100}"
 export BEDSIDE_CONTACT__MESSAGES_PER_HOUR=1000
 # Short enough that the idle warning (two minutes before the end) appears within a test.
 export BEDSIDE_SESSIONS__PATIENT_IDLE_MINUTES=3

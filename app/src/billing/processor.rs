@@ -30,6 +30,8 @@ pub struct CheckoutRequest {
     pub description: String,
     pub amount_cents: i64,
     pub period: BillingPeriod,
+    /// Where the patient returns, as paths on this site (`/portal/membership?paid=1`); a
+    /// processor on another host makes them absolute with the configured public URL.
     pub success_url: String,
     pub cancel_url: String,
     pub idempotency_key: String,

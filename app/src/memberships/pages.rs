@@ -94,7 +94,7 @@ pub fn JoinPage() -> impl IntoView {
                     <p class="lead">"Compare the memberships in detail on "<a href="/memberships">"the memberships page"</a>"."</p>
                 </div>
             </section>
-            <ul class="section container join-choices plain">{choices}</ul>
+            <ul class="section container join-choices">{choices}</ul>
         }
         .into_any();
     };
@@ -206,16 +206,16 @@ fn EnrollmentFormView(state: JoinPageState, tier: MembershipTier) -> impl IntoVi
             <p class="form-intro">"All fields are required unless marked optional."</p>
             <fieldset class="form-section">
                 <legend>"Billing"</legend>
-                <div class="choice">
+                <div class="option">
                     <input id="period-monthly" type="radio" name="period" value="monthly" checked=monthly_checked/>
                     <label for="period-monthly">{monthly}</label>
                 </div>
-                <div class="choice">
+                <div class="option">
                     <input id="period-annual" type="radio" name="period" value="annual" checked=!monthly_checked/>
                     <label for="period-annual">{annual}</label>
                 </div>
                 {errors.get("period").map(|m| view! { <p class="field-error">{m.to_owned()}</p> })}
-                <p class="fine-print">{tier.commitment()}" "{tier.cancellation_policy.clone()}" "<a href="/memberships">"Change membership"</a></p>
+                <p class="fine-print">{format!("{}. {}", tier.commitment(), tier.cancellation_policy)}" "<a href="/memberships">"Change membership"</a></p>
             </fieldset>
             <fieldset class="form-section">
                 <legend>"About you"</legend>
@@ -245,13 +245,13 @@ fn EnrollmentFormView(state: JoinPageState, tier: MembershipTier) -> impl IntoVi
             {dependents}
             <fieldset class="form-section">
                 <legend>"Agreements"</legend>
-                <div class=if errors.get("agree_membership").is_some() { "choice field-invalid" } else { "choice" }>
+                <div class=if errors.get("agree_membership").is_some() { "option field-invalid" } else { "option" }>
                     <input id="agree_membership" type="checkbox" name="agree_membership" checked=form.agree_membership.is_some()
                         aria-invalid=invalid(&errors, "agree_membership") aria-describedby=described_by(&errors, "agree_membership")/>
                     <label for="agree_membership">"I have read and accept the "<a href="/membership-agreement" target="_blank">"membership agreement"</a>"."</label>
                 </div>
                 {errors.get("agree_membership").map(|m| view! { <p class="field-error" id="agree_membership-error">{m.to_owned()}</p> })}
-                <div class=if errors.get("agree_privacy").is_some() { "choice field-invalid" } else { "choice" }>
+                <div class=if errors.get("agree_privacy").is_some() { "option field-invalid" } else { "option" }>
                     <input id="agree_privacy" type="checkbox" name="agree_privacy" checked=form.agree_privacy.is_some()
                         aria-invalid=invalid(&errors, "agree_privacy") aria-describedby=described_by(&errors, "agree_privacy")/>
                     <label for="agree_privacy">"I have read the "<a href="/privacy" target="_blank">"notice of privacy practices"</a>"."</label>
@@ -328,8 +328,8 @@ fn status_notice(m: &MembershipOverview) -> AnyView {
             view! {
                 <div class="notice notice-warning" role="status">
                     <h2>"Two steps to start your membership"</h2>
-                    <ol class="steps">
-                        <li class=if m.email_confirmed { "step done" } else { "step" }>
+                    <ol class="next-steps">
+                        <li class=if m.email_confirmed { "done" } else { "to-do" }>
                             {if m.email_confirmed {
                                 "Email address confirmed.".to_owned()
                             } else {
@@ -341,7 +341,7 @@ fn status_notice(m: &MembershipOverview) -> AnyView {
                                 </form>
                             })}
                         </li>
-                        <li class=if paid { "step done" } else { "step" }>
+                        <li class=if paid { "done" } else { "to-do" }>
                             {if paid { "Payment received.".to_owned() } else {
                                 format!("Pay the first {} fee of {}.", m.period.as_str(), format_usd(m.price_cents))
                             }}
@@ -449,30 +449,24 @@ fn membership_view(m: MembershipOverview) -> impl IntoView {
     let invoices = if m.invoices.is_empty() {
         view! { <p>"No invoices yet."</p> }.into_any()
     } else {
-        let rows = m
+        let items = m
             .invoices
             .iter()
             .map(|i| {
+                let paid = i.status == "Paid";
                 view! {
-                    <tr>
-                        <td>{i.number.clone()}</td>
-                        <td>{i.issued_on.clone()}</td>
-                        <td>{i.description.clone()}</td>
-                        <td class="amount">{format_usd(i.total_cents)}</td>
-                        <td>{i.status.clone()}</td>
-                    </tr>
+                    <li class="invoice">
+                        <p class="invoice-head">
+                            <strong>{format!("Invoice {}", i.number)}</strong>
+                            <span class=if paid { "pill-paid" } else { "pill-due" }>{i.status.clone()}</span>
+                        </p>
+                        <p>{i.description.clone()}</p>
+                        <p class="fine-print">{format!("{} · {}", i.issued_on, format_usd(i.total_cents))}</p>
+                    </li>
                 }
             })
             .collect_view();
-        view! {
-            <div class="table-scroll">
-                <table class="billing-history">
-                    <caption class="visually-hidden">"Invoices"</caption>
-                    <thead><tr><th scope="col">"Invoice"</th><th scope="col">"Date"</th><th scope="col">"For"</th><th scope="col">"Amount"</th><th scope="col">"Status"</th></tr></thead>
-                    <tbody>{rows}</tbody>
-                </table>
-            </div>
-        }
+        view! { <ul class="invoice-list">{items}</ul> }
         .into_any()
     };
     let dependents = (!m.dependents.is_empty()).then(|| {
@@ -485,7 +479,7 @@ fn membership_view(m: MembershipOverview) -> impl IntoView {
         {notice}
         {action}
         <h2>"Details"</h2>
-        <dl class="facts">
+        <dl class="summary-list">
             <dt>"Membership"</dt>
             <dd>{m.tier_name.clone()}</dd>
             <dt>"Price"</dt>

@@ -247,7 +247,7 @@ fn checkout_page(
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Payment · Bedside test payments</title><link rel="stylesheet" href="/pkg/bedside.css"></head>
 <body class="pay-page"><main class="section container narrow">
-<p class="badge badge-test">Test mode: no real money moves</p>
+<p class="test-mode">Test mode: no real money moves</p>
 <h1>{title}</h1>
 <p class="lead">{description}</p>
 {what}

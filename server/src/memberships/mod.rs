@@ -177,10 +177,6 @@ pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Resp
     signed_in_response(&state, &token, &next)
 }
 
-fn absolute(state: &AppState, path: &str) -> String {
-    format!("{}{path}", state.settings.public_url.trim_end_matches('/'))
-}
-
 /// Opens the processor's checkout for a pending membership's first payment; its URL.
 async fn start_payment(state: &AppState, membership_ref: &str) -> Result<String, AppError> {
     use app::site::entity::membership_tier;
@@ -218,8 +214,8 @@ async fn start_payment(state: &AppState, membership_ref: &str) -> Result<String,
                 BillingPeriod::Annual => tier.annual_price_cents,
             },
             period,
-            success_url: absolute(state, "/portal/membership?paid=1"),
-            cancel_url: absolute(state, "/portal/membership?checkout=cancelled"),
+            success_url: "/portal/membership?paid=1".into(),
+            cancel_url: "/portal/membership?checkout=cancelled".into(),
             // One checkout per membership, tier and period: a second press opens the same page.
             idempotency_key: format!("{}:{}:{}", m.public_id, tier.slug, period.as_str()),
         })
@@ -375,8 +371,8 @@ pub async fn replace_card(State(state): State<AppState>, request: Request<Body>)
             description: "Your card for membership fees".into(),
             amount_cents: 0,
             period,
-            success_url: absolute(&state, "/portal/membership?card=1"),
-            cancel_url: absolute(&state, "/portal/membership"),
+            success_url: "/portal/membership?card=1".into(),
+            cancel_url: "/portal/membership".into(),
             idempotency_key: format!("card:{}:{}", m.public_id, m.updated_at.timestamp()),
         })
         .await;

@@ -1,0 +1,92 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, Page, test } from "@playwright/test";
+import { outbox, screenshot, uniqueEmail } from "../support";
+
+async function axeClean(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+/** The confirmation link emailed to `email` (the newest one). */
+function confirmationLink(email: string): string {
+  const mail = outbox(20);
+  const blocks = mail.split("-".repeat(72));
+  const mine = blocks.filter((b) => b.includes(email) && b.includes("/join/confirm?token="));
+  const text = mine.length > 0 ? mine[0] : mail;
+  const match = text.match(/https?:\/\/[^\s]+\/join\/confirm\?token=[A-Za-z0-9_-]+/);
+  if (!match) throw new Error(`no confirmation link for ${email} in:\n${mail}`);
+  return new URL(match[0]).pathname + new URL(match[0]).search;
+}
+
+async function fillCard(page: Page, number: string) {
+  await page.getByLabel("Card number").fill(number);
+  await page.getByLabel("Expiry (MM / YY)").fill("12 / 34");
+  await page.getByLabel("Security code").fill("123");
+  await page.getByLabel("Name on card").fill("Ana Ruiz");
+}
+
+test("a visitor joins, is declined once, pays with the test card, confirms the email and is an active member", async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.setViewportSize({ width: 390, height: 900 });
+  const email = uniqueEmail("ana");
+  await page.goto("/memberships");
+  await page.getByRole("link", { name: "Join Complete" }).click();
+  await expect(page.getByRole("heading", { name: "Join with the Complete membership" })).toBeVisible();
+
+  // A first try with mistakes: the page says what to fix and keeps what was typed.
+  await page.getByLabel("Legal name (as on your ID)").fill("Ana Ruiz");
+  await page.getByLabel("Date of birth").fill("1980-02-29");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Mobile phone").fill("call me");
+  await page.getByLabel("Street address").fill("12 Pine St");
+  await page.getByLabel("City or town").fill("Portland");
+  await page.getByLabel("State").fill("ME");
+  await page.getByLabel("ZIP code").fill("04101");
+  await page.getByLabel("Name", { exact: true }).fill("Luis Ruiz");
+  await page.getByLabel("Relationship to you").fill("Husband");
+  await page.getByLabel("Phone", { exact: true }).fill("207-555-0102");
+  await page.getByLabel("Choose a password").fill("lantern harbor quietly 42");
+  await page.getByRole("button", { name: "Join and continue to payment" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "Please correct" })).toContainText("Please correct 3 fields");
+  await expect(page.getByLabel("Street address")).toHaveValue("12 Pine St");
+  await expect(page.getByText("A phone number may contain only digits")).toBeVisible();
+  await axeClean(page);
+  await screenshot(page, "join-errors-390");
+
+  await page.getByLabel("Mobile phone").fill("(207) 555-0101");
+  await page.getByLabel(/membership agreement/).check();
+  await page.getByLabel(/notice of privacy practices/).check();
+  await page.getByLabel("Choose a password").fill("lantern harbor quietly 42");
+  await page.getByRole("button", { name: "Join and continue to payment" }).click();
+
+  // The processor's page: a declined card says so and can be retried.
+  await expect(page.getByRole("heading", { name: "Start your membership" })).toBeVisible();
+  await expect(page.getByText("Test mode: no real money moves")).toBeVisible();
+  await axeClean(page);
+  await fillCard(page, "4000 0000 0000 0002");
+  await page.getByRole("button", { name: "Pay $199" }).click();
+  await expect(page.getByRole("alert")).toContainText("Your card was declined");
+  await screenshot(page, "checkout-declined-390");
+  await fillCard(page, "4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Pay $199" }).click();
+
+  // Back in the portal: paid, waiting for the email confirmation.
+  await expect(page).toHaveURL(/\/portal\/membership\?paid=1$/);
+  await expect(page.getByText("Payment received.")).toBeVisible();
+  await expect(page.getByText(`Confirm your email: we sent a link to ${email}.`)).toBeVisible();
+  await axeClean(page);
+  await screenshot(page, "membership-pending-390");
+
+  await page.goto(confirmationLink(email));
+  await page.getByRole("button", { name: "Confirm my email address" }).click();
+  await expect(page.getByRole("heading", { name: "Your email address is confirmed" })).toBeVisible();
+  await page.getByRole("link", { name: "Go to my membership" }).click();
+  await expect(page.getByRole("heading", { name: "Your membership is active" })).toBeVisible();
+  await expect(page.locator(".invoice-list > li")).toHaveCount(1);
+  await expect(page.locator(".invoice-list")).toContainText("Paid");
+  await axeClean(page);
+  await screenshot(page, "membership-active-390");
+  // The receipt and the welcome go out from the job worker within seconds.
+  await expect.poll(() => outbox(20), { timeout: 20_000 }).toMatch(/subject: Your receipt from Harbor Street Medicine \(\d{4}-\d{5}\)/);
+  await expect.poll(() => outbox(20), { timeout: 20_000 }).toContain("subject: Welcome to Harbor Street Medicine");
+});
