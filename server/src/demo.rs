@@ -305,7 +305,7 @@ pub async fn seed_accounts(
             None
         };
         if let Some((dob, phone)) = patient {
-            create(
+            let record = create(
                 identity.db(),
                 identity.keyring(),
                 &NewPatient {
@@ -318,6 +318,9 @@ pub async fn seed_accounts(
             )
             .await
             .map_err(|e| anyhow::anyhow!("creating the patient record of {email}: {e:?}"))?;
+            demo_membership(identity, user.id, record.id)
+                .await
+                .map_err(|e| anyhow::anyhow!("creating the membership of {email}: {e:?}"))?;
         }
         accounts.push(DemoAccount {
             role,
@@ -332,6 +335,48 @@ pub async fn seed_accounts(
     let _ = std::fs::remove_file(&path);
     crate::keys::write_private(&path, &describe_accounts(&accounts))?;
     Ok(Some(accounts))
+}
+
+/// The demo patients are members already: a confirmed address and a paid month of the Complete
+/// membership (paid outside the processor, so nothing renews it: the demo's own joins show the
+/// payment flow).
+async fn demo_membership(
+    identity: &app::auth::service::Identity,
+    user_id: i32,
+    patient_id: i32,
+) -> anyhow::Result<()> {
+    use app::auth::entity::user_account;
+    use app::memberships::entity::membership;
+    let db = identity.db();
+    let now = identity.now();
+    let tier = membership_tier::Entity::find()
+        .filter(membership_tier::Column::Slug.eq("complete"))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the demo tiers are missing"))?;
+    user_account::Entity::update_many()
+        .col_expr(user_account::Column::EmailVerifiedAt, Some(now).into())
+        .filter(user_account::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    let months = u32::try_from(tier.commitment_months).unwrap_or(0);
+    membership::ActiveModel {
+        public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
+        patient_id: Set(patient_id),
+        tier_id: Set(tier.id),
+        billing_period: Set("monthly".into()),
+        status: Set("active".into()),
+        current_period_start: Set(Some(now)),
+        current_period_end: Set(now.checked_add_months(chrono::Months::new(1))),
+        commitment_ends_at: Set(now.checked_add_months(chrono::Months::new(months))),
+        activated_at: Set(Some(now)),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
 }
 
 /// The demo accounts as printed and written to the file.

@@ -54,6 +54,7 @@ pub struct Settings {
     pub sign_in: SignInSettings,
     pub jobs: JobSettings,
     pub notifications: NotificationSettings,
+    pub payments: PaymentSettings,
     /// `redis://127.0.0.1:6379`: keep sessions in Redis (shared by several processes) instead
     /// of the database. `BEDSIDE_REDIS_URL`.
     pub redis_url: Option<String>,
@@ -131,6 +132,34 @@ pub struct TwilioSettings {
     pub auth_token: Option<SecretString>,
     /// Twilio's API; the tests point it at a local fake.
     pub base_url: String,
+    pub timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentProcessorKind {
+    /// The built-in test-mode processor (Stripe's test cards, no money moves): the demo and a
+    /// fresh machine.
+    Local,
+    Stripe,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PaymentSettings {
+    pub processor: PaymentProcessorKind,
+    pub stripe: StripeSettings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StripeSettings {
+    /// `sk_live_…` or `sk_test_…`. `BEDSIDE_PAYMENTS__STRIPE__SECRET_KEY`.
+    #[serde(skip_serializing)]
+    pub secret_key: Option<SecretString>,
+    /// The webhook endpoint's signing secret, `whsec_…`.
+    #[serde(skip_serializing)]
+    pub webhook_secret: Option<SecretString>,
+    /// Stripe's API; the tests point it at a local fake.
+    pub api_base: String,
     pub timeout_seconds: u64,
 }
 
@@ -244,6 +273,15 @@ impl Default for Settings {
             jobs: JobSettings { poll_seconds: 5 },
             notifications: NotificationSettings {
                 live_poll_seconds: 10,
+            },
+            payments: PaymentSettings {
+                processor: PaymentProcessorKind::Local,
+                stripe: StripeSettings {
+                    secret_key: None,
+                    webhook_secret: None,
+                    api_base: "https://api.stripe.com".into(),
+                    timeout_seconds: 20,
+                },
             },
             redis_url: None,
             redis_key_prefix: "bedside:".into(),

@@ -145,13 +145,11 @@ impl Application {
         listener.set_nonblocking(true)?;
         let address = listener.local_addr()?;
         let identity = identity(&settings, &db, &keyring, clock.clone()).await?;
-        let webhook_secret = Arc::new(crate::billing::webhook_secret(&settings.data_dir)?);
-        let local_payments = crate::billing::local::LocalProcessor::new(db.clone(), clock.clone());
-        let payments: Arc<dyn app::billing::processor::PaymentProcessor> =
-            Arc::new(local_payments.clone());
-        if settings.environment == crate::settings::Environment::Production {
-            tracing::warn!("payments use the built-in TEST processor: no real money is collected");
-        }
+        let crate::billing::Payments {
+            processor: payments,
+            local: local_payments,
+            webhook_secret,
+        } = crate::billing::processor_from_settings(&settings, &db, clock.clone())?;
         let jobs = Arc::new(scheduler(
             &settings,
             &db,
@@ -159,10 +157,10 @@ impl Application {
             (&mailer, &sms),
             &site,
             clock.clone(),
-            Payments {
+            PaymentJobs {
                 identity: &identity,
                 processor: &payments,
-                local: &local_payments,
+                local: local_payments.as_ref(),
                 webhook_secret: &webhook_secret,
             },
         ));
@@ -190,7 +188,7 @@ impl Application {
             mailer,
             sms,
             payments,
-            local_payments: Some(local_payments),
+            local_payments,
             webhook_secret,
             baseline,
         };
@@ -292,10 +290,10 @@ async fn refresh_periodically(state: AppState) {
 }
 
 /// What the payment jobs need.
-struct Payments<'a> {
+struct PaymentJobs<'a> {
     identity: &'a Identity,
     processor: &'a Arc<dyn app::billing::processor::PaymentProcessor>,
-    local: &'a crate::billing::local::LocalProcessor,
+    local: Option<&'a crate::billing::local::LocalProcessor>,
     webhook_secret: &'a Arc<Vec<u8>>,
 }
 
@@ -307,7 +305,7 @@ fn scheduler(
     (mailer, sms): (&Arc<dyn Mailer>, &Arc<dyn app::sms::SmsSender>),
     site: &SiteContentStore,
     clock: SharedClock,
-    payments: Payments<'_>,
+    payments: PaymentJobs<'_>,
 ) -> crate::jobs::Scheduler {
     use crate::billing::{
         local, DeliverLocalEvent, RenewLocalSubscription, RetryFailedPayment, SendMembershipEmail,
@@ -331,20 +329,22 @@ fn scheduler(
             processor: payments.processor.clone(),
         }),
     );
-    scheduler.register(
-        local::DELIVER_KIND,
-        Arc::new(DeliverLocalEvent {
-            db: db.clone(),
-            secret: payments.webhook_secret.clone(),
-            clock: clock.clone(),
-        }),
-    );
-    scheduler.register(
-        local::RENEW_KIND,
-        Arc::new(RenewLocalSubscription {
-            processor: payments.local.clone(),
-        }),
-    );
+    if let Some(local_processor) = payments.local {
+        scheduler.register(
+            local::DELIVER_KIND,
+            Arc::new(DeliverLocalEvent {
+                db: db.clone(),
+                secret: payments.webhook_secret.clone(),
+                clock: clock.clone(),
+            }),
+        );
+        scheduler.register(
+            local::RENEW_KIND,
+            Arc::new(RenewLocalSubscription {
+                processor: local_processor.clone(),
+            }),
+        );
+    }
     scheduler.register(
         crate::jobs::visits::KIND,
         Arc::new(crate::jobs::visits::DeliverVisitNotice {

@@ -64,6 +64,13 @@ pub trait PaymentProcessor: Send + Sync {
         request: &CheckoutRequest,
     ) -> Result<CheckoutStart, ProcessorError>;
 
+    /// Makes the card saved by a `ReplaceCard` checkout the one future charges use.
+    async fn use_new_card(
+        &self,
+        checkout_session_id: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError>;
+
     /// Charges an open invoice again with the card on file. The outcome arrives as an
     /// `invoice.paid` or `invoice.payment_failed` event.
     async fn retry_invoice(

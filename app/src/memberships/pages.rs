@@ -466,8 +466,7 @@ fn membership_view(m: MembershipOverview) -> impl IntoView {
                 }
             })
             .collect_view();
-        view! { <ul class="invoice-list">{items}</ul> }
-        .into_any()
+        view! { <ul class="invoice-list">{items}</ul> }.into_any()
     };
     let dependents = (!m.dependents.is_empty()).then(|| {
         view! {

@@ -669,6 +669,15 @@ impl PaymentProcessor for LocalProcessor {
         read(session_id)
     }
 
+    async fn use_new_card(
+        &self,
+        _checkout_session_id: &str,
+        _idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        // The checkout page put the card on the customer already.
+        Ok(())
+    }
+
     async fn retry_invoice(
         &self,
         invoice_id: &str,

@@ -3,6 +3,7 @@
 //! payments).
 
 pub mod local;
+pub mod stripe;
 
 use crate::jobs::{JobError, JobHandler};
 use crate::startup::AppState;
@@ -21,6 +22,58 @@ use axum::{
 use local::{CardRefusal, LocalProcessor, TestCard};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::sync::Arc;
+
+/// The payment side of the application state.
+pub struct Payments {
+    pub processor: Arc<dyn PaymentProcessor>,
+    /// The built-in processor, when it is the one in use (its pages and jobs are served).
+    pub local: Option<LocalProcessor>,
+    /// The secret payment events are signed with.
+    pub webhook_secret: Arc<Vec<u8>>,
+}
+
+/// The processor the settings name.
+pub fn processor_from_settings(
+    settings: &crate::settings::Settings,
+    db: &DatabaseConnection,
+    clock: app::clock::SharedClock,
+) -> anyhow::Result<Payments> {
+    use crate::settings::{Environment, PaymentProcessorKind};
+    use secrecy::ExposeSecret;
+    match settings.payments.processor {
+        PaymentProcessorKind::Local => {
+            if settings.environment == Environment::Production {
+                tracing::warn!("payments use the built-in TEST processor: no real money is collected; set payments.processor = \"stripe\"");
+            }
+            let local = LocalProcessor::new(db.clone(), clock);
+            Ok(Payments {
+                processor: Arc::new(local.clone()),
+                local: Some(local),
+                webhook_secret: Arc::new(webhook_secret(&settings.data_dir)?),
+            })
+        }
+        PaymentProcessorKind::Stripe => {
+            let stripe = &settings.payments.stripe;
+            let secret_key = stripe.secret_key.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("payments.processor is stripe but payments.stripe.secret_key (BEDSIDE_PAYMENTS__STRIPE__SECRET_KEY) is not set")
+            })?;
+            let signing = stripe.webhook_secret.as_ref().ok_or_else(|| {
+                anyhow::anyhow!("payments.processor is stripe but payments.stripe.webhook_secret (BEDSIDE_PAYMENTS__STRIPE__WEBHOOK_SECRET, whsec_…) is not set")
+            })?;
+            let processor = stripe::StripeProcessor::new(
+                secret_key.expose_secret(),
+                &stripe.api_base,
+                std::time::Duration::from_secs(stripe.timeout_seconds),
+                &settings.public_url,
+            )?;
+            Ok(Payments {
+                processor: Arc::new(processor),
+                local: None,
+                webhook_secret: Arc::new(signing.expose_secret().as_bytes().to_vec()),
+            })
+        }
+    }
+}
 
 /// The secret webhook events are signed with. The built-in processor's is made once per
 /// installation in the data folder (like the development encryption key) and shared by every

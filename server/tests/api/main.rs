@@ -15,3 +15,4 @@ mod notifications;
 mod server;
 mod site;
 mod sms;
+mod stripe;

@@ -1,0 +1,273 @@
+//! Stripe, through async-stripe: hosted Checkout for the first payment and for replacing a
+//! card (card numbers never reach Bedside), paying an open invoice again, and ending a
+//! subscription. Every call carries an idempotency key derived from Bedside's own operation.
+//!
+//! Requests are built with async-stripe's typed builders. Responses are read into small
+//! structs holding only the fields Bedside uses, so a new field or API version on Stripe's side
+//! cannot break a payment.
+//!
+//! Bedside retries failed payments itself (after 1, 3 and 5 days), so the practice turns off
+//! Stripe's own automatic retries ("Smart Retries") in its Stripe dashboard (README).
+
+use app::billing::processor::{
+    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, ProcessorError,
+};
+use app::billing::webhook::MEMBERSHIP_KEY;
+use app::memberships::model::BillingPeriod;
+use async_trait::async_trait;
+use std::collections::HashMap;
+use stripe::{IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_billing::invoice::PayInvoice;
+use stripe_billing::subscription::CancelSubscription;
+use stripe_checkout::checkout_session::{
+    CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
+    CreateCheckoutSessionLineItemsPriceDataRecurring,
+    CreateCheckoutSessionLineItemsPriceDataRecurringInterval,
+    CreateCheckoutSessionSubscriptionData, ProductData,
+};
+use stripe_client_core::{RequestBuilder, StripeMethod};
+use stripe_shared::CheckoutSessionMode;
+
+/// The parts of a Checkout Session Bedside reads.
+#[derive(Debug, miniserde::Deserialize)]
+struct SessionReply {
+    id: String,
+    url: Option<String>,
+}
+
+/// Any object: only its id is read.
+#[derive(Debug, miniserde::Deserialize)]
+struct IdReply {
+    id: String,
+}
+
+/// A Checkout Session in setup mode, with its SetupIntent expanded.
+#[derive(Debug, miniserde::Deserialize)]
+struct SetupSessionReply {
+    customer: Option<String>,
+    setup_intent: Option<SetupIntentReply>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct SetupIntentReply {
+    payment_method: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Expand {
+    expand: Vec<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct DefaultCard<'a> {
+    invoice_settings: InvoiceSettings<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct InvoiceSettings<'a> {
+    default_payment_method: &'a str,
+}
+
+pub struct StripeProcessor {
+    client: stripe::Client,
+    /// Where Stripe sends the patient back: the practice's public URL.
+    public_url: String,
+}
+
+impl std::fmt::Debug for StripeProcessor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeProcessor")
+            .field("public_url", &self.public_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn key(value: &str) -> Result<RequestStrategy, ProcessorError> {
+    IdempotencyKey::new(value)
+        .map(RequestStrategy::Idempotent)
+        .map_err(|e| ProcessorError::Rejected(format!("idempotency key: {e}")))
+}
+
+/// Stripe's answers: a refused request (4xx) will not work by trying again; anything else might.
+fn classify(error: StripeError) -> ProcessorError {
+    match error {
+        StripeError::Stripe(details, status) if (400..500).contains(&status) && status != 429 => {
+            ProcessorError::Rejected(format!("{status}: {details:?}"))
+        }
+        other => ProcessorError::Unavailable(other.to_string()),
+    }
+}
+
+impl StripeProcessor {
+    /// `api_base` is Stripe's API (`https://api.stripe.com/`); tests point it at a local fake.
+    pub fn new(
+        secret_key: &str,
+        api_base: &str,
+        timeout: std::time::Duration,
+        public_url: &str,
+    ) -> anyhow::Result<Self> {
+        let base = format!("{}/", api_base.trim_end_matches('/'));
+        let client = stripe::ClientBuilder::new(secret_key)
+            .url(base)
+            .timeout(timeout)
+            .build()
+            .map_err(|e| anyhow::anyhow!("setting up the Stripe client: {e}"))?;
+        Ok(StripeProcessor {
+            client,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    fn absolute(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.public_url)
+        }
+    }
+}
+
+#[async_trait]
+impl PaymentProcessor for StripeProcessor {
+    fn name(&self) -> &'static str {
+        "stripe"
+    }
+
+    async fn start_checkout(
+        &self,
+        request: &CheckoutRequest,
+    ) -> Result<CheckoutStart, ProcessorError> {
+        let metadata = HashMap::from([(MEMBERSHIP_KEY.to_owned(), request.membership_ref.clone())]);
+        let mut create = CreateCheckoutSession::new()
+            .success_url(self.absolute(&request.success_url))
+            .cancel_url(self.absolute(&request.cancel_url))
+            .client_reference_id(request.membership_ref.clone())
+            .metadata(metadata.clone());
+        create = match &request.customer_id {
+            Some(customer) => create.customer(customer.clone()),
+            None => create.customer_email(request.customer_email.clone()),
+        };
+        create = match request.mode {
+            CheckoutMode::Subscribe => {
+                let mut price =
+                    CreateCheckoutSessionLineItemsPriceData::new(stripe_types::Currency::USD);
+                price.unit_amount = Some(request.amount_cents);
+                price.recurring = Some(CreateCheckoutSessionLineItemsPriceDataRecurring::new(
+                    match request.period {
+                        BillingPeriod::Monthly => {
+                            CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Month
+                        }
+                        BillingPeriod::Annual => {
+                            CreateCheckoutSessionLineItemsPriceDataRecurringInterval::Year
+                        }
+                    },
+                ));
+                price.product_data = Some(ProductData::new(request.description.clone()));
+                let mut line = CreateCheckoutSessionLineItems::new();
+                line.price_data = Some(price);
+                line.quantity = Some(1);
+                let mut subscription = CreateCheckoutSessionSubscriptionData::new();
+                subscription.metadata = Some(metadata);
+                create
+                    .mode(CheckoutSessionMode::Subscription)
+                    .line_items(vec![line])
+                    .subscription_data(subscription)
+            }
+            CheckoutMode::ReplaceCard => create
+                .mode(CheckoutSessionMode::Setup)
+                .currency(stripe_types::Currency::USD),
+        };
+        let reply: SessionReply = create
+            .build()
+            .customize::<SessionReply>()
+            .request_strategy(key(&format!("checkout:{}", request.idempotency_key))?)
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        let url = reply
+            .url
+            .ok_or_else(|| ProcessorError::Rejected("Stripe gave no checkout URL".into()))?;
+        Ok(CheckoutStart {
+            session_id: reply.id,
+            url,
+        })
+    }
+
+    async fn use_new_card(
+        &self,
+        checkout_session_id: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        let session: SetupSessionReply = RequestBuilder::new(
+            StripeMethod::Get,
+            format!("/checkout/sessions/{checkout_session_id}"),
+        )
+        .query(&Expand {
+            expand: vec!["setup_intent"],
+        })
+        .customize::<SetupSessionReply>()
+        .send(&self.client)
+        .await
+        .map_err(classify)?;
+        let (Some(customer), Some(method)) = (
+            session.customer,
+            session.setup_intent.and_then(|s| s.payment_method),
+        ) else {
+            return Err(ProcessorError::Rejected(
+                "the card checkout has no customer or card".into(),
+            ));
+        };
+        RequestBuilder::new(StripeMethod::Post, format!("/customers/{customer}"))
+            .form(&DefaultCard {
+                invoice_settings: InvoiceSettings {
+                    default_payment_method: &method,
+                },
+            })
+            .customize::<IdReply>()
+            .request_strategy(key(&format!("default-card:{idempotency_key}"))?)
+            .send(&self.client)
+            .await
+            .map_err(classify)
+            .map(|customer| tracing::info!(customer = %customer.id, "new card is the default"))
+    }
+
+    async fn retry_invoice(
+        &self,
+        invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        let paid = PayInvoice::new(invoice_id)
+            .build()
+            .customize::<IdReply>()
+            .request_strategy(key(&format!("pay:{idempotency_key}"))?)
+            .send(&self.client)
+            .await;
+        match paid {
+            Ok(invoice) => {
+                tracing::info!(invoice = %invoice.id, "asked Stripe to charge the invoice again");
+                Ok(())
+            }
+            // A declined card is an answer, not a failure of the call: the outcome arrives as
+            // `invoice.payment_failed`.
+            Err(StripeError::Stripe(_, 402)) => Ok(()),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn cancel_subscription(
+        &self,
+        subscription_id: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        CancelSubscription::new(subscription_id)
+            .build()
+            .customize::<IdReply>()
+            .request_strategy(key(&format!("cancel:{idempotency_key}"))?)
+            .send(&self.client)
+            .await
+            .map(|subscription| {
+                tracing::info!(subscription = %subscription.id, "asked Stripe to end the subscription");
+            })
+            .map_err(classify)
+    }
+}
