@@ -2,11 +2,17 @@
 //! can be retired. Each row is rewritten in its own statement and only when it needs it, so the
 //! command can be stopped and run again.
 
+use app::appointments::entity::appointment;
 use app::auth::entity::user_account;
+use app::billing::entity::invoice_document;
 use app::crypto::{FieldContext, Keyring};
+use app::memberships::entity::patient_profile;
 use app::patients::entity::patient;
 use app::site::entity::contact_inquiry;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
+};
 
 /// What a rotation did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +46,10 @@ fn rotate_value(
 pub async fn rows_to_check(db: &DatabaseConnection) -> anyhow::Result<u64> {
     Ok(contact_inquiry::Entity::find().count(db).await?
         + patient::Entity::find().count(db).await?
-        + user_account::Entity::find().count(db).await?)
+        + user_account::Entity::find().count(db).await?
+        + appointment::Entity::find().count(db).await?
+        + patient_profile::Entity::find().count(db).await?
+        + invoice_document::Entity::find().count(db).await?)
 }
 
 /// Rotates every sealed column; `progress` is called once per row.
@@ -120,6 +129,99 @@ pub async fn rotate_all(
                 active.mfa_secret = Set(Some(app::crypto::Encrypted::from_bytes(fresh)));
                 active.update(db).await?;
             }
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    for row in appointment::Entity::find()
+        .order_by_asc(appointment::Column::Id)
+        .all(db)
+        .await?
+    {
+        let context = FieldContext {
+            table: "appointment",
+            column: "reason",
+            row: &row.public_id,
+        };
+        let bytes = row.reason.clone().into_bytes();
+        if let Some(fresh) = rotate_value(keyring, context, &bytes, &mut report)? {
+            let mut active: appointment::ActiveModel = row.clone().into();
+            active.reason = Set(app::crypto::Encrypted::from_bytes(fresh));
+            active.update(db).await?;
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    for row in patient_profile::Entity::find()
+        .order_by_asc(patient_profile::Column::Id)
+        .all(db)
+        .await?
+    {
+        // Bound to the patient's public id, like the patient's own sealed columns.
+        let owner = patient::Entity::find_by_id(row.patient_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("profile {} has no patient", row.id))?;
+        let mut active: patient_profile::ActiveModel = row.clone().into();
+        let mut changed = false;
+        let address = FieldContext {
+            table: "patient_profile",
+            column: "address",
+            row: &owner.public_id,
+        };
+        if let Some(fresh) = rotate_value(
+            keyring,
+            address,
+            &row.address.clone().into_bytes(),
+            &mut report,
+        )? {
+            active.address = Set(app::crypto::Encrypted::from_bytes(fresh));
+            changed = true;
+        }
+        let emergency = FieldContext {
+            table: "patient_profile",
+            column: "emergency_contact",
+            row: &owner.public_id,
+        };
+        if let Some(fresh) = rotate_value(
+            keyring,
+            emergency,
+            &row.emergency_contact.clone().into_bytes(),
+            &mut report,
+        )? {
+            active.emergency_contact = Set(app::crypto::Encrypted::from_bytes(fresh));
+            changed = true;
+        }
+        if changed {
+            active.update(db).await?;
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    for row in invoice_document::Entity::find()
+        .order_by_asc(invoice_document::Column::Id)
+        .all(db)
+        .await?
+    {
+        let invoice = app::billing::entity::invoice::Entity::find()
+            .filter(app::billing::entity::invoice::Column::Id.eq(row.invoice_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("document {} has no invoice", row.id))?;
+        let context = FieldContext {
+            table: "invoice_document",
+            column: "content",
+            row: &invoice.public_id,
+        };
+        if let Some(fresh) = rotate_value(
+            keyring,
+            context,
+            &row.content.clone().into_bytes(),
+            &mut report,
+        )? {
+            let mut active: invoice_document::ActiveModel = row.clone().into();
+            active.content = Set(app::crypto::Encrypted::from_bytes(fresh));
+            active.update(db).await?;
         }
         report.rows_checked += 1;
         progress(1);

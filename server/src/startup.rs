@@ -315,6 +315,7 @@ fn scheduler(
         app::memberships::notices::JOB_KIND,
         Arc::new(SendMembershipEmail {
             db: db.clone(),
+            keyring: keyring.clone(),
             identity: payments.identity.clone(),
             mailer: mailer.clone(),
             site: site.clone(),
@@ -448,6 +449,10 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route(
             "/portal/membership/card",
             post(crate::memberships::replace_card),
+        )
+        .route(
+            "/portal/membership/invoices/{file}",
+            get(crate::memberships::download_invoice),
         )
         .route(
             "/portal/membership/resend",

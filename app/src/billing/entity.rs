@@ -76,3 +76,25 @@ pub mod payment_event {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod invoice_document {
+    use crate::crypto::Encrypted;
+    use sea_orm::entity::prelude::*;
+
+    /// An invoice's PDF, sealed (it names the member and their address).
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "invoice_document")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub invoice_id: i32,
+        pub content: Encrypted<Vec<u8>>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -4,7 +4,11 @@
 //! processor's ids are stored.
 
 #[cfg(feature = "ssr")]
+pub mod documents;
+#[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod pdf;
 #[cfg(feature = "ssr")]
 pub mod processor;
 #[cfg(feature = "ssr")]

@@ -88,6 +88,7 @@ pub async fn enqueue(
 /// What sending needs.
 pub struct EmailSenders<'a> {
     pub db: &'a DatabaseConnection,
+    pub keyring: &'a crate::crypto::Keyring,
     pub identity: &'a Identity,
     pub mailer: &'a dyn Mailer,
     pub practice: &'a Practice,
@@ -246,11 +247,26 @@ pub async fn deliver(
                     )
                 })
                 .collect();
+            let pdf = crate::billing::documents::pdf_of(
+                db,
+                senders.keyring,
+                senders.practice,
+                senders.time_zone,
+                &found,
+                now,
+            )
+            .await
+            .map_err(|e| DeliveryError::Retry(e.to_string()))?;
             OutgoingEmail {
                 to: recipient.email,
                 subject: format!("Your receipt from {practice} ({})", found.number),
+                attachments: vec![crate::mail::Attachment {
+                    filename: crate::billing::documents::file_name(&found),
+                    content_type: "application/pdf".into(),
+                    content: pdf,
+                }],
                 text_body: format!(
-                    "Hello {},\n\nThank you: we received your payment of {} on {}.\n\nInvoice {}\n{items}  {:<48} {:>10}\n\nMembership fees for direct primary care may be payable from an HSA or FSA; please check with your plan. Your invoices are in the patient portal:\n{}\n\n{}\n",
+                    "Hello {},\n\nThank you: we received your payment of {} on {}.\n\nInvoice {}\n{items}  {:<48} {:>10}\n\nMembership fees for direct primary care may be payable from an HSA or FSA; please check with your plan. Your receipt is attached as a PDF, and all your invoices are in the patient portal:\n{}\n\n{}\n",
                     recipient.first_name,
                     format_usd(found.amount_paid_cents),
                     senders.day(found.paid_at.unwrap_or(now)),

@@ -461,7 +461,13 @@ fn membership_view(m: MembershipOverview) -> impl IntoView {
                             <span class=if paid { "pill-paid" } else { "pill-due" }>{i.status.clone()}</span>
                         </p>
                         <p>{i.description.clone()}</p>
-                        <p class="fine-print">{format!("{} · {}", i.issued_on, format_usd(i.total_cents))}</p>
+                        <p class="fine-print">
+                            {format!("{} · {} · ", i.issued_on, format_usd(i.total_cents))}
+                            // A file, not a page: the router must not take the click.
+                            <a href=format!("/portal/membership/invoices/{}.pdf", i.public_id) rel="external" download=format!("invoice-{}.pdf", i.number)>
+                                "Download PDF"<span class="visually-hidden">{format!(" of invoice {}", i.number)}</span>
+                            </a>
+                        </p>
                     </li>
                 }
             })

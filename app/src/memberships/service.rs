@@ -89,6 +89,26 @@ fn profile_context<'a>(column: &'a str, patient_public_id: &'a str) -> FieldCont
     }
 }
 
+/// A member's postal address, opened (for their invoices).
+pub async fn address_of(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    patient: &patient::Model,
+) -> Result<Option<super::model::PostalAddress>, AppError> {
+    let Some(profile) = patient_profile::Entity::find()
+        .filter(patient_profile::Column::PatientId.eq(patient.id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    profile
+        .address
+        .open(keyring, &profile_context("address", &patient.public_id))
+        .map(Some)
+        .map_err(|e| AppError::internal(format_args!("opening an address: {e}")))
+}
+
 /// Enrolls a visitor. `checkpoint` is called after each step; an error from it (or from any
 /// step) rolls the whole enrollment back. Production passes `|_| Ok(())`.
 pub async fn enroll(

@@ -218,6 +218,7 @@ impl JobHandler for RetryFailedPayment {
 /// `membership.email`: the membership's emails.
 pub struct SendMembershipEmail {
     pub db: DatabaseConnection,
+    pub keyring: app::crypto::Keyring,
     pub identity: app::auth::service::Identity,
     pub mailer: Arc<dyn app::mail::Mailer>,
     pub site: app::site::service::SiteContentStore,
@@ -241,6 +242,7 @@ impl JobHandler for SendMembershipEmail {
             .map_err(|e| JobError::Retry(e.to_string()))?;
         let senders = EmailSenders {
             db: &self.db,
+            keyring: &self.keyring,
             identity: &self.identity,
             mailer: self.mailer.as_ref(),
             practice: &site.practice,

@@ -422,3 +422,109 @@ pub async fn resend_confirmation(
         Err(error) => error.into_response(),
     }
 }
+
+/// `GET /portal/membership/invoices/{public_id}.pdf`: a member's own invoice or receipt.
+pub async fn download_invoice(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    request: Request<Body>,
+) -> Response {
+    use app::billing::entity::invoice;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let (parts, _body) = request.into_parts();
+    let Some(caller) = auth_of(&parts).and_then(|auth| auth.caller(&client_of(&parts))) else {
+        return Redirect::to("/signin?next=/portal/membership").into_response();
+    };
+    let Some(patient_id) = caller.actor.patient_id else {
+        return AppError::Forbidden.into_response();
+    };
+    let public_id = file.trim_end_matches(".pdf");
+    let now = state.clock.now();
+    let permit = match guard::permit(
+        &state.db,
+        now,
+        &caller,
+        Action::Read,
+        Resource::Membership { patient_id },
+        None,
+        "invoice.download",
+    )
+    .await
+    {
+        Ok(permit) => permit,
+        Err(error) => return error.into_response(),
+    };
+    let own = async {
+        let Some(found) = invoice::Entity::find()
+            .filter(invoice::Column::PublicId.eq(public_id))
+            .one(permit.txn())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mine = app::memberships::entity::membership::Entity::find_by_id(found.membership_id)
+            .one(permit.txn())
+            .await?
+            .is_some_and(|m| m.patient_id == patient_id);
+        Ok::<_, AppError>(mine.then_some(found))
+    }
+    .await;
+    let found = match own {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            drop(permit);
+            // Someone else's invoice, or none: the same answer, and the attempt is kept.
+            if let Err(e) = guard::record_missing(
+                &state.db,
+                now,
+                &caller,
+                "invoice.download",
+                "invoice",
+                public_id,
+            )
+            .await
+            {
+                return e.into_response();
+            }
+            return AppError::NotFound("That invoice".into()).into_response();
+        }
+        Err(error) => return error.into_response(),
+    };
+    let Some(site) = state.site.current() else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let time_zone = match app::appointments::service::practice_time_zone(&state.db).await {
+        Ok(tz) => tz,
+        Err(error) => return error.into_response(),
+    };
+    let pdf = app::billing::documents::pdf_of(
+        permit.txn(),
+        &state.keyring,
+        &site.practice,
+        time_zone,
+        &found,
+        now,
+    )
+    .await;
+    let pdf = match pdf {
+        Ok(pdf) => pdf,
+        Err(error) => return error.into_response(),
+    };
+    if let Err(error) = permit.commit().await {
+        return error.into_response();
+    }
+    (
+        [
+            (http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                http::header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}\"",
+                    app::billing::documents::file_name(&found)
+                ),
+            ),
+        ],
+        pdf,
+    )
+        .into_response()
+}

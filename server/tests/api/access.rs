@@ -382,6 +382,41 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
             ],
         )
         .await;
+        // A member (sealed address and emergency contact, and a kept receipt) with a visit
+        // (a sealed reason).
+        let member = app.new_browser();
+        let checkout = crate::memberships::join(&app, &member, "ana@example.com").await;
+        crate::memberships::pay(&app, &member, &checkout, "4242424242424242").await;
+        crate::memberships::confirm(&app, &member, "ana@example.com").await;
+        app.jobs.run_due().await.expect("jobs");
+        let booking = app
+            .get_with(&member, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("page");
+        let slot = booking
+            .split("name=\"starts_at\"")
+            .nth(1)
+            .and_then(|rest| rest.split("value=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .expect("a free time")
+            .to_owned();
+        let booked = app
+            .post_with(
+                &member,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", &slot),
+                    ("reason", "Knee pain"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            location(&booked).as_deref(),
+            Some("/portal/visits?booked=1")
+        );
         let old = app.keyring.clone();
         let old_key = app::crypto::MasterKey::from_base64(1, &dev_key(&app)).expect("key");
         let new_key = app::crypto::MasterKey::generate(2);
@@ -389,9 +424,11 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         let report = bedside::rotate::rotate_all(&app.db, &both, |_| {})
             .await
             .expect("rotate");
+        // The inquiry; Maria's date of birth and phone; the doctor's MFA secret; Ana's date of
+        // birth and phone, address and emergency contact, receipt and visit reason.
         assert_eq!(
             report.values_rotated,
-            1 + 2 + 1,
+            1 + 2 + 1 + 2 + 2 + 1 + 1,
             "{} {:?}",
             app.backend,
             report

@@ -1224,3 +1224,87 @@ mod properties {
         }
     }
 }
+
+#[tokio::test]
+async fn the_receipt_is_a_pdf_attached_to_the_email_and_downloadable_by_the_member_alone() {
+    use app::mail::outbox_attachment;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        let checkout = join(&app, &client, "ana@example.com").await;
+        pay(&app, &client, &checkout, "4242 4242 4242 4242").await;
+        confirm(&app, &client, "ana@example.com").await;
+        app.jobs.run_due().await.expect("jobs");
+        let receipt = emails_to(&app, "ana@example.com")
+            .await
+            .into_iter()
+            .find(|e| e.subject.starts_with("Your receipt"))
+            .expect("a receipt");
+        let attached = outbox_attachment::Entity::find()
+            .filter(outbox_attachment::Column::EmailId.eq(receipt.id))
+            .all(&app.db)
+            .await
+            .expect("attachments");
+        assert_eq!(attached.len(), 1, "{}", app.backend);
+        assert_eq!(attached[0].content_type, "application/pdf");
+        assert!(attached[0].content.starts_with(b"%PDF-"));
+        let found = invoice::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(
+            attached[0].filename,
+            format!("invoice-{}.pdf", found.number)
+        );
+
+        // The member downloads it from the portal: the same document, naming them.
+        let path = format!("/portal/membership/invoices/{}.pdf", found.public_id);
+        let page = app
+            .get_with(&client, "/portal/membership")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains(&path), "the page links the PDF");
+        let response = app.get_with(&client, &path).await;
+        let status = response.status();
+        if status != 200 {
+            panic!("{status}: {}", response.text().await.unwrap_or_default());
+        }
+        assert_eq!(response.headers()["content-type"], "application/pdf");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let bytes = response.bytes().await.expect("pdf");
+        assert_eq!(bytes.as_ref(), attached[0].content.as_slice());
+        if let Ok(dir) = std::env::var("BEDSIDE_SAVE_PDF") {
+            std::fs::write(format!("{dir}/receipt.pdf"), &bytes).expect("save");
+        }
+        let pdf = lopdf::Document::load_mem(&bytes).expect("a valid PDF");
+        let text = pdf.extract_text(&[1]).expect("text");
+        for expected in [
+            "Receipt",
+            "Ana Ruiz",
+            "12 Pine St",
+            "Portland, ME 04101",
+            "$199",
+            "HSA/FSA",
+            &found.number,
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+
+        // Another member asking for it gets "not found", and the attempt is audited.
+        let other = app.new_browser();
+        join(&app, &other, "ben@example.com").await;
+        let denied = app.get_with(&other, &path).await;
+        assert_eq!(denied.status(), 404);
+        let rows = app.audit_rows().await;
+        assert!(rows
+            .iter()
+            .any(|r| r.action == "invoice.download" && r.outcome == "denied"));
+        // Signed out: to sign-in.
+        let (status, to) = app.visit(&app.new_browser(), &path).await;
+        assert_eq!(status, 303);
+        assert!(to.is_some_and(|to| to.starts_with("/signin")));
+    }
+}
