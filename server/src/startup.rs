@@ -451,6 +451,18 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
             post(crate::memberships::replace_card),
         )
         .route(
+            "/portal/membership/change",
+            post(crate::memberships::change_plan),
+        )
+        .route(
+            "/portal/membership/keep-plan",
+            post(crate::memberships::keep_plan),
+        )
+        .route(
+            "/portal/membership/cancel",
+            post(crate::memberships::cancel),
+        )
+        .route(
             "/portal/membership/invoices/{file}",
             get(crate::memberships::download_invoice),
         )

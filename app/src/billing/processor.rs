@@ -44,8 +44,24 @@ pub struct CheckoutStart {
     pub url: String,
 }
 
+/// A new price for a subscription.
+#[derive(Debug, Clone)]
+pub struct PriceChange {
+    pub subscription_id: String,
+    pub amount_cents: i64,
+    pub period: BillingPeriod,
+    pub description: String,
+    /// Charge the difference for the rest of the current period now (an upgrade, which applies
+    /// only if that charge succeeds); otherwise the new price starts with the next period.
+    pub prorate_now: bool,
+    pub idempotency_key: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessorError {
+    /// The card was refused; nothing changed.
+    #[error("the card was declined: {0}")]
+    Declined(String),
     /// The processor refused the request as made (a bug or a configuration problem).
     #[error("the payment processor refused the request: {0}")]
     Rejected(String),
@@ -76,6 +92,17 @@ pub trait PaymentProcessor: Send + Sync {
     async fn retry_invoice(
         &self,
         invoice_id: &str,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError>;
+
+    /// Gives a subscription a new price (see [`PriceChange`]).
+    async fn change_price(&self, change: &PriceChange) -> Result<(), ProcessorError>;
+
+    /// Ends a subscription at `at` (no invoice after it); `None` keeps it going again.
+    async fn cancel_at(
+        &self,
+        subscription_id: &str,
+        at: Option<chrono::DateTime<chrono::Utc>>,
         idempotency_key: &str,
     ) -> Result<(), ProcessorError>;
 

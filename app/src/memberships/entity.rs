@@ -25,6 +25,10 @@ pub mod membership {
         pub suspended_at: Option<DateTimeUtc>,
         pub cancelled_at: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,
+        pub pending_tier_id: Option<i32>,
+        pub pending_billing_period: Option<String>,
+        pub change_at: Option<DateTimeUtc>,
+        pub cancel_at: Option<DateTimeUtc>,
         pub updated_at: DateTimeUtc,
     }
 

@@ -466,6 +466,63 @@ impl Enrollment {
     }
 }
 
+/// What moving to another membership (or billing period) does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PlanChange {
+    /// A dearer membership, same billing period: it starts now, and the difference for the rest
+    /// of the paid period is charged today.
+    UpgradeNow { charge_now_cents: i64 },
+    /// Cheaper, or another billing period: it starts when the paid period ends; nothing is
+    /// charged or refunded now.
+    AtPeriodEnd,
+}
+
+/// The difference between two prices for what is left of a period, in cents, rounded to the
+/// nearest cent (never negative).
+pub fn proration_cents(
+    old_price_cents: i64,
+    new_price_cents: i64,
+    period_start: chrono::DateTime<chrono::Utc>,
+    period_end: chrono::DateTime<chrono::Utc>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> i64 {
+    let total = (period_end - period_start).num_seconds().max(1);
+    let left = (period_end - now).num_seconds().clamp(0, total);
+    let difference = i128::from((new_price_cents - old_price_cents).max(0));
+    let cents = (difference * i128::from(left) * 2 + i128::from(total)) / (2 * i128::from(total));
+    i64::try_from(cents).unwrap_or(0)
+}
+
+/// What moving from (`old_price`, `old_period`) to (`new_price`, `new_period`) does.
+pub fn plan_change(
+    old_price_cents: i64,
+    old_period: BillingPeriod,
+    new_price_cents: i64,
+    new_period: BillingPeriod,
+    prorated_difference_cents: i64,
+) -> PlanChange {
+    if new_period == old_period && new_price_cents > old_price_cents {
+        PlanChange::UpgradeNow {
+            charge_now_cents: prorated_difference_cents,
+        }
+    } else {
+        PlanChange::AtPeriodEnd
+    }
+}
+
+/// Another membership a member could move to, with what moving does, stated before they
+/// confirm.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanOption {
+    pub slug: String,
+    pub name: String,
+    pub period: BillingPeriod,
+    pub price_cents: i64,
+    pub change: PlanChange,
+    /// When an at-period-end change starts.
+    pub starts_on: String,
+}
+
 /// One invoice as the portal lists it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceSummary {
@@ -497,6 +554,17 @@ pub struct MembershipOverview {
     pub payment_due: bool,
     /// When the next retry of a failed payment is planned.
     pub next_retry: Option<String>,
+    /// Memberships the member can move to (active memberships only).
+    pub options: Vec<PlanOption>,
+    /// A move already planned for the end of the period: (membership name, day).
+    pub pending_change: Option<(String, String)>,
+    /// The day the membership would end if cancelled now.
+    pub would_end_on: Option<String>,
+    /// The day a cancelled membership ends.
+    pub ends_on: Option<String>,
+    /// Sent back with each change form of this page: a double-submitted form is the same
+    /// request to the payment processor (its idempotency key), a new page is a new one.
+    pub form_key: String,
 }
 
 #[cfg(test)]
@@ -610,6 +678,72 @@ mod tests {
         let errors = Enrollment::parse(&form, &tier(4), today()).expect_err("missing");
         assert!(errors.get("dependent2_dob").is_some());
         assert!(errors.get("dependent2_relationship").is_some());
+    }
+
+    #[test]
+    fn an_upgrade_charges_the_difference_for_what_is_left_of_the_period() {
+        use chrono::{Duration, TimeZone, Utc};
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+            .single()
+            .expect("t");
+        let end = start + Duration::days(30);
+        assert_eq!(proration_cents(19_900, 34_900, start, end, start), 15_000);
+        assert_eq!(
+            proration_cents(19_900, 34_900, start, end, start + Duration::days(15)),
+            7_500
+        );
+        assert_eq!(proration_cents(19_900, 34_900, start, end, end), 0);
+        assert_eq!(proration_cents(19_900, 12_900, start, end, start), 0);
+        assert_eq!(
+            plan_change(
+                19_900,
+                BillingPeriod::Monthly,
+                34_900,
+                BillingPeriod::Monthly,
+                7_500
+            ),
+            PlanChange::UpgradeNow {
+                charge_now_cents: 7_500
+            }
+        );
+        assert_eq!(
+            plan_change(
+                19_900,
+                BillingPeriod::Monthly,
+                12_900,
+                BillingPeriod::Monthly,
+                0
+            ),
+            PlanChange::AtPeriodEnd
+        );
+        assert_eq!(
+            plan_change(
+                19_900,
+                BillingPeriod::Monthly,
+                215_000,
+                BillingPeriod::Annual,
+                0
+            ),
+            PlanChange::AtPeriodEnd
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn proration_is_never_more_than_the_difference_and_shrinks_as_the_period_passes(
+            old in 0i64..500_000, raise in 0i64..500_000, days in 1i64..400, a in 0i64..400, b in 0i64..400,
+        ) {
+            use chrono::{Duration, TimeZone, Utc};
+            let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("t");
+            let end = start + Duration::days(days);
+            let (early, late) = (a.min(b), a.max(b));
+            let at = |d: i64| start + Duration::hours(d * days * 24 / 400);
+            let first = proration_cents(old, old + raise, start, end, at(early));
+            let second = proration_cents(old, old + raise, start, end, at(late));
+            proptest::prop_assert!(first <= raise && first >= 0);
+            proptest::prop_assert!(second <= first);
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! membership page (`/portal/membership`).
 
 use super::api::load_membership;
-use super::model::{EnrollmentForm, MembershipOverview, MembershipStatus, RELATIONSHIPS};
+use super::model::{
+    EnrollmentForm, MembershipOverview, MembershipStatus, PlanChange, PlanOption, RELATIONSHIPS,
+};
 use crate::error::FieldErrors;
 use crate::site::model::{format_usd, MembershipTier};
 use crate::site::pages::{not_set_up, page_title, site};
@@ -419,6 +421,20 @@ pub fn MembershipPage() -> impl IntoView {
             ))
         } else if q.get("card").is_some() {
             Some(("notice notice-success", "Your new card is on file."))
+        } else if let Some(changed) = q.get("changed") {
+            match changed.as_str() {
+                "upgraded" => Some(("notice notice-success", "Your new membership has started. The receipt for today's difference is on its way.")),
+                "scheduled" => Some(("notice notice-success", "Done: your new membership starts when the current period ends.")),
+                "cancelled" => Some(("notice notice-success", "Your membership is cancelled. It stays active until the day shown below.")),
+                "kept" => Some(("notice notice-success", "Done: your membership continues as it is.")),
+                _ => None,
+            }
+        } else if let Some(problem) = q.get("problem") {
+            match problem.as_str() {
+                "declined" => Some(("notice notice-error", "Your card was declined, so nothing changed. Update your card and try again.")),
+                "not_changeable" => Some(("notice notice-error", "This membership cannot be changed online right now. Please call the practice.")),
+                _ => Some(("notice notice-error", "Nothing changed: we could not reach the payment processor. Please try again in a minute.")),
+            }
         } else {
             None
         }
@@ -480,8 +496,61 @@ fn membership_view(m: MembershipOverview) -> impl IntoView {
             <dd>{m.dependents.join(", ")}</dd>
         }
     });
+    let key = m.form_key.clone();
+    let pending = m.pending_change.clone().map(|(name, on)| {
+        let key = key.clone();
+        view! {
+            <div class="notice" role="status">
+                <p>{format!("Your membership changes to {name} on {on}. Until then nothing changes.")}</p>
+                <form method="post" action="/portal/membership/keep-plan">
+                    <input type="hidden" name="key" value=key.clone()/>
+                    <button class="button button-small button-quiet" type="submit">"Keep my current membership"</button>
+                </form>
+            </div>
+        }
+    });
+    let ending = m.ends_on.clone().map(|on| {
+        let key = key.clone();
+        view! {
+            <div class="notice notice-warning" role="status">
+                <p>{format!("Your membership ends on {on}. You are billed as usual until then, and your records stay available to you afterwards.")}</p>
+                <form method="post" action="/portal/membership/cancel">
+                    <input type="hidden" name="choice" value="keep"/>
+                    <input type="hidden" name="key" value=key.clone()/>
+                    <button class="button button-small" type="submit">"Keep my membership"</button>
+                </form>
+            </div>
+        }
+    });
+    let changes = (!m.options.is_empty()).then(|| {
+        let items = m
+            .options
+            .iter()
+            .map(|o| option_view(o, &key))
+            .collect_view();
+        view! {
+            <h2>"Change membership"</h2>
+            <ul class="plan-options">{items}</ul>
+        }
+    });
+    let cancel = m.would_end_on.clone().map(|on| {
+        let key = key.clone();
+        view! {
+            <h2>"Cancel membership"</h2>
+            <div class="card">
+                <p>{format!("If you cancel now, your membership stays active until {on} and then ends. You are billed as usual until then (your commitment period is honoured); nothing is charged after it.")}</p>
+                <form method="post" action="/portal/membership/cancel">
+                    <input type="hidden" name="choice" value="cancel"/>
+                    <input type="hidden" name="key" value=key.clone()/>
+                    <button class="button button-quiet" type="submit">{format!("Cancel my membership (ends {on})")}</button>
+                </form>
+            </div>
+        }
+    });
     view! {
         {notice}
+        {pending}
+        {ending}
         {action}
         <h2>"Details"</h2>
         <dl class="summary-list">
@@ -496,5 +565,40 @@ fn membership_view(m: MembershipOverview) -> impl IntoView {
         </dl>
         <h2>"Billing history"</h2>
         {invoices}
+        {changes}
+        {cancel}
+    }
+}
+
+/// One membership a member could move to, saying what happens and when before they press.
+fn option_view(option: &PlanOption, key: &str) -> impl IntoView + use<> {
+    let price = format!("{} {}", format_usd(option.price_cents), option.period.per());
+    let (what, button) = match option.change {
+        PlanChange::UpgradeNow { charge_now_cents } => (
+            format!(
+                "Starts today. You pay {} now for the rest of this period, then {price}.",
+                format_usd(charge_now_cents)
+            ),
+            format!("Upgrade to {} now", option.name),
+        ),
+        PlanChange::AtPeriodEnd => (
+            format!(
+                "Starts {}, when your paid period ends. Nothing is charged today; then {price}.",
+                option.starts_on
+            ),
+            format!("Switch to {} on {}", option.name, option.starts_on),
+        ),
+    };
+    view! {
+        <li class="plan-option">
+            <p><strong>{format!("{}, billed {}", option.name, if option.period == super::model::BillingPeriod::Annual { "yearly" } else { "monthly" })}</strong>" · "{price.clone()}</p>
+            <p class="fine-print">{what}</p>
+            <form method="post" action="/portal/membership/change">
+                <input type="hidden" name="tier" value=option.slug.clone()/>
+                <input type="hidden" name="key" value=key.to_owned()/>
+                <input type="hidden" name="period" value=option.period.as_str()/>
+                <button class="button button-small button-quiet" type="submit">{button}</button>
+            </form>
+        </li>
     }
 }

@@ -6,7 +6,10 @@
 //! payment has arrived, in whichever order the two happen.
 
 use super::entity::{household_member, membership, membership_consent, patient_profile};
-use super::model::{BillingPeriod, Enrollment, MembershipOverview, MembershipStatus};
+use super::model::{
+    plan_change, proration_cents, BillingPeriod, Enrollment, MembershipOverview, MembershipStatus,
+    PlanChange, PlanOption,
+};
 use super::notices::{self, MembershipEmail};
 use crate::audit::service::{self as audit, AuditActor, ClientInfo};
 use crate::audit::Outcome;
@@ -15,6 +18,7 @@ use crate::auth::guard::{self, Caller};
 use crate::auth::service::{Identity, PreparedAccount};
 use crate::auth::{Action, Resource, Role};
 use crate::billing::entity::invoice;
+use crate::billing::processor::{PaymentProcessor, PriceChange, ProcessorError};
 use crate::crypto::{Encrypted, FieldContext, Keyring};
 use crate::patients::entity::patient;
 use crate::patients::service::{create as create_patient, NewPatient};
@@ -415,6 +419,18 @@ pub async fn record_paid_period(
         active.current_period_end = Set(Some(period_end));
         active.current_period_start = Set(period_start.or(Some(now)));
     }
+    // A move planned for the end of the period happens with the first payment after it.
+    if let (Some(tier), Some(at)) = (m.pending_tier_id, m.change_at) {
+        if period_start.is_some_and(|start| start >= at - chrono::Duration::minutes(1)) {
+            active.tier_id = Set(tier);
+            if let Some(period) = &m.pending_billing_period {
+                active.billing_period = Set(period.clone());
+            }
+            active.pending_tier_id = Set(None);
+            active.pending_billing_period = Set(None);
+            active.change_at = Set(None);
+        }
+    }
     if matches!(
         status_of(m),
         MembershipStatus::PastDue | MembershipStatus::Suspended
@@ -533,6 +549,49 @@ pub async fn overview(
     let next_retry = crate::billing::service::next_retry(txn, &invoices, now).await?;
     let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
     let status = status_of(&m);
+    let tiers = membership_tier::Entity::find()
+        .filter(membership_tier::Column::Active.eq(true))
+        .order_by_asc(membership_tier::Column::SortOrder)
+        .all(txn)
+        .await?;
+    let changeable = status == MembershipStatus::Active && m.cancel_at.is_none();
+    let options = match (changeable, m.current_period_start, m.current_period_end) {
+        (true, Some(start), Some(end)) => tiers
+            .iter()
+            .flat_map(|t| {
+                [BillingPeriod::Monthly, BillingPeriod::Annual]
+                    .into_iter()
+                    .map(move |p| (t, p))
+            })
+            .filter(|(t, p)| !(t.id == tier.id && *p == period))
+            .filter(|(t, _)| Some(t.id) != m.pending_tier_id)
+            .map(|(t, p)| {
+                let (old, new) = (price_of(&tier, period), price_of(t, p));
+                PlanOption {
+                    slug: t.slug.clone(),
+                    name: t.name.clone(),
+                    period: p,
+                    price_cents: new,
+                    change: plan_change(
+                        old,
+                        period,
+                        new,
+                        p,
+                        proration_cents(old, new, start, end, now),
+                    ),
+                    starts_on: day(end, time_zone),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let pending_change = match (m.pending_tier_id, m.change_at) {
+        (Some(id), Some(at)) => tiers
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| (t.name.clone(), day(at, time_zone))),
+        _ => None,
+    };
     let paid = m.current_period_end.is_some_and(|end| end > now);
     let overview = MembershipOverview {
         public_id: m.public_id.clone(),
@@ -554,6 +613,13 @@ pub async fn overview(
             MembershipStatus::Active | MembershipStatus::Cancelled => false,
         },
         next_retry: next_retry.map(|at| day(at, time_zone)),
+        options,
+        pending_change,
+        would_end_on: (status == MembershipStatus::Active && m.cancel_at.is_none())
+            .then(|| ends_if_cancelled(&m, now).map(|at| day(at, time_zone)))
+            .flatten(),
+        ends_on: m.cancel_at.map(|at| day(at, time_zone)),
+        form_key: uuid::Uuid::new_v4().simple().to_string(),
         invoices: invoices
             .into_iter()
             .map(|i| crate::billing::service::summary(&i, &tier.name, period, time_zone))
@@ -561,4 +627,248 @@ pub async fn overview(
     };
     permit.commit().await?;
     Ok(Some(overview))
+}
+
+fn price_of(tier: &membership_tier::Model, period: BillingPeriod) -> i64 {
+    match period {
+        BillingPeriod::Monthly => tier.monthly_price_cents,
+        BillingPeriod::Annual => tier.annual_price_cents,
+    }
+}
+
+/// The day a membership cancelled now ends: the end of the paid period, and never before the
+/// commitment ends (the member is billed as usual until then).
+pub fn ends_if_cancelled(m: &membership::Model, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let paid_through = m.current_period_end?;
+    Some(match m.commitment_ends_at {
+        Some(commitment) if commitment > paid_through && commitment > now => {
+            // Renewals continue to the period that covers the commitment's end. A period
+            // ending on the commitment's last day covers it (the processor counts whole
+            // seconds; the commitment was set to the microsecond).
+            let mut end = paid_through;
+            let months = BillingPeriod::parse(&m.billing_period)
+                .unwrap_or(BillingPeriod::Monthly)
+                .months();
+            while end < commitment - chrono::Duration::days(1) {
+                end = end.checked_add_months(Months::new(months))?;
+            }
+            end
+        }
+        _ => paid_through,
+    })
+}
+
+fn processor_error(e: ProcessorError) -> AppError {
+    match e {
+        ProcessorError::Declined(_) => AppError::Conflict(
+            "Your card was declined, so nothing changed. Update your card and try again.".into(),
+        ),
+        other => AppError::internal(other),
+    }
+}
+
+/// The caller's own active membership, with the access audited, for a change. The audit row
+/// is committed before the processor is called: the processor's own writes must not wait on
+/// this transaction (SQLite has one writer at a time).
+async fn own_active(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    verb: &str,
+) -> Result<(membership::Model, membership_tier::Model), AppError> {
+    let patient_id = caller.actor.patient_id.ok_or(AppError::Forbidden)?;
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        Resource::Membership { patient_id },
+        None,
+        verb,
+    )
+    .await?;
+    let m = membership::Entity::find()
+        .filter(membership::Column::PatientId.eq(patient_id))
+        .one(permit.txn())
+        .await?
+        .ok_or_else(|| AppError::NotFound("Your membership".into()))?;
+    if status_of(&m) != MembershipStatus::Active {
+        return Err(AppError::Conflict(
+            "Only an active membership can be changed online. Please call the practice.".into(),
+        ));
+    }
+    let tier = membership_tier::Entity::find_by_id(m.tier_id)
+        .one(permit.txn())
+        .await?
+        .ok_or_else(|| AppError::internal("a membership's tier is missing"))?;
+    permit.commit().await?;
+    Ok((m, tier))
+}
+
+/// Moves the caller's membership to `tier_slug` billed `period`: a dearer one now (the
+/// difference for the rest of the period charged today), anything else at the end of the paid
+/// period. The processor is asked first; Bedside records the change only once it agreed.
+pub async fn change_plan(
+    db: &DatabaseConnection,
+    processor: &dyn PaymentProcessor,
+    caller: &Caller,
+    tier_slug: &str,
+    period: BillingPeriod,
+    form_key: &str,
+    now: DateTime<Utc>,
+) -> Result<PlanChange, AppError> {
+    let (m, current) = own_active(db, now, caller, "membership.change").await?;
+    let target = membership_tier::Entity::find()
+        .filter(membership_tier::Column::Slug.eq(tier_slug))
+        .filter(membership_tier::Column::Active.eq(true))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That membership".into()))?;
+    let current_period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    if target.id == current.id && period == current_period {
+        return Err(AppError::Conflict(
+            "That is your membership already.".into(),
+        ));
+    }
+    let (Some(start), Some(end), Some(subscription)) = (
+        m.current_period_start,
+        m.current_period_end,
+        m.processor_subscription_id.clone(),
+    ) else {
+        return Err(AppError::Conflict(
+            "This membership is billed outside the portal; please call the practice to change it."
+                .into(),
+        ));
+    };
+    let (old, new) = (
+        price_of(&current, current_period),
+        price_of(&target, period),
+    );
+    let change = plan_change(
+        old,
+        current_period,
+        new,
+        period,
+        proration_cents(old, new, start, end, now),
+    );
+    processor
+        .change_price(&PriceChange {
+            subscription_id: subscription,
+            amount_cents: new,
+            period,
+            description: format!(
+                "{} membership, billed {}",
+                target.name,
+                if period == BillingPeriod::Annual {
+                    "yearly"
+                } else {
+                    "monthly"
+                }
+            ),
+            prorate_now: matches!(change, PlanChange::UpgradeNow { .. }),
+            idempotency_key: format!(
+                "{}:{}:{}:{form_key}",
+                m.public_id,
+                target.slug,
+                period.as_str()
+            ),
+        })
+        .await
+        .map_err(processor_error)?;
+    let mut active: membership::ActiveModel = m.clone().into();
+    match change {
+        PlanChange::UpgradeNow { .. } => {
+            active.tier_id = Set(target.id);
+            active.pending_tier_id = Set(None);
+            active.pending_billing_period = Set(None);
+            active.change_at = Set(None);
+        }
+        PlanChange::AtPeriodEnd => {
+            active.pending_tier_id = Set(Some(target.id));
+            active.pending_billing_period = Set(Some(period.as_str().to_owned()));
+            active.change_at = Set(Some(end));
+        }
+    }
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(change)
+}
+
+/// Withdraws a move planned for the end of the period: the current price continues.
+pub async fn keep_current_plan(
+    db: &DatabaseConnection,
+    processor: &dyn PaymentProcessor,
+    caller: &Caller,
+    form_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let (m, current) = own_active(db, now, caller, "membership.keep_plan").await?;
+    if m.pending_tier_id.is_none() {
+        return Ok(());
+    }
+    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    if let Some(subscription) = m.processor_subscription_id.clone() {
+        processor
+            .change_price(&PriceChange {
+                subscription_id: subscription,
+                amount_cents: price_of(&current, period),
+                period,
+                description: format!("{} membership", current.name),
+                prorate_now: false,
+                idempotency_key: format!("{}:keep:{form_key}", m.public_id),
+            })
+            .await
+            .map_err(processor_error)?;
+    }
+    let mut active: membership::ActiveModel = m.into();
+    active.pending_tier_id = Set(None);
+    active.pending_billing_period = Set(None);
+    active.change_at = Set(None);
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(())
+}
+
+/// Cancels the caller's membership: it ends on the day [`ends_if_cancelled`] gives, billed as
+/// usual until then. `keep` withdraws a cancellation.
+pub async fn cancel_or_keep(
+    db: &DatabaseConnection,
+    processor: &dyn PaymentProcessor,
+    caller: &Caller,
+    keep: bool,
+    form_key: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    let verb = if keep {
+        "membership.keep"
+    } else {
+        "membership.cancel"
+    };
+    let (m, _) = own_active(db, now, caller, verb).await?;
+    let ends = if keep {
+        None
+    } else {
+        Some(ends_if_cancelled(&m, now).ok_or_else(|| {
+            AppError::Conflict("This membership has no paid period to end; please call us.".into())
+        })?)
+    };
+    if let Some(subscription) = &m.processor_subscription_id {
+        processor
+            .cancel_at(
+                subscription,
+                ends,
+                &format!(
+                    "{}:{}:{form_key}",
+                    m.public_id,
+                    if keep { "keep" } else { "cancel" }
+                ),
+            )
+            .await
+            .map_err(processor_error)?;
+    }
+    let mut active: membership::ActiveModel = m.into();
+    active.cancel_at = Set(ends);
+    active.updated_at = Set(now);
+    active.update(db).await?;
+    Ok(ends)
 }

@@ -30,13 +30,16 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 21] = [
+pub const FORM_ROUTES: [&str; 24] = [
     "/contact",
     "/join",
     "/join/confirm",
     "/portal/membership/checkout",
     "/portal/membership/card",
     "/portal/membership/resend",
+    "/portal/membership/change",
+    "/portal/membership/keep-plan",
+    "/portal/membership/cancel",
     "/pay/checkout/cs_local_any",
     "/portal/book",
     "/portal/visits/cancel",

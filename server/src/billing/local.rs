@@ -13,7 +13,7 @@
 //!   checkout, whose first step is a charge, it is declined at once).
 
 use app::billing::processor::{
-    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, ProcessorError,
+    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, PriceChange, ProcessorError,
 };
 use app::billing::webhook::MEMBERSHIP_KEY;
 use app::clock::SharedClock;
@@ -91,6 +91,9 @@ pub mod entity {
             pub current_period_start: DateTimeUtc,
             pub current_period_end: DateTimeUtc,
             pub created_at: DateTimeUtc,
+            pub next_amount_cents: Option<i64>,
+            pub next_interval: Option<String>,
+            pub cancel_at: Option<DateTimeUtc>,
         }
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
         pub enum Relation {}
@@ -563,11 +566,46 @@ impl LocalProcessor {
             // Cancelled, or renewed already.
             return Ok(None);
         };
+        if subscription
+            .cancel_at
+            .is_some_and(|at| at <= subscription.current_period_end)
+        {
+            // Asked to stop by now: no next invoice; the subscription ends.
+            let mut ended: local_subscription::ActiveModel = subscription.clone().into();
+            ended.status = Set("canceled".into());
+            ended.update(&txn).await?;
+            let job = Self::emit(
+                &txn,
+                "customer.subscription.deleted",
+                json!({
+                    "id": subscription.subscription_id,
+                    "object": "subscription",
+                    "customer": subscription.customer_id,
+                    "status": "canceled",
+                    "metadata": { MEMBERSHIP_KEY: subscription.membership_ref },
+                }),
+                now,
+            )
+            .await?;
+            txn.commit().await?;
+            return Ok(Some(job));
+        }
+        let interval = subscription
+            .next_interval
+            .clone()
+            .unwrap_or_else(|| subscription.interval.clone());
+        let amount = subscription
+            .next_amount_cents
+            .unwrap_or(subscription.amount_cents);
         let start = subscription.current_period_end;
-        let end = period_end(start, &subscription.interval);
+        let end = period_end(start, &interval);
         let mut advanced: local_subscription::ActiveModel = subscription.clone().into();
         advanced.current_period_start = Set(start);
         advanced.current_period_end = Set(end);
+        advanced.amount_cents = Set(amount);
+        advanced.interval = Set(interval);
+        advanced.next_amount_cents = Set(None);
+        advanced.next_interval = Set(None);
         let subscription = advanced.update(&txn).await?;
         let invoice = local_invoice::ActiveModel {
             invoice_id: Set(new_id("in")),
@@ -717,6 +755,120 @@ impl PaymentProcessor for LocalProcessor {
         Self::charge(&txn, invoice, &subscription, card, now)
             .await
             .map_err(unavailable)?;
+        txn.commit().await.map_err(unavailable)
+    }
+
+    async fn change_price(&self, change: &PriceChange) -> Result<(), ProcessorError> {
+        let key = format!("price:{}", change.idempotency_key);
+        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await.map_err(unavailable)?;
+        let subscription = local_subscription::Entity::find()
+            .filter(local_subscription::Column::SubscriptionId.eq(change.subscription_id.as_str()))
+            .filter(local_subscription::Column::Status.eq("active"))
+            .one(&txn)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| {
+                ProcessorError::Rejected(format!(
+                    "no active subscription {}",
+                    change.subscription_id
+                ))
+            })?;
+        let mut row: local_subscription::ActiveModel = subscription.clone().into();
+        if change.prorate_now {
+            // The same arithmetic Bedside showed the member before they confirmed.
+            let difference = app::memberships::model::proration_cents(
+                subscription.amount_cents,
+                change.amount_cents,
+                subscription.current_period_start,
+                subscription.current_period_end,
+                now,
+            );
+            let card = Self::card_of(&txn, &subscription.customer_id)
+                .await
+                .map_err(unavailable)?;
+            if difference > 0 {
+                if !card.is_some_and(TestCard::charges) {
+                    return Err(ProcessorError::Declined(
+                        "the card on file was declined".into(),
+                    ));
+                }
+                let invoice = local_invoice::ActiveModel {
+                    invoice_id: Set(new_id("in")),
+                    subscription_id: Set(subscription.subscription_id.clone()),
+                    description: Set(format!(
+                        "{} (the rest of the current period)",
+                        change.description
+                    )),
+                    amount_cents: Set(difference),
+                    period_start: Set(now),
+                    period_end: Set(subscription.current_period_end),
+                    status: Set("paid".into()),
+                    attempts: Set(1),
+                    created_at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&txn)
+                .await
+                .map_err(unavailable)?;
+                let mut object = Self::invoice_object(&invoice, &subscription);
+                object["lines"]["data"][0]["proration"] = json!(true);
+                Self::emit(&txn, "invoice.paid", object, now)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            row.amount_cents = Set(change.amount_cents);
+            row.description = Set(change.description.clone());
+            row.next_amount_cents = Set(None);
+            row.next_interval = Set(None);
+        } else {
+            row.next_amount_cents = Set(Some(change.amount_cents));
+            row.next_interval = Set(Some(interval_of(change.period).into()));
+            row.description = Set(change.description.clone());
+        }
+        row.update(&txn).await.map_err(unavailable)?;
+        if !Self::remember(&txn, &key, &change.subscription_id, now)
+            .await
+            .map_err(unavailable)?
+        {
+            return Ok(());
+        }
+        txn.commit().await.map_err(unavailable)
+    }
+
+    async fn cancel_at(
+        &self,
+        subscription_id: &str,
+        at: Option<DateTime<Utc>>,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        let key = format!("cancel-at:{idempotency_key}");
+        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await.map_err(unavailable)?;
+        let updated = local_subscription::Entity::update_many()
+            .col_expr(local_subscription::Column::CancelAt, at.into())
+            .filter(local_subscription::Column::SubscriptionId.eq(subscription_id))
+            .filter(local_subscription::Column::Status.eq("active"))
+            .exec(&txn)
+            .await
+            .map_err(unavailable)?;
+        if updated.rows_affected == 0 {
+            return Err(ProcessorError::Rejected(format!(
+                "no active subscription {subscription_id}"
+            )));
+        }
+        if !Self::remember(&txn, &key, subscription_id, now)
+            .await
+            .map_err(unavailable)?
+        {
+            return Ok(());
+        }
         txn.commit().await.map_err(unavailable)
     }
 

@@ -10,7 +10,7 @@
 //! Stripe's own automatic retries ("Smart Retries") in its Stripe dashboard (README).
 
 use app::billing::processor::{
-    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, ProcessorError,
+    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, PriceChange, ProcessorError,
 };
 use app::billing::webhook::MEMBERSHIP_KEY;
 use app::memberships::model::BillingPeriod;
@@ -66,6 +66,64 @@ struct DefaultCard<'a> {
 #[derive(serde::Serialize)]
 struct InvoiceSettings<'a> {
     default_payment_method: &'a str,
+}
+
+/// A subscription's first item and the product its price belongs to.
+#[derive(Debug, miniserde::Deserialize)]
+struct SubscriptionReply {
+    items: ItemList,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct ItemList {
+    data: Vec<ItemReply>,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct ItemReply {
+    id: String,
+    price: PriceReply,
+}
+
+#[derive(Debug, miniserde::Deserialize)]
+struct PriceReply {
+    product: String,
+}
+
+#[derive(serde::Serialize)]
+struct UpdatePrice<'a> {
+    items: Vec<UpdateItem<'a>>,
+    /// `always_invoice`: charge the difference now (an upgrade); `none`: the next period is
+    /// billed at the new price (a downgrade or another billing period).
+    proration_behavior: &'static str,
+    /// An upgrade applies only if its charge succeeds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_behavior: Option<&'static str>,
+}
+
+#[derive(serde::Serialize)]
+struct UpdateItem<'a> {
+    id: &'a str,
+    price_data: NewPrice<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct NewPrice<'a> {
+    currency: &'static str,
+    product: &'a str,
+    unit_amount: i64,
+    recurring: Recurring,
+}
+
+#[derive(serde::Serialize)]
+struct Recurring {
+    interval: &'static str,
+}
+
+#[derive(serde::Serialize)]
+struct CancelAt {
+    /// A Unix time, or empty to keep the subscription going.
+    cancel_at: String,
 }
 
 pub struct StripeProcessor {
@@ -252,6 +310,79 @@ impl PaymentProcessor for StripeProcessor {
             Err(StripeError::Stripe(_, 402)) => Ok(()),
             Err(error) => Err(classify(error)),
         }
+    }
+
+    async fn change_price(&self, change: &PriceChange) -> Result<(), ProcessorError> {
+        let path = format!("/subscriptions/{}", change.subscription_id);
+        let subscription: SubscriptionReply = RequestBuilder::new(StripeMethod::Get, path.clone())
+            .customize::<SubscriptionReply>()
+            .send(&self.client)
+            .await
+            .map_err(classify)?;
+        let item = subscription
+            .items
+            .data
+            .first()
+            .ok_or_else(|| ProcessorError::Rejected("the subscription has no item".into()))?;
+        let update = UpdatePrice {
+            items: vec![UpdateItem {
+                id: &item.id,
+                price_data: NewPrice {
+                    currency: "usd",
+                    product: &item.price.product,
+                    unit_amount: change.amount_cents,
+                    recurring: Recurring {
+                        interval: match change.period {
+                            BillingPeriod::Monthly => "month",
+                            BillingPeriod::Annual => "year",
+                        },
+                    },
+                },
+            }],
+            proration_behavior: if change.prorate_now {
+                "always_invoice"
+            } else {
+                "none"
+            },
+            payment_behavior: change.prorate_now.then_some("pending_if_incomplete"),
+        };
+        let updated = RequestBuilder::new(StripeMethod::Post, path)
+            .form(&update)
+            .customize::<IdReply>()
+            .request_strategy(key(&format!("price:{}", change.idempotency_key))?)
+            .send(&self.client)
+            .await;
+        match updated {
+            Ok(reply) => {
+                tracing::info!(subscription = %reply.id, "new price on Stripe");
+                Ok(())
+            }
+            Err(StripeError::Stripe(_, 402)) => Err(ProcessorError::Declined(
+                "Stripe declined the card for the difference".into(),
+            )),
+            Err(error) => Err(classify(error)),
+        }
+    }
+
+    async fn cancel_at(
+        &self,
+        subscription_id: &str,
+        at: Option<chrono::DateTime<chrono::Utc>>,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        RequestBuilder::new(
+            StripeMethod::Post,
+            format!("/subscriptions/{subscription_id}"),
+        )
+        .form(&CancelAt {
+            cancel_at: at.map(|t| t.timestamp().to_string()).unwrap_or_default(),
+        })
+        .customize::<IdReply>()
+        .request_strategy(key(&format!("cancel-at:{idempotency_key}"))?)
+        .send(&self.client)
+        .await
+        .map(|reply| tracing::info!(subscription = %reply.id, ?at, "Stripe subscription end set"))
+        .map_err(classify)
     }
 
     async fn cancel_subscription(

@@ -528,3 +528,148 @@ pub async fn download_invoice(
     )
         .into_response()
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ChangeForm {
+    tier: String,
+    period: String,
+    /// `cancel` or `keep` on the cancel form; `keep` on the pending-change notice.
+    choice: String,
+    /// The page's form key (see `MembershipOverview::form_key`).
+    key: String,
+}
+
+impl ChangeForm {
+    /// The page's key, or a fresh one for a client that did not send it.
+    fn key(&self) -> String {
+        let key: String = self
+            .key
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(64)
+            .collect();
+        if key.is_empty() {
+            uuid::Uuid::new_v4().simple().to_string()
+        } else {
+            key
+        }
+    }
+}
+
+fn signed_in_caller(parts: &http::request::Parts) -> Option<Caller> {
+    auth_of(parts).and_then(|auth| auth.caller(&client_of(parts)))
+}
+
+fn to_sign_in() -> Response {
+    Redirect::to("/signin?next=/portal/membership").into_response()
+}
+
+/// Where a refused change sends the member: the membership page, saying why.
+fn refused(error: &AppError) -> Response {
+    let code = match error {
+        AppError::Conflict(message) if message.contains("declined") => "declined",
+        AppError::Conflict(_) => "not_changeable",
+        AppError::Forbidden | AppError::Unauthorized => return error.clone().into_response(),
+        _ => "unavailable",
+    };
+    Redirect::to(&format!("/portal/membership?problem={code}")).into_response()
+}
+
+/// `POST /portal/membership/change`: move to another membership or billing period.
+pub async fn change_plan(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<ChangeForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(caller) = signed_in_caller(&parts) else {
+        return to_sign_in();
+    };
+    let Some(period) = BillingPeriod::parse(&form.period) else {
+        return (StatusCode::BAD_REQUEST, "Choose monthly or annual billing.").into_response();
+    };
+    match memberships::change_plan(
+        &state.db,
+        state.payments.as_ref(),
+        &caller,
+        &form.tier,
+        period,
+        &form.key(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(change) => {
+            // An upgrade's charge is reported by the processor: deliver it now.
+            if let Err(e) = state.jobs.run_due().await {
+                tracing::warn!(error = %e, "could not run the payment jobs now; the worker will");
+            }
+            let to = match change {
+                app::memberships::model::PlanChange::UpgradeNow { .. } => "upgraded",
+                app::memberships::model::PlanChange::AtPeriodEnd => "scheduled",
+            };
+            Redirect::to(&format!("/portal/membership?changed={to}")).into_response()
+        }
+        Err(error) => refused(&error),
+    }
+}
+
+/// `POST /portal/membership/keep-plan`: withdraw a move planned for the end of the period.
+pub async fn keep_plan(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<ChangeForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(caller) = signed_in_caller(&parts) else {
+        return to_sign_in();
+    };
+    match memberships::keep_current_plan(
+        &state.db,
+        state.payments.as_ref(),
+        &caller,
+        &form.key(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(()) => Redirect::to("/portal/membership?changed=kept").into_response(),
+        Err(error) => refused(&error),
+    }
+}
+
+/// `POST /portal/membership/cancel`: cancel (`choice=cancel`) or withdraw a cancellation
+/// (`choice=keep`).
+pub async fn cancel(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<ChangeForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(caller) = signed_in_caller(&parts) else {
+        return to_sign_in();
+    };
+    let keep = match form.choice.as_str() {
+        "cancel" => false,
+        "keep" => true,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "This form cancels a membership or keeps it; nothing else.",
+            )
+                .into_response()
+        }
+    };
+    match memberships::cancel_or_keep(
+        &state.db,
+        state.payments.as_ref(),
+        &caller,
+        keep,
+        &form.key(),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(Some(_)) => Redirect::to("/portal/membership?changed=cancelled").into_response(),
+        Ok(None) => Redirect::to("/portal/membership?changed=kept").into_response(),
+        Err(error) => refused(&error),
+    }
+}

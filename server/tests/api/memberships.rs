@@ -1308,3 +1308,290 @@ async fn the_receipt_is_a_pdf_attached_to_the_email_and_downloadable_by_the_memb
         assert!(to.is_some_and(|to| to.starts_with("/signin")));
     }
 }
+
+async fn set_card(app: &TestApp, behaviour: &str) {
+    use bedside::billing::local::entity::local_customer;
+    let m = only_membership(app).await;
+    local_customer::Entity::update_many()
+        .col_expr(
+            local_customer::Column::CardBehaviour,
+            Some(behaviour).into(),
+        )
+        .filter(
+            local_customer::Column::CustomerId
+                .eq(m.processor_customer_id.clone().expect("customer")),
+        )
+        .exec(&app.db)
+        .await
+        .expect("card");
+}
+
+async fn tier_of(app: &TestApp, m: &membership::Model) -> String {
+    app::site::entity::membership_tier::Entity::find_by_id(m.tier_id)
+        .one(&app.db)
+        .await
+        .expect("tier")
+        .expect("one")
+        .slug
+}
+
+#[tokio::test]
+async fn an_upgrade_starts_now_and_charges_what_the_page_said_for_the_rest_of_the_period() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        active_member(&app, &client, "ana@example.com").await;
+        let m = only_membership(&app).await;
+        let (start, end) = (
+            m.current_period_start.expect("start"),
+            m.current_period_end.expect("end"),
+        );
+        app.clock.set(start + (end - start) / 2);
+        let client = signed_in_member(&app, "ana@example.com").await;
+        let page = app
+            .get_with(&client, "/portal/membership")
+            .await
+            .text()
+            .await
+            .expect("page");
+        let expected =
+            app::memberships::model::proration_cents(19_900, 34_900, start, end, app.clock_now());
+        let stated = format!(
+            "You pay {} now for the rest of this period",
+            app::site::model::format_usd(expected)
+        );
+        assert!(page.contains(&stated), "{stated} in {page}");
+        assert!(page.contains("Upgrade to Family now"));
+        assert!(page.contains("Switch to Essential on"));
+
+        let response = post(
+            &app,
+            &client,
+            "/portal/membership/change",
+            &[("tier", "family".into()), ("period", "monthly".into())],
+        )
+        .await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/portal/membership?changed=upgraded"),
+            "{}",
+            app.backend
+        );
+        app.jobs.run_due().await.expect("jobs");
+        let m = only_membership(&app).await;
+        assert_eq!(tier_of(&app, &m).await, "family");
+        assert_eq!(m.current_period_end, Some(end), "the period is unchanged");
+        let invoices = invoice::Entity::find()
+            .order_by_asc(invoice::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("invoices");
+        assert_eq!(invoices.len(), 2);
+        assert_eq!(invoices[1].amount_paid_cents, expected);
+        let line = app::billing::entity::invoice_line::Entity::find()
+            .filter(app::billing::entity::invoice_line::Column::InvoiceId.eq(invoices[1].id))
+            .one(&app.db)
+            .await
+            .expect("line")
+            .expect("one");
+        assert_eq!(line.kind, "proration");
+        // The next period is billed at the new price.
+        app.clock.set(end + Duration::minutes(1));
+        app.jobs.run_due().await.expect("renewal");
+        let last = invoice::Entity::find()
+            .order_by_desc(invoice::Column::Id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(last.amount_paid_cents, 34_900);
+        // The change is in the audit log.
+        assert!(app
+            .audit_rows()
+            .await
+            .iter()
+            .any(|r| r.action == "membership.change" && r.outcome == "allowed"));
+    }
+}
+
+#[tokio::test]
+async fn a_declined_upgrade_changes_nothing_and_says_why() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        active_member(&app, &client, "ana@example.com").await;
+        set_card(&app, "fails_on_charge").await;
+        let response = post(
+            &app,
+            &client,
+            "/portal/membership/change",
+            &[("tier", "family".into()), ("period", "monthly".into())],
+        )
+        .await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/portal/membership?problem=declined"),
+            "{}",
+            app.backend
+        );
+        let m = only_membership(&app).await;
+        assert_eq!(tier_of(&app, &m).await, "complete");
+        assert_eq!(
+            invoice::Entity::find().count(&app.db).await.expect("count"),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cheaper_membership_starts_when_the_paid_period_ends_and_can_be_withdrawn() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        active_member(&app, &client, "ana@example.com").await;
+        let end = only_membership(&app).await.current_period_end.expect("end");
+        // Planned, then withdrawn, then planned again.
+        let change = [
+            ("tier", "essential".to_owned()),
+            ("period", "monthly".to_owned()),
+        ];
+        let response = post(&app, &client, "/portal/membership/change", &change).await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/portal/membership?changed=scheduled")
+        );
+        let page = app
+            .get_with(&client, "/portal/membership")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            page.contains("Your membership changes to Essential on"),
+            "{page}"
+        );
+        post(&app, &client, "/portal/membership/keep-plan", &[]).await;
+        assert!(only_membership(&app).await.pending_tier_id.is_none());
+        post(&app, &client, "/portal/membership/change", &change).await;
+        let m = only_membership(&app).await;
+        assert_eq!(tier_of(&app, &m).await, "complete", "{}", app.backend);
+        assert_eq!(m.change_at, Some(end));
+        assert_eq!(
+            invoice::Entity::find().count(&app.db).await.expect("count"),
+            1,
+            "nothing charged now"
+        );
+
+        app.clock.set(end + Duration::minutes(1));
+        app.jobs.run_due().await.expect("renewal");
+        let m = only_membership(&app).await;
+        assert_eq!(tier_of(&app, &m).await, "essential");
+        assert!(m.pending_tier_id.is_none());
+        let last = invoice::Entity::find()
+            .order_by_desc(invoice::Column::Id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(last.amount_paid_cents, 12_900);
+    }
+}
+
+#[tokio::test]
+async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_stated() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        active_member(&app, &client, "ana@example.com").await;
+        let m = only_membership(&app).await;
+        let commitment = m.commitment_ends_at.expect("commitment");
+        let ends = app::memberships::service::ends_if_cancelled(&m, app.clock_now()).expect("end");
+        // The period that covers the commitment's last day.
+        assert!(
+            ends > commitment - Duration::days(1) && ends < commitment + Duration::days(32),
+            "{ends} vs {commitment}"
+        );
+        let page = app
+            .get_with(&client, "/portal/membership")
+            .await
+            .text()
+            .await
+            .expect("page");
+        let day = ends
+            .with_timezone(&chrono_tz::America::New_York)
+            .format("%B %-d, %Y")
+            .to_string();
+        assert!(
+            page.contains(&format!("Cancel my membership (ends {day})")),
+            "{page}"
+        );
+
+        // Cancel, change one's mind, cancel again.
+        let response = post(
+            &app,
+            &client,
+            "/portal/membership/cancel",
+            &[("choice", "cancel".into())],
+        )
+        .await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/portal/membership?changed=cancelled"),
+            "{}",
+            app.backend
+        );
+        post(
+            &app,
+            &client,
+            "/portal/membership/cancel",
+            &[("choice", "keep".into())],
+        )
+        .await;
+        assert!(only_membership(&app).await.cancel_at.is_none());
+        post(
+            &app,
+            &client,
+            "/portal/membership/cancel",
+            &[("choice", "cancel".into())],
+        )
+        .await;
+        assert_eq!(only_membership(&app).await.cancel_at, Some(ends));
+        let page = app
+            .get_with(&client, "/portal/membership")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            page.contains(&format!("Your membership ends on {day}")),
+            "{page}"
+        );
+
+        // Billed as usual until then, and not after.
+        app.clock.set(ends - Duration::days(1));
+        app.jobs.run_due().await.expect("renewals");
+        let m = only_membership(&app).await;
+        assert_eq!(m.status, "active");
+        let invoices_before_end = invoice::Entity::find().count(&app.db).await.expect("count");
+        let periods: Vec<_> = invoice::Entity::find()
+            .order_by_asc(invoice::Column::Id)
+            .all(&app.db)
+            .await
+            .expect("invoices")
+            .into_iter()
+            .map(|i| (i.period_start, i.period_end, i.status))
+            .collect();
+        assert_eq!(
+            invoices_before_end, 6,
+            "six monthly payments cover the commitment: {periods:?}, ends {ends}"
+        );
+        app.clock.set(ends + Duration::minutes(1));
+        app.jobs.run_due().await.expect("end");
+        let m = only_membership(&app).await;
+        assert_eq!(m.status, "cancelled");
+        assert_eq!(
+            invoice::Entity::find().count(&app.db).await.expect("count"),
+            invoices_before_end
+        );
+    }
+}

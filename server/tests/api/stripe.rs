@@ -93,6 +93,14 @@ async fn fake_stripe() -> (String, Log) {
             ("POST", p) if p.starts_with("/v1/invoices/") => ok(serde_json::json!({
                 "id": p.trim_start_matches("/v1/invoices/").trim_end_matches("/pay"), "object": "invoice", "status": "paid"
             })),
+            ("GET", "/v1/subscriptions/sub_1") => ok(serde_json::json!({
+                "id": "sub_1", "object": "subscription",
+                "items": {"object": "list", "data": [{"id": "si_1", "object": "subscription_item",
+                    "price": {"id": "price_1", "object": "price", "product": "prod_complete"}}]}
+            })),
+            ("POST", "/v1/subscriptions/sub_1") => {
+                ok(serde_json::json!({"id": "sub_1", "object": "subscription"}))
+            }
             ("DELETE", p) if p.starts_with("/v1/subscriptions/") => ok(serde_json::json!({
                 "id": p.trim_start_matches("/v1/subscriptions/"), "object": "subscription", "status": "canceled"
             })),
@@ -268,7 +276,55 @@ async fn stripes_answers_are_sorted_into_done_declined_refused_and_try_again_lat
         .use_new_card("cs_setup", "card:m1:1")
         .await
         .expect("new card");
+    // An upgrade: the new price on the same product, the difference invoiced now, applied only
+    // if paid.
+    stripe
+        .change_price(&app::billing::processor::PriceChange {
+            subscription_id: "sub_1".into(),
+            amount_cents: 34_900,
+            period: app::memberships::model::BillingPeriod::Monthly,
+            description: "Family membership".into(),
+            prorate_now: true,
+            idempotency_key: "m1:family:monthly:k1".into(),
+        })
+        .await
+        .expect("upgraded");
+    let ends = chrono::DateTime::from_timestamp(1_811_000_000, 0).expect("time");
+    stripe
+        .cancel_at("sub_1", Some(ends), "m1:cancel:k2")
+        .await
+        .expect("cancel at");
+    stripe
+        .cancel_at("sub_1", None, "m1:keep:k3")
+        .await
+        .expect("keep");
     let seen = log.lock().expect("log").clone();
+    let updates: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == "/v1/subscriptions/sub_1")
+        .collect();
+    assert_eq!(updates.len(), 3);
+    for (name, value) in [
+        ("items[0][id]", "si_1"),
+        ("items[0][price_data][product]", "prod_complete"),
+        ("items[0][price_data][unit_amount]", "34900"),
+        ("items[0][price_data][recurring][interval]", "month"),
+        ("proration_behavior", "always_invoice"),
+        ("payment_behavior", "pending_if_incomplete"),
+    ] {
+        assert_eq!(
+            updates[0].field(name).as_deref(),
+            Some(value),
+            "{name} in {}",
+            updates[0].body
+        );
+    }
+    assert_eq!(
+        updates[0].idempotency_key.as_deref(),
+        Some("price:m1:family:monthly:k1")
+    );
+    assert_eq!(updates[1].field("cancel_at").as_deref(), Some("1811000000"));
+    assert_eq!(updates[2].field("cancel_at").as_deref(), Some(""));
     let pay = seen
         .iter()
         .find(|s| s.path == "/v1/invoices/in_ok/pay")
