@@ -4,7 +4,7 @@
 
 use super::entity::{invoice, invoice_line};
 use crate::jobs::{self, entity::job, NewJob};
-use crate::memberships::model::{BillingPeriod, InvoiceSummary};
+use crate::memberships::model::InvoiceSummary;
 use crate::AppError;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
@@ -312,13 +312,9 @@ pub async fn next_retry(
     Ok(soonest)
 }
 
-/// How the portal lists an invoice.
-pub fn summary(
-    row: &invoice::Model,
-    tier_name: &str,
-    period: BillingPeriod,
-    time_zone: Tz,
-) -> InvoiceSummary {
+/// How the portal lists an invoice: what it was for is its first line, as the processor
+/// billed it (a membership changes tier; its old invoices keep saying what they were for).
+pub fn summary(row: &invoice::Model, first_line: Option<&str>, time_zone: Tz) -> InvoiceSummary {
     let covered = match (row.period_start, row.period_end) {
         (Some(start), Some(end)) => format!(
             ", {} to {}",
@@ -335,7 +331,7 @@ pub fn summary(
             .with_timezone(&time_zone)
             .format("%B %-d, %Y")
             .to_string(),
-        description: format!("{tier_name} membership ({}){covered}", period.as_str()),
+        description: format!("{}{covered}", first_line.unwrap_or("Membership")),
         total_cents: row.total_cents,
         refunded_cents: row.amount_refunded_cents,
         status: match row.status.as_str() {

@@ -318,13 +318,20 @@ pub fn JoinConfirmedPage() -> impl IntoView {
 
 fn status_notice(m: &MembershipOverview) -> AnyView {
     match m.status {
-        MembershipStatus::Active => view! {
-            <div class="notice notice-success" role="status">
-                <h2>"Your membership is active"</h2>
-                <p>{m.paid_through.clone().map(|d| format!("Paid through {d}; it renews automatically."))}</p>
-            </div>
+        MembershipStatus::Active => {
+            let renews = match (&m.ends_on, &m.paid_through) {
+                (Some(_), Some(d)) => format!("Paid through {d}."),
+                (None, Some(d)) => format!("Paid through {d}; it renews automatically."),
+                _ => String::new(),
+            };
+            view! {
+                <div class="notice notice-success" role="status">
+                    <h2>"Your membership is active"</h2>
+                    <p>{renews}</p>
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
         MembershipStatus::Pending => {
             let paid = !m.payment_due;
             view! {

@@ -547,6 +547,13 @@ pub async fn overview(
         .all(txn)
         .await?;
     let next_retry = crate::billing::service::next_retry(txn, &invoices, now).await?;
+    let lines = crate::billing::entity::invoice_line::Entity::find()
+        .filter(
+            crate::billing::entity::invoice_line::Column::InvoiceId
+                .is_in(invoices.iter().map(|i| i.id).collect::<Vec<_>>()),
+        )
+        .all(txn)
+        .await?;
     let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
     let status = status_of(&m);
     let tiers = membership_tier::Entity::find()
@@ -621,8 +628,15 @@ pub async fn overview(
         ends_on: m.cancel_at.map(|at| day(at, time_zone)),
         form_key: uuid::Uuid::new_v4().simple().to_string(),
         invoices: invoices
-            .into_iter()
-            .map(|i| crate::billing::service::summary(&i, &tier.name, period, time_zone))
+            .iter()
+            .map(|i| {
+                let first = lines
+                    .iter()
+                    .filter(|l| l.invoice_id == i.id)
+                    .min_by_key(|l| l.id)
+                    .map(|l| l.description.as_str());
+                crate::billing::service::summary(i, first, time_zone)
+            })
             .collect(),
     };
     permit.commit().await?;

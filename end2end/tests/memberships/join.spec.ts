@@ -86,6 +86,20 @@ test("a visitor joins, is declined once, pays with the test card, confirms the e
   await expect(page.locator(".invoice-list")).toContainText("Paid");
   await axeClean(page);
   await screenshot(page, "membership-active-390");
+  // Upgrading says what it costs today before the member presses; cancelling says when it ends.
+  const upgrade = page.locator(".plan-option").filter({ hasText: "Family, billed monthly" });
+  await expect(upgrade).toContainText(/You pay \$\d+(\.\d\d)? now for the rest of this period, then \$349 a month\./);
+  await upgrade.getByRole("button", { name: "Upgrade to Family now" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Your new membership has started" })).toBeVisible();
+  await expect(page.locator(".summary-list")).toContainText("Family");
+  await expect(page.locator(".invoice-list > li")).toHaveCount(2);
+  await page.getByRole("button", { name: /^Cancel my membership \(ends / }).click();
+  await expect(page.getByText(/^Your membership ends on /)).toBeVisible();
+  await axeClean(page);
+  await screenshot(page, "membership-changes-390");
+  await page.getByRole("button", { name: "Keep my membership" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Your membership continues as it is" })).toBeVisible();
+
   // The receipt and the welcome go out from the job worker within seconds.
   await expect.poll(() => outbox(20), { timeout: 20_000 }).toMatch(/subject: Your receipt from Harbor Street Medicine \(\d{4}-\d{5}\)/);
   await expect.poll(() => outbox(20), { timeout: 20_000 }).toContain("subject: Welcome to Harbor Street Medicine");
