@@ -1,6 +1,6 @@
 //! The HTML document and the route table.
 
-use crate::admin::AuditLogPage;
+use crate::admin::{AdminBillingPage, AuditLogPage};
 use crate::appointments::{AgendaPage, BookVisitPage, MyVisitsPage, SchedulePage};
 use crate::auth::{
     AppLayout, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage, SecurityPage,
@@ -109,6 +109,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("admin") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AuditLogPage/>
                     <Route path=path!("audit") view=AuditLogPage/>
+                    <Route path=path!("billing") view=AdminBillingPage/>
                 </ParentRoute>
             </Routes>
         </Router>

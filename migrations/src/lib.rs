@@ -20,6 +20,7 @@ mod m20261127_000012_create_membership;
 mod m20261127_000013_create_local_payments;
 mod m20261127_000014_create_invoice_document;
 mod m20261127_000015_add_membership_changes;
+mod m20261127_000016_create_invoice_refund;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000013_create_local_payments::Migration),
             Box::new(m20261127_000014_create_invoice_document::Migration),
             Box::new(m20261127_000015_add_membership_changes::Migration),
+            Box::new(m20261127_000016_create_invoice_refund::Migration),
         ]
     }
 }

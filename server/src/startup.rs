@@ -462,6 +462,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
             "/portal/membership/cancel",
             post(crate::memberships::cancel),
         )
+        .route("/admin/billing/refund", post(crate::memberships::refund))
         .route(
             "/portal/membership/invoices/{file}",
             get(crate::memberships::download_invoice),

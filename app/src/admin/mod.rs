@@ -1,8 +1,9 @@
-//! The administrator's area: the audit log (tiers, staff and outgoing messages come later).
+//! The administrator's area: the audit log and billing (tiers, staff and outgoing messages
+//! come later).
 
 pub mod api;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-pub use pages::AuditLogPage;
+pub use pages::{AdminBillingPage, AuditLogPage};

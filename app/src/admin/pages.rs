@@ -99,3 +99,65 @@ pub fn AuditLogPage() -> impl IntoView {
         </section>
     }
 }
+
+/// `/admin/billing`: the practice's recent invoices, with refunds.
+#[component]
+pub fn AdminBillingPage() -> impl IntoView {
+    use crate::site::model::format_usd;
+    let invoices = OnceResource::new(super::api::billing_invoices());
+    let query = use_query_map();
+    let flash = query.with_untracked(|q| {
+        if q.get("refunded").is_some() {
+            Some(("notice notice-success", "Refund started. It shows on the invoice as soon as the payment processor confirms it, and the member is emailed.".to_owned()))
+        } else {
+            q.get("problem").map(|p| {
+                let text = match p.as_str() {
+                    "amount" => "Enter an amount in dollars (for example 49.50), no more than what is left to refund.",
+                    "nothing_left" => "That invoice has nothing left to refund, or was not paid through the payment processor.",
+                    _ => "The refund could not be started. Please try again.",
+                };
+                ("notice notice-error", text.to_owned())
+            })
+        }
+    });
+    view! {
+        <Title text="Billing · Bedside"/>
+        <section class="section container">
+            <h1>"Billing"</h1>
+            <p class="lead">"The newest invoices across the practice. Refunds go back to the card the member paid with."</p>
+            {flash.map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match invoices.await {
+                        Err(error) => crate::ui::error_notice(&error),
+                        Ok(rows) if rows.is_empty() => view! { <p>"No invoices yet."</p> }.into_any(),
+                        Ok(rows) => {
+                            let items = rows.into_iter().map(|i| {
+                                let refundable = i.refundable_cents();
+                                let refund = (refundable > 0).then(|| {
+                                    let field = format!("amount-{}", i.public_id);
+                                    view! {
+                                        <form class="refund-form" method="post" action="/admin/billing/refund">
+                                            <input type="hidden" name="invoice" value=i.public_id.clone()/>
+                                            <label for=field.clone()>{format!("Refund amount for invoice {} (up to {})", i.number, format_usd(refundable))}</label>
+                                            <input id=field name="amount" type="text" inputmode="decimal" size="8" value=format!("{}.{:02}", refundable / 100, refundable % 100)/>
+                                            <button class="button button-small button-quiet" type="submit">"Refund"</button>
+                                        </form>
+                                    }
+                                });
+                                view! {
+                                    <li class="invoice">
+                                        <p class="invoice-head"><strong>{format!("Invoice {} · {}", i.number, i.member)}</strong><span>{i.status.clone()}</span></p>
+                                        <p class="fine-print">{format!("{} · total {} · paid {} · refunded {}", i.issued_on, format_usd(i.total_cents), format_usd(i.paid_cents), format_usd(i.refunded_cents))}</p>
+                                        {refund}
+                                    </li>
+                                }
+                            }).collect_view();
+                            view! { <ul class="invoice-list">{items}</ul> }.into_any()
+                        }
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}

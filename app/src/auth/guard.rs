@@ -141,6 +141,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::Membership { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
+        | Resource::Billing
         | Resource::Agenda
         | Resource::Schedule
         | Resource::StaffDirectory

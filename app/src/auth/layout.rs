@@ -42,7 +42,7 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/dashboard/agenda", "Agenda"),
             ("/dashboard/schedule", "Schedule"),
         ],
-        Role::Admin => vec![("/admin", "Audit log")],
+        Role::Admin => vec![("/admin", "Audit log"), ("/admin/billing", "Billing")],
     }
 }
 

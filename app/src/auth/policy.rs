@@ -44,6 +44,9 @@ pub enum Resource {
     Membership {
         patient_id: i32,
     },
+    /// The practice's billing as a whole: every member's invoices (refunds are a write on the
+    /// member's `Membership`).
+    Billing,
     /// The list of patients (the dashboard's search).
     PatientDirectory,
     /// The physician's agenda: every patient's booked visits and their reasons.
@@ -68,6 +71,7 @@ impl Resource {
             Resource::PatientChart { .. } => "patient_chart",
             Resource::Appointments { .. } => "appointments",
             Resource::Membership { .. } => "membership",
+            Resource::Billing => "billing",
             Resource::PatientDirectory => "patient_directory",
             Resource::Agenda => "agenda",
             Resource::Schedule => "schedule",
@@ -111,6 +115,7 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         (Admin, Read | Write, Resource::StaffDirectory)
         | (Admin, Read | Write, Resource::MembershipTiers)
         | (Admin, Read | Write, Resource::Membership { .. })
+        | (Admin, Read | Write, Resource::Billing)
         | (Admin, Read, Resource::AuditLog) => true,
         // Tiers are public; the audit log is written only by the system, never by a person.
         (_, Read, Resource::MembershipTiers) => true,
@@ -206,6 +211,31 @@ mod tests {
             &admin,
             Action::Read,
             &Resource::Appointments { patient_id: 3 }
+        ));
+    }
+
+    #[test]
+    fn members_manage_their_own_membership_and_only_the_admin_refunds() {
+        let maria = actor(Role::Patient, 10, Some(3));
+        let own = Resource::Membership { patient_id: 3 };
+        let other = Resource::Membership { patient_id: 4 };
+        assert!(can(&maria, Action::Write, &own));
+        assert!(!can(&maria, Action::Read, &other));
+        for role in [Role::Patient, Role::Staff, Role::Physician] {
+            assert!(
+                !can(&actor(role, 1, Some(3)), Action::Write, &Resource::Billing),
+                "{role:?}"
+            );
+        }
+        assert!(can(
+            &actor(Role::Admin, 1, None),
+            Action::Write,
+            &Resource::Billing
+        ));
+        assert!(!can(
+            &actor(Role::Staff, 2, None),
+            Action::Read,
+            &Resource::Billing
         ));
     }
 

@@ -98,3 +98,24 @@ pub mod invoice_document {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod invoice_refund {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "invoice_refund")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub invoice_id: i32,
+        #[sea_orm(unique)]
+        pub processor_refund_id: String,
+        pub amount_cents: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

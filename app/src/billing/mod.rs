@@ -4,6 +4,8 @@
 //! processor's ids are stored.
 
 #[cfg(feature = "ssr")]
+pub mod admin;
+#[cfg(feature = "ssr")]
 pub mod documents;
 #[cfg(feature = "ssr")]
 pub mod entity;

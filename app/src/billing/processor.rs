@@ -106,6 +106,15 @@ pub trait PaymentProcessor: Send + Sync {
         idempotency_key: &str,
     ) -> Result<(), ProcessorError>;
 
+    /// Refunds `amount_cents` of a paid invoice to the card it was paid with. Arrives as
+    /// `refund.created`.
+    async fn refund(
+        &self,
+        invoice_id: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError>;
+
     /// Ends a subscription now (no further invoices). Arrives as
     /// `customer.subscription.deleted`.
     async fn cancel_subscription(

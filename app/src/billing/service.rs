@@ -2,7 +2,7 @@
 //! retries, one, three and five days after the first failure; the patient is told each time;
 //! after the last one fails the membership is suspended.
 
-use super::entity::{invoice, invoice_line};
+use super::entity::{invoice, invoice_line, invoice_refund};
 use crate::jobs::{self, entity::job, NewJob};
 use crate::memberships::model::InvoiceSummary;
 use crate::AppError;
@@ -342,4 +342,46 @@ pub fn summary(row: &invoice::Model, first_line: Option<&str>, time_zone: Tz) ->
         }
         .to_owned(),
     }
+}
+
+/// Records a processor refund on its invoice, once (by the refund's id). Returns the invoice
+/// when the refund is new.
+pub async fn record_refund(
+    conn: &impl ConnectionTrait,
+    processor_invoice_id: &str,
+    processor_refund_id: &str,
+    amount_cents: i64,
+    now: DateTime<Utc>,
+) -> Result<Option<invoice::Model>, AppError> {
+    let Some(found) = invoice::Entity::find()
+        .filter(invoice::Column::ProcessorInvoiceId.eq(processor_invoice_id))
+        .one(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    if invoice_refund::Entity::find()
+        .filter(invoice_refund::Column::ProcessorRefundId.eq(processor_refund_id))
+        .one(conn)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    invoice_refund::ActiveModel {
+        invoice_id: Set(found.id),
+        processor_refund_id: Set(processor_refund_id.chars().take(255).collect()),
+        amount_cents: Set(amount_cents),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(conn)
+    .await?;
+    let refunded = found.amount_refunded_cents + amount_cents;
+    let mut row: invoice::ActiveModel = found.clone().into();
+    row.amount_refunded_cents = Set(refunded);
+    if refunded >= found.amount_paid_cents && found.amount_paid_cents > 0 {
+        row.status = Set(invoice_status::REFUNDED.to_owned());
+    }
+    Ok(Some(row.update(conn).await?))
 }

@@ -169,6 +169,16 @@ impl Invoice {
 }
 
 #[derive(Debug, Deserialize)]
+struct Refund {
+    id: String,
+    amount: i64,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    metadata: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
 struct Subscription {
     id: String,
     #[serde(default)]
@@ -411,6 +421,39 @@ async fn dispatch(
                         found.number
                     ))
                 }
+            }
+        }
+        "refund.created" | "refund.updated" => {
+            let refund: Refund = object(event)?;
+            if !matches!(
+                refund.status.as_deref(),
+                None | Some("succeeded") | Some("pending")
+            ) {
+                return Ok(format!(
+                    "refund {} is {:?}: nothing credited",
+                    refund.id, refund.status
+                ));
+            }
+            let Some(invoice_id) = refund.metadata.get("invoice") else {
+                return Ok("a refund without an invoice: not ours".into());
+            };
+            match billing::record_refund(txn, invoice_id, &refund.id, refund.amount, now).await? {
+                Some(found) => {
+                    notices::enqueue(
+                        txn,
+                        &MembershipEmail::Refunded {
+                            invoice: found.public_id.clone(),
+                            amount_cents: refund.amount,
+                        },
+                        now,
+                    )
+                    .await?;
+                    Ok(format!("refund of {} on {}", refund.amount, found.number))
+                }
+                None => Ok(format!(
+                    "refund {} known, or its invoice is not ours",
+                    refund.id
+                )),
             }
         }
         "customer.subscription.deleted" => {

@@ -44,6 +44,10 @@ pub enum MembershipEmail {
     Suspended {
         membership: String,
     },
+    Refunded {
+        invoice: String,
+        amount_cents: i64,
+    },
 }
 
 impl MembershipEmail {
@@ -61,6 +65,13 @@ impl MembershipEmail {
             MembershipEmail::Suspended { membership } => {
                 format!("membership.suspended:{membership}")
             }
+            MembershipEmail::Refunded {
+                invoice,
+                amount_cents,
+            } => format!(
+                "billing.refund:{invoice}:{amount_cents}:{}",
+                now.timestamp_micros()
+            ),
         }
     }
 }
@@ -305,6 +316,27 @@ pub async fn deliver(
                     "Hello {},\n\nWe could not charge {} for your membership (invoice {}). Your membership continues for now.\n\n{when}\n{}\n\n{}\n",
                     recipient.first_name,
                     format_usd(found.total_cents),
+                    found.number,
+                    senders.link("/portal/membership"),
+                    senders.signature()
+                ),
+                ..Default::default()
+            }
+        }
+        MembershipEmail::Refunded {
+            invoice,
+            amount_cents,
+        } => {
+            let (found, _) = invoice_of(db, invoice).await?;
+            let (_, _, recipient) =
+                membership_and_recipient(db, Some(found.membership_id), None).await?;
+            OutgoingEmail {
+                to: recipient.email,
+                subject: format!("A refund from {practice} ({})", found.number),
+                text_body: format!(
+                    "Hello {},\n\nWe have refunded {} of invoice {} to the card it was paid with. Banks usually show a refund within 5 to 10 business days.\n\nYour invoices are in the patient portal:\n{}\n\n{}\n",
+                    recipient.first_name,
+                    format_usd(*amount_cents),
                     found.number,
                     senders.link("/portal/membership"),
                     senders.signature()

@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 24] = [
+pub const FORM_ROUTES: [&str; 25] = [
     "/contact",
     "/join",
     "/join/confirm",
@@ -40,6 +40,7 @@ pub const FORM_ROUTES: [&str; 24] = [
     "/portal/membership/change",
     "/portal/membership/keep-plan",
     "/portal/membership/cancel",
+    "/admin/billing/refund",
     "/pay/checkout/cs_local_any",
     "/portal/book",
     "/portal/visits/cancel",

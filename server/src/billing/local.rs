@@ -117,6 +117,7 @@ pub mod entity {
             pub status: String,
             pub attempts: i32,
             pub created_at: DateTimeUtc,
+            pub amount_refunded_cents: Option<i64>,
         }
         #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
         pub enum Relation {}
@@ -864,6 +865,67 @@ impl PaymentProcessor for LocalProcessor {
             )));
         }
         if !Self::remember(&txn, &key, subscription_id, now)
+            .await
+            .map_err(unavailable)?
+        {
+            return Ok(());
+        }
+        txn.commit().await.map_err(unavailable)
+    }
+
+    async fn refund(
+        &self,
+        invoice_id: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        let key = format!("refund:{idempotency_key}");
+        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await.map_err(unavailable)?;
+        let invoice = local_invoice::Entity::find()
+            .filter(local_invoice::Column::InvoiceId.eq(invoice_id))
+            .one(&txn)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| ProcessorError::Rejected(format!("no invoice {invoice_id}")))?;
+        let refunded = invoice.amount_refunded_cents.unwrap_or(0);
+        if invoice.status != "paid"
+            || amount_cents <= 0
+            || refunded + amount_cents > invoice.amount_cents
+        {
+            return Err(ProcessorError::Rejected(format!(
+                "cannot refund {amount_cents} of invoice {invoice_id} (paid {}, refunded {refunded})",
+                invoice.amount_cents
+            )));
+        }
+        let subscription = local_subscription::Entity::find()
+            .filter(local_subscription::Column::SubscriptionId.eq(invoice.subscription_id.as_str()))
+            .one(&txn)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| ProcessorError::Rejected("the invoice's subscription is gone".into()))?;
+        let mut row: local_invoice::ActiveModel = invoice.clone().into();
+        row.amount_refunded_cents = Set(Some(refunded + amount_cents));
+        row.update(&txn).await.map_err(unavailable)?;
+        Self::emit(
+            &txn,
+            "refund.created",
+            json!({
+                "id": new_id("re"),
+                "object": "refund",
+                "amount": amount_cents,
+                "currency": "usd",
+                "status": "succeeded",
+                "metadata": { "invoice": invoice.invoice_id, MEMBERSHIP_KEY: subscription.membership_ref },
+            }),
+            now,
+        )
+        .await
+        .map_err(unavailable)?;
+        if !Self::remember(&txn, &key, invoice_id, now)
             .await
             .map_err(unavailable)?
         {

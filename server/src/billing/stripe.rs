@@ -126,6 +126,28 @@ struct CancelAt {
     cancel_at: String,
 }
 
+/// How an invoice was paid (older API versions name the charge, newer the PaymentIntent).
+#[derive(Debug, miniserde::Deserialize)]
+struct InvoicePaymentReply {
+    charge: Option<String>,
+    payment_intent: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct NewRefund<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    charge: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    payment_intent: Option<&'a str>,
+    amount: i64,
+    metadata: RefundMetadata<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct RefundMetadata<'a> {
+    invoice: &'a str,
+}
+
 pub struct StripeProcessor {
     client: stripe::Client,
     /// Where Stripe sends the patient back: the practice's public URL.
@@ -383,6 +405,40 @@ impl PaymentProcessor for StripeProcessor {
         .await
         .map(|reply| tracing::info!(subscription = %reply.id, ?at, "Stripe subscription end set"))
         .map_err(classify)
+    }
+
+    async fn refund(
+        &self,
+        invoice_id: &str,
+        amount_cents: i64,
+        idempotency_key: &str,
+    ) -> Result<(), ProcessorError> {
+        let paid: InvoicePaymentReply =
+            RequestBuilder::new(StripeMethod::Get, format!("/invoices/{invoice_id}"))
+                .customize::<InvoicePaymentReply>()
+                .send(&self.client)
+                .await
+                .map_err(classify)?;
+        if paid.charge.is_none() && paid.payment_intent.is_none() {
+            return Err(ProcessorError::Rejected(format!(
+                "invoice {invoice_id} has no payment to refund"
+            )));
+        }
+        RequestBuilder::new(StripeMethod::Post, "/refunds")
+            .form(&NewRefund {
+                charge: paid.charge.as_deref(),
+                payment_intent: paid.payment_intent.as_deref(),
+                amount: amount_cents,
+                metadata: RefundMetadata {
+                    invoice: invoice_id,
+                },
+            })
+            .customize::<IdReply>()
+            .request_strategy(key(&format!("refund:{idempotency_key}"))?)
+            .send(&self.client)
+            .await
+            .map(|refund| tracing::info!(refund = %refund.id, invoice = invoice_id, "refund asked of Stripe"))
+            .map_err(classify)
     }
 
     async fn cancel_subscription(

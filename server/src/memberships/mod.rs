@@ -673,3 +673,59 @@ pub async fn cancel(State(state): State<AppState>, request: Request<Body>) -> Re
         Err(error) => refused(&error),
     }
 }
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RefundForm {
+    invoice: String,
+    amount: String,
+    key: String,
+}
+
+/// `POST /admin/billing/refund`: refund part or all of an invoice (admin).
+pub async fn refund(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let (parts, form) = match parse::<RefundForm>(request).await {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    let Some(caller) = signed_in_caller(&parts) else {
+        return Redirect::to("/signin?next=/admin/billing").into_response();
+    };
+    // Codes, not text: the page says what each means (no message of the request's making is
+    // shown on a page).
+    let problem =
+        |code: &str| Redirect::to(&format!("/admin/billing?problem={code}")).into_response();
+    let Some(amount) = app::billing::admin::parse_dollars(&form.amount) else {
+        return problem("amount");
+    };
+    let key = if form.key.is_empty() {
+        uuid::Uuid::new_v4().simple().to_string()
+    } else {
+        form.key
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(64)
+            .collect()
+    };
+    match app::billing::admin::refund(
+        &state.db,
+        state.payments.as_ref(),
+        state.clock.now(),
+        &caller,
+        &form.invoice,
+        amount,
+        &key,
+    )
+    .await
+    {
+        Ok(()) => {
+            if let Err(e) = state.jobs.run_due().await {
+                tracing::warn!(error = %e, "could not run the payment jobs now; the worker will");
+            }
+            Redirect::to("/admin/billing?refunded=1").into_response()
+        }
+        Err(AppError::Validation(_)) => problem("amount"),
+        Err(AppError::Conflict(_)) => problem("nothing_left"),
+        Err(error) => error.into_response(),
+    }
+}

@@ -1595,3 +1595,108 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
         );
     }
 }
+
+#[tokio::test]
+async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_member_is_told() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        active_member(&app, &client, "ana@example.com").await;
+        let found = invoice::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        let admin = app
+            .create_user(app::auth::Role::Admin, "admin@example.com")
+            .await;
+        let browser = app.signed_in(&admin).await;
+        let page = app
+            .get_with(&browser, "/admin/billing")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            page.contains(&found.number) && page.contains("Ana Ruiz"),
+            "{page}"
+        );
+
+        // Too much is refused with a clear reason; a partial refund, twice submitted, counts once.
+        let form = |amount: &str, key: &str| {
+            vec![
+                ("invoice", found.public_id.clone()),
+                ("amount", amount.to_owned()),
+                ("key", key.to_owned()),
+            ]
+        };
+        let refused = post(&app, &browser, "/admin/billing/refund", &form("250", "k0")).await;
+        assert!(refused.status() == 303, "{}", refused.status());
+        assert_eq!(
+            location(&refused).as_deref(),
+            Some("/admin/billing?problem=amount"),
+            "{}",
+            app.backend
+        );
+        for _ in 0..2 {
+            let done = post(
+                &app,
+                &browser,
+                "/admin/billing/refund",
+                &form("49.50", "k1"),
+            )
+            .await;
+            assert_eq!(
+                location(&done).as_deref(),
+                Some("/admin/billing?refunded=1")
+            );
+        }
+        app.jobs.run_due().await.expect("jobs");
+        let after = invoice::Entity::find_by_id(found.id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(after.amount_refunded_cents, 4_950);
+        assert_eq!(after.status, "paid");
+        // The rest, then nothing is left.
+        post(
+            &app,
+            &browser,
+            "/admin/billing/refund",
+            &form("149.50", "k2"),
+        )
+        .await;
+        app.jobs.run_due().await.expect("jobs");
+        let after = invoice::Entity::find_by_id(found.id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(after.amount_refunded_cents, 19_900);
+        assert_eq!(after.status, "refunded");
+        let more = post(&app, &browser, "/admin/billing/refund", &form("1", "k3")).await;
+        assert_eq!(
+            location(&more).as_deref(),
+            Some("/admin/billing?problem=nothing_left")
+        );
+        let refunds = emails_to(&app, "ana@example.com")
+            .await
+            .into_iter()
+            .filter(|e| e.subject.starts_with("A refund from"))
+            .count();
+        assert_eq!(refunds, 2);
+        assert!(app
+            .audit_rows()
+            .await
+            .iter()
+            .any(|r| r.action == "invoice.refund" && r.outcome == "allowed"));
+        // A member cannot refund themselves.
+        let own = post(&app, &client, "/admin/billing/refund", &form("1", "k4")).await;
+        assert!(
+            own.status() == 403 || location(&own).is_some_and(|l| l.starts_with("/signin")),
+            "{}",
+            own.status()
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The administrator's view of billing: recent invoices across the practice, and refunds
+//! (full or partial) of what a member paid.
+
+use super::entity::invoice;
+use super::processor::PaymentProcessor;
+use super::service::invoice_status;
+pub use crate::admin::api::AdminInvoice;
+use crate::auth::guard::{self, Caller};
+use crate::auth::{Action, Resource};
+use crate::memberships::entity::membership;
+use crate::patients::entity::patient;
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+/// The newest invoices of the whole practice (admin only; the read is audited).
+pub async fn recent_invoices(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    time_zone: Tz,
+) -> Result<Vec<AdminInvoice>, AppError> {
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::Billing,
+        None,
+        "billing.read",
+    )
+    .await?;
+    let txn = permit.txn();
+    let rows = invoice::Entity::find()
+        .order_by_desc(invoice::Column::Id)
+        .limit(100)
+        .all(txn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let member = match membership::Entity::find_by_id(row.membership_id)
+            .one(txn)
+            .await?
+        {
+            Some(m) => patient::Entity::find_by_id(m.patient_id)
+                .one(txn)
+                .await?
+                .map(|p| p.legal_name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
+        out.push(AdminInvoice {
+            public_id: row.public_id,
+            number: row.number,
+            member,
+            issued_on: row
+                .issued_at
+                .with_timezone(&time_zone)
+                .format("%b %-d, %Y")
+                .to_string(),
+            total_cents: row.total_cents,
+            paid_cents: row.amount_paid_cents,
+            refunded_cents: row.amount_refunded_cents,
+            status: row.status,
+        });
+    }
+    permit.commit().await?;
+    Ok(out)
+}
+
+/// Refunds `amount_cents` of an invoice (a write on the member's membership, audited). The
+/// processor reports the refund back as an event, which records it on the invoice.
+pub async fn refund(
+    db: &DatabaseConnection,
+    processor: &dyn PaymentProcessor,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    invoice_public_id: &str,
+    amount_cents: i64,
+    form_key: &str,
+) -> Result<(), AppError> {
+    let found = invoice::Entity::find()
+        .filter(invoice::Column::PublicId.eq(invoice_public_id))
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That invoice".into()))?;
+    let m = membership::Entity::find_by_id(found.membership_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("an invoice's membership is missing"))?;
+    let member = patient::Entity::find_by_id(m.patient_id)
+        .one(db)
+        .await?
+        .map(|p| p.public_id);
+    // Money back is the practice's decision: a write on billing (the administrator), never
+    // on the member's own membership, which the member may change.
+    let permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Write,
+        Resource::Billing,
+        member,
+        "invoice.refund",
+    )
+    .await?;
+    // The processor's call must not wait on this transaction (SQLite has one writer).
+    permit.commit().await?;
+    let refundable = found.amount_paid_cents - found.amount_refunded_cents;
+    if found.status == invoice_status::OPEN || refundable <= 0 {
+        return Err(AppError::Conflict(format!(
+            "Invoice {} has nothing left to refund.",
+            found.number
+        )));
+    }
+    if amount_cents <= 0 || amount_cents > refundable {
+        let mut errors = crate::FieldErrors::default();
+        errors.add(
+            "amount",
+            format!(
+                "Enter an amount between $0.01 and {}.",
+                crate::site::model::format_usd(refundable)
+            ),
+        );
+        return Err(AppError::Validation(errors));
+    }
+    let Some(processor_invoice) = found.processor_invoice_id.clone() else {
+        return Err(AppError::Conflict(
+            "This invoice was not paid through the processor.".into(),
+        ));
+    };
+    processor
+        .refund(
+            &processor_invoice,
+            amount_cents,
+            &format!("{}:{amount_cents}:{form_key}", found.public_id),
+        )
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Dollars as typed ("12", "12.5", "$1,234.50") in cents.
+pub fn parse_dollars(text: &str) -> Option<i64> {
+    let cleaned: String = text.trim().trim_start_matches('$').replace(',', "");
+    let (whole, fraction) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > 2 {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let cents: i64 = match fraction.len() {
+        0 => 0,
+        1 => fraction.parse::<i64>().ok()? * 10,
+        _ => fraction.parse().ok()?,
+    };
+    whole.checked_mul(100)?.checked_add(cents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_dollars;
+
+    #[test]
+    fn amounts_are_read_as_people_type_them() {
+        assert_eq!(parse_dollars("12"), Some(1_200));
+        assert_eq!(parse_dollars("$12.5"), Some(1_250));
+        assert_eq!(parse_dollars("1,234.05"), Some(123_405));
+        assert_eq!(parse_dollars(".99"), Some(99));
+        for bad in ["", "abc", "1.234", "-", "12.x"] {
+            assert_eq!(parse_dollars(bad), None, "{bad}");
+        }
+    }
+}
