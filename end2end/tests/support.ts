@@ -11,6 +11,8 @@ export const PUBLIC_PAGES = [
   { path: "/memberships", name: "memberships", heading: "One clear fee. Unhurried care." },
   { path: "/contact", name: "contact", heading: "We would love to hear from you" },
   { path: "/privacy", name: "privacy", heading: "Notice of privacy practices" },
+  { path: "/membership-agreement", name: "membership-agreement", heading: "Membership agreement" },
+  { path: "/join?tier=family", name: "join", heading: "Join with the Family membership" },
 ];
 
 /** The newest emails in the test server's outbox, read with `bedside outbox`. */

@@ -395,6 +395,11 @@ fn payment_action(m: &MembershipOverview) -> Option<AnyView> {
                 <p class="fine-print">"You will enter your card on our payment processor's secure page; Bedside never sees your card number."</p>
             </form>
         }.into_any()),
+        MembershipStatus::Active => Some(view! {
+            <form method="post" action="/portal/membership/card" class="inline-form">
+                <button class="button button-small button-quiet" type="submit">"Update my card"</button>
+            </form>
+        }.into_any()),
         MembershipStatus::PastDue | MembershipStatus::Suspended => Some(view! {
             <form method="post" action="/portal/membership/card">
                 <button class="button" type="submit">"Update my card and pay now"</button>

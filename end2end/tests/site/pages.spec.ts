@@ -37,8 +37,8 @@ test("the memberships page compares every tier side by side", async ({ page }) =
   await expect(page.getByRole("rowheader", { name: "Monthly price" })).toBeVisible();
   await expect(page.getByRole("row", { name: /Monthly price/ })).toContainText("$129");
   await page.getByRole("link", { name: "Join Complete" }).click();
-  await expect(page).toHaveURL(/\/contact\?topic=membership&tier=complete$/);
-  await expect(page.getByLabel("What is it about?")).toHaveValue("membership");
+  await expect(page).toHaveURL(/\/join\?tier=complete$/);
+  await expect(page.getByRole("heading", { name: "Join with the Complete membership" })).toBeVisible();
 });
 
 test("the menu works on a 320 px phone", async ({ page }) => {

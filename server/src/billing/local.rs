@@ -291,6 +291,23 @@ impl LocalProcessor {
         }
     }
 
+    /// Records `key`'s answer and commits the request's work; when another request with the
+    /// same key got there first, this one's work is rolled back (it was the same request).
+    async fn finish(
+        txn: DatabaseTransaction,
+        key: &str,
+        response: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), ProcessorError> {
+        if Self::remember(&txn, key, response, now)
+            .await
+            .map_err(unavailable)?
+        {
+            txn.commit().await.map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
     async fn emit(
         txn: &DatabaseTransaction,
         kind: &str,
@@ -831,13 +848,7 @@ impl PaymentProcessor for LocalProcessor {
             row.description = Set(change.description.clone());
         }
         row.update(&txn).await.map_err(unavailable)?;
-        if !Self::remember(&txn, &key, &change.subscription_id, now)
-            .await
-            .map_err(unavailable)?
-        {
-            return Ok(());
-        }
-        txn.commit().await.map_err(unavailable)
+        Self::finish(txn, &key, &change.subscription_id, now).await
     }
 
     async fn cancel_at(
@@ -864,13 +875,7 @@ impl PaymentProcessor for LocalProcessor {
                 "no active subscription {subscription_id}"
             )));
         }
-        if !Self::remember(&txn, &key, subscription_id, now)
-            .await
-            .map_err(unavailable)?
-        {
-            return Ok(());
-        }
-        txn.commit().await.map_err(unavailable)
+        Self::finish(txn, &key, subscription_id, now).await
     }
 
     async fn refund(
@@ -925,13 +930,7 @@ impl PaymentProcessor for LocalProcessor {
         )
         .await
         .map_err(unavailable)?;
-        if !Self::remember(&txn, &key, invoice_id, now)
-            .await
-            .map_err(unavailable)?
-        {
-            return Ok(());
-        }
-        txn.commit().await.map_err(unavailable)
+        Self::finish(txn, &key, invoice_id, now).await
     }
 
     async fn cancel_subscription(

@@ -233,13 +233,7 @@ impl JobHandler for SendMembershipEmail {
         use app::memberships::notices::{self, EmailSenders, MembershipEmail};
         let email: MembershipEmail = serde_json::from_str(&job.payload)
             .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
-        let site = self
-            .site
-            .current()
-            .ok_or_else(|| JobError::Retry("the practice's content is not loaded yet".into()))?;
-        let time_zone = app::appointments::service::practice_time_zone(&self.db)
-            .await
-            .map_err(|e| JobError::Retry(e.to_string()))?;
+        let (site, time_zone) = crate::jobs::practice_and_zone(&self.site, &self.db).await?;
         let senders = EmailSenders {
             db: &self.db,
             keyring: &self.keyring,

@@ -22,6 +22,25 @@ use sea_orm::{
 };
 use std::{collections::HashMap, sync::Arc};
 
+/// What a job that writes to a patient needs of the practice: its content and its time zone.
+pub async fn practice_and_zone(
+    site: &app::site::service::SiteContentStore,
+    db: &DatabaseConnection,
+) -> Result<(Arc<app::site::model::SiteContent>, chrono_tz::Tz), JobError> {
+    let content = site
+        .current()
+        .ok_or_else(|| JobError::Retry("the practice's content is not loaded yet".into()))?;
+    let time_zone = app::appointments::service::practice_time_zone(db)
+        .await
+        .map_err(|e| JobError::Retry(e.to_string()))?;
+    Ok((content, time_zone))
+}
+
+/// Reads a job's payload; an unreadable one will never work.
+pub fn payload<T: serde::de::DeserializeOwned>(job: &job::Model) -> Result<T, JobError> {
+    serde_json::from_str(&job.payload).map_err(|e| JobError::Permanent(format!("bad payload: {e}")))
+}
+
 /// How a run of a job ended, when not well.
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {

@@ -285,6 +285,9 @@ async fn paying_then_confirming_activates_the_membership_once_with_a_receipt_and
         assert!(page.contains("Your membership is active"), "{page}");
         assert!(page.contains(&invoices[0].number));
 
+        // The card can be replaced any time, on the processor's page.
+        let card = post(&app, &client, "/portal/membership/card", &[]).await;
+        assert!(location(&card).is_some_and(|to| to.starts_with("/pay/checkout/cs_local_")));
         // A used confirmation link is refused, and nothing changes.
         let token = confirmation_token(&app, "ana@example.com").await;
         let response = post(&app, &client, "/join/confirm", &[("token", token)]).await;
