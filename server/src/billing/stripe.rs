@@ -90,6 +90,14 @@ struct PriceReply {
     product: String,
 }
 
+/// A subscription after an update. With `pending_if_incomplete`, a declined charge is not an
+/// error: Stripe answers 200 and keeps the change in `pending_update` (not applied).
+#[derive(Debug, miniserde::Deserialize)]
+struct UpdateReply {
+    id: String,
+    pending_update: Option<miniserde::json::Value>,
+}
+
 #[derive(serde::Serialize)]
 struct UpdatePrice<'a> {
     items: Vec<UpdateItem<'a>>,
@@ -370,11 +378,22 @@ impl PaymentProcessor for StripeProcessor {
         };
         let updated = RequestBuilder::new(StripeMethod::Post, path)
             .form(&update)
-            .customize::<IdReply>()
+            .customize::<UpdateReply>()
             .request_strategy(key(&format!("price:{}", change.idempotency_key))?)
             .send(&self.client)
             .await;
         match updated {
+            Ok(reply)
+                if reply
+                    .pending_update
+                    .as_ref()
+                    .is_some_and(|p| !matches!(p, miniserde::json::Value::Null)) =>
+            {
+                tracing::info!(subscription = %reply.id, "the upgrade's charge was declined; Stripe kept it pending");
+                Err(ProcessorError::Declined(
+                    "the card was declined for the difference".into(),
+                ))
+            }
             Ok(reply) => {
                 tracing::info!(subscription = %reply.id, "new price on Stripe");
                 Ok(())

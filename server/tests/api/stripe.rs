@@ -101,6 +101,16 @@ async fn fake_stripe() -> (String, Log) {
             ("POST", "/v1/subscriptions/sub_1") => {
                 ok(serde_json::json!({"id": "sub_1", "object": "subscription"}))
             }
+            ("GET", "/v1/subscriptions/sub_declines") => ok(serde_json::json!({
+                "id": "sub_declines", "object": "subscription",
+                "items": {"object": "list", "data": [{"id": "si_2", "object": "subscription_item",
+                    "price": {"id": "price_2", "object": "price", "product": "prod_complete"}}]}
+            })),
+            // `pending_if_incomplete` and a declined card: 200, with the change kept pending.
+            ("POST", "/v1/subscriptions/sub_declines") => ok(serde_json::json!({
+                "id": "sub_declines", "object": "subscription",
+                "pending_update": {"expires_at": 1_811_000_000, "subscription_items": []}
+            })),
             ("DELETE", p) if p.starts_with("/v1/subscriptions/") => ok(serde_json::json!({
                 "id": p.trim_start_matches("/v1/subscriptions/"), "object": "subscription", "status": "canceled"
             })),
@@ -289,6 +299,20 @@ async fn stripes_answers_are_sorted_into_done_declined_refused_and_try_again_lat
         })
         .await
         .expect("upgraded");
+    let declined = stripe
+        .change_price(&app::billing::processor::PriceChange {
+            subscription_id: "sub_declines".into(),
+            amount_cents: 34_900,
+            period: app::memberships::model::BillingPeriod::Monthly,
+            description: "Family membership".into(),
+            prorate_now: true,
+            idempotency_key: "m2:family:monthly:k1".into(),
+        })
+        .await;
+    assert!(
+        matches!(declined, Err(ProcessorError::Declined(_))),
+        "{declined:?}"
+    );
     let ends = chrono::DateTime::from_timestamp(1_811_000_000, 0).expect("time");
     stripe
         .cancel_at("sub_1", Some(ends), "m1:cancel:k2")
