@@ -82,6 +82,15 @@ pub async fn spawn_app_with_clock(
     clock: app::clock::FakeClock,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
+    // Warnings and errors (an internal error's cause, a stalled page) go to the test's captured
+    // output, which cargo prints when the test fails.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
     let data = tempfile::tempdir().expect("temp dir");
     let mut settings = test_settings(data.path());
     let mut drop_database = None;
