@@ -23,7 +23,9 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .max_connections(if url.starts_with("sqlite:") { 8 } else { 32 })
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_secs(
+            settings.database_acquire_timeout_seconds.max(1),
+        ))
         .sqlx_logging(false);
     // Per-connection SQLite settings: WAL lets readers go on while one writer commits, foreign
     // keys are off unless asked for, and a busy writer is waited for instead of failing.

@@ -35,6 +35,8 @@ pub struct Settings {
     pub public_url: String,
     /// `sqlite://…` or `postgres://…`; the backend follows the URL.
     pub database_url: String,
+    /// How long a request waits for a free database connection before it fails.
+    pub database_acquire_timeout_seconds: u64,
     /// Where local state lives (the SQLite file, local files, the development key).
     pub data_dir: PathBuf,
     /// Leptos's site options (where the built site and bundle are): see README, "Leptos.toml".
@@ -228,6 +230,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
             public_url: "http://127.0.0.1:3000".into(),
             database_url: "sqlite://data/bedside.db?mode=rwc".into(),
+            database_acquire_timeout_seconds: 10,
             data_dir: PathBuf::from("data"),
             leptos_config: PathBuf::from("Leptos.toml"),
             log_format: None,
