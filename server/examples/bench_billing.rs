@@ -15,18 +15,20 @@
 //! The load generator shares the machine (and here its two cores) with the server and
 //! PostgreSQL, so the figures are conservative.
 
+mod support;
+
 use anyhow::Context;
 use app::auth::service::NewAccount;
 use app::auth::Role;
 use app::memberships::model::{Enrollment, EnrollmentForm};
 use app::memberships::service::{enroll, ConsentContext};
 use bedside::{settings::Settings, Application};
-use sea_orm::{ConnectionTrait, Database};
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Arc,
 };
 use std::time::Instant;
+use support::percentile;
 
 const ENROLLMENTS: usize = 400;
 const ENROLLING_AT_ONCE: usize = 16;
@@ -34,52 +36,9 @@ const EVENTS: usize = 4_000;
 const CONNECTIONS: usize = 32;
 const PASSWORD: &str = "lantern harbor quietly 42";
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let server_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    anyhow::ensure!(
-        server_url.starts_with("postgres"),
-        "DATABASE_URL must name a PostgreSQL server (the targets are for PostgreSQL)"
-    );
-    let name = format!("bedside_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&server_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let base = server_url
-        .rsplit_once('/')
-        .map_or(server_url.as_str(), |(base, _)| base);
-    let data = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&data)?;
-    let mut settings = Settings {
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: data.clone(),
-        database_url: format!("{base}/{name}"),
-        leptos_config: std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../Leptos.toml"
-        )),
-        ..Settings::default()
-    };
-    settings.jobs.poll_seconds = 0;
-    let result = run(settings).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .ok();
-    std::fs::remove_dir_all(&data).ok();
-    result
+    support::on_fresh_postgres(|_| {}, run).await
 }
 
 fn form(i: usize) -> EnrollmentForm {

@@ -12,69 +12,30 @@
 //!
 //! The load generator runs in the same process as the server, so the figures are conservative.
 
+mod support;
+
 use anyhow::Context;
 use app::appointments::VisitType;
 use bedside::{settings::Settings, Application};
 use chrono::{Duration, Utc};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, Database, EntityTrait, QueryFilter, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Arc,
 };
 use std::time::Instant;
+use support::percentile;
 
 const CONNECTIONS: usize = 64;
 const PASSWORD: &str = "harbor lantern violet 7";
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
-    sorted[rank.min(sorted.len() - 1)]
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let server_url = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    anyhow::ensure!(
-        server_url.starts_with("postgres"),
-        "DATABASE_URL must name a PostgreSQL server (the booking target is for PostgreSQL)"
-    );
-    let name = format!("bedside_bench_{}", uuid::Uuid::new_v4().simple());
-    let admin = Database::connect(&server_url)
-        .await
-        .context("connecting to PostgreSQL")?;
-    admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
-        .await?;
-    let base = server_url
-        .rsplit_once('/')
-        .map_or(server_url.as_str(), |(base, _)| base);
-    let data = std::env::temp_dir().join(&name);
-    std::fs::create_dir_all(&data)?;
-    let mut settings = Settings {
-        listen: "127.0.0.1:0".parse()?,
-        data_dir: data.clone(),
-        database_url: format!("{base}/{name}"),
-        leptos_config: std::path::PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../Leptos.toml"
-        )),
-        ..Settings::default()
-    };
-    settings.sign_in.attempts_per_minute = 1_000_000;
-    settings.jobs.poll_seconds = 0;
-    let result = run(settings).await;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await
-        .ok();
-    std::fs::remove_dir_all(&data).ok();
-    result
+    support::on_fresh_postgres(
+        |settings| settings.sign_in.attempts_per_minute = 1_000_000,
+        run,
+    )
+    .await
 }
 
 async fn run(settings: Settings) -> anyhow::Result<()> {

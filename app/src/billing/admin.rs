@@ -13,6 +13,7 @@ use crate::AppError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use std::collections::HashMap;
 
 /// The newest invoices of the whole practice (admin only; the read is audited).
 pub async fn recent_invoices(
@@ -37,23 +38,33 @@ pub async fn recent_invoices(
         .limit(100)
         .all(txn)
         .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let member = match membership::Entity::find_by_id(row.membership_id)
-            .one(txn)
-            .await?
-        {
-            Some(m) => patient::Entity::find_by_id(m.patient_id)
-                .one(txn)
-                .await?
-                .map(|p| p.legal_name)
+    // Three queries for the page, not two per invoice.
+    let memberships: HashMap<i32, i32> = membership::Entity::find()
+        .filter(
+            membership::Column::Id.is_in(rows.iter().map(|r| r.membership_id).collect::<Vec<_>>()),
+        )
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|m| (m.id, m.patient_id))
+        .collect();
+    let names: HashMap<i32, String> = patient::Entity::find()
+        .filter(patient::Column::Id.is_in(memberships.values().copied().collect::<Vec<_>>()))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.legal_name))
+        .collect();
+    let out = rows
+        .into_iter()
+        .map(|row| AdminInvoice {
+            member: memberships
+                .get(&row.membership_id)
+                .and_then(|patient_id| names.get(patient_id))
+                .cloned()
                 .unwrap_or_default(),
-            None => String::new(),
-        };
-        out.push(AdminInvoice {
             public_id: row.public_id,
             number: row.number,
-            member,
             issued_on: row
                 .issued_at
                 .with_timezone(&time_zone)
@@ -63,8 +74,8 @@ pub async fn recent_invoices(
             paid_cents: row.amount_paid_cents,
             refunded_cents: row.amount_refunded_cents,
             status: row.status,
-        });
-    }
+        })
+        .collect();
     permit.commit().await?;
     Ok(out)
 }

@@ -48,11 +48,19 @@ impl BillingPeriod {
         }
     }
 
-    /// The tier's price for this period, in cents.
-    pub fn price_cents(self, tier: &MembershipTier) -> i64 {
+    /// Of a tier's two prices, the one for this period, in cents.
+    pub fn pick(self, monthly_cents: i64, annual_cents: i64) -> i64 {
         match self {
-            BillingPeriod::Monthly => tier.monthly_price_cents,
-            BillingPeriod::Annual => tier.annual_price_cents,
+            BillingPeriod::Monthly => monthly_cents,
+            BillingPeriod::Annual => annual_cents,
+        }
+    }
+
+    /// "monthly" / "yearly", after "billed".
+    pub fn billed(self) -> &'static str {
+        match self {
+            BillingPeriod::Monthly => "monthly",
+            BillingPeriod::Annual => "yearly",
         }
     }
 }

@@ -603,7 +603,7 @@ fn option_view(option: &PlanOption, key: &str) -> impl IntoView + use<> {
     };
     view! {
         <li class="plan-option">
-            <p><strong>{format!("{}, billed {}", option.name, if option.period == super::model::BillingPeriod::Annual { "yearly" } else { "monthly" })}</strong>" · "{price.clone()}</p>
+            <p><strong>{format!("{}, billed {}", option.name, option.period.billed())}</strong>" · "{price.clone()}</p>
             <p class="fine-print">{what}</p>
             <form method="post" action="/portal/membership/change">
                 <input type="hidden" name="tier" value=option.slug.clone()/>

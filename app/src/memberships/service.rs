@@ -308,7 +308,8 @@ pub async fn of_user(
     Ok(membership.map(|m| (patient, m)))
 }
 
-fn status_of(m: &membership::Model) -> MembershipStatus {
+/// Where `m` stands (an unknown status reads as not active).
+pub fn status_of(m: &membership::Model) -> MembershipStatus {
     // An unknown status is treated as not active.
     MembershipStatus::parse(&m.status).unwrap_or(MembershipStatus::Pending)
 }
@@ -604,10 +605,7 @@ pub async fn overview(
         public_id: m.public_id.clone(),
         tier_name: tier.name.clone(),
         period,
-        price_cents: match period {
-            BillingPeriod::Monthly => tier.monthly_price_cents,
-            BillingPeriod::Annual => tier.annual_price_cents,
-        },
+        price_cents: price_of(&tier, period),
         status,
         email_confirmed: user.as_ref().is_some_and(|u| u.email_verified_at.is_some()),
         email: user.map(|u| u.email).unwrap_or_default(),
@@ -643,11 +641,9 @@ pub async fn overview(
     Ok(Some(overview))
 }
 
-fn price_of(tier: &membership_tier::Model, period: BillingPeriod) -> i64 {
-    match period {
-        BillingPeriod::Monthly => tier.monthly_price_cents,
-        BillingPeriod::Annual => tier.annual_price_cents,
-    }
+/// A tier's price for `period`, in cents.
+pub fn price_of(tier: &membership_tier::Model, period: BillingPeriod) -> i64 {
+    period.pick(tier.monthly_price_cents, tier.annual_price_cents)
 }
 
 /// The day a membership cancelled now ends: the end of the paid period, and never before the
@@ -770,15 +766,7 @@ pub async fn change_plan(
             subscription_id: subscription,
             amount_cents: new,
             period,
-            description: format!(
-                "{} membership, billed {}",
-                target.name,
-                if period == BillingPeriod::Annual {
-                    "yearly"
-                } else {
-                    "monthly"
-                }
-            ),
+            description: format!("{} membership, billed {}", target.name, period.billed()),
             prorate_now: matches!(change, PlanChange::UpgradeNow { .. }),
             idempotency_key: format!(
                 "{}:{}:{}:{form_key}",

@@ -203,16 +203,9 @@ async fn start_payment(state: &AppState, membership_ref: &str) -> Result<String,
             description: format!(
                 "{practice}: {} membership, billed {}",
                 tier.name,
-                if period == BillingPeriod::Annual {
-                    "yearly"
-                } else {
-                    "monthly"
-                }
+                period.billed()
             ),
-            amount_cents: match period {
-                BillingPeriod::Monthly => tier.monthly_price_cents,
-                BillingPeriod::Annual => tier.annual_price_cents,
-            },
+            amount_cents: memberships::price_of(&tier, period),
             period,
             success_url: "/portal/membership?paid=1".into(),
             cancel_url: "/portal/membership?checkout=cancelled".into(),
@@ -316,10 +309,6 @@ async fn own_membership(
     }
 }
 
-fn status_of(m: &app::memberships::entity::membership::Model) -> MembershipStatus {
-    MembershipStatus::parse(&m.status).unwrap_or(MembershipStatus::Pending)
-}
-
 /// `POST /portal/membership/checkout`: pay the first fee.
 pub async fn checkout(State(state): State<AppState>, request: Request<Body>) -> Response {
     let (parts, _body) = request.into_parts();
@@ -330,7 +319,7 @@ pub async fn checkout(State(state): State<AppState>, request: Request<Body>) -> 
     let paid = m
         .current_period_end
         .is_some_and(|end| end > state.clock.now());
-    if status_of(&m) != MembershipStatus::Pending || paid {
+    if memberships::status_of(&m) != MembershipStatus::Pending || paid {
         return Redirect::to("/portal/membership").into_response();
     }
     match start_payment(&state, &m.public_id).await {
