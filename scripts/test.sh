@@ -11,6 +11,11 @@ export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 # cargo-leptos compiles the server with this set; `cargo test` sets it too, so both share one build.
 export LEPTOS_OUTPUT_NAME=bedside
+# On a clean clone (CI) nothing is rebuilt incrementally, so incremental caches would only fill
+# the disk (they are several GB for the Leptos crates; a CI run once ran out of space).
+if [ ! -d target ]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
+say "Disk space before the build: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
+trap 'status=$?; [ $status -eq 0 ] || say "Failed (exit $status); disk space now: $(df -h --output=avail . | tail -1 | tr -d " ") free"' EXIT
 
 ensure_build_tools
 ensure_chromium
