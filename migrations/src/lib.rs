@@ -21,6 +21,7 @@ mod m20261127_000013_create_local_payments;
 mod m20261127_000014_create_invoice_document;
 mod m20261127_000015_add_membership_changes;
 mod m20261127_000016_create_invoice_refund;
+mod m20261127_000017_add_visit_benefits;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000014_create_invoice_document::Migration),
             Box::new(m20261127_000015_add_membership_changes::Migration),
             Box::new(m20261127_000016_create_invoice_refund::Migration),
+            Box::new(m20261127_000017_add_visit_benefits::Migration),
         ]
     }
 }

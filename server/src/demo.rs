@@ -110,7 +110,11 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
         dependents: i32,
         commitment: i32,
         cancel: &'a str,
-        late: &'a str,
+        horizon: i32,
+        same_day: bool,
+        extra_fee: Option<i64>,
+        home_fee: Option<i64>,
+        late_fee: Option<i64>,
         benefits: &'a [&'a str],
         featured: bool,
     }
@@ -118,17 +122,17 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
         Tier { slug: "essential", name: "Essential", tagline: "For healthy adults who want a doctor they can reach.",
             monthly: 12_900, annual: 139_000, visits: Some(6), home: false, dependents: 0, commitment: 3,
             cancel: "Cancel any time after the first 3 months with 30 days' notice. Leaving earlier costs the remaining months of the 3-month commitment.",
-            late: "A visit cancelled less than 24 hours ahead counts as one of your 6 yearly visits.",
+            horizon: 30, same_day: false, extra_fee: Some(9_500), home_fee: None, late_fee: None,
             benefits: &["6 visits a year, in person or by video", "Annual physical and prevention plan", "Secure messaging, answered within one business day", "Wholesale prices on labs and common medicines"], featured: false },
         Tier { slug: "complete", name: "Complete", tagline: "Unlimited visits and a direct line to Dr. Marsh.",
             monthly: 19_900, annual: 215_000, visits: None, home: false, dependents: 0, commitment: 6,
             cancel: "Cancel any time after the first 6 months with 30 days' notice. Leaving earlier costs the remaining months of the 6-month commitment.",
-            late: "A visit cancelled less than 24 hours ahead incurs a $40 late-cancellation fee.",
+            horizon: 60, same_day: true, extra_fee: None, home_fee: Some(15_000), late_fee: Some(4_000),
             benefits: &["Unlimited visits, in person or by video", "Same-day or next-day appointments", "Direct phone and text line to your physician", "Chronic condition management", "Home visits at $150 each"], featured: true },
         Tier { slug: "family", name: "Family", tagline: "Complete care for your household, including home visits.",
             monthly: 34_900, annual: 379_000, visits: None, home: true, dependents: 4, commitment: 12,
             cancel: "Cancel at the end of your 12-month commitment with 30 days' notice. Leaving earlier costs half of the remaining months.",
-            late: "A visit cancelled less than 24 hours ahead incurs a $40 late-cancellation fee.",
+            horizon: 90, same_day: true, extra_fee: None, home_fee: None, late_fee: Some(4_000),
             benefits: &["Everything in Complete for you", "Up to 4 dependents (partner and children)", "Home visits included", "Newborn and well-child care", "After-hours on-call line"], featured: false },
     ];
     for (order, t) in tiers.iter().enumerate() {
@@ -145,7 +149,18 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
             max_dependents: Set(t.dependents),
             commitment_months: Set(t.commitment),
             cancellation_policy: Set(t.cancel.into()),
-            late_cancellation_policy: Set(t.late.into()),
+            // What the pages show is said from `late_fee_cents`; kept for older readers.
+            late_cancellation_policy: Set(app::appointments::benefits::late_policy_text(
+                t.late_fee
+                    .map(app::appointments::benefits::LatePolicy::Fee)
+                    .unwrap_or(app::appointments::benefits::LatePolicy::Counted),
+                t.visits,
+            )),
+            booking_horizon_days: Set(t.horizon),
+            same_day_booking: Set(t.same_day),
+            extra_visit_fee_cents: Set(t.extra_fee),
+            home_visit_fee_cents: Set(t.home_fee),
+            late_fee_cents: Set(t.late_fee),
             benefits: Set(list(t.benefits)),
             featured: Set(t.featured),
             active: Set(true),
@@ -338,29 +353,41 @@ pub async fn seed_accounts(
 }
 
 /// The demo patients are members already: a confirmed address and a paid month of the Complete
-/// membership (paid outside the processor, so nothing renews it: the demo's own joins show the
-/// payment flow).
+/// membership (paid outside the processor, so nothing renews it and visit charges are left for
+/// the practice to collect: the demo's own joins show the payment flow).
 async fn demo_membership(
     identity: &app::auth::service::Identity,
     user_id: i32,
     patient_id: i32,
 ) -> anyhow::Result<()> {
     use app::auth::entity::user_account;
-    use app::memberships::entity::membership;
     let db = identity.db();
     let now = identity.now();
-    let tier = membership_tier::Entity::find()
-        .filter(membership_tier::Column::Slug.eq("complete"))
-        .one(db)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("the demo tiers are missing"))?;
     user_account::Entity::update_many()
         .col_expr(user_account::Column::EmailVerifiedAt, Some(now).into())
         .filter(user_account::Column::Id.eq(user_id))
         .exec(db)
         .await?;
+    active_membership(db, patient_id, "complete", now).await?;
+    Ok(())
+}
+
+/// Makes `patient_id` an active member of the tier `tier_slug` from `now`, with a month paid
+/// outside the processor (the demo's members, and tests that are about something else).
+pub async fn active_membership(
+    db: &DatabaseConnection,
+    patient_id: i32,
+    tier_slug: &str,
+    now: chrono::DateTime<Utc>,
+) -> anyhow::Result<app::memberships::entity::membership::Model> {
+    use app::memberships::entity::membership;
+    let tier = membership_tier::Entity::find()
+        .filter(membership_tier::Column::Slug.eq(tier_slug))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no membership tier {tier_slug}"))?;
     let months = u32::try_from(tier.commitment_months).unwrap_or(0);
-    membership::ActiveModel {
+    Ok(membership::ActiveModel {
         public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
         patient_id: Set(patient_id),
         tier_id: Set(tier.id),
@@ -375,8 +402,7 @@ async fn demo_membership(
         ..Default::default()
     }
     .insert(db)
-    .await?;
-    Ok(())
+    .await?)
 }
 
 /// The demo accounts as printed and written to the file.

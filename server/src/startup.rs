@@ -309,6 +309,7 @@ fn scheduler(
 ) -> crate::jobs::Scheduler {
     use crate::billing::{
         local, DeliverLocalEvent, RenewLocalSubscription, RetryFailedPayment, SendMembershipEmail,
+        SendVisitCharge,
     };
     let mut scheduler = crate::jobs::Scheduler::new(db.clone(), clock.clone());
     scheduler.register(
@@ -328,6 +329,14 @@ fn scheduler(
         Arc::new(RetryFailedPayment {
             db: db.clone(),
             processor: payments.processor.clone(),
+        }),
+    );
+    scheduler.register(
+        app::appointments::allowance::CHARGE_JOB_KIND,
+        Arc::new(SendVisitCharge {
+            db: db.clone(),
+            processor: payments.processor.clone(),
+            clock: clock.clone(),
         }),
     );
     if let Some(local_processor) = payments.local {

@@ -14,13 +14,20 @@ pub async fn load_booking_options(
     from: String,
 ) -> Result<BookingOptions, AppError> {
     use crate::auth::api::context;
-    let (identity, _, _) = context::caller()?;
+    let (identity, auth, _) = context::caller()?;
     let schedule = super::service::load_schedule(identity.db())
         .await?
         .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
     let from = chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
-    super::service::booking_options(identity.db(), &schedule, visit_type, identity.now(), from)
-        .await
+    super::service::booking_options(
+        identity.db(),
+        &schedule,
+        visit_type,
+        identity.now(),
+        from,
+        auth.patient_id,
+    )
+    .await
 }
 
 /// The signed-in patient's visits: upcoming, then past and cancelled.

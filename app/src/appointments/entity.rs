@@ -19,6 +19,35 @@ pub mod appointment {
         pub status: String,
         pub created_at: DateTimeUtc,
         pub cancelled_at: Option<DateTimeUtc>,
+        /// `included` or `fee` (then `fee_cents`), agreed when booking.
+        pub coverage: String,
+        pub fee_cents: Option<i64>,
+        /// What a cancellation inside 24 hours did: `counted`, `recorded`, `visit_fee` or
+        /// `late_fee`.
+        pub late_outcome: Option<String>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+/// The included visits of a membership year, numbered: unique per (membership, year, number),
+/// so no year ever holds more than the allowance, whatever runs at once.
+pub mod allowance_use {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "allowance_use")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub membership_id: i32,
+        pub year_start: DateTimeUtc,
+        pub ordinal: i32,
+        #[sea_orm(unique)]
+        pub appointment_id: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,9 +2,12 @@
 //! visit sends (confirmation and reminders).
 
 pub mod api;
+pub mod benefits;
 pub mod model;
 mod pages;
 
+#[cfg(feature = "ssr")]
+pub mod allowance;
 #[cfg(feature = "ssr")]
 pub mod availability;
 #[cfg(feature = "ssr")]
@@ -27,7 +30,5 @@ pub mod service_messages {
     /// The follow-up choices when completing a visit, in weeks.
     pub const FOLLOW_UP_WEEKS: [u32; 7] = [1, 2, 4, 6, 8, 12, 26];
     /// Why a visit inside 24 hours is not moved online.
-    pub const LATE_RESCHEDULE: &str = "This visit starts in less than 24 hours. To move it, please call the practice: your membership's late-cancellation terms apply, and we will explain them before anything is charged or counted.";
-    /// Why a visit inside 24 hours is not cancelled online.
-    pub const LATE_CANCELLATION: &str = "This visit starts in less than 24 hours. To cancel it, please call the practice: your membership's late-cancellation terms apply, and we will explain them before anything is charged or counted.";
+    pub const LATE_RESCHEDULE: &str = "This visit starts in less than 24 hours, so it can no longer be moved. You can cancel it (your membership's late-cancellation terms, shown with the visit, apply) and book a new time, or call the practice.";
 }

@@ -62,6 +62,21 @@ pub struct BookingOptions {
     /// "Eastern Time (America/New_York)".
     pub time_zone: String,
     pub days: Vec<DaySlots>,
+    /// What the membership says about booking this kind of visit.
+    pub terms: BookingTerms,
+}
+
+/// The membership's terms for a booking, said before the patient confirms (R2.5).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingTerms {
+    /// Why this kind of visit cannot be booked now (no times are offered then).
+    pub refusal: Option<String>,
+    /// "Included in your Essential membership: this is visit 3 of 6 …".
+    pub summary: Option<String>,
+    /// The per-visit fee the booking form asks the patient to accept.
+    pub fee_cents: Option<i64>,
+    /// "Essential members book from tomorrow, up to 30 days ahead."
+    pub window: Option<String>,
 }
 
 /// A booked visit in the patient's list.
@@ -73,6 +88,11 @@ pub struct VisitSummary {
     pub starts_at: chrono::DateTime<chrono::Utc>,
     /// What cancelling now would mean.
     pub cancellation: CancellationTerms,
+    /// "$150 visit fee, billed after the visit", for a visit that is not included.
+    pub fee_note: Option<String>,
+    /// Inside 24 hours: what cancelling now does, in words, and the token confirming it.
+    pub late_terms: Option<String>,
+    pub late_token: Option<String>,
 }
 
 /// A visit that is over or was cancelled, as the patient's history shows it.
@@ -82,6 +102,8 @@ pub struct PastVisit {
     /// "Monday, November 2, 2026 at 9:00 am"
     pub when: String,
     pub cancelled: bool,
+    /// "Cancelled late: $40 late fee" and the like.
+    pub note: Option<String>,
 }
 
 /// The patient's visits: upcoming (soonest first) and past or cancelled (newest first).

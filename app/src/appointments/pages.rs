@@ -49,9 +49,15 @@ pub fn BookVisitPage() -> impl IntoView {
                     "taken" => super::service_messages::JUST_TAKEN,
                     "reason" => "Please tell the physician briefly what the visit is about (up to 500 characters).",
                     "time" => "That time is no longer offered. Please choose one of the times below.",
+                    "fee" => "The terms of this visit changed since the page was shown. Please read them below and book again.",
+                    "allowance" => "No included visit is left for that time. Please read the terms below.",
+                    "horizon" => "That time is further ahead than your membership books. Please choose one of the times below.",
+                    "same_day" => "Your membership books from tomorrow on. Please choose one of the times below, or call the practice for something urgent.",
+                    "not_included" => "Your membership does not include that kind of visit. Please choose another kind.",
+                    "membership" => "Booking visits is part of an active membership.",
                     _ => "The visit could not be booked. Please try again.",
                 };
-                view! { <div class="notice notice-error" role="alert"><p>{message}</p><p>"The times below are free now."</p></div> }
+                view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> }
             })}
             <Suspense fallback=|| view! { <p>"Finding free times…"</p> }>
                 {move || { let moving = moving.clone(); Suspend::new(async move {
@@ -69,10 +75,26 @@ pub fn BookVisitPage() -> impl IntoView {
                                 }
                             }).collect_view();
                             let empty = options.days.is_empty();
+                            let terms = options.terms.clone();
+                            let fee = terms.fee_cents;
+                            let refused = terms.refusal.clone();
                             view! {
                                 {moving.is_none().then(|| view! { <nav aria-label="Kind of visit"><ul class="choices">{types}</ul></nav> })}
-                                <p class="fine-print">{format!("Times are in {}.", options.time_zone)}</p>
-                                {if empty {
+                                {refused.clone().map(|message| view! {
+                                    <div class="notice notice-warning" role="status">
+                                        <p>{message}</p>
+                                        <p><a href="/portal/membership">"My membership"</a></p>
+                                    </div>
+                                })}
+                                {(moving.is_none() && refused.is_none()).then(|| terms.summary.clone().map(|summary| view! {
+                                    <div class=if fee.is_some() { "notice notice-warning booking-terms" } else { "notice booking-terms" } role="note">
+                                        <p><strong>{if fee.is_some() { "This visit has a fee. " } else { "" }}</strong>{summary}</p>
+                                    </div>
+                                })).flatten()}
+                                <p class="fine-print">{format!("Times are in {}.", options.time_zone)}{terms.window.clone().map(|w| format!(" {w}"))}</p>
+                                {if refused.is_some() {
+                                    view! { <span></span> }.into_any()
+                                } else if empty {
                                     view! { <p>"No free times in the next two weeks. Please call the practice; we will find a time."</p> }.into_any()
                                 } else {
                                     view! {
@@ -112,7 +134,11 @@ pub fn BookVisitPage() -> impl IntoView {
                                                         <textarea id="reason" name="reason" rows="3" maxlength="500" required aria-describedby="reason-help">{suggested.is_some().then_some("Follow-up visit")}</textarea>
                                                         <p class="field-help" id="reason-help">"A few words for your physician; only the practice sees this."</p>
                                                     </div>
-                                                    <button class="button" type="submit">"Book this visit"</button>
+                                                    {fee.map(|cents| view! { <input type="hidden" name="accept_fee_cents" value=cents.to_string()/> })}
+                                                    <button class="button" type="submit">{match fee {
+                                                        Some(cents) => format!("Book this visit ({})", crate::site::model::format_usd(cents)),
+                                                        None => "Book this visit".to_owned(),
+                                                    }}</button>
                                                 }.into_any()
                                             }}
                                         </form>
@@ -131,12 +157,12 @@ pub fn BookVisitPage() -> impl IntoView {
 pub fn MyVisitsPage() -> impl IntoView {
     let query = use_query_map();
     let booked = query.with_untracked(|q| q.get("booked").is_some());
-    let cancelled = query.with_untracked(|q| q.get("cancelled").is_some());
+    let cancelled = query.with_untracked(|q| q.get("cancelled"));
     let moved = query.with_untracked(|q| q.get("moved").is_some());
     let problem = query
         .with_untracked(|q| q.get("error"))
         .and_then(|e| match e.as_str() {
-            "late" => Some(super::service_messages::LATE_CANCELLATION),
+            "late_terms" => Some("The terms of cancelling that visit changed, or were not confirmed. Its current terms are shown with it below."),
             "late_move" => Some(super::service_messages::LATE_RESCHEDULE),
             "gone" => Some("That visit can no longer be changed online. Please call the practice."),
             _ => None,
@@ -147,7 +173,11 @@ pub fn MyVisitsPage() -> impl IntoView {
         <section class="section container narrow">
             <h1>"My visits"</h1>
             {booked.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is booked. We look forward to seeing you."</p></div> })}
-            {cancelled.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is cancelled, free of charge. The time is open for someone else."</p></div> })}
+            {cancelled.map(|how| view! { <div class="notice notice-success" role="status"><p>{if how == "late" {
+                "Your visit is cancelled, on the late-cancellation terms you confirmed. The time is open for someone else."
+            } else {
+                "Your visit is cancelled, free of charge. The time is open for someone else."
+            }}</p></div> })}
             {moved.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is moved. We emailed you the new time with an updated calendar entry."</p></div> })}
             {problem.map(|message| view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
@@ -178,12 +208,21 @@ pub fn MyVisitsPage() -> impl IntoView {
                                             </form>
                                         }.into_any(),
                                         super::model::CancellationTerms::Late => view! {
-                                            <p class="fine-print">"Less than 24 hours to go: to move or cancel, please call the practice."</p>
+                                            <form method="post" action="/portal/visits/cancel" class="visit-cancel">
+                                                <input type="hidden" name="id" value=v.public_id.clone()/>
+                                                <input type="hidden" name="accept_late" value=v.late_token.clone().unwrap_or_default()/>
+                                                <p class="fine-print late-terms">{v.late_terms.clone().unwrap_or_default()}</p>
+                                                <button class="button button-small button-quiet" type="submit">
+                                                    "Cancel on these terms"<span class="visually-hidden">{format!(": {what}")}</span>
+                                                </button>
+                                            </form>
                                         }.into_any(),
                                         super::model::CancellationTerms::Started => view! { <span></span> }.into_any(),
                                     };
                                     view! {
-                                        <li class="card"><strong>{v.visit_type.label()}</strong><br/>{v.when}{action}</li>
+                                        <li class="card"><strong>{v.visit_type.label()}</strong><br/>{v.when}
+                                            {v.fee_note.clone().map(|note| view! { <br/><span class="fine-print">{note}</span> })}
+                                            {action}</li>
                                     }
                                 }).collect_view()}
                             </ul>
@@ -195,6 +234,7 @@ pub fn MyVisitsPage() -> impl IntoView {
                                             <strong>{v.visit_type.label()}</strong>
                                             {v.cancelled.then(|| view! { " "<span class="pill-muted">"Cancelled"</span> })}
                                             <br/>{v.when}
+                                            {v.note.clone().map(|note| view! { <br/><span class="fine-print">{note}</span> })}
                                         </li>
                                     }).collect_view()}
                                 </ul>

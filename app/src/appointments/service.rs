@@ -1,7 +1,9 @@
 //! Booking a visit: offered by the schedule, allowed by the policy, audited, and made atomic by
 //! the holds' unique constraint (P2).
 
+use super::allowance;
 use super::availability::Schedule;
+use super::benefits;
 use super::entity::{appointment, appointment_hold};
 use super::model::VisitType;
 use crate::audit::{service as audit, Outcome};
@@ -40,6 +42,9 @@ pub struct BookingRequest {
     pub visit_type: VisitType,
     pub starts_at: DateTime<Utc>,
     pub reason: String,
+    /// The per-visit fee the patient was shown and accepted, when the visit has one: a visit
+    /// whose fee is not the one accepted is not booked (nothing is charged silently).
+    pub accepted_fee_cents: Option<i64>,
 }
 
 /// What the confirmation shows.
@@ -238,6 +243,38 @@ pub async fn book(
         .await?;
         return Err(AppError::Forbidden);
     };
+    // The membership's rules (R2.5): checked before anything is written, stated in words.
+    let terms = match allowance::standing(db, patient.id).await? {
+        None => Err(benefits::Refusal::NoActiveMembership),
+        Some(standing) => allowance::quote(
+            db,
+            &standing,
+            request.visit_type,
+            request.starts_at,
+            now,
+            schedule.time_zone,
+        )
+        .await?
+        .map(|quote| (standing, quote)),
+    };
+    let refused = match &terms {
+        Err(refusal) => Some((refusal.code(), refusal.message())),
+        Ok((_, quote)) => match quote.coverage {
+            benefits::Coverage::Fee(cents) if request.accepted_fee_cents != Some(cents) => {
+                Some(("fee", quote.terms.clone()))
+            }
+            _ => None,
+        },
+    };
+    if let Some((code, message)) = refused {
+        record_refusal(db, now, caller, VERB, None, &patient.public_id, &message).await?;
+        let mut errors = FieldErrors::default();
+        errors.add(code, message);
+        return Err(AppError::Validation(errors));
+    }
+    let Ok((standing, quote)) = terms else {
+        return Err(AppError::internal("booking terms checked above"));
+    };
     let resource = Resource::Appointments {
         patient_id: patient.id,
     };
@@ -252,6 +289,7 @@ pub async fn book(
     )
     .await?;
     let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let (coverage, fee_cents) = quote.coverage.columns();
     let ends_at = request.starts_at + Duration::minutes(length.minutes);
     let sealed = Encrypted::seal(keyring, &reason_context(&public_id), &reason.to_owned())
         .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?;
@@ -265,6 +303,8 @@ pub async fn book(
             reason: Set(sealed),
             status: Set(status::BOOKED.into()),
             created_at: Set(now),
+            coverage: Set(coverage.to_owned()),
+            fee_cents: Set(fee_cents),
             ..Default::default()
         }
         .insert(permit.txn())
@@ -275,13 +315,17 @@ pub async fn book(
             request.starts_at,
             ends_at + Duration::minutes(length.buffer_minutes),
         )
-        .await
+        .await?;
+        if quote.uses_allowance {
+            allowance::take(permit.txn(), &standing, request.starts_at, row.id).await?;
+        }
+        Ok::<_, AppError>(())
     }
     .await;
     // The confirmation and reminders commit with the booking, or not at all.
     let inserted = match inserted {
         Ok(()) => super::notices::plan(permit.txn(), &public_id, request.starts_at, 0, now).await,
-        Err(err) => Err(AppError::from(err)),
+        Err(err) => Err(err),
     };
     match inserted {
         Ok(confirmation_job) => {
@@ -313,9 +357,13 @@ pub async fn book(
     }
 }
 
-/// A unique violation on the holds means another booking got there first.
+/// A unique violation on the holds means another booking got there first (on the allowance,
+/// that the last included visit went to another booking of the same member).
 fn taken(error: AppError) -> AppError {
     match error {
+        AppError::Conflict(message) if message == allowance::ALLOWANCE_JUST_USED => {
+            AppError::Conflict(message)
+        }
         AppError::Conflict(_) => AppError::Conflict(JUST_TAKEN.into()),
         other => other,
     }
@@ -430,20 +478,90 @@ pub async fn load_schedule(
 pub const BOOKING_DAYS: i64 = 14;
 pub const MINIMUM_NOTICE_HOURS: i64 = 2;
 
+/// The membership's terms for booking `visit_type` now, and the days its tier books.
+async fn booking_terms(
+    db: &DatabaseConnection,
+    patient_id: i32,
+    visit_type: VisitType,
+    now: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<
+    (
+        super::model::BookingTerms,
+        Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    ),
+    AppError,
+> {
+    use super::model::BookingTerms;
+    let Some(standing) = allowance::standing(db, patient_id).await? else {
+        return Ok((
+            BookingTerms {
+                refusal: Some(benefits::Refusal::NoActiveMembership.message()),
+                ..Default::default()
+            },
+            None,
+        ));
+    };
+    let today = now.with_timezone(&tz).date_naive();
+    let rules = &standing.rules;
+    let window = benefits::window(rules, today);
+    let year_start = benefits::year_start(standing.anchor(), now);
+    let used = allowance::used_in_year(db, standing.membership.id, year_start).await?;
+    let renews = allowance::day_words(benefits::year_end(year_start), tz);
+    let mut terms = BookingTerms {
+        window: Some(format!(
+            "{} members book {}, up to {} days ahead.",
+            rules.tier_name,
+            if rules.same_day_booking {
+                "from today"
+            } else {
+                "from tomorrow"
+            },
+            rules.booking_horizon_days
+        )),
+        ..Default::default()
+    };
+    match benefits::quote(rules, visit_type, used, &renews) {
+        Ok(quote) => {
+            terms.summary = Some(quote.terms);
+            if let benefits::Coverage::Fee(cents) = quote.coverage {
+                terms.fee_cents = Some(cents);
+            }
+        }
+        Err(refusal) => terms.refusal = Some(refusal.message()),
+    }
+    Ok((terms, Some(window)))
+}
+
 /// The free times of `visit_type` for the next [`BOOKING_DAYS`] days, grouped by local day.
+/// For a patient (`patient_id`), within their tier's booking window and with its terms; a
+/// patient whose membership does not allow the booking is offered no times, only the reason.
 pub async fn booking_options(
     db: &DatabaseConnection,
     schedule: &Schedule,
     visit_type: VisitType,
     now: DateTime<Utc>,
     from: Option<chrono::NaiveDate>,
+    patient_id: Option<i32>,
 ) -> Result<super::model::BookingOptions, AppError> {
-    use super::model::{BookingOptions, DaySlots, SlotOption};
+    use super::model::{BookingOptions, BookingTerms, DaySlots, SlotOption};
     let tz = schedule.time_zone;
     let today = now.with_timezone(&tz).date_naive();
-    // Two weeks of times from today, or from a later day (a suggested follow-up).
-    let first = from.filter(|day| *day > today).unwrap_or(today);
-    let last = first + Duration::days(BOOKING_DAYS);
+    let (terms, window) = match patient_id {
+        Some(id) => booking_terms(db, id, visit_type, now, tz).await?,
+        None => (BookingTerms::default(), None),
+    };
+    // Two weeks of times from today, or from a later day (a suggested follow-up), inside the
+    // tier's window.
+    let mut first = from.filter(|day| *day > today).unwrap_or(today);
+    let mut last = first + Duration::days(BOOKING_DAYS);
+    if let Some((opens, closes)) = window {
+        first = first.max(opens);
+        last = last.min(closes);
+    }
+    if terms.refusal.is_some() {
+        last = first - Duration::days(1);
+    }
     let window_start = if first == today {
         now
     } else {
@@ -492,6 +610,7 @@ pub async fn booking_options(
         offered,
         time_zone: zone_label(tz),
         days,
+        terms,
     })
 }
 
@@ -535,12 +654,29 @@ pub async fn my_visits(
         .limit(20)
         .all(permit.txn())
         .await?;
+    // Inside 24 hours the page states the late terms before the patient confirms.
+    let mut late = std::collections::HashMap::new();
+    for row in &upcoming {
+        if super::model::cancellation_terms(row.starts_at, now)
+            == super::model::CancellationTerms::Late
+        {
+            let (effect, allowance_count) = late_terms_of(permit.txn(), row).await?;
+            late.insert(
+                row.id,
+                (
+                    benefits::late_terms(effect, allowance_count),
+                    benefits::late_token(effect),
+                ),
+            );
+        }
+    }
     permit.commit().await?;
     let local = |at: DateTime<Utc>| at.with_timezone(&schedule.time_zone);
     Ok(VisitHistory {
         upcoming: upcoming
             .into_iter()
             .filter_map(|row| {
+                let (late_terms, late_token) = late.remove(&row.id).unzip();
                 Some(VisitSummary {
                     visit_type: VisitType::parse(&row.visit_type)?,
                     when: local(row.starts_at)
@@ -548,6 +684,15 @@ pub async fn my_visits(
                         .to_string(),
                     starts_at: row.starts_at,
                     cancellation: super::model::cancellation_terms(row.starts_at, now),
+                    fee_note: match allowance::coverage_of(&row) {
+                        benefits::Coverage::Fee(cents) => Some(format!(
+                            "{} visit fee, billed after the visit",
+                            crate::site::model::format_usd(cents)
+                        )),
+                        benefits::Coverage::Included => None,
+                    },
+                    late_terms,
+                    late_token,
                     public_id: row.public_id,
                 })
             })
@@ -561,6 +706,15 @@ pub async fn my_visits(
                         .format("%A, %B %-d, %Y at %-I:%M %P")
                         .to_string(),
                     cancelled: row.status == status::CANCELLED,
+                    note: row.late_outcome.as_deref().map(|outcome| {
+                        match outcome {
+                            "late_fee" => "Cancelled late: late-cancellation fee",
+                            "visit_fee" => "Cancelled late: the visit fee applies",
+                            "counted" => "Cancelled late: counted as a visit",
+                            _ => "Cancelled late",
+                        }
+                        .to_owned()
+                    }),
                 })
             })
             .collect(),
@@ -1071,51 +1225,159 @@ async fn check_future_date(
     Ok(())
 }
 
-pub use super::service_messages::LATE_CANCELLATION;
+/// The late-cancellation terms of a visit: what its tier's policy would do now, in words, and
+/// the token a confirmation must carry.
+pub async fn late_terms_of(
+    conn: &impl sea_orm::ConnectionTrait,
+    row: &appointment::Model,
+) -> Result<(benefits::LateEffect, Option<i32>), AppError> {
+    let membership = allowance::membership_of_patient(conn, row.patient_id).await?;
+    let tier = match &membership {
+        Some(m) => crate::site::entity::membership_tier::Entity::find_by_id(m.tier_id)
+            .one(conn)
+            .await?
+            .map(|t| allowance::rules_of(&t)),
+        None => None,
+    };
+    let policy = tier
+        .as_ref()
+        .map(|t| t.late_policy)
+        .unwrap_or(benefits::LatePolicy::Counted);
+    let holds = allowance::holds_allowance(conn, row.id).await?;
+    Ok((
+        benefits::late_effect(policy, allowance::coverage_of(row), holds),
+        tier.and_then(|t| t.visits_per_year),
+    ))
+}
 
-/// Cancels a visit free of charge (24 hours or more before it), releasing its time at once.
-/// Inside 24 hours nothing is done online: the late policy is explained by the practice first.
+/// Cancels a booked visit. Up to 24 hours before it: free, the included visit given back and
+/// the time released at once. Inside 24 hours: the tier's late policy, exactly (P3), and only
+/// when `accept_late` is the token of the terms the patient was shown
+/// ([`benefits::late_token`]); otherwise nothing changes and the terms come back as a conflict.
 pub async fn cancel(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     caller: &Caller,
     appointment_public_id: &str,
-) -> Result<(), AppError> {
+    accept_late: Option<&str>,
+) -> Result<Cancelled, AppError> {
+    use super::model::{cancellation_terms, CancellationTerms};
     const VERB: &str = "appointment.cancel";
     let (row, patient, permit) =
         open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
             Resource::Appointments { patient_id }
         })
         .await?;
-    let refusal = why_not_changed_online(&row, now, LATE_CANCELLATION);
-    if let Some(message) = refusal {
-        // Nothing changes; the attempt is recorded on its own (the permit's entry rolls back).
-        drop(permit);
-        record_refusal(
-            db,
-            now,
-            caller,
-            VERB,
-            Some(row.public_id),
-            &patient.public_id,
-            message,
-        )
-        .await?;
-        return Err(AppError::Conflict(message.into()));
-    }
+    let terms = cancellation_terms(row.starts_at, now);
+    let late = match (row.status == status::BOOKED, terms) {
+        (true, CancellationTerms::Free) => None,
+        (true, CancellationTerms::Late) => {
+            let (effect, allowance_count) = late_terms_of(permit.txn(), &row).await?;
+            let token = benefits::late_token(effect);
+            if accept_late == Some(token.as_str()) {
+                Some(effect)
+            } else {
+                let message = benefits::late_terms(effect, allowance_count);
+                drop(permit);
+                record_refusal(
+                    db,
+                    now,
+                    caller,
+                    VERB,
+                    Some(row.public_id),
+                    &patient.public_id,
+                    "late terms not confirmed",
+                )
+                .await?;
+                return Err(AppError::Conflict(message));
+            }
+        }
+        (true, CancellationTerms::Started) | (false, _) => {
+            let message = if row.status == status::BOOKED {
+                "This visit has already started."
+            } else {
+                not_booked(&row.status)
+            };
+            // Nothing changes; the attempt is recorded on its own (the permit's entry rolls back).
+            drop(permit);
+            record_refusal(
+                db,
+                now,
+                caller,
+                VERB,
+                Some(row.public_id),
+                &patient.public_id,
+                message,
+            )
+            .await?;
+            return Err(AppError::Conflict(message.into()));
+        }
+    };
     let id = row.id;
     // Its reminders are withdrawn with it (and delivery re-checks the status anyway).
     super::notices::withdraw(permit.txn(), &row.public_id, row.starts_at).await?;
+    let mut charge_job = None;
+    match late {
+        None => {
+            allowance::release(permit.txn(), id).await?;
+        }
+        Some(effect) => {
+            if !effect.keeps_allowance {
+                allowance::release(permit.txn(), id).await?;
+            }
+            if let Some(charge) = effect.charge {
+                match allowance::membership_of_patient(permit.txn(), row.patient_id).await? {
+                    Some(membership) => {
+                        let tz = practice_time_zone(permit.txn()).await?;
+                        charge_job = Some(
+                            allowance::record_charge(
+                                permit.txn(),
+                                membership.id,
+                                &row,
+                                charge,
+                                tz,
+                                now,
+                            )
+                            .await?,
+                        );
+                    }
+                    None => tracing::warn!(
+                        appointment = %row.public_id,
+                        "a late charge without a membership to bill it to"
+                    ),
+                }
+            }
+        }
+    }
+    let outcome = late.map(|effect| match effect.charge {
+        Some(charge) => charge.kind().to_owned(),
+        None if effect.keeps_allowance => "counted".to_owned(),
+        None => "recorded".to_owned(),
+    });
     let mut active: appointment::ActiveModel = row.into();
     active.status = Set(status::CANCELLED.into());
     active.cancelled_at = Set(Some(now));
+    active.late_outcome = Set(outcome);
     active.update(permit.txn()).await?;
     // The time is free again at once.
     appointment_hold::Entity::delete_many()
         .filter(appointment_hold::Column::AppointmentId.eq(id))
         .exec(permit.txn())
         .await?;
-    permit.commit().await
+    permit.commit().await?;
+    Ok(Cancelled {
+        late: late.is_some(),
+        charge_job,
+    })
+}
+
+/// What a cancellation did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cancelled {
+    /// Inside 24 hours: the late policy applied.
+    pub late: bool,
+    /// The job that sends a late charge to the processor (the request runs it at once).
+    pub charge_job: Option<i32>,
 }
 
 /// Moves a booked visit to `new_start` (same kind of visit), on the same terms as cancelling:
@@ -1155,6 +1417,21 @@ pub async fn reschedule(
     let length = schedule
         .length_of(visit_type)
         .ok_or_else(|| AppError::NotFound("That kind of visit".into()))?;
+    // The tier's booking window applies to the new time as to a new booking.
+    let standing = allowance::standing(permit.txn(), row.patient_id).await?;
+    let tz = schedule.time_zone;
+    if let Some(Err(refusal)) = standing.as_ref().map(|s| {
+        benefits::within_window(
+            &s.rules,
+            now.with_timezone(&tz).date_naive(),
+            new_start.with_timezone(&tz).date_naive(),
+        )
+    }) {
+        drop(permit);
+        let mut errors = FieldErrors::default();
+        errors.add(refusal.code(), refusal.message());
+        return Err(AppError::Validation(errors));
+    }
     if new_start == row.starts_at || !offered(schedule, visit_type, new_start, now) {
         drop(permit);
         let mut errors = FieldErrors::default();
@@ -1178,14 +1455,22 @@ pub async fn reschedule(
             new_end + Duration::minutes(length.buffer_minutes),
         )
         .await?;
+        // An included visit moved into another membership year is counted in that year.
+        if let Some(standing) = &standing {
+            let year = |at| benefits::year_start(standing.anchor(), at);
+            if year(old_start) != year(new_start)
+                && allowance::release(permit.txn(), row.id).await?
+            {
+                allowance::take(permit.txn(), standing, new_start, row.id).await?;
+            }
+        }
         let mut active: appointment::ActiveModel = row.into();
         active.starts_at = Set(new_start);
         active.ends_at = Set(new_end);
         active.update(permit.txn()).await?;
-        Ok::<_, sea_orm::DbErr>(())
+        Ok::<_, AppError>(())
     }
-    .await
-    .map_err(AppError::from);
+    .await;
     let planned = match moved {
         Ok(()) => match super::notices::withdraw(permit.txn(), &public_id, old_start).await {
             Ok(_) => super::notices::plan(permit.txn(), &public_id, new_start, sequence, now).await,
@@ -1267,6 +1552,26 @@ pub async fn complete(
     let public_id = row.public_id.clone();
     let starts_at = row.starts_at;
     super::notices::withdraw(permit.txn(), &public_id, starts_at).await?;
+    // A visit with a fee is charged once it has taken place.
+    if let benefits::Coverage::Fee(cents) = allowance::coverage_of(&row) {
+        match allowance::membership_of_patient(permit.txn(), row.patient_id).await? {
+            Some(membership) => {
+                let tz = practice_time_zone(permit.txn()).await?;
+                allowance::record_charge(
+                    permit.txn(),
+                    membership.id,
+                    &row,
+                    benefits::Charge::VisitFee(cents),
+                    tz,
+                    now,
+                )
+                .await?;
+            }
+            None => {
+                tracing::warn!(appointment = %row.public_id, "a visit fee without a membership to bill it to")
+            }
+        }
+    }
     let mut active: appointment::ActiveModel = row.into();
     active.status = Set(status::COMPLETED.into());
     active.update(permit.txn()).await?;

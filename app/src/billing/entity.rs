@@ -56,6 +56,35 @@ pub mod invoice_line {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A visit fee or late fee owed (once per visit and kind), sent to the processor to be billed
+/// with the next membership invoice (`pending` until then; `collect` when the membership has no
+/// processor subscription and the practice collects it itself).
+pub mod visit_charge {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "visit_charge")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub public_id: String,
+        pub membership_id: i32,
+        pub appointment_id: i32,
+        pub kind: String,
+        pub amount_cents: i64,
+        pub description: String,
+        pub status: String,
+        pub created_at: DateTimeUtc,
+        pub billed_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod payment_event {
     use sea_orm::entity::prelude::*;
 

@@ -57,6 +57,19 @@ pub struct PriceChange {
     pub idempotency_key: String,
 }
 
+/// A one-off amount for a subscription's next invoice: a visit fee or a late fee.
+#[derive(Debug, Clone)]
+pub struct InvoiceItem {
+    pub customer_id: String,
+    pub subscription_id: String,
+    pub amount_cents: i64,
+    /// "Office visit fee, December 3, 2026": the date and kind of visit, nothing clinical.
+    pub description: String,
+    /// `visit_fee` or `late_fee`; carried back on the invoice line (webhook `CHARGE_KIND_KEY`).
+    pub kind: String,
+    pub idempotency_key: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessorError {
     /// The card was refused; nothing changed.
@@ -114,6 +127,9 @@ pub trait PaymentProcessor: Send + Sync {
         amount_cents: i64,
         idempotency_key: &str,
     ) -> Result<(), ProcessorError>;
+
+    /// Adds `item` to the subscription's next invoice (billed when it renews).
+    async fn add_invoice_item(&self, item: &InvoiceItem) -> Result<(), ProcessorError>;
 
     /// Ends a subscription now (no further invoices). Arrives as
     /// `customer.subscription.deleted`.

@@ -154,9 +154,10 @@ pub async fn find_or_create(
             quantity: Set(1),
             unit_amount_cents: Set(line.amount_cents),
             amount_cents: Set(line.amount_cents),
-            // Membership fees are itemized separately so a patient can submit them to an
-            // HSA/FSA administrator; whether a plan reimburses them is the plan's decision.
-            hsa_eligible: Set(true),
+            // Membership and visit fees are itemized separately so a patient can submit them
+            // to an HSA/FSA administrator (whether a plan reimburses them is the plan's
+            // decision); a late-cancellation fee pays for no care, so it is not marked.
+            hsa_eligible: Set(line.kind != "late_fee"),
             ..Default::default()
         }
         .insert(conn)

@@ -83,6 +83,23 @@ struct InvoiceLine {
     period: Option<Period>,
     #[serde(default)]
     proration: bool,
+    /// An invoice item's metadata: Bedside's visit charges carry their kind.
+    #[serde(default)]
+    metadata: HashMap<String, String>,
+}
+
+/// The metadata key that carries a visit charge's kind on its invoice item.
+pub const CHARGE_KIND_KEY: &str = "bedside_kind";
+
+impl InvoiceLine {
+    /// A visit fee or late fee Bedside added as an invoice item, if this line is one.
+    fn visit_charge_kind(&self) -> Option<&'static str> {
+        match self.metadata.get(CHARGE_KIND_KEY).map(String::as_str) {
+            Some("visit_fee") => Some("visit_fee"),
+            Some("late_fee") => Some("late_fee"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,7 +157,14 @@ impl Invoice {
 
     fn as_reported(&self) -> ProcessorInvoice {
         let at = |seconds: i64| DateTime::from_timestamp(seconds, 0);
-        let periods = self.lines.data.iter().filter_map(|l| l.period.as_ref());
+        // An invoice item's period is the moment it was added: the period billed is the
+        // membership lines'.
+        let periods = self
+            .lines
+            .data
+            .iter()
+            .filter(|l| l.visit_charge_kind().is_none())
+            .filter_map(|l| l.period.as_ref());
         ProcessorInvoice {
             processor_invoice_id: self.id.clone(),
             currency: self.currency.to_lowercase(),
@@ -152,10 +176,10 @@ impl Invoice {
                 .data
                 .iter()
                 .map(|line| NewLine {
-                    kind: if line.proration {
-                        "proration"
-                    } else {
-                        "membership"
+                    kind: match line.visit_charge_kind() {
+                        Some(kind) => kind,
+                        None if line.proration => "proration",
+                        None => "membership",
                     },
                     description: line
                         .description

@@ -596,6 +596,11 @@ mod tests {
             late_cancellation_policy: String::new(),
             benefits: vec![],
             featured: false,
+            booking_horizon_days: 60,
+            same_day_booking: true,
+            extra_visit_fee_cents: None,
+            home_visit_fee_cents: None,
+            late_fee_cents: Some(4_000),
         }
     }
 

@@ -100,9 +100,19 @@ pub struct MembershipTier {
     pub max_dependents: i32,
     pub commitment_months: i32,
     pub cancellation_policy: String,
+    /// Said from `late_fee_cents` (see `appointments::benefits::late_policy_text`).
     pub late_cancellation_policy: String,
     pub benefits: Vec<String>,
     pub featured: bool,
+    /// How many days ahead members may book.
+    pub booking_horizon_days: i32,
+    pub same_day_booking: bool,
+    /// A visit beyond the yearly allowance (`None`: not offered).
+    pub extra_visit_fee_cents: Option<i64>,
+    /// A home visit where the tier does not include them (`None`: not offered).
+    pub home_visit_fee_cents: Option<i64>,
+    /// `None`: a late cancellation counts as a visit.
+    pub late_fee_cents: Option<i64>,
 }
 
 impl MembershipTier {
@@ -117,6 +127,34 @@ impl MembershipTier {
             None => "Unlimited visits".to_owned(),
             Some(1) => "1 visit a year".to_owned(),
             Some(n) => format!("{n} visits a year"),
+        }
+    }
+
+    /// "Yes", "$150 each" or "No".
+    pub fn home_visits(&self) -> String {
+        match (self.includes_home_visits, self.home_visit_fee_cents) {
+            (true, _) => "Included".to_owned(),
+            (false, Some(cents)) => format!("{} each", format_usd(cents)),
+            (false, None) => "Not offered".to_owned(),
+        }
+    }
+
+    /// "Same day, up to 60 days ahead" or "From the next day, up to 30 days ahead".
+    pub fn booking_window(&self) -> String {
+        let first = if self.same_day_booking {
+            "Same day"
+        } else {
+            "From the next day"
+        };
+        format!("{first}, up to {} days ahead", self.booking_horizon_days)
+    }
+
+    /// What a visit beyond the allowance costs, for tiers with an allowance.
+    pub fn extra_visits(&self) -> String {
+        match (self.visits_per_year, self.extra_visit_fee_cents) {
+            (None, _) => "Not needed: unlimited".to_owned(),
+            (Some(_), Some(cents)) => format!("{} each", format_usd(cents)),
+            (Some(_), None) => "Not offered".to_owned(),
         }
     }
 

@@ -243,7 +243,9 @@ pub fn MembershipsPage() -> impl IntoView {
         {row("Visits", &|t| t.visit_allowance())}
         {row("In-person visits", &|t| yes_no(t.includes_in_person).to_owned())}
         {row("Video visits", &|t| yes_no(t.includes_telemedicine).to_owned())}
-        {row("Home visits", &|t| yes_no(t.includes_home_visits).to_owned())}
+        {row("Home visits", &|t| t.home_visits())}
+        {row("Visits beyond the allowance", &|t| t.extra_visits())}
+        {row("Booking", &|t| t.booking_window())}
         {row("Household members", &|t| match t.max_dependents { 0 => "Individual only".to_owned(), n => format!("Up to {n} dependents") })}
         {row("Commitment", &|t| t.commitment())}
         {row("Cancelling membership", &|t| t.cancellation_policy.clone())}

@@ -67,8 +67,18 @@ pub async fn load_site_content(
                 max_dependents: t.max_dependents,
                 commitment_months: t.commitment_months,
                 cancellation_policy: t.cancellation_policy,
-                late_cancellation_policy: t.late_cancellation_policy,
+                late_cancellation_policy: crate::appointments::benefits::late_policy_text(
+                    t.late_fee_cents
+                        .map(crate::appointments::benefits::LatePolicy::Fee)
+                        .unwrap_or(crate::appointments::benefits::LatePolicy::Counted),
+                    t.visits_per_year,
+                ),
                 featured: t.featured,
+                booking_horizon_days: t.booking_horizon_days,
+                same_day_booking: t.same_day_booking,
+                extra_visit_fee_cents: t.extra_visit_fee_cents,
+                home_visit_fee_cents: t.home_visit_fee_cents,
+                late_fee_cents: t.late_fee_cents,
             })
         })
         .collect::<Result<Vec<_>, AppError>>()?;

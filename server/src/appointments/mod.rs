@@ -26,6 +26,23 @@ pub struct BookForm {
     /// The visit to move, when rescheduling.
     #[serde(default)]
     reschedule: Option<String>,
+    /// The per-visit fee shown on the form, which the patient accepts by booking.
+    #[serde(default)]
+    accept_fee_cents: Option<i64>,
+}
+
+/// The membership rule that stopped a booking, by its code (the page says it in words).
+fn rule_code(errors: &app::FieldErrors) -> Option<&'static str> {
+    [
+        "membership",
+        "not_included",
+        "allowance",
+        "horizon",
+        "same_day",
+        "fee",
+    ]
+    .into_iter()
+    .find(|code| errors.get(code).is_some())
 }
 
 pub async fn book(
@@ -106,8 +123,13 @@ pub async fn book(
             {
                 Redirect::to("/portal/visits?error=late_move").into_response()
             }
+            Err(AppError::Conflict(message))
+                if message == app::appointments::allowance::ALLOWANCE_JUST_USED =>
+            {
+                back("allowance")
+            }
             Err(AppError::Conflict(_)) => Redirect::to("/portal/visits?error=gone").into_response(),
-            Err(AppError::Validation(_)) => back("time"),
+            Err(AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("time")),
             Err(other) => other.into_response(),
         };
     }
@@ -121,6 +143,7 @@ pub async fn book(
         visit_type,
         starts_at: starts_at.with_timezone(&chrono::Utc),
         reason: form.reason,
+        accepted_fee_cents: form.accept_fee_cents,
     };
     let booked = service::book(&state.db, &state.keyring, now, &caller, &schedule, &request).await;
     if wants_json {
@@ -141,7 +164,7 @@ pub async fn book(
                     .into_response()
             }
             Err(AppError::Conflict(message)) => {
-                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now(), None)
+                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now(), None, Some(patient_id))
                     .await
                     .map(|options| {
                         options
@@ -172,9 +195,14 @@ pub async fn book(
             }
             Redirect::to("/portal/visits?booked=1").into_response()
         }
+        Err(AppError::Conflict(message))
+            if message == app::appointments::allowance::ALLOWANCE_JUST_USED =>
+        {
+            back("allowance")
+        }
         Err(AppError::Conflict(_)) => back("taken"),
         Err(AppError::Validation(errors)) if errors.get("reason").is_some() => back("reason"),
-        Err(AppError::Validation(_)) => back("time"),
+        Err(AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("time")),
         Err(other) => other.into_response(),
     }
 }
@@ -278,9 +306,13 @@ pub async fn change_schedule(
 pub struct CancelForm {
     #[serde(default)]
     id: String,
+    /// Inside 24 hours: the token of the late terms the patient was shown and confirmed.
+    #[serde(default)]
+    accept_late: Option<String>,
 }
 
-/// `POST /portal/visits/cancel`: a patient cancels a visit (free, 24 hours or more before it).
+/// `POST /portal/visits/cancel`: a patient cancels a visit: free 24 hours or more before it,
+/// on the late terms they were shown inside 24 hours.
 pub async fn cancel(
     State(state): State<AppState>,
     auth: Option<Extension<Authenticated>>,
@@ -290,11 +322,32 @@ pub async fn cancel(
     let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
         return Redirect::to("/signin?next=/portal/visits").into_response();
     };
-    match service::cancel(&state.db, state.clock.now(), &caller, form.id.trim()).await {
-        Ok(()) => Redirect::to("/portal/visits?cancelled=1").into_response(),
-        Err(AppError::Conflict(message)) if message == service::LATE_CANCELLATION => {
-            Redirect::to("/portal/visits?error=late").into_response()
+    let accept_late = form.accept_late.as_deref().map(str::trim);
+    match service::cancel(
+        &state.db,
+        state.clock.now(),
+        &caller,
+        form.id.trim(),
+        accept_late,
+    )
+    .await
+    {
+        Ok(cancelled) => {
+            if let Some(job) = cancelled.charge_job {
+                if let Err(error) = state.jobs.run_now(job).await {
+                    tracing::warn!(%error, "could not send the late charge now; the job will retry");
+                }
+            }
+            let outcome = if cancelled.late { "late" } else { "1" };
+            Redirect::to(&format!("/portal/visits?cancelled={outcome}")).into_response()
         }
+        // The terms changed, or were not confirmed: the page shows the current ones.
+        Err(AppError::Conflict(message))
+            if message.starts_with(app::appointments::benefits::LATE_TERMS_PREFIX) =>
+        {
+            Redirect::to("/portal/visits?error=late_terms").into_response()
+        }
+        Err(AppError::Conflict(_)) => Redirect::to("/portal/visits?error=gone").into_response(),
         Err(other) => other.into_response(),
     }
 }

@@ -13,16 +13,19 @@
 //!   checkout, whose first step is a charge, it is declined at once).
 
 use app::billing::processor::{
-    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, PriceChange, ProcessorError,
+    CheckoutMode, CheckoutRequest, CheckoutStart, InvoiceItem, PaymentProcessor, PriceChange,
+    ProcessorError,
 };
-use app::billing::webhook::MEMBERSHIP_KEY;
+use app::billing::webhook::{CHARGE_KIND_KEY, MEMBERSHIP_KEY};
 use app::clock::SharedClock;
 use app::jobs::{self, NewJob};
 use app::memberships::model::BillingPeriod;
 use async_trait::async_trait;
 use chrono::{DateTime, Months, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, DatabaseConnection, DatabaseTransaction, QueryOrder, TransactionTrait,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -124,6 +127,28 @@ pub mod entity {
         impl ActiveModelBehavior for ActiveModel {}
     }
 
+    /// An amount for a subscription's next invoice (`invoice_id` set once it is billed).
+    pub mod local_invoice_item {
+        use sea_orm::entity::prelude::*;
+        #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+        #[sea_orm(table_name = "local_invoice_item")]
+        pub struct Model {
+            #[sea_orm(primary_key)]
+            pub id: i32,
+            #[sea_orm(unique)]
+            pub item_id: String,
+            pub subscription_id: String,
+            pub invoice_id: Option<String>,
+            pub kind: String,
+            pub description: String,
+            pub amount_cents: i64,
+            pub created_at: DateTimeUtc,
+        }
+        #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+        pub enum Relation {}
+        impl ActiveModelBehavior for ActiveModel {}
+    }
+
     pub mod local_request {
         use sea_orm::entity::prelude::*;
         #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -142,7 +167,10 @@ pub mod entity {
     }
 }
 
-use entity::{local_checkout, local_customer, local_invoice, local_request, local_subscription};
+use entity::{
+    local_checkout, local_customer, local_invoice, local_invoice_item, local_request,
+    local_subscription,
+};
 
 /// Job kinds of the built-in processor.
 pub const DELIVER_KIND: &str = "local_payments.deliver";
@@ -342,7 +370,31 @@ impl LocalProcessor {
     fn invoice_object(
         invoice: &local_invoice::Model,
         subscription: &local_subscription::Model,
+        items: &[local_invoice_item::Model],
     ) -> serde_json::Value {
+        let items_cents: i64 = items.iter().map(|i| i.amount_cents).sum();
+        let mut lines = vec![json!({
+            "description": invoice.description,
+            "amount": invoice.amount_cents - items_cents,
+            "proration": false,
+            "period": {
+                "start": invoice.period_start.timestamp(),
+                "end": invoice.period_end.timestamp(),
+            },
+        })];
+        lines.extend(items.iter().map(|item| {
+            json!({
+                "description": item.description,
+                "amount": item.amount_cents,
+                "proration": false,
+                // As Stripe reports an invoice item: its period is when it was added.
+                "period": {
+                    "start": item.created_at.timestamp(),
+                    "end": item.created_at.timestamp(),
+                },
+                "metadata": { CHARGE_KIND_KEY: item.kind },
+            })
+        }));
         json!({
             "id": invoice.invoice_id,
             "object": "invoice",
@@ -359,15 +411,7 @@ impl LocalProcessor {
                     "metadata": { MEMBERSHIP_KEY: subscription.membership_ref },
                 }
             },
-            "lines": { "object": "list", "data": [{
-                "description": invoice.description,
-                "amount": invoice.amount_cents,
-                "proration": false,
-                "period": {
-                    "start": invoice.period_start.timestamp(),
-                    "end": invoice.period_end.timestamp(),
-                },
-            }]},
+            "lines": { "object": "list", "data": lines },
         })
     }
 
@@ -386,6 +430,11 @@ impl LocalProcessor {
             row.status = Set("paid".into());
         }
         let invoice = row.update(txn).await?;
+        let items = local_invoice_item::Entity::find()
+            .filter(local_invoice_item::Column::InvoiceId.eq(invoice.invoice_id.as_str()))
+            .order_by_asc(local_invoice_item::Column::Id)
+            .all(txn)
+            .await?;
         let job = Self::emit(
             txn,
             if paid {
@@ -393,7 +442,7 @@ impl LocalProcessor {
             } else {
                 "invoice.payment_failed"
             },
-            Self::invoice_object(&invoice, subscription),
+            Self::invoice_object(&invoice, subscription, &items),
             now,
         )
         .await?;
@@ -625,11 +674,27 @@ impl LocalProcessor {
         advanced.next_amount_cents = Set(None);
         advanced.next_interval = Set(None);
         let subscription = advanced.update(&txn).await?;
+        // Visit fees and late fees added since the last invoice are billed with this one.
+        let items = local_invoice_item::Entity::find()
+            .filter(
+                local_invoice_item::Column::SubscriptionId
+                    .eq(subscription.subscription_id.as_str()),
+            )
+            .filter(local_invoice_item::Column::InvoiceId.is_null())
+            .all(&txn)
+            .await?;
+        let invoice_id = new_id("in");
+        let items_cents: i64 = items.iter().map(|i| i.amount_cents).sum();
+        for item in items {
+            let mut billed: local_invoice_item::ActiveModel = item.into();
+            billed.invoice_id = Set(Some(invoice_id.clone()));
+            billed.update(&txn).await?;
+        }
         let invoice = local_invoice::ActiveModel {
-            invoice_id: Set(new_id("in")),
+            invoice_id: Set(invoice_id),
             subscription_id: Set(subscription.subscription_id.clone()),
             description: Set(subscription.description.clone()),
-            amount_cents: Set(subscription.amount_cents),
+            amount_cents: Set(subscription.amount_cents + items_cents),
             period_start: Set(start),
             period_end: Set(end),
             status: Set("open".into()),
@@ -832,7 +897,7 @@ impl PaymentProcessor for LocalProcessor {
                 .insert(&txn)
                 .await
                 .map_err(unavailable)?;
-                let mut object = Self::invoice_object(&invoice, &subscription);
+                let mut object = Self::invoice_object(&invoice, &subscription, &[]);
                 object["lines"]["data"][0]["proration"] = json!(true);
                 Self::emit(&txn, "invoice.paid", object, now)
                     .await
@@ -931,6 +996,47 @@ impl PaymentProcessor for LocalProcessor {
         .await
         .map_err(unavailable)?;
         Self::finish(txn, &key, invoice_id, now).await
+    }
+
+    async fn add_invoice_item(&self, item: &InvoiceItem) -> Result<(), ProcessorError> {
+        let key = format!("invoiceitem:{}", item.idempotency_key);
+        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let txn = self.db.begin().await.map_err(unavailable)?;
+        let subscription = local_subscription::Entity::find()
+            .filter(local_subscription::Column::SubscriptionId.eq(item.subscription_id.as_str()))
+            .filter(local_subscription::Column::CustomerId.eq(item.customer_id.as_str()))
+            .one(&txn)
+            .await
+            .map_err(unavailable)?;
+        if subscription.is_none() {
+            return Err(ProcessorError::Rejected(format!(
+                "no subscription {} for customer {}",
+                item.subscription_id, item.customer_id
+            )));
+        }
+        if item.amount_cents <= 0 {
+            return Err(ProcessorError::Rejected(
+                "an invoice item needs a positive amount".into(),
+            ));
+        }
+        let item_id = new_id("ii");
+        local_invoice_item::ActiveModel {
+            item_id: Set(item_id.clone()),
+            subscription_id: Set(item.subscription_id.clone()),
+            invoice_id: Set(None),
+            kind: Set(item.kind.chars().take(32).collect()),
+            description: Set(item.description.chars().take(255).collect()),
+            amount_cents: Set(item.amount_cents),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await
+        .map_err(unavailable)?;
+        Self::finish(txn, &key, &item_id, now).await
     }
 
     async fn cancel_subscription(

@@ -215,6 +215,74 @@ impl JobHandler for RetryFailedPayment {
     }
 }
 
+/// `billing.visit_charge`: sends a visit fee or late fee to the processor, to be billed with the
+/// membership's next invoice. A membership without a processor subscription (paid at the
+/// practice) leaves the charge for the practice to collect.
+pub struct SendVisitCharge {
+    pub db: DatabaseConnection,
+    pub processor: Arc<dyn PaymentProcessor>,
+    pub clock: app::clock::SharedClock,
+}
+
+#[async_trait]
+impl JobHandler for SendVisitCharge {
+    async fn run(&self, job: &job::Model) -> Result<(), JobError> {
+        use app::appointments::allowance::{charge_status, SendCharge};
+        use app::billing::entity::visit_charge;
+        use app::billing::processor::{InvoiceItem, ProcessorError};
+        use app::memberships::entity::membership;
+        use sea_orm::{ActiveModelTrait, Set};
+        let send: SendCharge = serde_json::from_str(&job.payload)
+            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
+        let charge = visit_charge::Entity::find()
+            .filter(visit_charge::Column::PublicId.eq(send.charge.as_str()))
+            .one(&self.db)
+            .await
+            .map_err(retry)?
+            .ok_or_else(|| JobError::Permanent(format!("visit charge {} is gone", send.charge)))?;
+        if charge.status != charge_status::PENDING {
+            return Ok(());
+        }
+        let member = membership::Entity::find_by_id(charge.membership_id)
+            .one(&self.db)
+            .await
+            .map_err(retry)?
+            .ok_or_else(|| JobError::Permanent("the charge's membership is gone".into()))?;
+        let status = match (
+            member.processor_customer_id,
+            member.processor_subscription_id,
+        ) {
+            (Some(customer_id), Some(subscription_id)) => {
+                let item = InvoiceItem {
+                    customer_id,
+                    subscription_id,
+                    amount_cents: charge.amount_cents,
+                    description: charge.description.clone(),
+                    kind: charge.kind.clone(),
+                    idempotency_key: format!("visit-charge:{}", charge.public_id),
+                };
+                match self.processor.add_invoice_item(&item).await {
+                    Ok(()) => charge_status::BILLED,
+                    Err(ProcessorError::Unavailable(why)) => return Err(JobError::Retry(why)),
+                    Err(other) => {
+                        tracing::warn!(charge = %charge.public_id, error = %other, "the processor refused a visit charge; the practice collects it");
+                        charge_status::COLLECT
+                    }
+                }
+            }
+            _ => charge_status::COLLECT,
+        };
+        let mut row: visit_charge::ActiveModel = charge.into();
+        row.status = Set(status.to_owned());
+        if status == charge_status::BILLED {
+            row.billed_at = Set(Some(self.clock.now()));
+        }
+        row.update(&self.db).await.map_err(retry)?;
+        Ok(())
+    }
+}
+
 /// `membership.email`: the membership's emails.
 pub struct SendMembershipEmail {
     pub db: DatabaseConnection,

@@ -10,7 +10,8 @@
 //! Stripe's own automatic retries ("Smart Retries") in its Stripe dashboard (README).
 
 use app::billing::processor::{
-    CheckoutMode, CheckoutRequest, CheckoutStart, PaymentProcessor, PriceChange, ProcessorError,
+    CheckoutMode, CheckoutRequest, CheckoutStart, InvoiceItem, PaymentProcessor, PriceChange,
+    ProcessorError,
 };
 use app::billing::webhook::MEMBERSHIP_KEY;
 use app::memberships::model::BillingPeriod;
@@ -149,6 +150,21 @@ struct NewRefund<'a> {
     payment_intent: Option<&'a str>,
     amount: i64,
     metadata: RefundMetadata<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct NewInvoiceItem<'a> {
+    customer: &'a str,
+    subscription: &'a str,
+    amount: i64,
+    currency: &'a str,
+    description: &'a str,
+    metadata: ItemMetadata<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct ItemMetadata<'a> {
+    bedside_kind: &'a str,
 }
 
 #[derive(serde::Serialize)]
@@ -457,6 +473,27 @@ impl PaymentProcessor for StripeProcessor {
             .send(&self.client)
             .await
             .map(|refund| tracing::info!(refund = %refund.id, invoice = invoice_id, "refund asked of Stripe"))
+            .map_err(classify)
+    }
+
+    async fn add_invoice_item(&self, item: &InvoiceItem) -> Result<(), ProcessorError> {
+        // `bedside_kind` comes back on the invoice line (`webhook::CHARGE_KIND_KEY`).
+        RequestBuilder::new(StripeMethod::Post, "/invoiceitems")
+            .form(&NewInvoiceItem {
+                customer: &item.customer_id,
+                subscription: &item.subscription_id,
+                amount: item.amount_cents,
+                currency: "usd",
+                description: &item.description,
+                metadata: ItemMetadata {
+                    bedside_kind: &item.kind,
+                },
+            })
+            .customize::<IdReply>()
+            .request_strategy(key(&format!("invoiceitem:{}", item.idempotency_key))?)
+            .send(&self.client)
+            .await
+            .map(|reply| tracing::info!(item = %reply.id, kind = %item.kind, "invoice item added at Stripe"))
             .map_err(classify)
     }
 

@@ -91,6 +91,7 @@ async fn p2_two_hundred_concurrent_attempts_at_one_slot_book_it_exactly_once() {
                             visit_type: VisitType::InPerson,
                             starts_at: slot.starts_at,
                             reason: "Annual physical".into(),
+                            accepted_fee_cents: None,
                         };
                         book(&db, &keyring, now, &caller, &schedule, &request).await
                     })
@@ -164,6 +165,7 @@ async fn overlapping_visits_of_different_lengths_cannot_both_be_booked() {
             visit_type,
             starts_at,
             reason: "Follow-up".into(),
+            accepted_fee_cents: None,
         };
         let now = app.clock_now();
         book(
@@ -729,7 +731,8 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             "the released time is offered again"
         );
 
-        // Booked again, then inside 24 hours: not cancelled online, and nothing changes.
+        // Booked again, then inside 24 hours: the page states the late terms (a Complete
+        // member: the $40 fee), and nothing happens until she confirms those terms.
         assert_eq!(
             crate::helpers::location(&book_it().await).as_deref(),
             Some("/portal/visits?booked=1")
@@ -741,31 +744,108 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
         app.clock.set(start - Duration::hours(23));
         // A day later: a new session (the old one timed out).
         let browser = app.signed_in(&maria).await;
-        let late = app
-            .post_with(&browser, "/portal/visits/cancel", &[("id", &id)])
-            .await;
-        assert_eq!(
-            crate::helpers::location(&late).as_deref(),
-            Some("/portal/visits?error=late")
-        );
-        let still = app::appointments::entity::appointment::Entity::find()
-            .all(&app.db)
-            .await
-            .expect("query");
-        assert_eq!(
-            still.iter().filter(|a| a.status == "booked").count(),
-            1,
-            "nothing was cancelled silently"
-        );
         let page = app
-            .get_with(&browser, "/portal/visits?error=late")
+            .get_with(&browser, "/portal/visits")
             .await
             .text()
             .await
             .expect("body");
         assert!(
-            page.contains("late-cancellation terms apply")
-                && page.contains("please call the practice")
+            page.contains(
+                "Cancelling now, less than 24 hours ahead, costs the $40 late-cancellation fee"
+            ) && page.contains("Cancel on these terms"),
+            "{page}"
+        );
+        for unconfirmed in [
+            vec![("id", id.as_str())],
+            vec![("id", id.as_str()), ("accept_late", "counted")],
+        ] {
+            let late = app
+                .post_with(&browser, "/portal/visits/cancel", &unconfirmed)
+                .await;
+            assert_eq!(
+                crate::helpers::location(&late).as_deref(),
+                Some("/portal/visits?error=late_terms")
+            );
+        }
+        let booked = |app_db: sea_orm::DatabaseConnection| async move {
+            app::appointments::entity::appointment::Entity::find()
+                .all(&app_db)
+                .await
+                .expect("query")
+                .into_iter()
+                .filter(|a| a.status == "booked")
+                .count()
+        };
+        assert_eq!(
+            booked(app.db.clone()).await,
+            1,
+            "nothing was cancelled silently"
+        );
+        assert_eq!(
+            app::billing::entity::visit_charge::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("count"),
+            0
+        );
+        // Confirmed: cancelled, the time released, the fee recorded once (this member pays at
+        // the practice: no processor subscription, so the practice collects it).
+        let late = app
+            .post_with(
+                &browser,
+                "/portal/visits/cancel",
+                &[("id", id.as_str()), ("accept_late", "late_fee:4000")],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&late).as_deref(),
+            Some("/portal/visits?cancelled=late")
+        );
+        assert_eq!(booked(app.db.clone()).await, 0);
+        let charges = app::billing::entity::visit_charge::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("charges");
+        assert_eq!(charges.len(), 1, "{}", app.backend);
+        assert_eq!(
+            (
+                charges[0].kind.as_str(),
+                charges[0].amount_cents,
+                charges[0].status.as_str()
+            ),
+            ("late_fee", 4_000, "collect")
+        );
+        assert!(charges[0]
+            .description
+            .starts_with("Late cancellation fee: office visit on"));
+        let holds = app::appointments::entity::appointment_hold::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(holds, 0);
+        let history = app
+            .get_with(&browser, "/portal/visits?cancelled=late")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            history.contains("on the late-cancellation terms you confirmed")
+                && history.contains("Cancelled late: late-cancellation fee"),
+            "{history}"
+        );
+        // Confirming again changes nothing more.
+        let again = app
+            .post_with(
+                &browser,
+                "/portal/visits/cancel",
+                &[("id", id.as_str()), ("accept_late", "late_fee:4000")],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&again).as_deref(),
+            Some("/portal/visits?error=gone")
         );
         let outcomes: Vec<String> = app
             .audit_rows()
@@ -774,7 +854,10 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             .filter(|r| r.action == "appointment.cancel")
             .map(|r| r.outcome)
             .collect();
-        assert_eq!(outcomes, ["denied", "allowed", "failed"]);
+        assert_eq!(
+            outcomes,
+            ["denied", "allowed", "failed", "failed", "allowed", "failed"]
+        );
     }
 }
 

@@ -35,6 +35,7 @@ async fn book(app: &TestApp, who: &TestUser, nth: usize, reason: &str) -> Booked
             visit_type: VisitType::InPerson,
             starts_at: slot,
             reason: reason.into(),
+            accepted_fee_cents: None,
         },
     )
     .await

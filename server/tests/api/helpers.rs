@@ -313,8 +313,28 @@ impl TestApp {
         test_user
     }
 
-    /// A patient with an account and a record.
+    /// A patient with an account, a record and an active Complete membership (unlimited
+    /// visits; home visits for a fee; a late-cancellation fee).
     pub async fn create_patient(&self, email: &str, name: &str) -> TestUser {
+        self.create_member(email, name, Some("complete")).await
+    }
+
+    /// A patient with an account and a record, and an active membership of `tier` (a demo
+    /// tier's slug) unless it is `None`.
+    pub async fn create_member(&self, email: &str, name: &str, tier: Option<&str>) -> TestUser {
+        let user = self.create_patient_record(email, name).await;
+        if let Some(tier) = tier {
+            let patient_id = self
+                .patient_row_id(user.patient_public_id.as_deref().expect("a patient"))
+                .await;
+            bedside::demo::active_membership(&self.db, patient_id, tier, self.clock_now())
+                .await
+                .expect("an active membership");
+        }
+        user
+    }
+
+    async fn create_patient_record(&self, email: &str, name: &str) -> TestUser {
         let mut user = self.create_user(app::auth::Role::Patient, email).await;
         let record = app::patients::service::create(
             &self.db,

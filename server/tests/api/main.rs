@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod benefits;
 mod booking;
 mod calendar;
 mod contact;

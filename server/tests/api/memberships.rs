@@ -586,7 +586,7 @@ async fn signed_in_member(app: &TestApp, email: &str) -> reqwest::Client {
 }
 
 /// Joins, pays with 4242 and confirms: an active member, signed in as `client`.
-async fn active_member(app: &TestApp, client: &reqwest::Client, email: &str) {
+pub async fn active_member(app: &TestApp, client: &reqwest::Client, email: &str) {
     let checkout = join(app, client, email).await;
     pay(app, client, &checkout, "4242 4242 4242 4242").await;
     confirm(app, client, email).await;

@@ -42,6 +42,7 @@ async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
             visit_type: VisitType::InPerson,
             starts_at: slot.starts_at,
             reason: "Recurring migraines".into(),
+            accepted_fee_cents: None,
         },
     )
     .await
@@ -312,9 +313,15 @@ async fn p10_a_cancelled_visit_gets_no_reminders_and_none_go_out_after_the_start
         assert_eq!(emails(&app).await.len(), 2);
 
         let caller = app.caller(&maria).await;
-        service::cancel(&app.db, app.clock_now(), &caller, &cancelled.public_id)
-            .await
-            .expect("cancelled");
+        service::cancel(
+            &app.db,
+            app.clock_now(),
+            &caller,
+            &cancelled.public_id,
+            None,
+        )
+        .await
+        .expect("cancelled");
         let withdrawn: Vec<String> = planned(&app, &cancelled)
             .await
             .into_iter()
@@ -524,6 +531,7 @@ async fn moving_a_visit_frees_its_old_time_emails_an_updated_calendar_entry_and_
                 visit_type: VisitType::InPerson,
                 starts_at: old_start,
                 reason: "Knee pain".into(),
+                accepted_fee_cents: None,
             },
         )
         .await
@@ -619,7 +627,8 @@ async fn a_visit_inside_24_hours_is_not_moved_online_and_a_taken_time_keeps_the_
             .await
             .expect("body");
         assert!(
-            page.contains("To move it, please call the practice"),
+            page.contains("so it can no longer be moved")
+                && page.contains("Cancelling now, less than 24 hours ahead, costs the $40"),
             "{page}"
         );
         let row = appointment::Entity::find()

@@ -111,6 +111,9 @@ async fn fake_stripe() -> (String, Log) {
                 "id": "sub_declines", "object": "subscription",
                 "pending_update": {"expires_at": 1_811_000_000, "subscription_items": []}
             })),
+            ("POST", "/v1/invoiceitems") => {
+                ok(serde_json::json!({"id": "ii_1", "object": "invoiceitem"}))
+            }
             ("DELETE", p) if p.starts_with("/v1/subscriptions/") => ok(serde_json::json!({
                 "id": p.trim_start_matches("/v1/subscriptions/"), "object": "subscription", "status": "canceled"
             })),
@@ -382,6 +385,55 @@ async fn stripes_answers_are_sorted_into_done_declined_refused_and_try_again_lat
     assert!(seen
         .iter()
         .all(|s| s.authorization == "Bearer sk_test_bedside"));
+}
+
+#[tokio::test]
+async fn a_visit_charge_is_an_invoice_item_on_the_subscription_marked_with_its_kind() {
+    let (base, log) = fake_stripe().await;
+    let stripe = processor(&base);
+    stripe
+        .add_invoice_item(&app::billing::processor::InvoiceItem {
+            customer_id: "cus_1".into(),
+            subscription_id: "sub_1".into(),
+            amount_cents: 4_000,
+            description: "Late cancellation fee: office visit on December 2, 2026".into(),
+            kind: "late_fee".into(),
+            idempotency_key: "visit-charge:c1".into(),
+        })
+        .await
+        .expect("added");
+    let seen = log.lock().expect("log").clone();
+    let item = seen
+        .iter()
+        .find(|s| s.method == "POST" && s.path == "/v1/invoiceitems")
+        .expect("an invoice item");
+    for (name, value) in [
+        ("customer", "cus_1"),
+        ("subscription", "sub_1"),
+        ("amount", "4000"),
+        ("currency", "usd"),
+        (
+            "description",
+            "Late cancellation fee: office visit on December 2, 2026",
+        ),
+        // Read back from the invoice line by the webhook (`CHARGE_KIND_KEY`).
+        (
+            &format!("metadata[{}]", app::billing::webhook::CHARGE_KIND_KEY),
+            "late_fee",
+        ),
+    ] {
+        assert_eq!(
+            item.field(name).as_deref(),
+            Some(value),
+            "{name} in {}",
+            item.body
+        );
+    }
+    assert_eq!(
+        item.idempotency_key.as_deref(),
+        Some("invoiceitem:visit-charge:c1")
+    );
+    assert!(item.authorization.starts_with("Bearer "));
 }
 
 #[tokio::test]

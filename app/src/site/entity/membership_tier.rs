@@ -23,6 +23,11 @@ pub struct Model {
     pub featured: bool,
     pub active: bool,
     pub sort_order: i32,
+    pub booking_horizon_days: i32,
+    pub same_day_booking: bool,
+    pub extra_visit_fee_cents: Option<i64>,
+    pub home_visit_fee_cents: Option<i64>,
+    pub late_fee_cents: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
