@@ -4,6 +4,9 @@ import { defineConfig } from "@playwright/test";
 // database with the demo practice, and drive Debian's Chromium: Playwright's own browser
 // downloads are not used.
 const PORT = Number(process.env.E2E_PORT ?? 3100);
+// A second server whose clock the tests move (`POST /dev/clock`, development only), for what
+// happens hours or days later: late cancellations, payment retries. Only tests/clock/ use it.
+const CLOCK_PORT = Number(process.env.E2E_CLOCK_PORT ?? 3102);
 
 export default defineConfig({
   testDir: "./tests",
@@ -31,13 +34,28 @@ export default defineConfig({
     },
     trace: "off",
   },
-  webServer: {
-    command: "bash ./serve.sh",
-    url: `http://127.0.0.1:${PORT}/readyz`,
-    reuseExistingServer: false,
-    timeout: 60_000,
-    stdout: "ignore",
-    stderr: "pipe",
-    env: { E2E_PORT: String(PORT) },
-  },
+  webServer: [
+    {
+      command: "bash ./serve.sh",
+      url: `http://127.0.0.1:${PORT}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: { E2E_PORT: String(PORT) },
+    },
+    {
+      command: "bash ./serve.sh",
+      url: `http://127.0.0.1:${CLOCK_PORT}/readyz`,
+      reuseExistingServer: false,
+      timeout: 60_000,
+      stdout: "ignore",
+      stderr: "pipe",
+      env: {
+        E2E_PORT: String(CLOCK_PORT),
+        E2E_DATA: `${__dirname}/.data-clock`,
+        BEDSIDE_DEV_CLOCK_CONTROL: "true",
+      },
+    },
+  ],
 });

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Starts the built Bedside for the browser tests on a fresh SQLite database with the demo
-# practice. BEDSIDE_BIN picks the binary (default: the dev build of `cargo leptos build`).
+# practice. BEDSIDE_BIN picks the binary (default: the dev build of `cargo leptos build`);
+# E2E_DATA the data folder (a second server, whose clock the tests move, has its own).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-DATA="$HERE/.data"
+DATA="${E2E_DATA:-$HERE/.data}"
 rm -rf "$DATA" && mkdir -p "$DATA"
 export BEDSIDE_DATABASE_URL="sqlite://$DATA/bedside.db?mode=rwc"
 export BEDSIDE_DATA_DIR="$DATA"

@@ -36,18 +36,25 @@ export async function screenshot(page: Page, name: string) {
 }
 
 const DATA = path.join(ROOT, "end2end", ".data");
+/** The data of the second server, whose clock tests move (tests/clock/). */
+export const CLOCK_DATA = path.join(ROOT, "end2end", ".data-clock");
 
-function bedside(args: string[]): string {
+function bedside(args: string[], data = DATA): string {
   const bin = process.env.BEDSIDE_BIN ?? path.join(ROOT, "target", "debug", "bedside");
   return execFileSync(bin, args, {
     cwd: ROOT,
     env: {
       ...process.env,
-      BEDSIDE_DATABASE_URL: `sqlite://${DATA}/bedside.db?mode=rwc`,
-      BEDSIDE_DATA_DIR: DATA,
+      BEDSIDE_DATABASE_URL: `sqlite://${data}/bedside.db?mode=rwc`,
+      BEDSIDE_DATA_DIR: data,
     },
     encoding: "utf8",
   }).trim();
+}
+
+/** The newest emails in the clock server's outbox. */
+export function clockOutbox(limit = 10): string {
+  return bedside(["outbox", "--limit", String(limit)], CLOCK_DATA);
 }
 
 export interface DemoAccount {
@@ -56,8 +63,8 @@ export interface DemoAccount {
 }
 
 /** A demo account's email and (random, per installation) password from `seed-demo`'s file. */
-export function demoAccount(email: string): DemoAccount {
-  const text = fs.readFileSync(path.join(DATA, "demo-accounts.txt"), "utf8");
+export function demoAccount(email: string, data = DATA): DemoAccount {
+  const text = fs.readFileSync(path.join(data, "demo-accounts.txt"), "utf8");
   const line = text.split("\n").find((l) => l.includes(` ${email} `));
   if (!line) throw new Error(`no demo account ${email}`);
   const password = line.split("password: ")[1].trim();
@@ -76,8 +83,8 @@ export const MARIA = "maria.lopez@example.com";
 export const JAMES = "james.okafor@example.com";
 
 /** Signs in through the form; gives the authenticator code when asked. */
-export async function signIn(page: Page, email: string) {
-  const account = demoAccount(email);
+export async function signIn(page: Page, email: string, data = DATA) {
+  const account = demoAccount(email, data);
   await page.goto("/signin");
   await page.getByLabel("Email address").fill(account.email);
   await page.getByLabel("Password").fill(account.password);

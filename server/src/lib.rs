@@ -9,6 +9,7 @@ pub mod billing;
 pub mod cli;
 pub mod db;
 pub mod demo;
+pub mod dev_clock;
 pub mod health;
 pub mod jobs;
 pub mod keys;

@@ -64,6 +64,9 @@ pub struct Settings {
     pub redis_key_prefix: String,
     /// Serve this file at `/__baseline` (the benchmark's static-HTML baseline). Off by default.
     pub bench_baseline_file: Option<PathBuf>,
+    /// Development only: serve `POST /dev/clock`, which moves this server's time (the browser
+    /// tests of late cancellations and payment retries). Refused in production.
+    pub dev_clock_control: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -289,6 +292,7 @@ impl Default for Settings {
             redis_url: None,
             redis_key_prefix: "bedside:".into(),
             bench_baseline_file: None,
+            dev_clock_control: false,
         }
     }
 }

@@ -66,6 +66,8 @@ pub struct AppState {
     /// The secret payment events are signed with.
     pub webhook_secret: Arc<Vec<u8>>,
     baseline: Option<Bytes>,
+    /// Development only: the clock `POST /dev/clock` moves.
+    dev_clock: Option<crate::dev_clock::ShiftedClock>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -112,6 +114,14 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        if settings.dev_clock_control {
+            anyhow::ensure!(
+                settings.environment == crate::settings::Environment::Development,
+                "dev_clock_control moves the server's time: it is for development only"
+            );
+            let clock = crate::dev_clock::ShiftedClock::default();
+            return Self::build_inner(settings, Arc::new(clock.clone()), Some(clock)).await;
+        }
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
     }
 
@@ -119,6 +129,14 @@ impl Application {
     pub async fn build_with_clock(
         settings: Settings,
         clock: SharedClock,
+    ) -> anyhow::Result<Application> {
+        Self::build_inner(settings, clock, None).await
+    }
+
+    async fn build_inner(
+        settings: Settings,
+        clock: SharedClock,
+        dev_clock: Option<crate::dev_clock::ShiftedClock>,
     ) -> anyhow::Result<Application> {
         let keyring = crate::keys::load_keyring(&settings)?;
         let db = db::connect(&settings).await?;
@@ -191,6 +209,7 @@ impl Application {
             local_payments,
             webhook_secret,
             baseline,
+            dev_clock,
         };
         Ok(Application {
             listener,
@@ -503,6 +522,12 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .merge(auth::routes());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));
+    }
+    if let Some(clock) = state.dev_clock.clone() {
+        router = router.route(
+            "/dev/clock",
+            post(crate::dev_clock::move_clock).with_state(clock),
+        );
     }
     router
         .leptos_routes_with_context(&state, routes, state.leptos_context(), state.shell())
