@@ -260,3 +260,20 @@ async fn the_binary_stops_cleanly_on_sigterm() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn the_development_clock_is_not_served_by_default_and_refused_in_production() {
+    let app = spawn_app(&crate::helpers::Backend::Sqlite).await;
+    let client = app.new_browser();
+    let moved = app
+        .post_with(&client, "/dev/clock", &[("to", "2030-01-01T00:00:00Z")])
+        .await;
+    assert_eq!(moved.status(), 404);
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::helpers::test_settings(data.path());
+    settings.environment = bedside::settings::Environment::Production;
+    settings.dev_clock_control = true;
+    let refused = bedside::Application::build(settings).await;
+    let error = refused.err().expect("refused").to_string();
+    assert!(error.contains("development only"), "{error}");
+}
