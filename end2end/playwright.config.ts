@@ -55,6 +55,8 @@ export default defineConfig({
         E2E_PORT: String(CLOCK_PORT),
         E2E_DATA: `${__dirname}/.data-clock`,
         BEDSIDE_DEV_CLOCK_CONTROL: "true",
+        // Jobs due after a clock move run within a second.
+        BEDSIDE_JOBS__POLL_SECONDS: "1",
       },
     },
   ],

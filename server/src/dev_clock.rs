@@ -42,6 +42,11 @@ pub struct ClockForm {
     to: String,
 }
 
+/// `GET /dev/clock`: the server's time.
+pub async fn show_clock(State(clock): State<ShiftedClock>) -> Response {
+    Json(serde_json::json!({ "now": clock.now() })).into_response()
+}
+
 /// `POST /dev/clock` (`to=2026-12-01T12:00:00Z`): moves the server's time; answers the new time.
 pub async fn move_clock(
     State(clock): State<ShiftedClock>,

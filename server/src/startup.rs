@@ -526,7 +526,9 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
     if let Some(clock) = state.dev_clock.clone() {
         router = router.route(
             "/dev/clock",
-            post(crate::dev_clock::move_clock).with_state(clock),
+            get(crate::dev_clock::show_clock)
+                .post(crate::dev_clock::move_clock)
+                .with_state(clock),
         );
     }
     router

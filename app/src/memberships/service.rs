@@ -628,12 +628,29 @@ pub async fn overview(
         invoices: invoices
             .iter()
             .map(|i| {
-                let first = lines
+                // The membership line, then any visit fees billed with it, each with its amount.
+                let mut own: Vec<_> = lines.iter().filter(|l| l.invoice_id == i.id).collect();
+                own.sort_by_key(|l| l.id);
+                let extras: Vec<String> = own
                     .iter()
-                    .filter(|l| l.invoice_id == i.id)
-                    .min_by_key(|l| l.id)
-                    .map(|l| l.description.as_str());
-                crate::billing::service::summary(i, first, time_zone)
+                    .skip(1)
+                    .filter(|l| l.kind == "visit_fee" || l.kind == "late_fee")
+                    .map(|l| {
+                        format!(
+                            "{} ({})",
+                            l.description,
+                            crate::site::model::format_usd(l.amount_cents)
+                        )
+                    })
+                    .collect();
+                let described = own.first().map(|l| {
+                    if extras.is_empty() {
+                        l.description.clone()
+                    } else {
+                        format!("{}. Also: {}", l.description, extras.join("; "))
+                    }
+                });
+                crate::billing::service::summary(i, described.as_deref(), time_zone)
             })
             .collect(),
     };

@@ -568,6 +568,18 @@ async fn a_home_visit_fee_and_a_late_fee_are_billed_as_lines_of_the_next_members
             renewal.period_start.expect("period") >= period_end - Duration::seconds(1),
             "the period billed is the membership's, not the items'"
         );
+        let client = crate::memberships::signed_in_member(&app, "ana@example.com").await;
+        let page = app
+            .get_with(&client, "/portal/membership")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            page.contains("Also: Home visit fee, ")
+                && page.contains("($150); Late cancellation fee: office visit on "),
+            "{page}"
+        );
         // The following renewal bills the membership alone.
         let next_end = app::memberships::entity::membership::Entity::find_by_id(member.id)
             .one(&app.db)

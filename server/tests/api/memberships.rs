@@ -572,7 +572,7 @@ async fn a_payment_reported_before_its_checkout_completes_still_finds_its_member
 
 /// A new browser signed in as the member who joined with `email` (after the clock moved past
 /// the session's life).
-async fn signed_in_member(app: &TestApp, email: &str) -> reqwest::Client {
+pub async fn signed_in_member(app: &TestApp, email: &str) -> reqwest::Client {
     let client = app.new_browser();
     let response = post(
         app,
