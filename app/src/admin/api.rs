@@ -41,12 +41,30 @@ impl AdminInvoice {
     }
 }
 
-/// The practice's newest invoices (admin only; the read is audited).
+/// A visit fee or late fee on the admin's billing page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminVisitCharge {
+    pub member: String,
+    pub description: String,
+    pub amount_cents: i64,
+    pub recorded_on: String,
+    /// "On the next invoice", "Sending to the payment processor", "Collect at the practice".
+    pub status: String,
+}
+
+/// The admin's billing page: the newest invoices and visit charges.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdminBilling {
+    pub invoices: Vec<AdminInvoice>,
+    pub charges: Vec<AdminVisitCharge>,
+}
+
+/// The practice's newest invoices and visit charges (admin only; the read is audited).
 #[server]
-pub async fn billing_invoices() -> Result<Vec<AdminInvoice>, AppError> {
+pub async fn billing_overview() -> Result<AdminBilling, AppError> {
     use crate::auth::api::context;
     let (identity, _, caller) = context::caller()?;
     let db = identity.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    crate::billing::admin::recent_invoices(db, identity.now(), &caller, time_zone).await
+    crate::billing::admin::overview(db, identity.now(), &caller, time_zone).await
 }

@@ -104,7 +104,7 @@ pub fn AuditLogPage() -> impl IntoView {
 #[component]
 pub fn AdminBillingPage() -> impl IntoView {
     use crate::site::model::format_usd;
-    let invoices = OnceResource::new(super::api::billing_invoices());
+    let billing = OnceResource::new(super::api::billing_overview());
     let query = use_query_map();
     let flash = query.with_untracked(|q| {
         if q.get("refunded").is_some() {
@@ -128,10 +128,26 @@ pub fn AdminBillingPage() -> impl IntoView {
             {flash.map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    match invoices.await {
+                    match billing.await {
                         Err(error) => crate::ui::error_notice(&error),
-                        Ok(rows) if rows.is_empty() => view! { <p>"No invoices yet."</p> }.into_any(),
-                        Ok(rows) => {
+                        Ok(billing) => {
+                            let charges = billing.charges;
+                            let charges = (!charges.is_empty()).then(|| view! {
+                                <h2>"Visit fees and late fees"</h2>
+                                <p>"Fees for visits a membership does not include and for late cancellations. With a card on file they are billed with the member's next invoice; otherwise the practice collects them."</p>
+                                <ul class="invoice-list">
+                                    {charges.into_iter().map(|c| view! {
+                                        <li class="invoice">
+                                            <p class="invoice-head"><strong>{format!("{} · {}", c.member, format_usd(c.amount_cents))}</strong><span>{c.status.clone()}</span></p>
+                                            <p class="fine-print">{format!("{} · recorded {}", c.description, c.recorded_on)}</p>
+                                        </li>
+                                    }).collect_view()}
+                                </ul>
+                            });
+                            let rows = billing.invoices;
+                            if rows.is_empty() {
+                                return view! { <h2>"Invoices"</h2><p>"No invoices yet."</p>{charges} }.into_any();
+                            }
                             let items = rows.into_iter().map(|i| {
                                 let refundable = i.refundable_cents();
                                 let refund = (refundable > 0).then(|| {
@@ -153,7 +169,7 @@ pub fn AdminBillingPage() -> impl IntoView {
                                     </li>
                                 }
                             }).collect_view();
-                            view! { <ul class="invoice-list">{items}</ul> }.into_any()
+                            view! { <h2>"Invoices"</h2><ul class="invoice-list">{items}</ul>{charges} }.into_any()
                         }
                     }
                 })}

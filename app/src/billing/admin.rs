@@ -2,9 +2,11 @@
 //! (full or partial) of what a member paid.
 
 use super::entity::invoice;
+use super::entity::visit_charge;
 use super::processor::PaymentProcessor;
 use super::service::invoice_status;
-pub use crate::admin::api::AdminInvoice;
+pub use crate::admin::api::{AdminBilling, AdminInvoice, AdminVisitCharge};
+use crate::appointments::allowance::charge_status;
 use crate::auth::guard::{self, Caller};
 use crate::auth::{Action, Resource};
 use crate::memberships::entity::membership;
@@ -15,13 +17,13 @@ use chrono_tz::Tz;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 
-/// The newest invoices of the whole practice (admin only; the read is audited).
-pub async fn recent_invoices(
+/// The newest invoices and visit charges of the whole practice (admin only; one audited read).
+pub async fn overview(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     caller: &Caller,
     time_zone: Tz,
-) -> Result<Vec<AdminInvoice>, AppError> {
+) -> Result<AdminBilling, AppError> {
     let permit = guard::permit(
         db,
         now,
@@ -38,11 +40,19 @@ pub async fn recent_invoices(
         .limit(100)
         .all(txn)
         .await?;
-    // Three queries for the page, not two per invoice.
+    let charges = visit_charge::Entity::find()
+        .order_by_desc(visit_charge::Column::Id)
+        .limit(100)
+        .all(txn)
+        .await?;
+    // Four queries for the page, not two per row.
+    let membership_ids: Vec<i32> = rows
+        .iter()
+        .map(|r| r.membership_id)
+        .chain(charges.iter().map(|c| c.membership_id))
+        .collect();
     let memberships: HashMap<i32, i32> = membership::Entity::find()
-        .filter(
-            membership::Column::Id.is_in(rows.iter().map(|r| r.membership_id).collect::<Vec<_>>()),
-        )
+        .filter(membership::Column::Id.is_in(membership_ids))
         .all(txn)
         .await?
         .into_iter()
@@ -55,21 +65,40 @@ pub async fn recent_invoices(
         .into_iter()
         .map(|p| (p.id, p.legal_name))
         .collect();
-    let out = rows
+    let member = |membership_id: i32| {
+        memberships
+            .get(&membership_id)
+            .and_then(|patient_id| names.get(patient_id))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let day = |at: DateTime<Utc>| {
+        at.with_timezone(&time_zone)
+            .format("%b %-d, %Y")
+            .to_string()
+    };
+    let charges = charges
+        .into_iter()
+        .map(|c| AdminVisitCharge {
+            member: member(c.membership_id),
+            recorded_on: day(c.created_at),
+            amount_cents: c.amount_cents,
+            status: match c.status.as_str() {
+                charge_status::BILLED => "On the member's next invoice",
+                charge_status::COLLECT => "Collect at the practice (no card on file)",
+                _ => "Being sent to the payment processor",
+            }
+            .to_owned(),
+            description: c.description,
+        })
+        .collect();
+    let invoices = rows
         .into_iter()
         .map(|row| AdminInvoice {
-            member: memberships
-                .get(&row.membership_id)
-                .and_then(|patient_id| names.get(patient_id))
-                .cloned()
-                .unwrap_or_default(),
+            member: member(row.membership_id),
             public_id: row.public_id,
             number: row.number,
-            issued_on: row
-                .issued_at
-                .with_timezone(&time_zone)
-                .format("%b %-d, %Y")
-                .to_string(),
+            issued_on: day(row.issued_at),
             total_cents: row.total_cents,
             paid_cents: row.amount_paid_cents,
             refunded_cents: row.amount_refunded_cents,
@@ -77,7 +106,7 @@ pub async fn recent_invoices(
         })
         .collect();
     permit.commit().await?;
-    Ok(out)
+    Ok(AdminBilling { invoices, charges })
 }
 
 /// Refunds `amount_cents` of an invoice (a write on the member's membership, audited). The

@@ -835,6 +835,21 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
                 && history.contains("Cancelled late: late-cancellation fee"),
             "{history}"
         );
+        // The admin sees the fee to collect (no card on file for this member).
+        let admin = app.create_user(Role::Admin, "admin@example.com").await;
+        let admin_browser = app.signed_in(&admin).await;
+        let billing = app
+            .get_with(&admin_browser, "/admin/billing")
+            .await
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            billing.contains("Visit fees and late fees")
+                && billing.contains("Maria Lopez · $40")
+                && billing.contains("Collect at the practice (no card on file)"),
+            "{billing}"
+        );
         // Confirming again changes nothing more.
         let again = app
             .post_with(
