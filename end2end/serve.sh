@@ -16,6 +16,8 @@ export BEDSIDE_CONTACT__MESSAGES_PER_HOUR=1000
 export BEDSIDE_SESSIONS__PATIENT_IDLE_MINUTES=3
 export BEDSIDE_SIGN_IN__ATTEMPTS_PER_MINUTE=1000
 export LEPTOS_SITE_ROOT="$ROOT/target/site"
+# The test output shows what the server warns about, not a line per request.
+export RUST_LOG="${RUST_LOG:-info,tower_http=warn,sqlx=warn,sea_orm=warn}"
 BIN="${BEDSIDE_BIN:-$ROOT/target/debug/bedside}"
 cd "$ROOT"
 "$BIN" seed-demo
