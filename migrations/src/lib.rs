@@ -22,6 +22,7 @@ mod m20261127_000014_create_invoice_document;
 mod m20261127_000015_add_membership_changes;
 mod m20261127_000016_create_invoice_refund;
 mod m20261127_000017_add_visit_benefits;
+mod m20261127_000018_add_account_time_zone;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000015_add_membership_changes::Migration),
             Box::new(m20261127_000016_create_invoice_refund::Migration),
             Box::new(m20261127_000017_add_visit_benefits::Migration),
+            Box::new(m20261127_000018_add_account_time_zone::Migration),
         ]
     }
 }

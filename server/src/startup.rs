@@ -510,6 +510,10 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         )
         .route("/portal/book", post(crate::appointments::book))
         .route("/portal/visits/cancel", post(crate::appointments::cancel))
+        .route(
+            "/portal/time-zone",
+            post(crate::appointments::set_time_zone),
+        )
         .route("/calendar/{file}", get(crate::appointments::calendar_feed))
         .route(
             "/dashboard/schedule",

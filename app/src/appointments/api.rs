@@ -19,6 +19,8 @@ pub async fn load_booking_options(
         .await?
         .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
     let from = chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
+    let shown_in =
+        super::service::viewer_zone(identity.db(), auth.user_id, schedule.time_zone).await?;
     super::service::booking_options(
         identity.db(),
         &schedule,
@@ -26,6 +28,7 @@ pub async fn load_booking_options(
         identity.now(),
         from,
         auth.patient_id,
+        shown_in,
     )
     .await
 }
@@ -42,6 +45,8 @@ pub async fn my_visits() -> Result<VisitHistory, AppError> {
         return Ok(VisitHistory::default());
     };
     let public_id = crate::patients::service::public_id_of(identity.db(), patient_id).await?;
+    let shown_in =
+        super::service::viewer_zone(identity.db(), auth.user_id, schedule.time_zone).await?;
     super::service::my_visits(
         identity.db(),
         &schedule,
@@ -49,6 +54,7 @@ pub async fn my_visits() -> Result<VisitHistory, AppError> {
         &caller,
         patient_id,
         &public_id,
+        shown_in,
     )
     .await
 }

@@ -64,7 +64,28 @@ pub struct BookingOptions {
     pub days: Vec<DaySlots>,
     /// What the membership says about booking this kind of visit.
     pub terms: BookingTerms,
+    /// The time zone the times are shown in (IANA): the patient's own, or the practice's.
+    pub zone: String,
+    /// "The practice is in Eastern Time.", when the patient's zone is another.
+    pub practice_zone_note: Option<String>,
 }
+
+/// The time zones a patient can choose to see times in (IANA name, how it is said). The
+/// practice's own zone is offered too when it is not one of these.
+pub const TIME_ZONES: [(&str, &str); 12] = [
+    ("America/New_York", "Eastern Time"),
+    ("America/Chicago", "Central Time"),
+    ("America/Denver", "Mountain Time"),
+    ("America/Phoenix", "Arizona"),
+    ("America/Los_Angeles", "Pacific Time"),
+    ("America/Anchorage", "Alaska Time"),
+    ("Pacific/Honolulu", "Hawaii Time"),
+    ("America/Puerto_Rico", "Atlantic Time (Puerto Rico)"),
+    ("Europe/London", "London"),
+    ("Europe/Paris", "Central Europe (Paris, Berlin)"),
+    ("Asia/Tokyo", "Tokyo"),
+    ("Australia/Sydney", "Sydney"),
+];
 
 /// The membership's terms for a booking, said before the patient confirms (R2.5).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

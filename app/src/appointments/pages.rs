@@ -16,6 +16,7 @@ pub fn BookVisitPage() -> impl IntoView {
         .and_then(|t| VisitType::parse(&t))
         .unwrap_or(VisitType::InPerson);
     let error = query.with_untracked(|q| q.get("error"));
+    let zone_saved = query.with_untracked(|q| q.get("zone").is_some());
     // Moving a booked visit: same kind of visit, a new time, the reason kept.
     let moving = query
         .with_untracked(|q| q.get("reschedule"))
@@ -39,6 +40,9 @@ pub fn BookVisitPage() -> impl IntoView {
             } else {
                 view! { <h1>"Book a visit"</h1> }.into_any()
             }}
+            {zone_saved.then(|| view! {
+                <div class="notice notice-success" role="status"><p>"Saved. Times are shown in your time zone from now on."</p></div>
+            })}
             {suggested.is_some().then(|| view! {
                 <div class="notice notice-success" role="status">
                     <p>"Your physician suggested a follow-up visit. The first free time then is selected below: book it, or choose another time that suits you better."</p>
@@ -55,6 +59,7 @@ pub fn BookVisitPage() -> impl IntoView {
                     "same_day" => "Your membership books from tomorrow on. Please choose one of the times below, or call the practice for something urgent.",
                     "not_included" => "Your membership does not include that kind of visit. Please choose another kind.",
                     "membership" => "Booking visits is part of an active membership.",
+                    "zone" => "Please choose one of the time zones listed.",
                     _ => "The visit could not be booked. Please try again.",
                 };
                 view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> }
@@ -91,7 +96,28 @@ pub fn BookVisitPage() -> impl IntoView {
                                         <p><strong>{if fee.is_some() { "This visit has a fee. " } else { "" }}</strong>{summary}</p>
                                     </div>
                                 })).flatten()}
-                                <p class="fine-print">{format!("Times are in {}.", options.time_zone)}{terms.window.clone().map(|w| format!(" {w}"))}</p>
+                                <p class="fine-print">{format!(
+                                    "Times are in {}.{}{}",
+                                    options.time_zone,
+                                    options.practice_zone_note.clone().map(|n| format!(" {n}")).unwrap_or_default(),
+                                    terms.window.clone().map(|w| format!(" {w}")).unwrap_or_default(),
+                                )}</p>
+                                <details class="zone-choice">
+                                    <summary>"Show times in another time zone"</summary>
+                                    <form class="form filter-form" method="post" action="/portal/time-zone">
+                                        <input type="hidden" name="visit_type" value=options.visit_type.as_str()/>
+                                        <div class="field">
+                                            <label for="time_zone">"Your time zone"</label>
+                                            <select id="time_zone" name="time_zone">
+                                                {super::model::TIME_ZONES.iter().map(|(zone, label)| {
+                                                    let selected = *zone == options.zone;
+                                                    view! { <option value=*zone selected=selected>{*label}</option> }
+                                                }).collect_view()}
+                                            </select>
+                                        </div>
+                                        <div class="filter-actions"><button class="button button-small" type="submit">"Show times in this zone"</button></div>
+                                    </form>
+                                </details>
                                 {if refused.is_some() {
                                     view! { <span></span> }.into_any()
                                 } else if empty {

@@ -543,6 +543,7 @@ pub async fn booking_options(
     now: DateTime<Utc>,
     from: Option<chrono::NaiveDate>,
     patient_id: Option<i32>,
+    shown_in: chrono_tz::Tz,
 ) -> Result<super::model::BookingOptions, AppError> {
     use super::model::{BookingOptions, BookingTerms, DaySlots, SlotOption};
     let tz = schedule.time_zone;
@@ -583,8 +584,9 @@ pub async fn booking_options(
         now + Duration::hours(MINIMUM_NOTICE_HOURS),
     );
     let mut days: Vec<DaySlots> = Vec::new();
+    // Laid out in the practice's time, shown in the patient's.
     for slot in slots {
-        let local = slot.starts_at.with_timezone(&tz);
+        let local = slot.starts_at.with_timezone(&shown_in);
         let day = local.format("%A, %B %-d").to_string();
         let option = SlotOption {
             starts_at: slot.starts_at,
@@ -608,9 +610,12 @@ pub async fn booking_options(
     Ok(BookingOptions {
         visit_type,
         offered,
-        time_zone: zone_label(tz),
+        time_zone: zone_label(shown_in),
         days,
         terms,
+        zone: shown_in.name().to_owned(),
+        practice_zone_note: (shown_in != tz)
+            .then(|| format!("The practice is in {}.", zone_label(tz))),
     })
 }
 
@@ -622,6 +627,7 @@ pub async fn my_visits(
     caller: &Caller,
     patient_id: i32,
     patient_public_id: &str,
+    shown_in: chrono_tz::Tz,
 ) -> Result<super::model::VisitHistory, AppError> {
     use super::model::{PastVisit, VisitHistory, VisitSummary};
     use sea_orm::{QueryOrder, QuerySelect};
@@ -671,7 +677,13 @@ pub async fn my_visits(
         }
     }
     permit.commit().await?;
-    let local = |at: DateTime<Utc>| at.with_timezone(&schedule.time_zone);
+    let local = |at: DateTime<Utc>| at.with_timezone(&shown_in);
+    // Another zone than the practice's is named with each time.
+    let zone = if shown_in == schedule.time_zone {
+        String::new()
+    } else {
+        format!(" ({})", zone_label(shown_in))
+    };
     Ok(VisitHistory {
         upcoming: upcoming
             .into_iter()
@@ -679,9 +691,10 @@ pub async fn my_visits(
                 let (late_terms, late_token) = late.remove(&row.id).unzip();
                 Some(VisitSummary {
                     visit_type: VisitType::parse(&row.visit_type)?,
-                    when: local(row.starts_at)
-                        .format("%A, %B %-d at %-I:%M %P")
-                        .to_string(),
+                    when: format!(
+                        "{}{zone}",
+                        local(row.starts_at).format("%A, %B %-d at %-I:%M %P")
+                    ),
                     starts_at: row.starts_at,
                     cancellation: super::model::cancellation_terms(row.starts_at, now),
                     fee_note: match allowance::coverage_of(&row) {
@@ -702,9 +715,10 @@ pub async fn my_visits(
             .filter_map(|row| {
                 Some(PastVisit {
                     visit_type: VisitType::parse(&row.visit_type)?,
-                    when: local(row.starts_at)
-                        .format("%A, %B %-d, %Y at %-I:%M %P")
-                        .to_string(),
+                    when: format!(
+                        "{}{zone}",
+                        local(row.starts_at).format("%A, %B %-d, %Y at %-I:%M %P")
+                    ),
                     cancelled: row.status == status::CANCELLED,
                     note: row.late_outcome.as_deref().map(|outcome| {
                         match outcome {
@@ -724,14 +738,56 @@ pub async fn my_visits(
 /// "Eastern Time" for the zones of the practice's country, the IANA name elsewhere.
 pub fn zone_label(tz: chrono_tz::Tz) -> String {
     match tz.name() {
-        "America/New_York" | "America/Detroit" => "Eastern Time".into(),
-        "America/Chicago" => "Central Time".into(),
-        "America/Denver" | "America/Phoenix" => "Mountain Time".into(),
-        "America/Los_Angeles" => "Pacific Time".into(),
-        "America/Anchorage" => "Alaska Time".into(),
-        "Pacific/Honolulu" => "Hawaii Time".into(),
-        other => other.replace('_', " "),
+        "America/Detroit" => "Eastern Time".into(),
+        "America/Phoenix" => "Mountain Time".into(),
+        name => super::model::TIME_ZONES
+            .iter()
+            .find(|(zone, _)| *zone == name)
+            .map(|(_, label)| (*label).to_owned())
+            .unwrap_or_else(|| name.replace('_', " ")),
     }
+}
+
+/// The zone `user_id` sees times in: their own when they chose one, else the practice's.
+pub async fn viewer_zone(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i32,
+    practice: chrono_tz::Tz,
+) -> Result<chrono_tz::Tz, AppError> {
+    use crate::auth::entity::user_account;
+    Ok(user_account::Entity::find_by_id(user_id)
+        .one(db)
+        .await?
+        .and_then(|u| u.time_zone)
+        .and_then(|zone| zone.parse().ok())
+        .unwrap_or(practice))
+}
+
+/// Keeps `zone` (an IANA name) as the zone `user_id` sees times in; the practice's zone or an
+/// empty value goes back to following the practice.
+pub async fn set_viewer_zone(
+    db: &impl sea_orm::ConnectionTrait,
+    user_id: i32,
+    zone: &str,
+) -> Result<(), AppError> {
+    use crate::auth::entity::user_account;
+    let zone = zone.trim();
+    let stored = if zone.is_empty() {
+        None
+    } else {
+        let parsed: chrono_tz::Tz = zone.parse().map_err(|_| {
+            let mut errors = FieldErrors::default();
+            errors.add("time_zone", "Please choose one of the time zones listed.");
+            AppError::Validation(errors)
+        })?;
+        Some(parsed.name().to_owned())
+    };
+    user_account::Entity::update_many()
+        .col_expr(user_account::Column::TimeZone, stored.into())
+        .filter(user_account::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// The physician's agenda from today for `days` days: every booked visit with its patient and

@@ -164,7 +164,7 @@ pub async fn book(
                     .into_response()
             }
             Err(AppError::Conflict(message)) => {
-                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now(), None, Some(patient_id))
+                let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now(), None, Some(patient_id), schedule.time_zone)
                     .await
                     .map(|options| {
                         options
@@ -298,6 +298,33 @@ pub async fn change_schedule(
                 .map_or(0, |m| schedule_message_index(m));
             Redirect::to(&format!("/dashboard/schedule?error={index}")).into_response()
         }
+        Err(other) => other.into_response(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TimeZoneForm {
+    #[serde(default)]
+    time_zone: String,
+    /// The booking page to return to (its kind of visit).
+    #[serde(default)]
+    visit_type: String,
+}
+
+/// `POST /portal/time-zone`: the zone a signed-in person sees times in.
+pub async fn set_time_zone(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Form(form): Form<TimeZoneForm>,
+) -> Response {
+    let Some(Extension(auth)) = auth else {
+        return Redirect::to("/signin?next=/portal/book").into_response();
+    };
+    let visit_type = VisitType::parse(&form.visit_type).unwrap_or(VisitType::InPerson);
+    let back = format!("/portal/book?type={}", visit_type.as_str());
+    match service::set_viewer_zone(&state.db, auth.user_id, &form.time_zone).await {
+        Ok(()) => Redirect::to(&format!("{back}&zone=saved")).into_response(),
+        Err(AppError::Validation(_)) => Redirect::to(&format!("{back}&error=zone")).into_response(),
         Err(other) => other.into_response(),
     }
 }

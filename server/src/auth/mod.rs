@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 25] = [
+pub const FORM_ROUTES: [&str; 26] = [
     "/contact",
     "/join",
     "/join/confirm",
@@ -44,6 +44,7 @@ pub const FORM_ROUTES: [&str; 25] = [
     "/pay/checkout/cs_local_any",
     "/portal/book",
     "/portal/visits/cancel",
+    "/portal/time-zone",
     "/dashboard/schedule",
     "/dashboard/visits/complete",
     "/signin",

@@ -52,6 +52,7 @@ async fn free_times(app: &TestApp, user: &TestUser, visit_type: VisitType) -> Ve
         app.clock_now(),
         None,
         Some(id),
+        schedule.time_zone,
     )
     .await
     .expect("options")
@@ -72,14 +73,22 @@ async fn offered_times(
         .await
         .expect("schedule")
         .expect("set up");
-    service::booking_options(&app.db, &schedule, visit_type, app.clock_now(), from, None)
-        .await
-        .expect("options")
-        .days
-        .into_iter()
-        .flat_map(|d| d.slots)
-        .map(|s| s.starts_at)
-        .collect()
+    service::booking_options(
+        &app.db,
+        &schedule,
+        visit_type,
+        app.clock_now(),
+        from,
+        None,
+        schedule.time_zone,
+    )
+    .await
+    .expect("options")
+    .days
+    .into_iter()
+    .flat_map(|d| d.slots)
+    .map(|s| s.starts_at)
+    .collect()
 }
 
 async fn book_as(

@@ -1127,3 +1127,114 @@ async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
         assert_eq!(refused.status(), 403);
     }
 }
+
+#[tokio::test]
+async fn a_patient_sees_free_times_and_her_visits_in_her_own_time_zone() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let browser = app.signed_in(&maria).await;
+        let page = |app: &TestApp, browser: reqwest::Client| {
+            let address = format!("{}/portal/book?type=in_person", app.address);
+            async move {
+                browser
+                    .get(address)
+                    .send()
+                    .await
+                    .expect("GET")
+                    .text()
+                    .await
+                    .expect("body")
+            }
+        };
+        let eastern = page(&app, browser.clone()).await;
+        assert!(eastern.contains("Times are in Eastern Time."), "{eastern}");
+        let first = slots_on_page(&eastern)[0].clone();
+        let at = chrono::DateTime::parse_from_rfc3339(&first).expect("time");
+        let label = |tz: chrono_tz::Tz| {
+            format!(
+                ">{}<span class=\"visually-hidden\">",
+                at.with_timezone(&tz).format("%-I:%M %P")
+            )
+        };
+        assert!(eastern.contains(&label(chrono_tz::America::New_York)));
+
+        // She lives in California: the same times, said in Pacific Time.
+        let saved = app
+            .post_with(
+                &browser,
+                "/portal/time-zone",
+                &[
+                    ("time_zone", "America/Los_Angeles"),
+                    ("visit_type", "in_person"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&saved).as_deref(),
+            Some("/portal/book?type=in_person&zone=saved")
+        );
+        let pacific = page(&app, browser.clone()).await;
+        assert!(
+            pacific.contains("Times are in Pacific Time. The practice is in Eastern Time."),
+            "{pacific}"
+        );
+        assert_eq!(slots_on_page(&pacific)[0], first, "the same free times");
+        assert!(
+            pacific.contains(&label(chrono_tz::America::Los_Angeles)),
+            "{pacific}"
+        );
+        assert!(
+            pacific.contains("<option value=\"America/Los_Angeles\" selected"),
+            "{pacific}"
+        );
+
+        // Her visits are said in her zone, named.
+        let booked = app
+            .post_with(
+                &browser,
+                "/portal/book",
+                &[
+                    ("visit_type", "in_person"),
+                    ("starts_at", first.as_str()),
+                    ("reason", "Check-up"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&booked).as_deref(),
+            Some("/portal/visits?booked=1")
+        );
+        let visits = app
+            .get_with(&browser, "/portal/visits")
+            .await
+            .text()
+            .await
+            .expect("body");
+        let when = format!(
+            "{} (Pacific Time)",
+            at.with_timezone(&chrono_tz::America::Los_Angeles)
+                .format("%A, %B %-d at %-I:%M %P")
+        );
+        assert!(visits.contains(&when), "{when} in {visits}");
+
+        // A zone that is not one is refused and changes nothing.
+        let refused = app
+            .post_with(
+                &browser,
+                "/portal/time-zone",
+                &[
+                    ("time_zone", "Mars/Olympus_Mons"),
+                    ("visit_type", "in_person"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&refused).as_deref(),
+            Some("/portal/book?type=in_person&error=zone")
+        );
+        assert!(page(&app, browser.clone())
+            .await
+            .contains("Times are in Pacific Time."));
+    }
+}
