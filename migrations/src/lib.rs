@@ -23,6 +23,7 @@ mod m20261127_000015_add_membership_changes;
 mod m20261127_000016_create_invoice_refund;
 mod m20261127_000017_add_visit_benefits;
 mod m20261127_000018_add_account_time_zone;
+mod m20261127_000019_create_waitlist;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000016_create_invoice_refund::Migration),
             Box::new(m20261127_000017_add_visit_benefits::Migration),
             Box::new(m20261127_000018_add_account_time_zone::Migration),
+            Box::new(m20261127_000019_create_waitlist::Migration),
         ]
     }
 }

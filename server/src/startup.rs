@@ -387,6 +387,23 @@ fn scheduler(
         }),
     );
     scheduler.register(
+        app::appointments::waitlist::OFFER_EMAIL_JOB_KIND,
+        Arc::new(crate::jobs::waitlist::EmailWaitlistOffer {
+            db: db.clone(),
+            mailer: mailer.clone(),
+            site: site.clone(),
+            public_url: settings.public_url.clone(),
+        }),
+    );
+    scheduler.register(
+        app::appointments::waitlist::EXPIRE_JOB_KIND,
+        Arc::new(crate::jobs::waitlist::ExpireWaitlistOffer {
+            db: db.clone(),
+            keyring: keyring.clone(),
+            clock: clock.clone(),
+        }),
+    );
+    scheduler.register(
         crate::jobs::contact::KIND,
         Arc::new(crate::jobs::contact::NotifyAboutInquiry {
             db: db.clone(),
@@ -513,6 +530,15 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route(
             "/portal/time-zone",
             post(crate::appointments::set_time_zone),
+        )
+        .route("/portal/waitlist", post(crate::appointments::join_waitlist))
+        .route(
+            "/portal/waitlist/accept",
+            post(crate::appointments::accept_waitlist_offer),
+        )
+        .route(
+            "/portal/waitlist/decline",
+            post(crate::appointments::decline_waitlist),
         )
         .route("/calendar/{file}", get(crate::appointments::calendar_feed))
         .route(

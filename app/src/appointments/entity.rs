@@ -56,6 +56,33 @@ pub mod allowance_use {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+/// A patient waiting for a time on a day (see migration 19).
+pub mod waitlist_entry {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "waitlist_entry")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        #[sea_orm(unique)]
+        pub public_id: String,
+        pub patient_id: i32,
+        pub visit_type: String,
+        pub day: Date,
+        pub status: String,
+        pub appointment_id: Option<i32>,
+        pub offered_until: Option<DateTimeUtc>,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod appointment_hold {
     use sea_orm::entity::prelude::*;
 

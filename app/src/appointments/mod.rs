@@ -18,6 +18,8 @@ pub mod feeds;
 pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod waitlist;
 
 pub use model::VisitType;
 pub use pages::{AgendaDays, AgendaPage, BookVisitPage, MyVisitsPage, SchedulePage};

@@ -68,6 +68,24 @@ pub struct BookingOptions {
     pub zone: String,
     /// "The practice is in Eastern Time.", when the patient's zone is another.
     pub practice_zone_note: Option<String>,
+    /// The days a patient may join the waitlist for (`YYYY-MM-DD`, "Tuesday, December 1").
+    pub waitlist_days: Vec<(String, String)>,
+}
+
+/// A patient's place on the waitlist, as My visits shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistItem {
+    pub public_id: String,
+    pub visit_type: VisitType,
+    /// "Tuesday, December 1".
+    pub day: String,
+    /// The time held for the patient, when one is.
+    pub offered: Option<String>,
+    /// "3:40 pm": until when it is held.
+    pub held_until: Option<String>,
+    /// The membership's terms for the held time.
+    pub terms: Option<String>,
+    pub fee_cents: Option<i64>,
 }
 
 /// The time zones a patient can choose to see times in (IANA name, how it is said). The
@@ -132,6 +150,7 @@ pub struct PastVisit {
 pub struct VisitHistory {
     pub upcoming: Vec<VisitSummary>,
     pub past: Vec<PastVisit>,
+    pub waitlist: Vec<WaitlistItem>,
 }
 
 /// What cancelling a visit means at a given moment (R2.4, P3).

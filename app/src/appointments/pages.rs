@@ -60,6 +60,7 @@ pub fn BookVisitPage() -> impl IntoView {
                     "not_included" => "Your membership does not include that kind of visit. Please choose another kind.",
                     "membership" => "Booking visits is part of an active membership.",
                     "zone" => "Please choose one of the time zones listed.",
+                    "day" => "Please choose one of the days listed for the waitlist.",
                     _ => "The visit could not be booked. Please try again.",
                 };
                 view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> }
@@ -118,6 +119,24 @@ pub fn BookVisitPage() -> impl IntoView {
                                         <div class="filter-actions"><button class="button button-small" type="submit">"Show times in this zone"</button></div>
                                     </form>
                                 </details>
+                                {let waitlist_days = options.waitlist_days.clone();
+                                let visit_type = options.visit_type;
+                                (moving.is_none() && refused.is_none() && !waitlist_days.is_empty()).then(move || view! {
+                                    <details class="waitlist-join card" id="waitlist" open=empty>
+                                        <summary>"No time that suits you? Join the waitlist for a day"</summary>
+                                        <p>"When a time frees up on that day, the first person waiting is offered it by email and in the portal, and it is held for them for 30 minutes."</p>
+                                        <form class="form filter-form" method="post" action="/portal/waitlist">
+                                            <input type="hidden" name="visit_type" value=visit_type.as_str()/>
+                                            <div class="field">
+                                                <label for="waitlist-day">"Day"</label>
+                                                <select id="waitlist-day" name="day">
+                                                    {waitlist_days.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                                                </select>
+                                            </div>
+                                            <div class="filter-actions"><button class="button button-small button-quiet" type="submit">"Join the waitlist"</button></div>
+                                        </form>
+                                    </details>
+                                })}
                                 {if refused.is_some() {
                                     view! { <span></span> }.into_any()
                                 } else if empty {
@@ -185,11 +204,16 @@ pub fn MyVisitsPage() -> impl IntoView {
     let booked = query.with_untracked(|q| q.get("booked").is_some());
     let cancelled = query.with_untracked(|q| q.get("cancelled"));
     let moved = query.with_untracked(|q| q.get("moved").is_some());
+    let waitlisted = query.with_untracked(|q| q.get("waitlisted").is_some());
+    let left_waitlist = query.with_untracked(|q| q.get("left_waitlist").is_some());
     let problem = query
         .with_untracked(|q| q.get("error"))
         .and_then(|e| match e.as_str() {
             "late_terms" => Some("The terms of cancelling that visit changed, or were not confirmed. Its current terms are shown with it below."),
             "late_move" => Some(super::service_messages::LATE_RESCHEDULE),
+            "offer_gone" => Some("That time is no longer held for you: the 30 minutes passed, or it was let go. The times still free are on the booking page."),
+            "offer_reason" => Some("Please say briefly what the visit is about (up to 500 characters), then book the held time."),
+            "offer_terms" => Some("The terms of the held time changed. Please read them again below."),
             "gone" => Some("That visit can no longer be changed online. Please call the practice."),
             _ => None,
         });
@@ -205,6 +229,8 @@ pub fn MyVisitsPage() -> impl IntoView {
                 "Your visit is cancelled, free of charge. The time is open for someone else."
             }}</p></div> })}
             {moved.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is moved. We emailed you the new time with an updated calendar entry."</p></div> })}
+            {waitlisted.then(|| view! { <div class="notice notice-success" role="status"><p>"You are on the waitlist. When a time frees up that day we email you and hold it for 30 minutes."</p></div> })}
+            {left_waitlist.then(|| view! { <div class="notice notice-success" role="status"><p>"Done. The time goes to the next person waiting."</p></div> })}
             {problem.map(|message| view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> })}
             <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
                 {move || Suspend::new(async move {
@@ -213,7 +239,50 @@ pub fn MyVisitsPage() -> impl IntoView {
                         Ok(visits) => {
                             let past = visits.past;
                             let list = visits.upcoming;
+                            let waitlist = visits.waitlist;
                             view! {
+                            {(!waitlist.is_empty()).then(|| view! {
+                                <h2 id="waitlist">"Waitlist"</h2>
+                                <ul class="visit-list">
+                                    {waitlist.into_iter().map(|w| {
+                                        let what = format!("{} on {}", w.visit_type.label(), w.day);
+                                        match (w.offered.clone(), w.held_until.clone()) {
+                                            (Some(when), Some(until)) => view! {
+                                                <li class="card waitlist-offer">
+                                                    <strong>{format!("A time opened up: {} on {when}", w.visit_type.label())}</strong>
+                                                    <p>{format!("Held for you until {until}.")}</p>
+                                                    {w.terms.clone().map(|t| view! { <p class="fine-print">{t}</p> })}
+                                                    <form method="post" action="/portal/waitlist/accept" class="form">
+                                                        <input type="hidden" name="entry" value=w.public_id.clone()/>
+                                                        {w.fee_cents.map(|c| view! { <input type="hidden" name="accept_fee_cents" value=c.to_string()/> })}
+                                                        <div class="field">
+                                                            <label for=format!("offer-reason-{}", w.public_id)>"What is the visit about?"</label>
+                                                            <textarea id=format!("offer-reason-{}", w.public_id) name="reason" rows="2" maxlength="500" required></textarea>
+                                                        </div>
+                                                        <button class="button button-small" type="submit">{match w.fee_cents {
+                                                            Some(c) => format!("Book this time ({})", crate::site::model::format_usd(c)),
+                                                            None => "Book this time".to_owned(),
+                                                        }}</button>
+                                                    </form>
+                                                    <form method="post" action="/portal/waitlist/decline">
+                                                        <input type="hidden" name="entry" value=w.public_id.clone()/>
+                                                        <button class="button button-small button-quiet" type="submit">"Let it go"<span class="visually-hidden">{format!(": {what}")}</span></button>
+                                                    </form>
+                                                </li>
+                                            }.into_any(),
+                                            _ => view! {
+                                                <li class="card">
+                                                    <strong>{w.visit_type.label()}</strong><br/>{format!("Waiting for a time on {}", w.day)}
+                                                    <form method="post" action="/portal/waitlist/decline" class="visit-cancel">
+                                                        <input type="hidden" name="entry" value=w.public_id.clone()/>
+                                                        <button class="button button-small button-quiet" type="submit">"Leave the waitlist"<span class="visually-hidden">{format!(": {what}")}</span></button>
+                                                    </form>
+                                                </li>
+                                            }.into_any(),
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            })}
                             <h2>"Upcoming"</h2>
                             {list.is_empty().then(|| view! { <p>"You have no upcoming visits."</p> })}
                             <ul class="visit-list">

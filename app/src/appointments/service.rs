@@ -21,6 +21,9 @@ pub mod status {
     pub const CANCELLED: &str = "cancelled";
     /// The physician marked it done (R10.4); its time stays held.
     pub const COMPLETED: &str = "completed";
+    /// A freed time held for the first patient on the waitlist until they answer (not a visit
+    /// yet: it is booked when they accept, deleted when they decline or the hold ends).
+    pub const OFFERED: &str = "offered";
 }
 
 /// Why a visit that is no longer booked cannot be changed.
@@ -74,7 +77,7 @@ pub fn units(starts_at: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc
     out
 }
 
-fn reason_context(public_id: &str) -> FieldContext<'_> {
+pub(super) fn reason_context(public_id: &str) -> FieldContext<'_> {
     FieldContext {
         table: "appointment",
         column: "reason",
@@ -100,7 +103,7 @@ fn offered(
 }
 
 /// Takes every unit of `[starts_at, until)` for `appointment_id`; fails on a unit already held.
-async fn hold(
+pub(super) async fn hold(
     txn: &sea_orm::DatabaseTransaction,
     appointment_id: i32,
     starts_at: DateTime<Utc>,
@@ -377,7 +380,11 @@ pub async fn busy_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<super::availability::Busy>, AppError> {
     let rows = appointment::Entity::find()
-        .filter(appointment::Column::Status.is_in([status::BOOKED, status::COMPLETED]))
+        .filter(appointment::Column::Status.is_in([
+            status::BOOKED,
+            status::COMPLETED,
+            status::OFFERED,
+        ]))
         .filter(appointment::Column::StartsAt.lt(to))
         .filter(appointment::Column::EndsAt.gt(from - Duration::hours(6)))
         .all(db)
@@ -563,6 +570,22 @@ pub async fn booking_options(
     if terms.refusal.is_some() {
         last = first - Duration::days(1);
     }
+    // A member may wait for any day of the window the practice offers this kind of visit.
+    let waitlist_days: Vec<(String, String)> = if patient_id.is_some() {
+        first
+            .iter_days()
+            .take_while(|day| *day <= last)
+            .filter(|day| !schedule.local_starts(visit_type, *day).is_empty())
+            .map(|day| {
+                (
+                    day.format("%Y-%m-%d").to_string(),
+                    day.format("%A, %B %-d").to_string(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let window_start = if first == today {
         now
     } else {
@@ -616,6 +639,7 @@ pub async fn booking_options(
         zone: shown_in.name().to_owned(),
         practice_zone_note: (shown_in != tz)
             .then(|| format!("The practice is in {}.", zone_label(tz))),
+        waitlist_days,
     })
 }
 
@@ -652,8 +676,12 @@ pub async fn my_visits(
         .filter(appointment::Column::PatientId.eq(patient_id))
         .filter(
             sea_orm::Condition::any()
-                .add(appointment::Column::Status.ne(status::BOOKED))
-                .add(appointment::Column::EndsAt.lte(now)),
+                .add(appointment::Column::Status.is_in([status::CANCELLED, status::COMPLETED]))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(appointment::Column::Status.eq(status::BOOKED))
+                        .add(appointment::Column::EndsAt.lte(now)),
+                ),
         )
         .filter(appointment::Column::StartsAt.gt(now - Duration::days(365)))
         .order_by_desc(appointment::Column::StartsAt)
@@ -676,6 +704,8 @@ pub async fn my_visits(
             );
         }
     }
+    let waitlist =
+        super::waitlist::entries_of(permit.txn(), patient_id, now, schedule, shown_in).await?;
     permit.commit().await?;
     let local = |at: DateTime<Utc>| at.with_timezone(&shown_in);
     // Another zone than the practice's is named with each time.
@@ -685,6 +715,7 @@ pub async fn my_visits(
         format!(" ({})", zone_label(shown_in))
     };
     Ok(VisitHistory {
+        waitlist,
         upcoming: upcoming
             .into_iter()
             .filter_map(|row| {
@@ -1370,6 +1401,7 @@ pub async fn cancel(
         }
     };
     let id = row.id;
+    let freed_start = row.starts_at;
     // Its reminders are withdrawn with it (and delivery re-checks the status anyway).
     super::notices::withdraw(permit.txn(), &row.public_id, row.starts_at).await?;
     let mut charge_job = None;
@@ -1424,6 +1456,7 @@ pub async fn cancel(
     Ok(Cancelled {
         late: late.is_some(),
         charge_job,
+        freed: freed_start,
     })
 }
 
@@ -1434,6 +1467,8 @@ pub struct Cancelled {
     pub late: bool,
     /// The job that sends a late charge to the processor (the request runs it at once).
     pub charge_job: Option<i32>,
+    /// When the freed time starts (the waitlist for that day is offered it).
+    pub freed: DateTime<Utc>,
 }
 
 /// Moves a booked visit to `new_start` (same kind of visit), on the same terms as cancelling:

@@ -4,6 +4,7 @@
 
 use crate::startup::AppState;
 use app::appointments::service::{self, BookingRequest};
+use app::appointments::waitlist;
 use app::appointments::VisitType;
 use app::audit::service::ClientInfo;
 use app::auth::service::Authenticated;
@@ -13,6 +14,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     Extension, Form,
 };
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -100,6 +102,14 @@ pub async fn book(
     };
     let now = state.clock.now();
     if let Some(id) = moving {
+        // The time it leaves goes to the waitlist of that day.
+        let moved_from = app::appointments::entity::appointment::Entity::find()
+            .filter(app::appointments::entity::appointment::Column::PublicId.eq(id))
+            .one(&state.db)
+            .await
+            .ok()
+            .flatten()
+            .map(|row| row.starts_at);
         return match service::reschedule(
             &state.db,
             now,
@@ -114,6 +124,9 @@ pub async fn book(
                 tracing::info!(appointment = %visit.public_id, "visit moved");
                 if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
                     tracing::warn!(%error, "could not send the moved-visit email now; the job will retry");
+                }
+                if let Some(old_start) = moved_from {
+                    offer_freed_time(&state, &schedule, old_start).await;
                 }
                 Redirect::to("/portal/visits?moved=1").into_response()
             }
@@ -302,6 +315,189 @@ pub async fn change_schedule(
     }
 }
 
+/// Offers a freed time to the waitlist of its day and emails the offers now. A failure here
+/// does not undo what freed the time; it is logged, and the next freed time tries again.
+async fn offer_freed_time(
+    state: &AppState,
+    schedule: &app::appointments::availability::Schedule,
+    freed: chrono::DateTime<chrono::Utc>,
+) {
+    let day = freed.with_timezone(&schedule.time_zone).date_naive();
+    match waitlist::offer_freed(&state.db, &state.keyring, state.clock.now(), schedule, day).await {
+        Ok(jobs) => {
+            for job in jobs {
+                if let Err(error) = state.jobs.run_now(job).await {
+                    tracing::warn!(%error, "could not email a waitlist offer now; the job will retry");
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, %day, "could not offer a freed time to the waitlist"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WaitlistForm {
+    #[serde(default)]
+    visit_type: String,
+    #[serde(default)]
+    day: String,
+    /// An entry, to book its held time or let it go.
+    #[serde(default)]
+    entry: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    accept_fee_cents: Option<i64>,
+}
+
+/// `POST /portal/waitlist`: joins the waitlist for a day and a kind of visit.
+pub async fn join_waitlist(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<WaitlistForm>,
+) -> Response {
+    let Some(Extension(auth)) = auth else {
+        return Redirect::to("/signin?next=/portal/book").into_response();
+    };
+    let (Some(caller), Some(patient_id)) = (auth.caller(&client), auth.patient_id) else {
+        return AppError::Forbidden.into_response();
+    };
+    let visit_type = VisitType::parse(&form.visit_type).unwrap_or(VisitType::InPerson);
+    let back = |code: &str| {
+        Redirect::to(&format!(
+            "/portal/book?type={}&error={code}",
+            visit_type.as_str()
+        ))
+        .into_response()
+    };
+    let Ok(day) = chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") else {
+        return back("day");
+    };
+    let schedule = match service::load_schedule(&state.db).await {
+        Ok(Some(schedule)) => schedule,
+        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
+        Err(error) => return error.into_response(),
+    };
+    let patient = match app::patients::entity::patient::Entity::find_by_id(patient_id)
+        .one(&state.db)
+        .await
+    {
+        Ok(Some(patient)) => patient,
+        Ok(None) => return AppError::Forbidden.into_response(),
+        Err(error) => return AppError::from(error).into_response(),
+    };
+    let now = state.clock.now();
+    match waitlist::join(
+        &state.db, now, &caller, &patient, visit_type, day, &schedule,
+    )
+    .await
+    {
+        Ok(_) => {
+            // A time may be free already (freed before anyone waited): offer it at once.
+            offer_freed_time(
+                &state,
+                &schedule,
+                app::appointments::availability::instant(
+                    schedule.time_zone,
+                    day.and_hms_opt(12, 0, 0).unwrap_or_default(),
+                )
+                .unwrap_or(now),
+            )
+            .await;
+            Redirect::to("/portal/visits?waitlisted=1#waitlist").into_response()
+        }
+        Err(AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("day")),
+        Err(other) => other.into_response(),
+    }
+}
+
+/// `POST /portal/waitlist/accept`: books the time held for the patient.
+pub async fn accept_waitlist_offer(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<WaitlistForm>,
+) -> Response {
+    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
+        return Redirect::to("/signin?next=/portal/visits").into_response();
+    };
+    let schedule = match service::load_schedule(&state.db).await {
+        Ok(Some(schedule)) => schedule,
+        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
+        Err(error) => return error.into_response(),
+    };
+    let accepted = waitlist::accept(
+        &state.db,
+        &state.keyring,
+        state.clock.now(),
+        &caller,
+        &schedule,
+        waitlist::Acceptance {
+            entry: form.entry.trim(),
+            reason: &form.reason,
+            accepted_fee_cents: form.accept_fee_cents,
+        },
+    )
+    .await;
+    match accepted {
+        Ok(visit) => {
+            if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
+                tracing::warn!(%error, "could not send the confirmation now; the job will retry");
+            }
+            Redirect::to("/portal/visits?booked=1").into_response()
+        }
+        Err(AppError::Conflict(_)) => {
+            Redirect::to("/portal/visits?error=offer_gone").into_response()
+        }
+        Err(AppError::Validation(errors)) if errors.get("reason").is_some() => {
+            Redirect::to("/portal/visits?error=offer_reason#waitlist").into_response()
+        }
+        Err(AppError::Validation(_)) => {
+            Redirect::to("/portal/visits?error=offer_terms#waitlist").into_response()
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
+/// `POST /portal/waitlist/decline`: lets a held time go (to the next in line), or leaves the
+/// waitlist.
+pub async fn decline_waitlist(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+    Form(form): Form<WaitlistForm>,
+) -> Response {
+    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
+        return Redirect::to("/signin?next=/portal/visits").into_response();
+    };
+    let schedule = match service::load_schedule(&state.db).await {
+        Ok(Some(schedule)) => schedule,
+        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
+        Err(error) => return error.into_response(),
+    };
+    match waitlist::decline(
+        &state.db,
+        &state.keyring,
+        state.clock.now(),
+        &caller,
+        &schedule,
+        form.entry.trim(),
+    )
+    .await
+    {
+        Ok(next) => {
+            if let Some(job) = next {
+                if let Err(error) = state.jobs.run_now(job).await {
+                    tracing::warn!(%error, "could not email the next waitlist offer now; the job will retry");
+                }
+            }
+            Redirect::to("/portal/visits?left_waitlist=1").into_response()
+        }
+        Err(other) => other.into_response(),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct TimeZoneForm {
     #[serde(default)]
@@ -364,6 +560,9 @@ pub async fn cancel(
                 if let Err(error) = state.jobs.run_now(job).await {
                     tracing::warn!(%error, "could not send the late charge now; the job will retry");
                 }
+            }
+            if let Ok(Some(schedule)) = service::load_schedule(&state.db).await {
+                offer_freed_time(&state, &schedule, cancelled.freed).await;
             }
             let outcome = if cancelled.late { "late" } else { "1" };
             Redirect::to(&format!("/portal/visits?cancelled={outcome}")).into_response()

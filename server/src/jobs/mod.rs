@@ -11,6 +11,7 @@
 
 pub mod contact;
 pub mod visits;
+pub mod waitlist;
 
 use app::clock::SharedClock;
 use app::jobs::{entity::job, status};

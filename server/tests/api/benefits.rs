@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 
 /// Monday, November 30, 2026, 7:00 am in the practice's time zone (New York).
-fn monday_morning() -> DateTime<Utc> {
+pub(crate) fn monday_morning() -> DateTime<Utc> {
     let local = NaiveDate::from_ymd_opt(2026, 11, 30)
         .expect("date")
         .and_hms_opt(7, 0, 0)
@@ -29,17 +29,21 @@ fn at_local(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     app::appointments::availability::instant(chrono_tz::America::New_York, local).expect("exists")
 }
 
-async fn spawn(backend: &Backend) -> TestApp {
+pub(crate) async fn spawn(backend: &Backend) -> TestApp {
     spawn_app_with_clock(backend, app::clock::FakeClock::at(monday_morning()), |_| {}).await
 }
 
-async fn patient_id(app: &TestApp, user: &TestUser) -> i32 {
+pub(crate) async fn patient_id(app: &TestApp, user: &TestUser) -> i32 {
     app.patient_row_id(user.patient_public_id.as_deref().expect("a patient"))
         .await
 }
 
 /// The times the booking page would offer `user` for `visit_type`.
-async fn free_times(app: &TestApp, user: &TestUser, visit_type: VisitType) -> Vec<DateTime<Utc>> {
+pub(crate) async fn free_times(
+    app: &TestApp,
+    user: &TestUser,
+    visit_type: VisitType,
+) -> Vec<DateTime<Utc>> {
     let schedule = service::load_schedule(&app.db)
         .await
         .expect("schedule")
@@ -91,7 +95,7 @@ async fn offered_times(
     .collect()
 }
 
-async fn book_as(
+pub(crate) async fn book_as(
     app: &TestApp,
     user: &TestUser,
     visit_type: VisitType,

@@ -17,3 +17,4 @@ mod server;
 mod site;
 mod sms;
 mod stripe;
+mod waitlist;
