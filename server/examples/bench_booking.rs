@@ -61,7 +61,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
                 password: PASSWORD.into(),
             })
             .await?;
-        app::patients::service::create(
+        let patient = app::patients::service::create(
             &db,
             &keyring,
             &app::patients::service::NewPatient {
@@ -73,6 +73,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
             Utc::now(),
         )
         .await?;
+        // Booking is for members (R2.5): Complete books same-day, unlimited, 60 days ahead.
+        bedside::demo::active_membership(&db, patient.id, "complete", Utc::now()).await?;
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
