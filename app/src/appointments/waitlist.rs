@@ -162,14 +162,36 @@ pub async fn offer_next(
     day: NaiveDate,
     visit_type: VisitType,
 ) -> Result<Option<i32>, AppError> {
-    let Some(first) = waitlist_entry::Entity::find()
+    // The first in line who can still take a time that day (their membership active and its
+    // window open: an Essential member is not offered a time on the day itself); the others'
+    // entries end, since their day can no longer be booked.
+    let today = now.with_timezone(&schedule.time_zone).date_naive();
+    let waiting = waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::Day.eq(day))
         .filter(waitlist_entry::Column::VisitType.eq(visit_type.as_str()))
         .filter(waitlist_entry::Column::Status.eq(entry_status::WAITING))
         .order_by_asc(waitlist_entry::Column::Id)
-        .one(db)
-        .await?
-    else {
+        .all(db)
+        .await?;
+    let mut first = None;
+    for entry in waiting {
+        let can_book = match allowance::standing(db, entry.patient_id).await? {
+            Some(standing) => benefits::within_window(&standing.rules, today, day).is_ok(),
+            None => false,
+        };
+        if can_book {
+            first = Some(entry);
+            break;
+        }
+        waitlist_entry::Entity::update_many()
+            .col_expr(waitlist_entry::Column::Status, entry_status::EXPIRED.into())
+            .col_expr(waitlist_entry::Column::UpdatedAt, now.into())
+            .filter(waitlist_entry::Column::Id.eq(entry.id))
+            .filter(waitlist_entry::Column::Status.eq(entry_status::WAITING))
+            .exec(db)
+            .await?;
+    }
+    let Some(first) = first else {
         return Ok(None);
     };
     let Some(length) = schedule.length_of(visit_type) else {

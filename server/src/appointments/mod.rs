@@ -95,10 +95,9 @@ pub async fn book(
         }
         return back("time");
     };
-    let schedule = match service::load_schedule(&state.db).await {
-        Ok(Some(schedule)) => schedule,
-        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
-        Err(error) => return error.into_response(),
+    let schedule = match schedule_of(&state).await {
+        Ok(schedule) => schedule,
+        Err(response) => return response,
     };
     let now = state.clock.now();
     if let Some(id) = moving {
@@ -122,11 +121,10 @@ pub async fn book(
         {
             Ok(visit) => {
                 tracing::info!(appointment = %visit.public_id, "visit moved");
-                if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
-                    tracing::warn!(%error, "could not send the moved-visit email now; the job will retry");
-                }
+                send_now(&state, visit.confirmation_job, "moved-visit email").await;
                 if let Some(old_start) = moved_from {
-                    offer_freed_time(&state, &schedule, old_start).await;
+                    let day = old_start.with_timezone(&schedule.time_zone).date_naive();
+                    offer_freed_time(&state, &schedule, day).await;
                 }
                 Redirect::to("/portal/visits?moved=1").into_response()
             }
@@ -162,9 +160,7 @@ pub async fn book(
     if wants_json {
         return match booked {
             Ok(visit) => {
-                if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
-                    tracing::warn!(%error, "could not send the confirmation now; the job will retry");
-                }
+                send_now(&state, visit.confirmation_job, "confirmation").await;
                 (
                     axum::http::StatusCode::CREATED,
                     axum::Json(serde_json::json!({
@@ -203,9 +199,7 @@ pub async fn book(
         Ok(visit) => {
             tracing::info!(appointment = %visit.public_id, "visit booked");
             // The confirmation goes out now; if it cannot, the job retries it later.
-            if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
-                tracing::warn!(%error, "could not send the confirmation now; the job will retry");
-            }
+            send_now(&state, visit.confirmation_job, "confirmation").await;
             Redirect::to("/portal/visits?booked=1").into_response()
         }
         Err(AppError::Conflict(message))
@@ -315,20 +309,35 @@ pub async fn change_schedule(
     }
 }
 
+/// The practice's schedule, or the answer to give when it is not set up or cannot be read.
+async fn schedule_of(
+    state: &AppState,
+) -> Result<app::appointments::availability::Schedule, Response> {
+    match service::load_schedule(&state.db).await {
+        Ok(Some(schedule)) => Ok(schedule),
+        Ok(None) => Err(AppError::NotFound("The practice's schedule".into()).into_response()),
+        Err(error) => Err(error.into_response()),
+    }
+}
+
+/// Runs a job now (an email the patient expects at once); if it cannot, the worker retries it.
+async fn send_now(state: &AppState, job: i32, what: &str) {
+    if let Err(error) = state.jobs.run_now(job).await {
+        tracing::warn!(%error, what, "could not send now; the job will retry");
+    }
+}
+
 /// Offers a freed time to the waitlist of its day and emails the offers now. A failure here
 /// does not undo what freed the time; it is logged, and the next freed time tries again.
 async fn offer_freed_time(
     state: &AppState,
     schedule: &app::appointments::availability::Schedule,
-    freed: chrono::DateTime<chrono::Utc>,
+    day: chrono::NaiveDate,
 ) {
-    let day = freed.with_timezone(&schedule.time_zone).date_naive();
     match waitlist::offer_freed(&state.db, &state.keyring, state.clock.now(), schedule, day).await {
         Ok(jobs) => {
             for job in jobs {
-                if let Err(error) = state.jobs.run_now(job).await {
-                    tracing::warn!(%error, "could not email a waitlist offer now; the job will retry");
-                }
+                send_now(state, job, "waitlist offer").await;
             }
         }
         Err(error) => tracing::warn!(%error, %day, "could not offer a freed time to the waitlist"),
@@ -374,10 +383,9 @@ pub async fn join_waitlist(
     let Ok(day) = chrono::NaiveDate::parse_from_str(form.day.trim(), "%Y-%m-%d") else {
         return back("day");
     };
-    let schedule = match service::load_schedule(&state.db).await {
-        Ok(Some(schedule)) => schedule,
-        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
-        Err(error) => return error.into_response(),
+    let schedule = match schedule_of(&state).await {
+        Ok(schedule) => schedule,
+        Err(response) => return response,
     };
     let patient = match app::patients::entity::patient::Entity::find_by_id(patient_id)
         .one(&state.db)
@@ -395,16 +403,7 @@ pub async fn join_waitlist(
     {
         Ok(_) => {
             // A time may be free already (freed before anyone waited): offer it at once.
-            offer_freed_time(
-                &state,
-                &schedule,
-                app::appointments::availability::instant(
-                    schedule.time_zone,
-                    day.and_hms_opt(12, 0, 0).unwrap_or_default(),
-                )
-                .unwrap_or(now),
-            )
-            .await;
+            offer_freed_time(&state, &schedule, day).await;
             Redirect::to("/portal/visits?waitlisted=1#waitlist").into_response()
         }
         Err(AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("day")),
@@ -422,10 +421,9 @@ pub async fn accept_waitlist_offer(
     let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
         return Redirect::to("/signin?next=/portal/visits").into_response();
     };
-    let schedule = match service::load_schedule(&state.db).await {
-        Ok(Some(schedule)) => schedule,
-        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
-        Err(error) => return error.into_response(),
+    let schedule = match schedule_of(&state).await {
+        Ok(schedule) => schedule,
+        Err(response) => return response,
     };
     let accepted = waitlist::accept(
         &state.db,
@@ -442,9 +440,7 @@ pub async fn accept_waitlist_offer(
     .await;
     match accepted {
         Ok(visit) => {
-            if let Err(error) = state.jobs.run_now(visit.confirmation_job).await {
-                tracing::warn!(%error, "could not send the confirmation now; the job will retry");
-            }
+            send_now(&state, visit.confirmation_job, "confirmation").await;
             Redirect::to("/portal/visits?booked=1").into_response()
         }
         Err(AppError::Conflict(_)) => {
@@ -471,10 +467,9 @@ pub async fn decline_waitlist(
     let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
         return Redirect::to("/signin?next=/portal/visits").into_response();
     };
-    let schedule = match service::load_schedule(&state.db).await {
-        Ok(Some(schedule)) => schedule,
-        Ok(None) => return AppError::NotFound("The practice's schedule".into()).into_response(),
-        Err(error) => return error.into_response(),
+    let schedule = match schedule_of(&state).await {
+        Ok(schedule) => schedule,
+        Err(response) => return response,
     };
     match waitlist::decline(
         &state.db,
@@ -488,9 +483,7 @@ pub async fn decline_waitlist(
     {
         Ok(next) => {
             if let Some(job) = next {
-                if let Err(error) = state.jobs.run_now(job).await {
-                    tracing::warn!(%error, "could not email the next waitlist offer now; the job will retry");
-                }
+                send_now(&state, job, "next waitlist offer").await;
             }
             Redirect::to("/portal/visits?left_waitlist=1").into_response()
         }
@@ -557,12 +550,14 @@ pub async fn cancel(
     {
         Ok(cancelled) => {
             if let Some(job) = cancelled.charge_job {
-                if let Err(error) = state.jobs.run_now(job).await {
-                    tracing::warn!(%error, "could not send the late charge now; the job will retry");
-                }
+                send_now(&state, job, "late charge").await;
             }
             if let Ok(Some(schedule)) = service::load_schedule(&state.db).await {
-                offer_freed_time(&state, &schedule, cancelled.freed).await;
+                let day = cancelled
+                    .freed
+                    .with_timezone(&schedule.time_zone)
+                    .date_naive();
+                offer_freed_time(&state, &schedule, day).await;
             }
             let outcome = if cancelled.late { "late" } else { "1" };
             Redirect::to(&format!("/portal/visits?cancelled={outcome}")).into_response()
@@ -673,9 +668,7 @@ pub async fn complete(
     };
     match service::complete(&state.db, state.clock.now(), &caller, form.id.trim(), weeks).await {
         Ok(job) => {
-            if let Err(error) = state.jobs.run_now(job).await {
-                tracing::warn!(%error, "could not send the follow-up now; the job will retry");
-            }
+            send_now(&state, job, "follow-up").await;
             Redirect::to(&format!("{back}{joiner}completed=1")).into_response()
         }
         Err(AppError::Conflict(_)) => {

@@ -38,24 +38,29 @@ pub(crate) async fn patient_id(app: &TestApp, user: &TestUser) -> i32 {
         .await
 }
 
-/// The times the booking page would offer `user` for `visit_type`.
-pub(crate) async fn free_times(
+/// The times the booking page offers `visit_type` from `from` (today when `None`): to `user`
+/// within their membership's rules, or whatever the membership when `user` is `None`.
+async fn times(
     app: &TestApp,
-    user: &TestUser,
+    user: Option<&TestUser>,
     visit_type: VisitType,
+    from: Option<NaiveDate>,
 ) -> Vec<DateTime<Utc>> {
     let schedule = service::load_schedule(&app.db)
         .await
         .expect("schedule")
         .expect("set up");
-    let id = patient_id(app, user).await;
+    let patient = match user {
+        Some(user) => Some(patient_id(app, user).await),
+        None => None,
+    };
     service::booking_options(
         &app.db,
         &schedule,
         visit_type,
         app.clock_now(),
-        None,
-        Some(id),
+        from,
+        patient,
         schedule.time_zone,
     )
     .await
@@ -67,32 +72,22 @@ pub(crate) async fn free_times(
     .collect()
 }
 
+/// The times the booking page would offer `user` for `visit_type`.
+pub(crate) async fn free_times(
+    app: &TestApp,
+    user: &TestUser,
+    visit_type: VisitType,
+) -> Vec<DateTime<Utc>> {
+    times(app, Some(user), visit_type, None).await
+}
+
 /// The times the schedule offers from `from` (today when `None`), whatever the membership.
 async fn offered_times(
     app: &TestApp,
     visit_type: VisitType,
     from: Option<NaiveDate>,
 ) -> Vec<DateTime<Utc>> {
-    let schedule = service::load_schedule(&app.db)
-        .await
-        .expect("schedule")
-        .expect("set up");
-    service::booking_options(
-        &app.db,
-        &schedule,
-        visit_type,
-        app.clock_now(),
-        from,
-        None,
-        schedule.time_zone,
-    )
-    .await
-    .expect("options")
-    .days
-    .into_iter()
-    .flat_map(|d| d.slots)
-    .map(|s| s.starts_at)
-    .collect()
+    times(app, None, visit_type, from).await
 }
 
 pub(crate) async fn book_as(

@@ -324,3 +324,65 @@ async fn only_members_wait_and_only_for_days_their_membership_books() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_time_on_the_day_itself_skips_those_whose_membership_books_from_tomorrow() {
+    for backend in backends() {
+        let app = spawn(&backend).await;
+        let fay = app.create_patient("fay@example.com", "Fay Lind").await;
+        let tuesday_times = free_on_tuesday(&app, &fay).await;
+        let mut fays = Vec::new();
+        for at in &tuesday_times {
+            fays.push(
+                book_as(&app, &fay, VisitType::InPerson, *at, None)
+                    .await
+                    .expect("booked"),
+            );
+        }
+        // An Essential member (books from tomorrow) and then a Complete member wait for Tuesday.
+        let ess = app
+            .create_member("ess@example.com", "Ess Tee", Some("essential"))
+            .await;
+        let com = app.create_patient("com@example.com", "Com Plete").await;
+        join(&app, &ess).await;
+        join(&app, &com).await;
+        // Tuesday, 6 am: Fay cancels her last visit of the day (late, on her terms).
+        app.clock.set(monday_morning() + Duration::hours(23));
+        let last = fays.last().expect("a visit");
+        let row = appointment::Entity::find()
+            .filter(appointment::Column::PublicId.eq(last.public_id.as_str()))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("visit");
+        let (effect, _) = app::appointments::service::late_terms_of(&app.db, &row)
+            .await
+            .expect("terms");
+        let fay_browser = app.signed_in(&fay).await;
+        let cancelled = app
+            .post_with(
+                &fay_browser,
+                "/portal/visits/cancel",
+                &[
+                    ("id", last.public_id.as_str()),
+                    (
+                        "accept_late",
+                        &app::appointments::benefits::late_token(effect),
+                    ),
+                ],
+            )
+            .await;
+        assert_eq!(
+            location(&cancelled).as_deref(),
+            Some("/portal/visits?cancelled=late")
+        );
+        assert_eq!(
+            entry_of(&app, &ess).await.status,
+            "expired",
+            "{}",
+            app.backend
+        );
+        assert_eq!(entry_of(&app, &com).await.status, "offered");
+        assert_eq!(offers_emailed_to(&app, "ess@example.com").await, 0);
+    }
+}
