@@ -123,7 +123,7 @@ pub fn BookVisitPage() -> impl IntoView {
                                 let visit_type = options.visit_type;
                                 (moving.is_none() && refused.is_none() && !waitlist_days.is_empty()).then(move || view! {
                                     <details class="waitlist-join card" id="waitlist" open=empty>
-                                        <summary>"No time that suits you? Join the waitlist for a day"</summary>
+                                        <summary>"The day you want is full? Join its waitlist"</summary>
                                         <p>"When a time frees up on that day, the first person waiting is offered it by email and in the portal, and it is held for them for 30 minutes."</p>
                                         <form class="form filter-form" method="post" action="/portal/waitlist">
                                             <input type="hidden" name="visit_type" value=visit_type.as_str()/>

@@ -570,22 +570,6 @@ pub async fn booking_options(
     if terms.refusal.is_some() {
         last = first - Duration::days(1);
     }
-    // A member may wait for any day of the window the practice offers this kind of visit.
-    let waitlist_days: Vec<(String, String)> = if patient_id.is_some() {
-        first
-            .iter_days()
-            .take_while(|day| *day <= last)
-            .filter(|day| !schedule.local_starts(visit_type, *day).is_empty())
-            .map(|day| {
-                (
-                    day.format("%Y-%m-%d").to_string(),
-                    day.format("%A, %B %-d").to_string(),
-                )
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
     let window_start = if first == today {
         now
     } else {
@@ -606,6 +590,33 @@ pub async fn booking_options(
         &busy,
         now + Duration::hours(MINIMUM_NOTICE_HOURS),
     );
+    // A member may wait for a full day of the window: one the practice offers this kind of
+    // visit on, with times still to come, and none of them free.
+    let not_before = now + Duration::hours(MINIMUM_NOTICE_HOURS);
+    let waitlist_days: Vec<(String, String)> = if patient_id.is_some() {
+        first
+            .iter_days()
+            .take_while(|day| *day <= last)
+            .filter(|day| {
+                schedule.local_starts(visit_type, *day).iter().any(|local| {
+                    super::availability::instant(tz, *local).is_some_and(|at| at >= not_before)
+                })
+            })
+            .filter(|day| {
+                !slots
+                    .iter()
+                    .any(|slot| slot.starts_at.with_timezone(&tz).date_naive() == *day)
+            })
+            .map(|day| {
+                (
+                    day.format("%Y-%m-%d").to_string(),
+                    day.format("%A, %B %-d").to_string(),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut days: Vec<DaySlots> = Vec::new();
     // Laid out in the practice's time, shown in the patient's.
     for slot in slots {

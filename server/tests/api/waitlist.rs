@@ -86,6 +86,19 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         // Ben, then Cleo, wait for Tuesday.
         let ben = app.create_patient("ben@example.com", "Ben Ode").await;
         let cleo = app.create_patient("cleo@example.com", "Cleo Park").await;
+        // The booking page offers the waitlist of full days only.
+        let ben_page = app
+            .get_with(&app.signed_in(&ben).await, "/portal/book?type=in_person")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(
+            ben_page.contains("The day you want is full? Join its waitlist")
+                && ben_page.contains("<option value=\"2026-12-01\">Tuesday, December 1</option>")
+                && !ben_page.contains("<option value=\"2026-12-02\">"),
+            "{ben_page}"
+        );
         let ben_browser = join(&app, &ben).await;
         let cleo_browser = join(&app, &cleo).await;
         let page = app
