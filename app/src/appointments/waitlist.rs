@@ -152,6 +152,27 @@ pub async fn offer_freed(
     Ok(jobs)
 }
 
+/// The days from today on that someone is waiting for (after a schedule change, each is offered
+/// what it now has free).
+pub async fn waiting_days(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    schedule: &Schedule,
+) -> Result<Vec<NaiveDate>, AppError> {
+    use sea_orm::QuerySelect;
+    let today = now.with_timezone(&schedule.time_zone).date_naive();
+    Ok(waitlist_entry::Entity::find()
+        .select_only()
+        .column(waitlist_entry::Column::Day)
+        .distinct()
+        .filter(waitlist_entry::Column::Status.eq(entry_status::WAITING))
+        .filter(waitlist_entry::Column::Day.gte(today))
+        .order_by_asc(waitlist_entry::Column::Day)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
 /// Offers the first free `visit_type` time on `day` to the first waiting patient, if both
 /// exist. Returns the offer's email job.
 pub async fn offer_next(

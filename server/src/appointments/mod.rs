@@ -296,7 +296,20 @@ pub async fn change_schedule(
         _ => return Redirect::to("/dashboard/schedule?error=0").into_response(),
     };
     match service::change_schedule(&state.db, state.clock.now(), &caller, &change).await {
-        Ok(()) => Redirect::to("/dashboard/schedule?saved=1").into_response(),
+        Ok(()) => {
+            // New hours (or a day off taken back) may free times on days people wait for.
+            if let Ok(schedule) = schedule_of(&state).await {
+                match waitlist::waiting_days(&state.db, state.clock.now(), &schedule).await {
+                    Ok(days) => {
+                        for day in days {
+                            offer_freed_time(&state, &schedule, day).await;
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "could not read the waitlist's days"),
+                }
+            }
+            Redirect::to("/dashboard/schedule?saved=1").into_response()
+        }
         Err(AppError::Validation(errors)) => {
             let index = errors
                 .0

@@ -399,3 +399,56 @@ async fn a_time_on_the_day_itself_skips_those_whose_membership_books_from_tomorr
         assert_eq!(offers_emailed_to(&app, "ess@example.com").await, 0);
     }
 }
+
+#[tokio::test]
+async fn extra_hours_on_a_full_day_go_to_the_people_waiting_for_it() {
+    for backend in backends() {
+        let app = spawn(&backend).await;
+        let fay = app.create_patient("fay@example.com", "Fay Lind").await;
+        for at in free_on_tuesday(&app, &fay).await {
+            book_as(&app, &fay, VisitType::InPerson, at, None)
+                .await
+                .expect("booked");
+        }
+        let ben = app.create_patient("ben@example.com", "Ben Ode").await;
+        join(&app, &ben).await;
+        assert_eq!(entry_of(&app, &ben).await.status, "waiting");
+        // The physician opens Tuesday afternoon for office visits.
+        let doctor = app
+            .create_user(app::auth::Role::Physician, "doc@example.com")
+            .await;
+        let physician = app.signed_in(&doctor).await;
+        let saved = app
+            .post_with(
+                &physician,
+                "/dashboard/schedule",
+                &[
+                    ("change", "add_extra_hours"),
+                    ("visit_type", "in_person"),
+                    ("date", DAY),
+                    ("start", "14:00"),
+                    ("end", "16:00"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            location(&saved).as_deref(),
+            Some("/dashboard/schedule?saved=1")
+        );
+        let bens = entry_of(&app, &ben).await;
+        assert_eq!(bens.status, "offered", "{}", app.backend);
+        let held = appointment::Entity::find_by_id(bens.appointment_id.expect("held"))
+            .one(&app.db)
+            .await
+            .expect("query")
+            .expect("held");
+        assert_eq!(
+            held.starts_at
+                .with_timezone(&chrono_tz::America::New_York)
+                .format("%Y-%m-%d %H:%M")
+                .to_string(),
+            "2026-12-01 14:00"
+        );
+        assert_eq!(offers_emailed_to(&app, "ben@example.com").await, 1);
+    }
+}
