@@ -174,8 +174,8 @@ pub fn IdleWarning(idle_seconds: i64) -> impl IntoView {
     let stay = move |_| {
         leptos::task::spawn_local(async move {
             if let Ok(status) = keep_alive().await {
-                deadline.set_value(now_ms() + status.seconds_left * 1000);
-                warning.set(None);
+                deadline.try_set_value(now_ms() + status.seconds_left * 1000);
+                warning.try_set(None);
             }
         });
     };
@@ -185,35 +185,53 @@ pub fn IdleWarning(idle_seconds: i64) -> impl IntoView {
         let warned = StoredValue::new(false);
         Effect::new(move |_| {
             let tick = move || {
-                let left = (deadline.get_value() - now_ms()) / 1000;
-                if warning.get_untracked().is_some() {
+                // The page may have moved on (signed out, another area) between two ticks: its
+                // values are gone then, and so is the need to warn.
+                let (Some(deadline_ms), Some(showing), Some(was_warned), Some(checking)) = (
+                    deadline.try_get_value(),
+                    warning.try_get_untracked(),
+                    warned.try_get_value(),
+                    busy.try_get_value(),
+                ) else {
+                    return;
+                };
+                let left = (deadline_ms - now_ms()) / 1000;
+                if showing.is_some() {
                     warning.set(Some(left.max(0)));
                 }
-                let must_check = (left <= 120 && !warned.get_value()) || left <= 0;
-                if !must_check || busy.get_value() {
+                let must_check = (left <= 120 && !was_warned) || left <= 0;
+                if !must_check || checking {
                     return;
                 }
                 busy.set_value(true);
                 leptos::task::spawn_local(async move {
+                    // `try_`: the answer may come after the page moved on.
                     match super::api::check_session_status().await {
                         Ok(status) if status.signed_in && status.seconds_left > 125 => {
-                            deadline.set_value(now_ms() + status.seconds_left * 1000);
-                            warned.set_value(false);
-                            warning.set(None);
+                            deadline.try_set_value(now_ms() + status.seconds_left * 1000);
+                            warned.try_set_value(false);
+                            warning.try_set(None);
                         }
                         Ok(status) if status.signed_in && status.seconds_left > 0 => {
-                            deadline.set_value(now_ms() + status.seconds_left * 1000);
-                            warned.set_value(true);
-                            warning.set(Some(status.seconds_left));
+                            deadline.try_set_value(now_ms() + status.seconds_left * 1000);
+                            warned.try_set_value(true);
+                            warning.try_set(Some(status.seconds_left));
                         }
-                        _ => {
+                        _ if deadline.try_get_value().is_some() => {
                             let _ = window().location().set_href("/signin?timeout=1");
                         }
+                        _ => {}
                     }
-                    busy.set_value(false);
+                    busy.try_set_value(false);
                 });
             };
-            let _ = set_interval_with_handle(tick, std::time::Duration::from_secs(1));
+            let interval = set_interval_with_handle(tick, std::time::Duration::from_secs(1));
+            // The timer stops with the warning it serves.
+            on_cleanup(move || {
+                if let Ok(handle) = interval {
+                    handle.clear();
+                }
+            });
         });
     }
     view! {
