@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, Page, test } from "@playwright/test";
-import { CLOCK_DATA, clockOutbox, MARIA, screenshot, signIn, uniqueEmail } from "../support";
+import { CLOCK_DATA, clockOutbox, JAMES, MARIA, screenshot, signIn, uniqueEmail } from "../support";
 
 // These tests move the server's clock: they run one after the other on the second server.
 const CLOCK_URL = `http://127.0.0.1:${process.env.E2E_CLOCK_PORT ?? 3102}`;
@@ -180,4 +180,60 @@ test("a renewal that fails is retried after 1, 3 and 5 days, then suspends, and 
   await expect(page.locator(".invoice-list")).not.toContainText("Payment failed");
   await expect(page.locator(".invoice-list")).not.toContainText("Open");
   await screenshot(page, "membership-reactivated-390");
+});
+
+test("a full day's waitlist: a freed home visit is held for the member waiting, who books it in one press", async ({ browser }) => {
+  test.setTimeout(90_000);
+  // Two people at once: each in their own browser context.
+  const options = { baseURL: CLOCK_URL, viewport: { width: 390, height: 900 } };
+  const jamesContext = await browser.newContext(options);
+  const mariaContext = await browser.newContext(options);
+  const james = await jamesContext.newPage();
+  const maria = await mariaContext.newPage();
+  await signIn(james, JAMES, CLOCK_DATA);
+  await signIn(maria, MARIA, CLOCK_DATA);
+
+  // James takes both home visits of the first day offered ($150 each, accepted on the button).
+  await james.goto("/portal/book?type=home_visit");
+  const day = james.locator(".slot-day").first();
+  const dayName = ((await day.locator("summary").innerText()).split("·")[0] ?? "").trim();
+  const times = await day.getByRole("radio").evaluateAll((radios) => radios.map((r) => (r as HTMLInputElement).value));
+  expect(times.length).toBeGreaterThan(0);
+  for (const time of times) {
+    await james.goto("/portal/book?type=home_visit");
+    await james.locator(`input[value="${time}"]`).check({ force: true });
+    await james.getByLabel("What is the visit about?").fill("Hard to travel this week");
+    await james.getByRole("button", { name: "Book this visit ($150)" }).click();
+    await expect(james).toHaveURL(/\/portal\/visits\?booked=1$/);
+  }
+
+  // The day is full: Maria joins its waitlist.
+  await maria.goto("/portal/book?type=home_visit");
+  await maria.locator("summary", { hasText: "The day you want is full? Join its waitlist" }).click();
+  await maria.getByLabel("Day", { exact: true }).selectOption({ label: dayName });
+  await maria.getByRole("button", { name: "Join the waitlist" }).click();
+  await expect(maria).toHaveURL(/\/portal\/visits\?waitlisted=1/);
+  await expect(maria.locator("#waitlist + .visit-list")).toContainText(`Waiting for a time on ${dayName}`);
+
+  // James cancels one (free, days ahead): it is held for Maria, who is told in the portal.
+  const jamesVisits = james.locator(".visit-list > li").filter({ hasText: "Home visit" });
+  await james.goto("/portal/visits");
+  await jamesVisits.first().getByRole("button", { name: /Cancel visit/ }).click();
+  await expect(james.getByRole("status")).toContainText("cancelled, free of charge");
+
+  await maria.goto("/portal/visits");
+  const offer = maria.locator(".waitlist-offer");
+  await expect(offer).toContainText(`A time opened up: Home visit on ${dayName}`);
+  await expect(offer).toContainText("Held for you until");
+  await expect(offer).toContainText("this one costs $150");
+  await axeClean(maria);
+  await screenshot(maria, "waitlist-offer-390");
+  await expect.poll(() => clockOutbox(40)).toMatch(/subject: A time opened up for you at Harbor Street Medicine/);
+  await offer.getByLabel("What is the visit about?").fill("Knee check after the fall");
+  await offer.getByRole("button", { name: "Book this time ($150)" }).click();
+  await expect(maria).toHaveURL(/\/portal\/visits\?booked=1$/);
+  await expect(maria.locator(".visit-list:not(.visit-list-past) > li").filter({ hasText: "Home visit" })).toContainText(dayName);
+  await expect(maria.locator(".waitlist-offer")).toHaveCount(0);
+  await jamesContext.close();
+  await mariaContext.close();
 });
