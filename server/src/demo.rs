@@ -151,9 +151,7 @@ pub async fn seed(db: &DatabaseConnection) -> anyhow::Result<bool> {
             cancellation_policy: Set(t.cancel.into()),
             // What the pages show is said from `late_fee_cents`; kept for older readers.
             late_cancellation_policy: Set(app::appointments::benefits::late_policy_text(
-                t.late_fee
-                    .map(app::appointments::benefits::LatePolicy::Fee)
-                    .unwrap_or(app::appointments::benefits::LatePolicy::Counted),
+                app::appointments::benefits::LatePolicy::from_fee(t.late_fee),
                 t.visits,
             )),
             booking_horizon_days: Set(t.horizon),

@@ -76,10 +76,7 @@ pub fn rules_of(tier: &membership_tier::Model) -> TierRules {
         extra_visit_fee_cents: tier.extra_visit_fee_cents,
         booking_horizon_days: i64::from(tier.booking_horizon_days.max(0)),
         same_day_booking: tier.same_day_booking,
-        late_policy: tier
-            .late_fee_cents
-            .map(benefits::LatePolicy::Fee)
-            .unwrap_or(benefits::LatePolicy::Counted),
+        late_policy: benefits::LatePolicy::from_fee(tier.late_fee_cents),
     }
 }
 

@@ -36,6 +36,13 @@ pub enum LatePolicy {
     Fee(i64),
 }
 
+impl LatePolicy {
+    /// From a tier's `late_fee_cents`: a fee, or (none) the visit counts.
+    pub fn from_fee(late_fee_cents: Option<i64>) -> LatePolicy {
+        late_fee_cents.map_or(LatePolicy::Counted, LatePolicy::Fee)
+    }
+}
+
 /// How a booked visit is paid for, agreed when booking.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Coverage {
@@ -83,6 +90,17 @@ pub enum Refusal {
 }
 
 impl Refusal {
+    /// Every code a refused booking can carry as its field ([`Refusal::code`], and `fee` for a
+    /// fee not accepted).
+    pub const CODES: [&'static str; 6] = [
+        "membership",
+        "not_included",
+        "allowance",
+        "horizon",
+        "same_day",
+        "fee",
+    ];
+
     /// A short code for the address (post/redirect/get).
     pub fn code(&self) -> &'static str {
         match self {

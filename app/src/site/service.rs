@@ -68,9 +68,7 @@ pub async fn load_site_content(
                 commitment_months: t.commitment_months,
                 cancellation_policy: t.cancellation_policy,
                 late_cancellation_policy: crate::appointments::benefits::late_policy_text(
-                    t.late_fee_cents
-                        .map(crate::appointments::benefits::LatePolicy::Fee)
-                        .unwrap_or(crate::appointments::benefits::LatePolicy::Counted),
+                    crate::appointments::benefits::LatePolicy::from_fee(t.late_fee_cents),
                     t.visits_per_year,
                 ),
                 featured: t.featured,

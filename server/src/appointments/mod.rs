@@ -35,16 +35,9 @@ pub struct BookForm {
 
 /// The membership rule that stopped a booking, by its code (the page says it in words).
 fn rule_code(errors: &app::FieldErrors) -> Option<&'static str> {
-    [
-        "membership",
-        "not_included",
-        "allowance",
-        "horizon",
-        "same_day",
-        "fee",
-    ]
-    .into_iter()
-    .find(|code| errors.get(code).is_some())
+    app::appointments::benefits::Refusal::CODES
+        .into_iter()
+        .find(|code| errors.get(code).is_some())
 }
 
 pub async fn book(
@@ -333,6 +326,24 @@ async fn schedule_of(
     }
 }
 
+/// The signed-in caller and the practice's schedule, or where to send the request instead.
+async fn signed_in_with_schedule(
+    state: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    client: &ClientInfo,
+) -> Result<
+    (
+        app::auth::guard::Caller,
+        app::appointments::availability::Schedule,
+    ),
+    Response,
+> {
+    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(client)) else {
+        return Err(Redirect::to("/signin?next=/portal/visits").into_response());
+    };
+    Ok((caller, schedule_of(state).await?))
+}
+
 /// Runs a job now (an email the patient expects at once); if it cannot, the worker retries it.
 async fn send_now(state: &AppState, job: i32, what: &str) {
     if let Err(error) = state.jobs.run_now(job).await {
@@ -431,11 +442,8 @@ pub async fn accept_waitlist_offer(
     Extension(client): Extension<ClientInfo>,
     Form(form): Form<WaitlistForm>,
 ) -> Response {
-    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
-        return Redirect::to("/signin?next=/portal/visits").into_response();
-    };
-    let schedule = match schedule_of(&state).await {
-        Ok(schedule) => schedule,
+    let (caller, schedule) = match signed_in_with_schedule(&state, auth, &client).await {
+        Ok(both) => both,
         Err(response) => return response,
     };
     let accepted = waitlist::accept(
@@ -477,11 +485,8 @@ pub async fn decline_waitlist(
     Extension(client): Extension<ClientInfo>,
     Form(form): Form<WaitlistForm>,
 ) -> Response {
-    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
-        return Redirect::to("/signin?next=/portal/visits").into_response();
-    };
-    let schedule = match schedule_of(&state).await {
-        Ok(schedule) => schedule,
+    let (caller, schedule) = match signed_in_with_schedule(&state, auth, &client).await {
+        Ok(both) => both,
         Err(response) => return response,
     };
     match waitlist::decline(

@@ -122,18 +122,11 @@ pub(crate) async fn book_as(
 /// The rule a refused booking names (the field of its validation error).
 fn refused_by(result: Result<BookedVisit, AppError>) -> String {
     match result {
-        Err(AppError::Validation(errors)) => [
-            "membership",
-            "not_included",
-            "allowance",
-            "horizon",
-            "same_day",
-            "fee",
-        ]
-        .into_iter()
-        .find(|code| errors.get(code).is_some())
-        .map(|code| format!("{code}: {}", errors.get(code).unwrap_or_default()))
-        .unwrap_or_else(|| format!("{errors:?}")),
+        Err(AppError::Validation(errors)) => benefits::Refusal::CODES
+            .into_iter()
+            .find(|code| errors.get(code).is_some())
+            .map(|code| format!("{code}: {}", errors.get(code).unwrap_or_default()))
+            .unwrap_or_else(|| format!("{errors:?}")),
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
