@@ -24,6 +24,7 @@ mod m20261127_000016_create_invoice_refund;
 mod m20261127_000017_add_visit_benefits;
 mod m20261127_000018_add_account_time_zone;
 mod m20261127_000019_create_waitlist;
+mod m20261128_000020_add_schedule_revision;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_add_visit_benefits::Migration),
             Box::new(m20261127_000018_add_account_time_zone::Migration),
             Box::new(m20261127_000019_create_waitlist::Migration),
+            Box::new(m20261128_000020_add_schedule_revision::Migration),
         ]
     }
 }

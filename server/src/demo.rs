@@ -467,6 +467,7 @@ pub async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<()> {
     schedule_setting::ActiveModel {
         id: Set(1),
         time_zone: Set("America/New_York".into()),
+        revision: Set(0),
     }
     .insert(&txn)
     .await?;

@@ -65,6 +65,8 @@ pub struct AppState {
     pub local_payments: Option<crate::billing::local::LocalProcessor>,
     /// The secret payment events are signed with.
     pub webhook_secret: Arc<Vec<u8>>,
+    /// The practice's schedule, kept while the database says it is current.
+    pub schedules: app::appointments::service::ScheduleCache,
     baseline: Option<Bytes>,
     /// Development only: the clock `POST /dev/clock` moves.
     dev_clock: Option<crate::dev_clock::ShiftedClock>,
@@ -83,9 +85,11 @@ impl AppState {
         let site = self.site.clone();
         let identity = self.identity.clone();
         let keyring = self.keyring.clone();
+        let schedules = self.schedules.clone();
         move || {
             provide_context(identity.clone());
             provide_context(keyring.clone());
+            provide_context(schedules.clone());
             if let Some(parts) = use_context::<http::request::Parts>() {
                 if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                     provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
@@ -208,6 +212,7 @@ impl Application {
             payments,
             local_payments,
             webhook_secret,
+            schedules: Default::default(),
             baseline,
             dev_clock,
         };
@@ -266,6 +271,7 @@ impl Application {
             seconds => Some(self.state.jobs.clone().spawn(Duration::from_secs(seconds))),
         };
         let hsts = self.tls.is_some();
+        let jobs = self.state.jobs.clone();
         let app = router(self.state, SecurityHeaders { hsts })
             .into_make_service_with_connect_info::<SocketAddr>();
         let served = match self.tls {
@@ -285,6 +291,11 @@ impl Application {
         refresher.abort();
         if let Some(worker) = worker {
             worker.abort();
+        }
+        // Emails requests started sending finish within the grace period; one cut short is
+        // sent by another process (or this one after a restart) when its lease runs out.
+        if tokio::time::timeout(grace, jobs.settle()).await.is_err() {
+            tracing::warn!("stopped with emails still sending; they will be retried");
         }
         served.context("serving")
     }

@@ -86,8 +86,10 @@ pub async fn standing(
     conn: &impl ConnectionTrait,
     patient_id: i32,
 ) -> Result<Option<Standing>, AppError> {
-    let Some(membership) = membership::Entity::find()
+    // The membership and its tier in one query.
+    let Some((membership, tier)) = membership::Entity::find()
         .filter(membership::Column::PatientId.eq(patient_id))
+        .find_also_related(membership_tier::Entity)
         .one(conn)
         .await?
     else {
@@ -100,10 +102,7 @@ pub async fn standing(
     if !books {
         return Ok(None);
     }
-    let tier = membership_tier::Entity::find_by_id(membership.tier_id)
-        .one(conn)
-        .await?
-        .ok_or_else(|| AppError::internal("a membership without its tier"))?;
+    let tier = tier.ok_or_else(|| AppError::internal("a membership without its tier"))?;
     Ok(Some(Standing {
         membership,
         rules: rules_of(&tier),
@@ -145,7 +144,11 @@ pub async fn quote(
         return Ok(Err(refusal));
     }
     let year_start = benefits::year_start(standing.anchor(), starts_at);
-    let used = used_in_year(conn, standing.membership.id, year_start).await?;
+    // Only a tier with a yearly allowance counts the year's visits.
+    let used = match standing.rules.visits_per_year {
+        Some(_) => used_in_year(conn, standing.membership.id, year_start).await?,
+        None => 0,
+    };
     Ok(benefits::quote(
         &standing.rules,
         visit_type,

@@ -6,6 +6,20 @@ use super::model::{
 use crate::AppError;
 use leptos::prelude::*;
 
+/// The practice's schedule, from the server's [`ScheduleCache`](super::service::ScheduleCache)
+/// when it provides one.
+#[cfg(feature = "ssr")]
+async fn practice_schedule(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<Option<std::sync::Arc<super::availability::Schedule>>, AppError> {
+    match use_context::<super::service::ScheduleCache>() {
+        Some(cache) => cache.load(db).await,
+        None => Ok(super::service::load_schedule(db)
+            .await?
+            .map(std::sync::Arc::new)),
+    }
+}
+
 /// The free times of `visit_type` a patient can book: two weeks from today, or from `from`
 /// (`YYYY-MM-DD`, a suggested follow-up) when that is later.
 #[server]
@@ -15,7 +29,7 @@ pub async fn load_booking_options(
 ) -> Result<BookingOptions, AppError> {
     use crate::auth::api::context;
     let (identity, auth, _) = context::caller()?;
-    let schedule = super::service::load_schedule(identity.db())
+    let schedule = practice_schedule(identity.db())
         .await?
         .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
     let from = chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
@@ -41,10 +55,12 @@ pub async fn my_visits() -> Result<VisitHistory, AppError> {
     let Some(patient_id) = auth.patient_id else {
         return Ok(VisitHistory::default());
     };
-    let Some(schedule) = super::service::load_schedule(identity.db()).await? else {
+    let Some(schedule) = practice_schedule(identity.db()).await? else {
         return Ok(VisitHistory::default());
     };
-    let public_id = crate::patients::service::public_id_of(identity.db(), patient_id).await?;
+    let Some(public_id) = auth.patient_public_id.clone() else {
+        return Ok(VisitHistory::default());
+    };
     let shown_in =
         super::service::viewer_zone(identity.db(), auth.user_id, schedule.time_zone).await?;
     super::service::my_visits(
@@ -64,7 +80,7 @@ pub async fn my_visits() -> Result<VisitHistory, AppError> {
 pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
     use crate::auth::api::context;
     let (identity, _, caller) = context::caller()?;
-    let Some(schedule) = super::service::load_schedule(identity.db()).await? else {
+    let Some(schedule) = practice_schedule(identity.db()).await? else {
         return Ok(Vec::new());
     };
     let today = identity
@@ -89,7 +105,7 @@ pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
 pub async fn load_agenda_page(date: String, span: AgendaSpan) -> Result<AgendaPage, AppError> {
     use crate::auth::api::context;
     let (identity, _, caller) = context::caller()?;
-    let schedule = super::service::load_schedule(identity.db())
+    let schedule = practice_schedule(identity.db())
         .await?
         .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
     let today = identity

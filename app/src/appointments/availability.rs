@@ -44,7 +44,7 @@ pub enum DateException {
 }
 
 /// Everything that decides when the physician can be booked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
     pub time_zone: Tz,
     pub hours: Vec<WeeklyHours>,

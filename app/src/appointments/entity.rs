@@ -109,6 +109,8 @@ pub mod schedule_setting {
         #[sea_orm(primary_key, auto_increment = false)]
         pub id: i32,
         pub time_zone: String,
+        /// Raised by the database whenever hours, visit lengths or days off change.
+        pub revision: i64,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

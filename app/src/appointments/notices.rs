@@ -168,32 +168,36 @@ pub async fn plan(
     } else {
         NoticeKind::Moved
     };
-    let mut planned = vec![(first, now)];
-    planned.extend(reminder_plan(starts_at, now));
-    let mut first_job = 0;
-    for (kind, run_at) in planned {
-        let id = jobs::enqueue(
-            conn,
-            NewJob {
-                kind: JOB_KIND,
-                payload: &NoticeJob {
-                    appointment: appointment_public_id.to_owned(),
-                    kind,
-                    starts_at,
-                    sequence,
-                    follow_up_weeks: None,
-                },
-                run_at,
-                dedupe_key: Some(kind.job_key(appointment_public_id, starts_at)),
-                max_attempts: 5,
-            },
-            now,
-        )
-        .await?;
-        if kind == first {
-            first_job = id;
+    let payload = |kind| NoticeJob {
+        appointment: appointment_public_id.to_owned(),
+        kind,
+        starts_at,
+        sequence,
+        follow_up_weeks: None,
+    };
+    fn job(payload: &NoticeJob, run_at: DateTime<Utc>) -> NewJob<'_, NoticeJob> {
+        NewJob {
+            kind: JOB_KIND,
+            payload,
+            run_at,
+            dedupe_key: Some(
+                payload
+                    .kind
+                    .job_key(&payload.appointment, payload.starts_at),
+            ),
+            max_attempts: 5,
         }
     }
+    let first_job = jobs::enqueue(conn, job(&payload(first), now), now).await?;
+    let reminders: Vec<_> = reminder_plan(starts_at, now)
+        .into_iter()
+        .map(|(kind, run_at)| (payload(kind), run_at))
+        .collect();
+    let reminders = reminders
+        .iter()
+        .map(|(payload, run_at)| job(payload, *run_at))
+        .collect();
+    jobs::enqueue_all(conn, reminders, now).await?;
     Ok(first_job)
 }
 

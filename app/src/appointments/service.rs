@@ -13,7 +13,9 @@ use crate::crypto::{Encrypted, FieldContext, Keyring};
 use crate::patients::entity::patient;
 use crate::{AppError, FieldErrors};
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 /// Where a visit is in its life (`appointment.status`).
 pub mod status {
@@ -379,7 +381,12 @@ pub async fn busy_between(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<super::availability::Busy>, AppError> {
-    let rows = appointment::Entity::find()
+    // Only the times and the kind: the rows' sealed reasons are not needed here.
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, String)> = appointment::Entity::find()
+        .select_only()
+        .column(appointment::Column::StartsAt)
+        .column(appointment::Column::EndsAt)
+        .column(appointment::Column::VisitType)
         .filter(appointment::Column::Status.is_in([
             status::BOOKED,
             status::COMPLETED,
@@ -387,17 +394,18 @@ pub async fn busy_between(
         ]))
         .filter(appointment::Column::StartsAt.lt(to))
         .filter(appointment::Column::EndsAt.gt(from - Duration::hours(6)))
+        .into_tuple()
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|row| {
-            let buffer = VisitType::parse(&row.visit_type)
+        .map(|(starts_at, ends_at, visit_type)| {
+            let buffer = VisitType::parse(&visit_type)
                 .and_then(|v| schedule.length_of(v))
                 .map_or(0, |l| l.buffer_minutes);
             super::availability::Busy {
-                starts_at: row.starts_at,
-                ends_at: row.ends_at + Duration::minutes(buffer),
+                starts_at,
+                ends_at: ends_at + Duration::minutes(buffer),
             }
         })
         .collect())
@@ -424,11 +432,70 @@ pub async fn practice_time_zone(
 pub async fn load_schedule(
     db: &impl sea_orm::ConnectionTrait,
 ) -> Result<Option<Schedule>, AppError> {
+    use super::entity::schedule_setting;
+    match schedule_setting::Entity::find_by_id(1).one(db).await? {
+        Some(setting) => Ok(Some(schedule_of(db, &setting).await?)),
+        None => Ok(None),
+    }
+}
+
+/// The schedule kept in memory while the database says it is current: one small read
+/// (`schedule_setting`, whose `revision` the database raises on every change to hours, visit
+/// lengths or days off) instead of four. Shared by a server's requests.
+#[derive(Debug, Clone, Default)]
+pub struct ScheduleCache {
+    current: std::sync::Arc<std::sync::Mutex<Option<CachedSchedule>>>,
+}
+
+#[derive(Debug)]
+struct CachedSchedule {
+    revision: i64,
+    time_zone: String,
+    schedule: std::sync::Arc<Schedule>,
+}
+
+impl ScheduleCache {
+    /// The stored schedule (as [`load_schedule`]), from memory when nothing changed since.
+    pub async fn load(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+    ) -> Result<Option<std::sync::Arc<Schedule>>, AppError> {
+        use super::entity::schedule_setting;
+        let Some(setting) = schedule_setting::Entity::find_by_id(1).one(db).await? else {
+            return Ok(None);
+        };
+        if let Some(cached) = self
+            .lock()
+            .as_ref()
+            .filter(|c| c.revision == setting.revision && c.time_zone == setting.time_zone)
+        {
+            return Ok(Some(cached.schedule.clone()));
+        }
+        // Read after the revision: what is loaded is at least that current, so keeping it
+        // under that revision can only cause one more load, never a stale schedule.
+        let schedule = std::sync::Arc::new(schedule_of(db, &setting).await?);
+        *self.lock() = Some(CachedSchedule {
+            revision: setting.revision,
+            time_zone: setting.time_zone,
+            schedule: schedule.clone(),
+        });
+        Ok(Some(schedule))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<CachedSchedule>> {
+        self.current
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// The hours, visit lengths and days off of the schedule whose setting is `setting`.
+async fn schedule_of(
+    db: &impl sea_orm::ConnectionTrait,
+    setting: &super::entity::schedule_setting::Model,
+) -> Result<Schedule, AppError> {
     use super::availability::{DateException, VisitLength, WeeklyHours};
-    use super::entity::{schedule_exception, schedule_setting, visit_length, weekly_hours};
-    let Some(setting) = schedule_setting::Entity::find_by_id(1).one(db).await? else {
-        return Ok(None);
-    };
+    use super::entity::{schedule_exception, visit_length, weekly_hours};
     let time_zone: chrono_tz::Tz = setting
         .time_zone
         .parse()
@@ -473,12 +540,12 @@ pub async fn load_schedule(
             _ => None,
         })
         .collect();
-    Ok(Some(Schedule {
+    Ok(Schedule {
         time_zone,
         hours,
         lengths,
         exceptions,
-    }))
+    })
 }
 
 /// How far ahead patients may book, and how soon.

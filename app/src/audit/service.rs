@@ -12,8 +12,8 @@ use crate::auth::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -95,22 +95,30 @@ pub async fn record(
     client: &ClientInfo,
     event: &AuditEvent,
 ) -> Result<i64, DbErr> {
-    // Bump first: this takes the lock that orders concurrent writers.
-    let bumped = audit_chain_head::Entity::update_many()
+    // Bump first: this takes the lock that orders concurrent writers. Where the database can
+    // say so in the same statement (PostgreSQL), it returns the new sequence number with the
+    // hash of the row before it (the head's hash is not changed yet).
+    let missing = || DbErr::Custom("the audit chain head is missing".into());
+    let bump = audit_chain_head::Entity::update_many()
         .col_expr(
             audit_chain_head::Column::Seq,
             Expr::col(audit_chain_head::Column::Seq).add(1),
         )
-        .filter(audit_chain_head::Column::Id.eq(1))
-        .exec(txn)
-        .await?;
-    if bumped.rows_affected != 1 {
-        return Err(DbErr::Custom("the audit chain head is missing".into()));
-    }
-    let head = audit_chain_head::Entity::find_by_id(1)
-        .one(txn)
-        .await?
-        .ok_or_else(|| DbErr::Custom("the audit chain head is missing".into()))?;
+        .filter(audit_chain_head::Column::Id.eq(1));
+    let head = if txn.support_returning() {
+        bump.exec_with_returning(txn)
+            .await?
+            .pop()
+            .ok_or_else(missing)?
+    } else {
+        if bump.exec(txn).await?.rows_affected != 1 {
+            return Err(missing());
+        }
+        audit_chain_head::Entity::find_by_id(1)
+            .one(txn)
+            .await?
+            .ok_or_else(missing)?
+    };
     let mut row = audit_event::Model {
         seq: head.seq,
         at: to_micros(at),
@@ -138,7 +146,9 @@ pub async fn record(
         .exec(txn)
         .await?;
     let seq = row.seq;
-    audit_event::ActiveModel::from(row).insert(txn).await?;
+    audit_event::Entity::insert(audit_event::ActiveModel::from(row))
+        .exec_without_returning(txn)
+        .await?;
     Ok(seq)
 }
 

@@ -65,6 +65,8 @@ pub struct Authenticated {
     pub role: Role,
     pub mfa_enabled: bool,
     pub patient_id: Option<i32>,
+    /// The patient record's public id, with `patient_id`.
+    pub patient_public_id: Option<String>,
     pub session: SessionRecord,
     pub idle_timeout_seconds: i64,
 }
@@ -613,7 +615,7 @@ impl Identity {
                 .map_err(AppError::internal)?;
             return Ok(None);
         }
-        let last_seen_at = if touch {
+        let last_seen_at = if touch && session::needs_touch(&record, now) {
             self.sessions
                 .touch(&id, now)
                 .await
@@ -622,10 +624,11 @@ impl Identity {
         } else {
             record.last_seen_at
         };
-        let patient_id = if role == Role::Patient {
-            crate::patients::service::id_for_user(&self.db, user.id).await?
-        } else {
-            None
+        let (patient_id, patient_public_id) = match role {
+            Role::Patient => crate::patients::service::ids_for_user(&self.db, user.id)
+                .await?
+                .unzip(),
+            _ => (None, None),
         };
         let idle = self.config.sessions.idle_timeout(role, record.mfa_passed);
         Ok(Some(Authenticated {
@@ -636,6 +639,7 @@ impl Identity {
             role,
             mfa_enabled: user.mfa_enabled_at.is_some(),
             patient_id,
+            patient_public_id,
             session: SessionRecord {
                 last_seen_at,
                 ..record

@@ -125,6 +125,16 @@ pub enum Expiry {
 }
 
 /// Whether `record` is still good at `now` for a person with `role` (P8).
+/// Activity is written to the store at most this often: a page and the requests it makes
+/// within a few seconds are one activity. An idle timeout can then end a session up to this
+/// much early, never late.
+pub const TOUCH_INTERVAL_SECONDS: i64 = 10;
+
+/// Whether a request at `now` must be written to the store as activity.
+pub fn needs_touch(record: &SessionRecord, now: DateTime<Utc>) -> bool {
+    now - record.last_seen_at >= Duration::seconds(TOUCH_INTERVAL_SECONDS)
+}
+
 pub fn check(
     record: &SessionRecord,
     role: Role,
@@ -293,6 +303,17 @@ mod tests {
             ip: None,
             user_agent: None,
         }
+    }
+
+    #[test]
+    fn activity_is_written_at_most_every_ten_seconds() {
+        let now = Utc::now();
+        let mut seen = record(0, 1, true, now);
+        assert!(!needs_touch(&seen, now));
+        seen.last_seen_at = now - Duration::seconds(9);
+        assert!(!needs_touch(&seen, now));
+        seen.last_seen_at = now - Duration::seconds(10);
+        assert!(needs_touch(&seen, now));
     }
 
     #[test]

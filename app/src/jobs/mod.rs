@@ -7,7 +7,7 @@ pub mod entity;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use entity::job;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
 use serde::Serialize;
 
 /// Where a job is in its life.
@@ -40,19 +40,50 @@ pub async fn enqueue<P: Serialize>(
     new: NewJob<'_, P>,
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
-    if let Some(key) = &new.dedupe_key {
-        if let Some(existing) = job::Entity::find()
+    let key = new.dedupe_key.clone();
+    // One statement in the usual case: a key already used is a conflict that inserts nothing
+    // (and, unlike a unique violation, leaves a PostgreSQL transaction usable).
+    let inserted = job::Entity::insert(row(new, now)?)
+        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .exec(conn)
+        .await?;
+    match (inserted, key) {
+        (TryInsertResult::Inserted(result), _) => Ok(result.last_insert_id),
+        (TryInsertResult::Conflicted, Some(key)) => job::Entity::find()
             .filter(job::Column::DedupeKey.eq(key.as_str()))
             .one(conn)
             .await?
-        {
-            return Ok(existing.id);
-        }
+            .map(|existing| existing.id)
+            .ok_or_else(|| AppError::internal("a job key conflicted but no job has it")),
+        _ => Err(AppError::internal("a job was not added")),
     }
-    let new_key = new.dedupe_key.clone();
+}
+
+/// Adds several jobs in one statement, in the caller's transaction; a job whose key was used
+/// already is skipped.
+pub async fn enqueue_all<P: Serialize>(
+    conn: &impl ConnectionTrait,
+    jobs: Vec<NewJob<'_, P>>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let rows = jobs
+        .into_iter()
+        .map(|new| row(new, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    job::Entity::insert_many(rows)
+        .on_conflict_do_nothing_on([job::Column::DedupeKey])
+        .exec_without_returning(conn)
+        .await?;
+    Ok(())
+}
+
+fn row<P: Serialize>(new: NewJob<'_, P>, now: DateTime<Utc>) -> Result<job::ActiveModel, AppError> {
     let payload = serde_json::to_string(new.payload)
         .map_err(|e| AppError::internal(format_args!("job payload: {e}")))?;
-    let row = job::ActiveModel {
+    Ok(job::ActiveModel {
         kind: Set(new.kind.to_owned()),
         payload: Set(payload),
         dedupe_key: Set(new.dedupe_key),
@@ -62,22 +93,7 @@ pub async fn enqueue<P: Serialize>(
         max_attempts: Set(new.max_attempts.max(1)),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(conn)
-    .await;
-    match row {
-        Ok(row) => Ok(row.id),
-        // Another request added the same key between our look and our insert.
-        Err(err) => match (AppError::from(err), &new_key) {
-            (AppError::Conflict(_), Some(key)) => job::Entity::find()
-                .filter(job::Column::DedupeKey.eq(key.as_str()))
-                .one(conn)
-                .await?
-                .map(|existing| existing.id)
-                .ok_or_else(|| AppError::internal("a job key conflicted but no job has it")),
-            (other, _) => Err(other),
-        },
-    }
+    })
 }
 
 /// Withdraws pending jobs with `dedupe_key` (they will not run); returns how many.

@@ -33,7 +33,20 @@ pub mod membership {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::site::entity::membership_tier::Entity",
+            from = "Column::TierId",
+            to = "crate::site::entity::membership_tier::Column::Id"
+        )]
+        Tier,
+    }
+
+    impl Related<crate::site::entity::membership_tier::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Tier.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

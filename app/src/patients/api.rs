@@ -9,10 +9,9 @@ use leptos::prelude::*;
 pub async fn my_record() -> Result<Option<PatientProfile>, AppError> {
     use crate::auth::api::context;
     let (identity, auth, caller) = context::caller()?;
-    let Some(patient_id) = auth.patient_id else {
+    let Some(public_id) = auth.patient_public_id else {
         return Ok(None);
     };
-    let public_id = super::service::public_id_of(identity.db(), patient_id).await?;
     super::service::read_profile(
         identity.db(),
         &context::keyring()?,

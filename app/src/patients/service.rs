@@ -10,7 +10,7 @@ use crate::AppError;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    QueryOrder, QuerySelect, Set,
 };
 
 fn context<'a>(column: &'a str, public_id: &'a str) -> FieldContext<'a> {
@@ -71,13 +71,19 @@ pub async fn create(
     .await?)
 }
 
-/// The patient record of an account, if it has one.
-pub async fn id_for_user(db: &impl ConnectionTrait, user_id: i32) -> Result<Option<i32>, AppError> {
+/// The id and public id of an account's patient record, if it has one.
+pub async fn ids_for_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Option<(i32, String)>, AppError> {
     Ok(patient::Entity::find()
+        .select_only()
+        .column(patient::Column::Id)
+        .column(patient::Column::PublicId)
         .filter(patient::Column::UserId.eq(user_id))
+        .into_tuple()
         .one(db)
-        .await?
-        .map(|p| p.id))
+        .await?)
 }
 
 async fn find(
@@ -236,13 +242,4 @@ pub async fn directory(
             legal_name: row.legal_name,
         })
         .collect())
-}
-
-/// The public id of a patient row (ids in URLs are public ids, never row numbers).
-pub async fn public_id_of(db: &DatabaseConnection, patient_id: i32) -> Result<String, AppError> {
-    patient::Entity::find_by_id(patient_id)
-        .one(db)
-        .await?
-        .map(|p| p.public_id)
-        .ok_or_else(|| AppError::NotFound("Your record".into()))
 }

@@ -237,3 +237,70 @@ test("a full day's waitlist: a freed home visit is held for the member waiting, 
   await jamesContext.close();
   await mariaContext.close();
 });
+
+/** "Friday, December 11" and "12:00 PM", as the practice (Eastern Time) says a time in emails. */
+function practiceWords(at: Date): { day: string; time: string } {
+  const part = (options: Intl.DateTimeFormatOptions, type: string) =>
+    new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", ...options })
+      .formatToParts(at)
+      .find((p) => p.type === type)?.value ?? "";
+  const day = `${part({ weekday: "long" }, "weekday")}, ${part({ month: "long" }, "month")} ${part({ day: "numeric" }, "day")}`;
+  const clock = { hour: "numeric", minute: "2-digit", hour12: true } as const;
+  const time = `${part(clock, "hour")}:${part(clock, "minute")} ${part(clock, "dayPeriod")}`;
+  return { day, time };
+}
+
+test("reminders arrive as the clock moves: an email a week before, a text the day before, a live notification two hours before", async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 390, height: 900 });
+  await signIn(page, JAMES, CLOCK_DATA);
+
+  // James books a video visit more than a week ahead.
+  const now = await serverNow(page);
+  await page.goto("/portal/book?type=telemedicine");
+  const values = await page.getByRole("radio").evaluateAll((radios) => radios.map((r) => (r as HTMLInputElement).value));
+  const chosen = values.find((v) => new Date(v).getTime() > now.getTime() + 8 * DAY);
+  expect(chosen, "a video visit more than 8 days ahead").toBeTruthy();
+  const startsAt = new Date(chosen as string);
+  await page.locator(`input[type=radio][value="${chosen}"]`).check();
+  await page.getByLabel("What is the visit about?").fill("Blood pressure readings");
+  await page.getByRole("button", { name: "Book this visit" }).click();
+  await expect(page).toHaveURL(/\/portal\/visits\?booked=1$/);
+  const { day, time } = practiceWords(startsAt);
+  const reminderEmails = () => emailsTo(JAMES, `Reminder: your visit on ${day} at ${time}`);
+  const reminderTexts = () =>
+    clockOutbox(200).split("\n").filter((line) => line.includes(`reminder of your visit tomorrow, ${day} at ${time}`)).length;
+  expect(reminderEmails()).toBe(0);
+
+  // A week before: the email reminder, and no text yet.
+  await moveClock(page, new Date(startsAt.getTime() - 7 * DAY + 60_000));
+  await expect.poll(reminderEmails, { timeout: 20_000 }).toBe(1);
+  expect(reminderTexts()).toBe(0);
+
+  // The day before: the text (date, time and practice only).
+  await moveClock(page, new Date(startsAt.getTime() - DAY + 60_000));
+  await expect.poll(reminderTexts, { timeout: 20_000 }).toBe(1);
+  expect(reminderEmails()).toBe(1);
+
+  // Two hours before, with the portal open: the notification arrives live in the header.
+  await moveClock(page, new Date(startsAt.getTime() - 2 * HOUR - 60_000));
+  await signIn(page, JAMES, CLOCK_DATA);
+  // (Opening the centre reads what earlier visits of his left there.)
+  await page.goto("/portal/notifications");
+  await page.goto("/portal/visits");
+  const notifications = page.getByRole("link", { name: /^Notifications/ });
+  await expect(notifications).not.toContainText("unread");
+  await moveClock(page, new Date(startsAt.getTime() - 2 * HOUR + 60_000));
+  await expect(notifications).toContainText("1 unread", { timeout: 20_000 });
+  await screenshot(page, "reminder-arrived-390");
+  await notifications.click();
+  await expect(page.locator(".notification.unread")).toContainText("Your visit is coming up");
+  await expect(page.locator(".notification.unread")).toContainText(`Your visit with Harbor Street Medicine is today, ${day} at ${time}`);
+  await axeClean(page);
+
+  // Each went out once: moving on repeats none of them.
+  await moveClock(page, new Date(startsAt.getTime() - HOUR));
+  await page.waitForTimeout(2_500);
+  expect(reminderEmails()).toBe(1);
+  expect(reminderTexts()).toBe(1);
+});

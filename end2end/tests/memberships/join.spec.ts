@@ -7,8 +7,9 @@ async function axeClean(page: Page) {
   expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 }
 
-/** The confirmation link emailed to `email` (the newest one). */
-function confirmationLink(email: string): string {
+/** The confirmation link emailed to `email` (the newest one), once it is in the outbox. */
+async function confirmationLink(email: string): Promise<string> {
+  await expect.poll(() => outbox(20)).toContain(`to ${email}`);
   const mail = outbox(20);
   const blocks = mail.split("-".repeat(72));
   const mine = blocks.filter((b) => b.includes(email) && b.includes("/join/confirm?token="));
@@ -77,7 +78,7 @@ test("a visitor joins, is declined once, pays with the test card, confirms the e
   await axeClean(page);
   await screenshot(page, "membership-pending-390");
 
-  await page.goto(confirmationLink(email));
+  await page.goto(await confirmationLink(email));
   await page.getByRole("button", { name: "Confirm my email address" }).click();
   await expect(page.getByRole("heading", { name: "Your email address is confirmed" })).toBeVisible();
   await page.getByRole("link", { name: "Go to my membership" }).click();

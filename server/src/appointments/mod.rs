@@ -114,7 +114,7 @@ pub async fn book(
         {
             Ok(visit) => {
                 tracing::info!(appointment = %visit.public_id, "visit moved");
-                send_now(&state, visit.confirmation_job, "moved-visit email").await;
+                send_now(&state, visit.confirmation_job, "moved-visit email");
                 if let Some(old_start) = moved_from {
                     let day = old_start.with_timezone(&schedule.time_zone).date_naive();
                     offer_freed_time(&state, &schedule, day).await;
@@ -137,10 +137,8 @@ pub async fn book(
             Err(other) => other.into_response(),
         };
     }
-    let patient_public_id = match app::patients::service::public_id_of(&state.db, patient_id).await
-    {
-        Ok(id) => id,
-        Err(error) => return error.into_response(),
+    let Some(patient_public_id) = auth.patient_public_id.clone() else {
+        return AppError::Forbidden.into_response();
     };
     let request = BookingRequest {
         patient_public_id,
@@ -153,7 +151,7 @@ pub async fn book(
     if wants_json {
         return match booked {
             Ok(visit) => {
-                send_now(&state, visit.confirmation_job, "confirmation").await;
+                send_now(&state, visit.confirmation_job, "confirmation");
                 (
                     axum::http::StatusCode::CREATED,
                     axum::Json(serde_json::json!({
@@ -192,7 +190,7 @@ pub async fn book(
         Ok(visit) => {
             tracing::info!(appointment = %visit.public_id, "visit booked");
             // The confirmation goes out now; if it cannot, the job retries it later.
-            send_now(&state, visit.confirmation_job, "confirmation").await;
+            send_now(&state, visit.confirmation_job, "confirmation");
             Redirect::to("/portal/visits?booked=1").into_response()
         }
         Err(AppError::Conflict(message))
@@ -318,8 +316,8 @@ pub async fn change_schedule(
 /// The practice's schedule, or the answer to give when it is not set up or cannot be read.
 async fn schedule_of(
     state: &AppState,
-) -> Result<app::appointments::availability::Schedule, Response> {
-    match service::load_schedule(&state.db).await {
+) -> Result<std::sync::Arc<app::appointments::availability::Schedule>, Response> {
+    match state.schedules.load(&state.db).await {
         Ok(Some(schedule)) => Ok(schedule),
         Ok(None) => Err(AppError::NotFound("The practice's schedule".into()).into_response()),
         Err(error) => Err(error.into_response()),
@@ -334,7 +332,7 @@ async fn signed_in_with_schedule(
 ) -> Result<
     (
         app::auth::guard::Caller,
-        app::appointments::availability::Schedule,
+        std::sync::Arc<app::appointments::availability::Schedule>,
     ),
     Response,
 > {
@@ -344,11 +342,10 @@ async fn signed_in_with_schedule(
     Ok((caller, schedule_of(state).await?))
 }
 
-/// Runs a job now (an email the patient expects at once); if it cannot, the worker retries it.
-async fn send_now(state: &AppState, job: i32, what: &str) {
-    if let Err(error) = state.jobs.run_now(job).await {
-        tracing::warn!(%error, what, "could not send now; the job will retry");
-    }
+/// Sends a job's email now, in the background (the patient expects it at once); if it cannot,
+/// the worker retries it.
+fn send_now(state: &AppState, job: i32, what: &'static str) {
+    state.jobs.run_soon(job, what);
 }
 
 /// Offers a freed time to the waitlist of its day and emails the offers now. A failure here
@@ -361,7 +358,7 @@ async fn offer_freed_time(
     match waitlist::offer_freed(&state.db, &state.keyring, state.clock.now(), schedule, day).await {
         Ok(jobs) => {
             for job in jobs {
-                send_now(state, job, "waitlist offer").await;
+                send_now(state, job, "waitlist offer");
             }
         }
         Err(error) => tracing::warn!(%error, %day, "could not offer a freed time to the waitlist"),
@@ -461,7 +458,7 @@ pub async fn accept_waitlist_offer(
     .await;
     match accepted {
         Ok(visit) => {
-            send_now(&state, visit.confirmation_job, "confirmation").await;
+            send_now(&state, visit.confirmation_job, "confirmation");
             Redirect::to("/portal/visits?booked=1").into_response()
         }
         Err(AppError::Conflict(_)) => {
@@ -501,7 +498,7 @@ pub async fn decline_waitlist(
     {
         Ok(next) => {
             if let Some(job) = next {
-                send_now(&state, job, "next waitlist offer").await;
+                send_now(&state, job, "next waitlist offer");
             }
             Redirect::to("/portal/visits?left_waitlist=1").into_response()
         }
@@ -568,9 +565,9 @@ pub async fn cancel(
     {
         Ok(cancelled) => {
             if let Some(job) = cancelled.charge_job {
-                send_now(&state, job, "late charge").await;
+                send_now(&state, job, "late charge");
             }
-            if let Ok(Some(schedule)) = service::load_schedule(&state.db).await {
+            if let Ok(Some(schedule)) = state.schedules.load(&state.db).await {
                 let day = cancelled
                     .freed
                     .with_timezone(&schedule.time_zone)
@@ -686,7 +683,7 @@ pub async fn complete(
     };
     match service::complete(&state.db, state.clock.now(), &caller, form.id.trim(), weeks).await {
         Ok(job) => {
-            send_now(&state, job, "follow-up").await;
+            send_now(&state, job, "follow-up");
             Redirect::to(&format!("{back}{joiner}completed=1")).into_response()
         }
         Err(AppError::Conflict(_)) => {

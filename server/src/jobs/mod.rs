@@ -76,7 +76,15 @@ pub struct Scheduler {
     /// Longer than any job takes; a job still leased is never claimed by another process.
     lease: Duration,
     batch: u64,
+    /// Jobs started by [`run_soon`](Self::run_soon) and not finished yet.
+    background: tokio_util::task::TaskTracker,
+    /// How many of them run at once: a burst of bookings queues its emails here instead of
+    /// competing with the bookings for the database.
+    background_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Jobs [`Scheduler::run_soon`] runs at the same time.
+const BACKGROUND_AT_ONCE: usize = 4;
 
 impl std::fmt::Debug for Scheduler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -123,6 +131,8 @@ impl Scheduler {
             handlers: HashMap::new(),
             lease: Duration::minutes(5),
             batch: 20,
+            background: tokio_util::task::TaskTracker::new(),
+            background_slots: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_AT_ONCE)),
         }
     }
 
@@ -206,6 +216,30 @@ impl Scheduler {
             self.execute(job, &mut report).await?;
         }
         Ok(report)
+    }
+
+    /// Starts job `id` now in the background (an email the person expects at once), so the
+    /// request that added it answers without waiting for the mail server. If it cannot run now,
+    /// the worker retries it like any due job.
+    pub fn run_soon(self: &Arc<Self>, id: i32, what: &'static str) {
+        let scheduler = self.clone();
+        let slots = self.background_slots.clone();
+        self.background.spawn(async move {
+            let Ok(_slot) = slots.acquire().await else {
+                return;
+            };
+            if let Err(error) = scheduler.run_now(id).await {
+                tracing::warn!(%error, what, "could not run a job now; the worker will retry it");
+            }
+        });
+    }
+
+    /// Waits for every job [`run_soon`](Self::run_soon) started so far (tests read the outbox
+    /// after it; shutdown lets them finish).
+    pub async fn settle(&self) {
+        self.background.close();
+        self.background.wait().await;
+        self.background.reopen();
     }
 
     async fn execute(&self, job: job::Model, report: &mut RunReport) -> Result<(), DbErr> {

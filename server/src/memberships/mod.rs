@@ -151,9 +151,9 @@ pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Resp
         }
     };
     tracing::info!(membership = %enrolled.membership_public_id, tier = %tier.slug, "enrolled");
-    if let Err(e) = state.jobs.run_now(enrolled.confirmation_job).await {
-        tracing::warn!(error = %e, "could not send the confirmation email now; the worker will");
-    }
+    state
+        .jobs
+        .run_soon(enrolled.confirmation_job, "membership confirmation email");
     let token = match state
         .identity
         .start_session_for_new_account(&enrolled.user, &client)
@@ -403,9 +403,7 @@ pub async fn resend_confirmation(
     .await;
     match job {
         Ok(job) => {
-            if let Err(e) = state.jobs.run_now(job).await {
-                tracing::warn!(error = %e, "could not send the confirmation email now; the worker will");
-            }
+            state.jobs.run_soon(job, "membership confirmation email");
             Redirect::to("/portal/membership?sent=1").into_response()
         }
         Err(error) => error.into_response(),

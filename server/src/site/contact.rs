@@ -159,10 +159,9 @@ pub async fn submit(
         topic = inquiry.topic.value(),
         "contact inquiry received"
     );
-    // Send now; if a mail server fails, the scheduler retries with back-off.
-    if let Err(error) = state.jobs.run_now(job).await {
-        tracing::error!(inquiry = id, %error, "could not run the inquiry's email job now; the scheduler will");
-    }
+    // Send now, without keeping the visitor waiting for the mail server; if it fails, the
+    // scheduler retries with back-off.
+    state.jobs.run_soon(job, "contact inquiry emails");
     Redirect::to("/contact?sent=1").into_response()
 }
 

@@ -1238,3 +1238,78 @@ async fn a_patient_sees_free_times_and_her_visits_in_her_own_time_zone() {
             .contains("Times are in Pacific Time."));
     }
 }
+
+#[tokio::test]
+async fn the_schedule_kept_in_memory_follows_every_change_whoever_writes_it() {
+    use app::appointments::entity::{schedule_exception, visit_length, weekly_hours};
+    use app::appointments::service::ScheduleCache;
+    use sea_orm::{ActiveModelTrait, ColumnTrait, QueryFilter, Set};
+    use std::sync::Arc;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let cache = ScheduleCache::default();
+        let first = cache.load(&app.db).await.expect("load").expect("schedule");
+        let again = cache.load(&app.db).await.expect("load").expect("schedule");
+        assert!(Arc::ptr_eq(&first, &again), "unchanged: served from memory");
+        assert_eq!(*first, schedule_of_the_demo(&app).await, "{}", app.backend);
+
+        // Written straight to the tables (another process, a tool): each kind of change is seen
+        // by the next load.
+        weekly_hours::ActiveModel {
+            visit_type: Set("telemedicine".into()),
+            weekday: Set(5),
+            start_minute: Set(9 * 60),
+            end_minute: Set(11 * 60),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("hours");
+        let hours = cache.load(&app.db).await.expect("load").expect("schedule");
+        assert!(!Arc::ptr_eq(&first, &hours), "{}", app.backend);
+        assert_eq!(hours.hours.len(), first.hours.len() + 1);
+        assert_eq!(*hours, schedule_of_the_demo(&app).await);
+
+        let mut length: visit_length::ActiveModel =
+            visit_length::Entity::find_by_id("in_person".to_owned())
+                .one(&app.db)
+                .await
+                .expect("query")
+                .expect("length")
+                .into();
+        length.minutes = Set(45);
+        length.update(&app.db).await.expect("length");
+        let longer = cache.load(&app.db).await.expect("load").expect("schedule");
+        assert_eq!(
+            longer.length_of(VisitType::InPerson).map(|l| l.minutes),
+            Some(45),
+            "{}",
+            app.backend
+        );
+
+        let day = chrono::Utc::now().date_naive() + Duration::days(3);
+        schedule_exception::ActiveModel {
+            on_date: Set(day),
+            kind: Set("closed".into()),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("day off");
+        let closed = cache.load(&app.db).await.expect("load").expect("schedule");
+        assert_eq!(closed.exceptions.len(), longer.exceptions.len() + 1);
+        schedule_exception::Entity::delete_many()
+            .filter(schedule_exception::Column::OnDate.eq(day))
+            .exec(&app.db)
+            .await
+            .expect("delete");
+        let reopened = cache.load(&app.db).await.expect("load").expect("schedule");
+        assert_eq!(reopened.exceptions.len(), longer.exceptions.len());
+        assert_eq!(
+            *reopened,
+            schedule_of_the_demo(&app).await,
+            "{}",
+            app.backend
+        );
+    }
+}

@@ -20,6 +20,7 @@ async fn inquiries(app: &TestApp) -> Vec<contact_inquiry::Model> {
 }
 
 async fn outbox(app: &TestApp) -> Vec<outbox_email::Model> {
+    app.jobs.settle().await;
     outbox_email::Entity::find()
         .order_by_asc(outbox_email::Column::Id)
         .all(&app.db)

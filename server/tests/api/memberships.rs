@@ -48,6 +48,7 @@ async fn post(
 }
 
 pub async fn emails_to(app: &TestApp, to: &str) -> Vec<outbox_email::Model> {
+    app.jobs.settle().await;
     outbox_email::Entity::find()
         .filter(outbox_email::Column::ToAddress.eq(to))
         .order_by_asc(outbox_email::Column::Id)

@@ -50,12 +50,14 @@ async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
 }
 
 async fn emails(app: &TestApp) -> Vec<app::mail::outbox_email::Model> {
+    app.jobs.settle().await;
     bedside::mail::outbox::latest(&app.db, 100)
         .await
         .expect("outbox")
 }
 
 async fn texts(app: &TestApp) -> Vec<app::sms::outbox_sms::Model> {
+    app.jobs.settle().await;
     bedside::sms::outbox::latest(&app.db, 100)
         .await
         .expect("sms outbox")
@@ -63,6 +65,7 @@ async fn texts(app: &TestApp) -> Vec<app::sms::outbox_sms::Model> {
 
 async fn notifications(app: &TestApp) -> usize {
     use sea_orm::PaginatorTrait;
+    app.jobs.settle().await;
     app::notifications::entity::notification::Entity::find()
         .count(&app.db)
         .await
@@ -70,6 +73,7 @@ async fn notifications(app: &TestApp) -> usize {
 }
 
 async fn notices(app: &TestApp, visit: &BookedVisit) -> Vec<(String, String)> {
+    app.jobs.settle().await;
     let row = appointment::Entity::find()
         .filter(appointment::Column::PublicId.eq(visit.public_id.as_str()))
         .one(&app.db)

@@ -26,6 +26,7 @@ async fn entry_of(app: &TestApp, user: &TestUser) -> waitlist_entry::Model {
 }
 
 async fn offers_emailed_to(app: &TestApp, email: &str) -> u64 {
+    app.jobs.settle().await;
     outbox_email::Entity::find()
         .filter(outbox_email::Column::ToAddress.eq(email))
         .filter(outbox_email::Column::Subject.contains("A time opened up"))
@@ -178,6 +179,7 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
             .expect("visit");
         assert_eq!(booked.status, "booked");
         assert_eq!(entry_of(&app, &ben).await.status, "booked");
+        app.jobs.settle().await;
         let confirmations = outbox_email::Entity::find()
             .filter(outbox_email::Column::ToAddress.eq("ben@example.com"))
             .filter(outbox_email::Column::Subject.starts_with("Your visit is booked"))
