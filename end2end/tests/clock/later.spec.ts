@@ -258,11 +258,16 @@ test("reminders arrive as the clock moves: an email a week before, a text the da
   // James books a video visit more than a week ahead.
   const now = await serverNow(page);
   await page.goto("/portal/book?type=telemedicine");
-  const values = await page.getByRole("radio").evaluateAll((radios) => radios.map((r) => (r as HTMLInputElement).value));
+  // (Days after the first two are folded: open the day of the time chosen.)
+  const radios = page.locator('input[type=radio][name="starts_at"]');
+  const values = await radios.evaluateAll((all) => all.map((r) => (r as HTMLInputElement).value));
   const chosen = values.find((v) => new Date(v).getTime() > now.getTime() + 8 * DAY);
   expect(chosen, "a video visit more than 8 days ahead").toBeTruthy();
   const startsAt = new Date(chosen as string);
-  await page.locator(`input[type=radio][value="${chosen}"]`).check();
+  const radio = page.locator(`input[type=radio][value="${chosen}"]`);
+  const folded = page.locator("details.slot-day", { has: radio });
+  if ((await folded.getAttribute("open")) === null) await folded.locator("summary").click();
+  await radio.check();
   await page.getByLabel("What is the visit about?").fill("Blood pressure readings");
   await page.getByRole("button", { name: "Book this visit" }).click();
   await expect(page).toHaveURL(/\/portal\/visits\?booked=1$/);

@@ -803,6 +803,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             Some("/portal/visits?cancelled=late")
         );
         assert_eq!(booked(app.db.clone()).await, 0);
+        app.jobs.settle().await;
         let charges = app::billing::entity::visit_charge::Entity::find()
             .all(&app.db)
             .await

@@ -13,6 +13,7 @@ const VALID: [(&str, &str); 6] = [
 ];
 
 async fn inquiries(app: &TestApp) -> Vec<contact_inquiry::Model> {
+    app.jobs.settle().await;
     contact_inquiry::Entity::find()
         .all(&app.db)
         .await
