@@ -498,11 +498,10 @@ impl LocalProcessor {
         last4: &str,
     ) -> Result<Result<Completed, CardRefusal>, DbErr> {
         let now = self.clock.now();
-        let txn = self.db.begin().await?;
         let Some(session) = local_checkout::Entity::find()
             .filter(local_checkout::Column::SessionId.eq(session_id))
             .filter(local_checkout::Column::Status.eq("open"))
-            .one(&txn)
+            .one(&self.db)
             .await?
         else {
             return Ok(Err(CardRefusal::SessionGone));
@@ -521,7 +520,11 @@ impl LocalProcessor {
             }
             _ => {}
         }
-        // Mark the session complete first (conditionally): of two submissions, one wins.
+        // Mark the session complete first (conditionally): of two submissions, one wins. It is
+        // the transaction's first statement, so on SQLite this connection becomes the writer
+        // (waiting its turn) before it reads anything: a transaction that read first could not
+        // become the writer once another (an email sent in the background) had committed.
+        let txn = self.db.begin().await?;
         let closed = local_checkout::Entity::update_many()
             .col_expr(local_checkout::Column::Status, "complete".into())
             .filter(local_checkout::Column::Id.eq(session.id))
