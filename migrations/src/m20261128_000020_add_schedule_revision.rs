@@ -14,6 +14,16 @@ const TABLES: [&str; 3] = ["weekly_hours", "visit_length", "schedule_exception"]
 const EVENTS: [&str; 3] = ["INSERT", "UPDATE", "DELETE"];
 const BUMP: &str = "UPDATE schedule_setting SET revision = revision + 1";
 
+/// SQLite's triggers (one per table and kind of change): (name, event, table).
+fn sqlite_triggers() -> impl Iterator<Item = (String, &'static str, &'static str)> {
+    TABLES.into_iter().flat_map(|table| {
+        EVENTS.into_iter().map(move |event| {
+            let name = format!("{table}_{}_changes_schedule", event.to_lowercase());
+            (name, event, table)
+        })
+    })
+}
+
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -42,15 +52,11 @@ impl MigrationTrait for Migration {
                 }
             }
             _ => {
-                for table in TABLES {
-                    for event in EVENTS {
-                        let name = event.to_lowercase();
-                        db.execute_unprepared(&format!(
-                            "CREATE TRIGGER {table}_{name}_changes_schedule AFTER {event} ON {table} \
-                             BEGIN {BUMP}; END"
-                        ))
-                        .await?;
-                    }
+                for (name, event, table) in sqlite_triggers() {
+                    db.execute_unprepared(&format!(
+                        "CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {BUMP}; END"
+                    ))
+                    .await?;
                 }
             }
         }
@@ -71,14 +77,9 @@ impl MigrationTrait for Migration {
                     .await?;
             }
             _ => {
-                for table in TABLES {
-                    for event in EVENTS {
-                        let name = event.to_lowercase();
-                        db.execute_unprepared(&format!(
-                            "DROP TRIGGER IF EXISTS {table}_{name}_changes_schedule"
-                        ))
+                for (name, _, _) in sqlite_triggers() {
+                    db.execute_unprepared(&format!("DROP TRIGGER IF EXISTS {name}"))
                         .await?;
-                    }
                 }
             }
         }
