@@ -20,7 +20,7 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
     }
     let mut options = ConnectOptions::new(url.clone());
     options
-        .max_connections(if url.starts_with("sqlite:") { 8 } else { 32 })
+        .max_connections(max_connections(settings))
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(
@@ -39,6 +39,21 @@ pub async fn connect(settings: &Settings) -> anyhow::Result<DatabaseConnection> 
         .await
         .with_context(|| format!("connecting to the database at {}", redact(url)))?;
     Ok(db)
+}
+
+/// The pool's size. SQLite writes one at a time, so a few connections serve it. PostgreSQL does
+/// most with about as many busy connections as it has cores to run them (more only queue
+/// inside the database, switching between them); a few per core cover those waiting on the
+/// network or on a lock.
+pub fn max_connections(settings: &Settings) -> u32 {
+    if let Some(n) = settings.database_max_connections {
+        return n.max(1);
+    }
+    if settings.database_url.starts_with("sqlite:") {
+        return 8;
+    }
+    let cores = std::thread::available_parallelism().map_or(4, |n| n.get());
+    u32::try_from(cores * 4).unwrap_or(32).clamp(8, 32)
 }
 
 /// Applies every pending migration in one transaction on one connection: an upgrade applies

@@ -37,6 +37,9 @@ pub struct Settings {
     pub database_url: String,
     /// How long a request waits for a free database connection before it fails.
     pub database_acquire_timeout_seconds: u64,
+    /// Connections this process keeps to the database at most; `None`: 8 for SQLite, and for
+    /// PostgreSQL four per CPU core (between 8 and 32).
+    pub database_max_connections: Option<u32>,
     /// Where local state lives (the SQLite file, local files, the development key).
     pub data_dir: PathBuf,
     /// Leptos's site options (where the built site and bundle are): see README, "Leptos.toml".
@@ -234,6 +237,7 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:3000".into(),
             database_url: "sqlite://data/bedside.db?mode=rwc".into(),
             database_acquire_timeout_seconds: 10,
+            database_max_connections: None,
             data_dir: PathBuf::from("data"),
             leptos_config: PathBuf::from("Leptos.toml"),
             log_format: None,

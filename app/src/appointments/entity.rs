@@ -28,7 +28,20 @@ pub mod appointment {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::patients::entity::patient::Entity",
+            from = "Column::PatientId",
+            to = "crate::patients::entity::patient::Column::Id"
+        )]
+        Patient,
+    }
+
+    impl Related<crate::patients::entity::patient::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Patient.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -188,17 +188,20 @@ pub async fn plan(
             max_attempts: 5,
         }
     }
-    let first_job = jobs::enqueue(conn, job(&payload(first), now), now).await?;
-    let reminders: Vec<_> = reminder_plan(starts_at, now)
-        .into_iter()
-        .map(|(kind, run_at)| (payload(kind), run_at))
-        .collect();
-    let reminders = reminders
+    // The first email and the reminders in one statement; the email's job id is returned, to
+    // send it at once.
+    let mut planned = vec![(payload(first), now)];
+    planned.extend(
+        reminder_plan(starts_at, now)
+            .into_iter()
+            .map(|(kind, run_at)| (payload(kind), run_at)),
+    );
+    let first_key = first.job_key(appointment_public_id, starts_at);
+    let jobs = planned
         .iter()
         .map(|(payload, run_at)| job(payload, *run_at))
         .collect();
-    jobs::enqueue_all(conn, reminders, now).await?;
-    Ok(first_job)
+    jobs::enqueue_all_finding(conn, jobs, &first_key, now).await
 }
 
 /// Plans the follow-up email of a visit just completed (in the completion's transaction).
@@ -427,11 +430,14 @@ pub async fn deliver(
     now: DateTime<Utc>,
 ) -> Result<Delivery, DeliveryError> {
     let db = senders.db;
-    let Some(visit) = appointment::Entity::find()
+    // The visit, its patient and their account, in one query.
+    let found = appointment::Entity::find()
         .filter(appointment::Column::PublicId.eq(job.appointment.as_str()))
+        .find_also_related(patient::Entity)
+        .and_also_related(user_account::Entity)
         .one(db)
-        .await?
-    else {
+        .await?;
+    let Some((visit, patient, account)) = found else {
         return Err(DeliveryError::Permanent(format!(
             "visit {} is gone",
             job.appointment
@@ -476,17 +482,10 @@ pub async fn deliver(
         .await?;
         return Ok(Delivery::Skipped(why.into()));
     }
-    let Some(patient) = patient::Entity::find_by_id(visit.patient_id)
-        .one(db)
-        .await?
-    else {
+    let Some(patient) = patient else {
         return Err(DeliveryError::Permanent(
             "the visit's patient is gone".into(),
         ));
-    };
-    let account = match patient.user_id {
-        Some(id) => user_account::Entity::find_by_id(id).one(db).await?,
-        None => None,
     };
     let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
         let why = "the patient has no active account";

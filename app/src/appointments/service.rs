@@ -43,6 +43,8 @@ pub const UNIT_MINUTES: i64 = 5;
 /// What a patient (or the practice, for them) asks for.
 #[derive(Debug, Clone)]
 pub struct BookingRequest {
+    /// The patient's row id and public id, as their session carries them.
+    pub patient_id: i32,
     pub patient_public_id: String,
     pub visit_type: VisitType,
     pub starts_at: DateTime<Utc>,
@@ -232,24 +234,10 @@ pub async fn book(
     if !errors.is_empty() {
         return Err(AppError::Validation(errors));
     }
-    let Some(patient) = patient::Entity::find()
-        .filter(patient::Column::PublicId.eq(request.patient_public_id.as_str()))
-        .one(db)
-        .await?
-    else {
-        guard::record_missing(
-            db,
-            now,
-            caller,
-            VERB,
-            "appointments",
-            &request.patient_public_id,
-        )
-        .await?;
-        return Err(AppError::Forbidden);
-    };
+    let patient_id = request.patient_id;
+    let patient_public_id = request.patient_public_id.as_str();
     // The membership's rules (R2.5): checked before anything is written, stated in words.
-    let terms = match allowance::standing(db, patient.id).await? {
+    let terms = match allowance::standing(db, patient_id).await? {
         None => Err(benefits::Refusal::NoActiveMembership),
         Some(standing) => allowance::quote(
             db,
@@ -272,7 +260,7 @@ pub async fn book(
         },
     };
     if let Some((code, message)) = refused {
-        record_refusal(db, now, caller, VERB, None, &patient.public_id, &message).await?;
+        record_refusal(db, now, caller, VERB, None, patient_public_id, &message).await?;
         let mut errors = FieldErrors::default();
         errors.add(code, message);
         return Err(AppError::Validation(errors));
@@ -280,16 +268,14 @@ pub async fn book(
     let Ok((standing, quote)) = terms else {
         return Err(AppError::internal("booking terms checked above"));
     };
-    let resource = Resource::Appointments {
-        patient_id: patient.id,
-    };
+    let resource = Resource::Appointments { patient_id };
     let permit = guard::permit(
         db,
         now,
         caller,
         Action::Write,
         resource,
-        Some(patient.public_id.clone()),
+        Some(patient_public_id.to_owned()),
         VERB,
     )
     .await?;
@@ -301,7 +287,7 @@ pub async fn book(
     let inserted = async {
         let row = appointment::ActiveModel {
             public_id: Set(public_id.clone()),
-            patient_id: Set(patient.id),
+            patient_id: Set(patient_id),
             visit_type: Set(request.visit_type.as_str().to_owned()),
             starts_at: Set(request.starts_at),
             ends_at: Set(ends_at),
@@ -353,7 +339,7 @@ pub async fn book(
                 caller,
                 VERB,
                 None,
-                &patient.public_id,
+                patient_public_id,
                 &error.to_string(),
             )
             .await?;

@@ -1,8 +1,8 @@
 //! Writing, reading and verifying the audit log.
 //!
 //! Each row carries `hash = SHA-256(prev_hash ‖ every field, length-prefixed)`. Writers first
-//! bump `audit_chain_head` (taking its row lock on PostgreSQL, the write lock on SQLite), so rows
-//! get consecutive sequence numbers in one order and the chain never forks. [`record`] takes
+//! take `audit_chain_head` (its row lock on PostgreSQL, the write lock on SQLite), so rows get
+//! consecutive sequence numbers in one order and the chain never forks. [`record`] takes
 //! the transaction of the access it describes: if the audit row cannot be written, the access
 //! rolls back with it.
 
@@ -12,8 +12,8 @@ use crate::auth::Role;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -48,35 +48,48 @@ pub struct AuditEvent {
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn chain_hash(row: &audit_event::Model) -> String {
-    let mut hasher = Sha256::new();
-    let mut field = |value: Option<&str>| match value {
-        None => hasher.update([0u8]),
+/// One field of the hash's input: absent (`0`), or present (`1`), its length in bytes (8, big
+/// endian) and its UTF-8 bytes.
+fn put(out: &mut Vec<u8>, value: Option<&str>) {
+    match value {
+        None => out.push(0),
         Some(text) => {
-            hasher.update([1u8]);
-            hasher.update((text.len() as u64).to_be_bytes());
-            hasher.update(text.as_bytes());
+            out.push(1);
+            out.extend_from_slice(&(text.len() as u64).to_be_bytes());
+            out.extend_from_slice(text.as_bytes());
         }
-    };
-    let seq = row.seq.to_string();
+    }
+}
+
+const CHAIN_VERSION: &str = "bedside/audit/v1";
+
+/// The hash's input after the sequence number: the row's own fields.
+fn fields_after_seq(row: &audit_event::Model) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
     let at = row.at.timestamp_micros().to_string();
     let actor = row.actor_user_id.map(|id| id.to_string());
-    field(Some("bedside/audit/v1"));
-    field(Some(&row.prev_hash));
-    field(Some(&seq));
-    field(Some(&at));
-    field(actor.as_deref());
-    field(row.actor_role.as_deref());
-    field(row.session_ref.as_deref());
-    field(Some(&row.action));
-    field(Some(&row.resource_type));
-    field(row.resource_id.as_deref());
-    field(row.patient_id.as_deref());
-    field(row.ip.as_deref());
-    field(row.user_agent.as_deref());
-    field(Some(&row.outcome));
-    field(row.detail.as_deref());
-    hex::encode(hasher.finalize())
+    put(&mut out, Some(&at));
+    put(&mut out, actor.as_deref());
+    put(&mut out, row.actor_role.as_deref());
+    put(&mut out, row.session_ref.as_deref());
+    put(&mut out, Some(&row.action));
+    put(&mut out, Some(&row.resource_type));
+    put(&mut out, row.resource_id.as_deref());
+    put(&mut out, row.patient_id.as_deref());
+    put(&mut out, row.ip.as_deref());
+    put(&mut out, row.user_agent.as_deref());
+    put(&mut out, Some(&row.outcome));
+    put(&mut out, row.detail.as_deref());
+    out
+}
+
+fn chain_hash(row: &audit_event::Model) -> String {
+    let mut input = Vec::with_capacity(512);
+    put(&mut input, Some(CHAIN_VERSION));
+    put(&mut input, Some(&row.prev_hash));
+    put(&mut input, Some(&row.seq.to_string()));
+    input.extend_from_slice(&fields_after_seq(row));
+    hex::encode(Sha256::digest(&input))
 }
 
 /// Truncates to microseconds: what PostgreSQL keeps, so the hash survives the round trip.
@@ -95,32 +108,8 @@ pub async fn record(
     client: &ClientInfo,
     event: &AuditEvent,
 ) -> Result<i64, DbErr> {
-    // Bump first: this takes the lock that orders concurrent writers. Where the database can
-    // say so in the same statement (PostgreSQL), it returns the new sequence number with the
-    // hash of the row before it (the head's hash is not changed yet).
-    let missing = || DbErr::Custom("the audit chain head is missing".into());
-    let bump = audit_chain_head::Entity::update_many()
-        .col_expr(
-            audit_chain_head::Column::Seq,
-            Expr::col(audit_chain_head::Column::Seq).add(1),
-        )
-        .filter(audit_chain_head::Column::Id.eq(1));
-    let head = if txn.support_returning() {
-        bump.exec_with_returning(txn)
-            .await?
-            .pop()
-            .ok_or_else(missing)?
-    } else {
-        if bump.exec(txn).await?.rows_affected != 1 {
-            return Err(missing());
-        }
-        audit_chain_head::Entity::find_by_id(1)
-            .one(txn)
-            .await?
-            .ok_or_else(missing)?
-    };
     let mut row = audit_event::Model {
-        seq: head.seq,
+        seq: 0,
         at: to_micros(at),
         actor_user_id: event.actor.as_ref().map(|a| a.user_id),
         actor_role: event.actor.as_ref().map(|a| a.role.as_str().to_owned()),
@@ -133,9 +122,31 @@ pub async fn record(
         user_agent: clip(client.user_agent.as_deref(), 255),
         outcome: event.outcome.as_str().to_owned(),
         detail: clip(event.detail.as_deref(), 255),
-        prev_hash: head.hash,
+        prev_hash: String::new(),
         hash: String::new(),
     };
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return append_in_one_statement(txn, &row).await;
+    }
+    // Bump first: this takes the write lock that orders concurrent writers (SQLite).
+    let missing = || DbErr::Custom("the audit chain head is missing".into());
+    let bumped = audit_chain_head::Entity::update_many()
+        .col_expr(
+            audit_chain_head::Column::Seq,
+            Expr::col(audit_chain_head::Column::Seq).add(1),
+        )
+        .filter(audit_chain_head::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    if bumped.rows_affected != 1 {
+        return Err(missing());
+    }
+    let head = audit_chain_head::Entity::find_by_id(1)
+        .one(txn)
+        .await?
+        .ok_or_else(missing)?;
+    row.seq = head.seq;
+    row.prev_hash = head.hash;
     row.hash = chain_hash(&row);
     audit_chain_head::Entity::update_many()
         .col_expr(
@@ -150,6 +161,66 @@ pub async fn record(
         .exec_without_returning(txn)
         .await?;
     Ok(seq)
+}
+
+/// PostgreSQL appends in one statement, so the chain's lock is held for that statement and the
+/// commit only: it locks the head, moves it on (the new hash computed by the database from the
+/// old hash, the new number and the fields hashed here, the same bytes [`chain_hash`] hashes)
+/// and inserts the row.
+async fn append_in_one_statement(
+    txn: &DatabaseTransaction,
+    row: &audit_event::Model,
+) -> Result<i64, DbErr> {
+    const APPEND: &str = r"
+        WITH old AS (
+            SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE
+        ), new AS (
+            UPDATE audit_chain_head AS head
+            SET seq = old.seq + 1,
+                hash = encode(sha256(
+                    $1::bytea
+                    || ''::bytea || int8send(octet_length(old.hash)::bigint)
+                    || convert_to(old.hash, 'UTF8')
+                    || ''::bytea || int8send(octet_length((old.seq + 1)::text)::bigint)
+                    || convert_to((old.seq + 1)::text, 'UTF8')
+                    || $2::bytea
+                ), 'hex')
+            FROM old
+            WHERE head.id = 1
+            RETURNING head.seq, head.hash, old.hash AS prev_hash
+        )
+        INSERT INTO audit_event (seq, at, actor_user_id, actor_role, session_ref, action,
+            resource_type, resource_id, patient_id, ip, user_agent, outcome, detail, prev_hash, hash)
+        SELECT new.seq, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, new.prev_hash, new.hash
+        FROM new
+        RETURNING seq";
+    let mut version = Vec::new();
+    put(&mut version, Some(CHAIN_VERSION));
+    let values: Vec<sea_orm::Value> = vec![
+        version.into(),
+        fields_after_seq(row).into(),
+        row.at.into(),
+        row.actor_user_id.into(),
+        row.actor_role.clone().into(),
+        row.session_ref.clone().into(),
+        row.action.clone().into(),
+        row.resource_type.clone().into(),
+        row.resource_id.clone().into(),
+        row.patient_id.clone().into(),
+        row.ip.clone().into(),
+        row.user_agent.clone().into(),
+        row.outcome.clone().into(),
+        row.detail.clone().into(),
+    ];
+    let appended = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            APPEND,
+            values,
+        ))
+        .await?
+        .ok_or_else(|| DbErr::Custom("the audit chain head is missing".into()))?;
+    appended.try_get_by_index::<i64>(0)
 }
 
 /// Records an event that goes with no other write (a sign-in, a denied attempt).

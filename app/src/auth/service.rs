@@ -453,16 +453,27 @@ impl Identity {
         Ok(token)
     }
 
+    /// Counts a wrong password, and locks the account at the limit. Counted by the database
+    /// (`failed_sign_ins + 1`), so attempts at the same moment each count.
     async fn note_failure(&self, user: &user_account::Model) -> Result<(), AppError> {
-        let failures = user.failed_sign_ins + 1;
-        let mut active: user_account::ActiveModel = user.clone().into();
-        active.failed_sign_ins = Set(failures);
-        if failures >= self.config.lockout_after {
-            active.locked_until = Set(Some(
-                self.now() + Duration::minutes(self.config.lockout_minutes),
-            ));
-        }
-        active.update(&self.db).await?;
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        use user_account::Column;
+        let until = self.now() + Duration::minutes(self.config.lockout_minutes);
+        let counted = Expr::col(Column::FailedSignIns).add(1);
+        user_account::Entity::update_many()
+            .col_expr(Column::FailedSignIns, counted.clone())
+            .col_expr(
+                Column::LockedUntil,
+                Expr::case(
+                    counted.gte(self.config.lockout_after),
+                    Expr::val(Some(until)),
+                )
+                .finally(Expr::col(Column::LockedUntil))
+                .into(),
+            )
+            .filter(Column::Id.eq(user.id))
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 
@@ -591,7 +602,12 @@ impl Identity {
         let Some(record) = self.sessions.get(&id).await.map_err(AppError::internal)? else {
             return Ok(None);
         };
-        let Some(user) = self.user(record.user_id).await? else {
+        // The account and, for a patient, their record's ids, in one query.
+        let found = user_account::Entity::find_by_id(record.user_id)
+            .find_also_related(crate::patients::entity::patient::Entity)
+            .one(&self.db)
+            .await?;
+        let Some((user, patient)) = found else {
             self.sessions
                 .remove(&id)
                 .await
@@ -624,10 +640,8 @@ impl Identity {
         } else {
             record.last_seen_at
         };
-        let (patient_id, patient_public_id) = match role {
-            Role::Patient => crate::patients::service::ids_for_user(&self.db, user.id)
-                .await?
-                .unzip(),
+        let (patient_id, patient_public_id) = match (role, patient) {
+            (Role::Patient, Some(patient)) => (Some(patient.id), Some(patient.public_id)),
             _ => (None, None),
         };
         let idle = self.config.sessions.idle_timeout(role, record.mfa_passed);

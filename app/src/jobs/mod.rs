@@ -7,7 +7,9 @@ pub mod entity;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use entity::job;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, TryInsertResult};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set, TryInsertResult,
+};
 use serde::Serialize;
 
 /// Where a job is in its life.
@@ -78,6 +80,41 @@ pub async fn enqueue_all<P: Serialize>(
         .exec_without_returning(conn)
         .await?;
     Ok(())
+}
+
+/// As [`enqueue_all`], and returns the id of the job keyed `key` (added now, or before). Where
+/// the database returns what it inserted (PostgreSQL), that is one statement.
+pub async fn enqueue_all_finding<P: Serialize>(
+    conn: &impl ConnectionTrait,
+    jobs: Vec<NewJob<'_, P>>,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
+    if conn.support_returning() {
+        let rows = jobs
+            .into_iter()
+            .map(|new| row(new, now))
+            .collect::<Result<Vec<_>, _>>()?;
+        let inserted = job::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([job::Column::DedupeKey])
+            .exec_with_returning_many(conn)
+            .await?;
+        if let TryInsertResult::Inserted(added) = inserted {
+            if let Some(job) = added.iter().find(|j| j.dedupe_key.as_deref() == Some(key)) {
+                return Ok(job.id);
+            }
+        }
+    } else {
+        enqueue_all(conn, jobs, now).await?;
+    }
+    job::Entity::find()
+        .select_only()
+        .column(job::Column::Id)
+        .filter(job::Column::DedupeKey.eq(key))
+        .into_tuple()
+        .one(conn)
+        .await?
+        .ok_or_else(|| AppError::internal(format_args!("no job has the key {key}")))
 }
 
 fn row<P: Serialize>(new: NewJob<'_, P>, now: DateTime<Utc>) -> Result<job::ActiveModel, AppError> {

@@ -21,7 +21,21 @@ pub mod patient {
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
+    pub enum Relation {
+        /// The account the patient signs in with, if any.
+        #[sea_orm(
+            belongs_to = "crate::auth::entity::user_account::Entity",
+            from = "Column::UserId",
+            to = "crate::auth::entity::user_account::Column::Id"
+        )]
+        Account,
+    }
+
+    impl Related<crate::auth::entity::user_account::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Account.def()
+        }
+    }
 
     impl ActiveModelBehavior for ActiveModel {}
 }

@@ -10,7 +10,7 @@ use crate::AppError;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 
 fn context<'a>(column: &'a str, public_id: &'a str) -> FieldContext<'a> {
@@ -69,21 +69,6 @@ pub async fn create(
     }
     .insert(conn)
     .await?)
-}
-
-/// The id and public id of an account's patient record, if it has one.
-pub async fn ids_for_user(
-    db: &impl ConnectionTrait,
-    user_id: i32,
-) -> Result<Option<(i32, String)>, AppError> {
-    Ok(patient::Entity::find()
-        .select_only()
-        .column(patient::Column::Id)
-        .column(patient::Column::PublicId)
-        .filter(patient::Column::UserId.eq(user_id))
-        .into_tuple()
-        .one(db)
-        .await?)
 }
 
 async fn find(

@@ -38,15 +38,18 @@ where
     admin
         .execute_unprepared(&format!("CREATE DATABASE {name}"))
         .await?;
-    let base = server_url
-        .rsplit_once('/')
-        .map_or(server_url.as_str(), |(base, _)| base);
+    // The same server, another database; options after `?` (a socket, sslmode) kept.
+    let (address, options) = match server_url.split_once('?') {
+        Some((address, options)) => (address, format!("?{options}")),
+        None => (server_url.as_str(), String::new()),
+    };
+    let base = address.rsplit_once('/').map_or(address, |(base, _)| base);
     let data = std::env::temp_dir().join(&name);
     std::fs::create_dir_all(&data)?;
     let mut settings = Settings {
         listen: "127.0.0.1:0".parse()?,
         data_dir: data.clone(),
-        database_url: format!("{base}/{name}"),
+        database_url: format!("{base}/{name}{options}"),
         leptos_config: std::path::PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../Leptos.toml"

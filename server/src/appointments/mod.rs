@@ -141,6 +141,7 @@ pub async fn book(
         return AppError::Forbidden.into_response();
     };
     let request = BookingRequest {
+        patient_id,
         patient_public_id,
         visit_type,
         starts_at: starts_at.with_timezone(&chrono::Utc),

@@ -18,8 +18,8 @@ use app::jobs::{entity::job, status};
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use std::{collections::HashMap, sync::Arc};
 
@@ -147,7 +147,7 @@ impl Scheduler {
     /// Claims `id` for this process if it is due (or its lease ran out). The returned row is as
     /// claimed.
     async fn claim(&self, id: i32, now: DateTime<Utc>) -> Result<Option<job::Model>, DbErr> {
-        let claimed = job::Entity::update_many()
+        let claim = job::Entity::update_many()
             .col_expr(job::Column::Status, status::RUNNING.into())
             .col_expr(job::Column::LeaseOwner, Some(self.owner.clone()).into())
             .col_expr(job::Column::LeasedUntil, Some(now + self.lease).into())
@@ -159,10 +159,12 @@ impl Scheduler {
                 ),
             )
             .filter(job::Column::Id.eq(id))
-            .filter(claimable(now, &self.kinds()))
-            .exec(&self.db)
-            .await?;
-        if claimed.rows_affected != 1 {
+            .filter(claimable(now, &self.kinds()));
+        if self.db.support_returning() {
+            // The claimed row comes back with the claim (one statement).
+            return Ok(claim.exec_with_returning(&self.db).await?.pop());
+        }
+        if claim.exec(&self.db).await?.rows_affected != 1 {
             return Ok(None);
         }
         job::Entity::find_by_id(id).one(&self.db).await

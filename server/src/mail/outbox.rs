@@ -37,17 +37,22 @@ impl Mailer for OutboxMailer {
         .insert(&txn)
         .await
         .map_err(failed)?;
-        for file in email.attachments {
-            outbox_attachment::ActiveModel {
+        let files: Vec<_> = email
+            .attachments
+            .into_iter()
+            .map(|file| outbox_attachment::ActiveModel {
                 email_id: Set(row.id),
                 filename: Set(file.filename),
                 content_type: Set(file.content_type),
                 content: Set(file.content),
                 ..Default::default()
-            }
-            .insert(&txn)
-            .await
-            .map_err(failed)?;
+            })
+            .collect();
+        if !files.is_empty() {
+            outbox_attachment::Entity::insert_many(files)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(failed)?;
         }
         txn.commit().await.map_err(failed)
     }

@@ -160,6 +160,7 @@ async fn a_practice_account_without_mfa_must_set_it_up_and_recovery_codes_work_o
             email: staff.email.clone(),
             password: crate::helpers::TEST_PASSWORD.into(),
             role: Role::Staff,
+            patient_id: None,
             patient_public_id: None,
             mfa_secret: None,
         };
@@ -529,6 +530,34 @@ async fn an_account_locks_after_repeated_failures_and_says_until_when() {
             .contains("This account is locked after too many failed attempts"));
         app.clock.advance(Duration::minutes(31));
         assert_eq!(app.sign_in(&app.new_browser(), &maria).await.status(), 303);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_passwords_sent_at_the_same_moment_each_count_towards_the_lock() {
+    for backend in backends() {
+        let app = spawn_app_with(&backend, |s| {
+            s.sign_in.attempts_per_minute = 1000;
+            s.sign_in.lockout_after = 6;
+        })
+        .await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        // Six guesses in flight together: each read the count before any wrote it.
+        let guess = [
+            ("email", maria.email.as_str()),
+            ("password", "wrong password!!"),
+        ];
+        let guesses = (0..6).map(|_| app.post_form("/signin", &guess));
+        for answer in futures::future::join_all(guesses).await {
+            assert_eq!(answer.status(), 401, "{}", app.backend);
+        }
+        let locked = app
+            .post_form(
+                "/signin",
+                &[("email", &maria.email), ("password", &maria.password)],
+            )
+            .await;
+        assert_eq!(locked.status(), 423, "{}", app.backend);
     }
 }
 

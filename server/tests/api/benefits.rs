@@ -109,6 +109,7 @@ pub(crate) async fn book_as(
         &caller,
         &schedule,
         &BookingRequest {
+            patient_id: user.patient_id.expect("a patient"),
             patient_public_id: user.patient_public_id.clone().expect("a patient"),
             visit_type,
             starts_at,
@@ -446,6 +447,7 @@ async fn a_home_visit_fee_and_a_late_fee_are_billed_as_lines_of_the_next_members
             email: "ana@example.com".into(),
             password: crate::memberships::JOIN_PASSWORD.into(),
             role: Role::Patient,
+            patient_id: Some(patient.id),
             patient_public_id: Some(patient.public_id.clone()),
             mfa_secret: None,
         };

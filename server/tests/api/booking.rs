@@ -87,6 +87,7 @@ async fn p2_two_hundred_concurrent_attempts_at_one_slot_book_it_exactly_once() {
                     );
                     tokio::spawn(async move {
                         let request = BookingRequest {
+                            patient_id: user.patient_id.expect("id"),
                             patient_public_id: user.patient_public_id.expect("id"),
                             visit_type: VisitType::InPerson,
                             starts_at: slot.starts_at,
@@ -161,6 +162,7 @@ async fn overlapping_visits_of_different_lengths_cannot_both_be_booked() {
             .expect("exists")
         };
         let request = |who: &TestUser, visit_type, starts_at| BookingRequest {
+            patient_id: who.patient_id.expect("id"),
             patient_public_id: who.patient_public_id.clone().expect("id"),
             visit_type,
             starts_at,

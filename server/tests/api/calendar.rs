@@ -31,6 +31,7 @@ async fn book(app: &TestApp, who: &TestUser, nth: usize, reason: &str) -> Booked
         &app.caller(who).await,
         &schedule,
         &BookingRequest {
+            patient_id: who.patient_id.expect("patient"),
             patient_public_id: who.patient_public_id.clone().expect("patient"),
             visit_type: VisitType::InPerson,
             starts_at: slot,

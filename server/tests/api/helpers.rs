@@ -274,6 +274,8 @@ pub struct TestUser {
     pub email: String,
     pub password: String,
     pub role: app::auth::Role,
+    /// The patient record's row id and public id, for a patient.
+    pub patient_id: Option<i32>,
     pub patient_public_id: Option<String>,
     pub mfa_secret: Option<Vec<u8>>,
 }
@@ -299,6 +301,7 @@ impl TestApp {
             email: user.email,
             password: TEST_PASSWORD.into(),
             role,
+            patient_id: None,
             patient_public_id: None,
             mfa_secret: None,
         };
@@ -349,6 +352,7 @@ impl TestApp {
         )
         .await
         .expect("create patient");
+        user.patient_id = Some(record.id);
         user.patient_public_id = Some(record.public_id);
         user
     }

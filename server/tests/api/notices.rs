@@ -38,6 +38,7 @@ async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
         &caller,
         &schedule,
         &BookingRequest {
+            patient_id: maria.patient_id.expect("patient"),
             patient_public_id: maria.patient_public_id.clone().expect("patient"),
             visit_type: VisitType::InPerson,
             starts_at: slot.starts_at,
@@ -531,6 +532,7 @@ async fn moving_a_visit_frees_its_old_time_emails_an_updated_calendar_entry_and_
             &caller,
             &schedule,
             &BookingRequest {
+                patient_id: james.patient_id.expect("patient"),
                 patient_public_id: james.patient_public_id.clone().expect("patient"),
                 visit_type: VisitType::InPerson,
                 starts_at: old_start,

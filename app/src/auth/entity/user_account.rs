@@ -29,6 +29,16 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The patient record of a patient's account (read with the account at every request).
+    #[sea_orm(has_one = "crate::patients::entity::patient::Entity")]
+    Patient,
+}
+
+impl Related<crate::patients::entity::patient::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Patient.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
