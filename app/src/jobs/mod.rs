@@ -51,12 +51,7 @@ pub async fn enqueue<P: Serialize>(
         .await?;
     match (inserted, key) {
         (TryInsertResult::Inserted(result), _) => Ok(result.last_insert_id),
-        (TryInsertResult::Conflicted, Some(key)) => job::Entity::find()
-            .filter(job::Column::DedupeKey.eq(key.as_str()))
-            .one(conn)
-            .await?
-            .map(|existing| existing.id)
-            .ok_or_else(|| AppError::internal("a job key conflicted but no job has it")),
+        (TryInsertResult::Conflicted, Some(key)) => id_with_key(conn, &key).await,
         _ => Err(AppError::internal("a job was not added")),
     }
 }
@@ -68,10 +63,7 @@ pub async fn enqueue_all<P: Serialize>(
     jobs: Vec<NewJob<'_, P>>,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let rows = jobs
-        .into_iter()
-        .map(|new| row(new, now))
-        .collect::<Result<Vec<_>, _>>()?;
+    let rows = rows(jobs, now)?;
     if rows.is_empty() {
         return Ok(());
     }
@@ -91,11 +83,7 @@ pub async fn enqueue_all_finding<P: Serialize>(
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
     if conn.support_returning() {
-        let rows = jobs
-            .into_iter()
-            .map(|new| row(new, now))
-            .collect::<Result<Vec<_>, _>>()?;
-        let inserted = job::Entity::insert_many(rows)
+        let inserted = job::Entity::insert_many(rows(jobs, now)?)
             .on_conflict_do_nothing_on([job::Column::DedupeKey])
             .exec_with_returning_many(conn)
             .await?;
@@ -107,6 +95,11 @@ pub async fn enqueue_all_finding<P: Serialize>(
     } else {
         enqueue_all(conn, jobs, now).await?;
     }
+    id_with_key(conn, key).await
+}
+
+/// The id of the job that holds `key` (one added before, when adding it again conflicted).
+async fn id_with_key(conn: &impl ConnectionTrait, key: &str) -> Result<i32, AppError> {
     job::Entity::find()
         .select_only()
         .column(job::Column::Id)
@@ -115,6 +108,13 @@ pub async fn enqueue_all_finding<P: Serialize>(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::internal(format_args!("no job has the key {key}")))
+}
+
+fn rows<P: Serialize>(
+    jobs: Vec<NewJob<'_, P>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<job::ActiveModel>, AppError> {
+    jobs.into_iter().map(|new| row(new, now)).collect()
 }
 
 fn row<P: Serialize>(new: NewJob<'_, P>, now: DateTime<Utc>) -> Result<job::ActiveModel, AppError> {

@@ -327,9 +327,7 @@ impl TestApp {
     pub async fn create_member(&self, email: &str, name: &str, tier: Option<&str>) -> TestUser {
         let user = self.create_patient_record(email, name).await;
         if let Some(tier) = tier {
-            let patient_id = self
-                .patient_row_id(user.patient_public_id.as_deref().expect("a patient"))
-                .await;
+            let patient_id = user.patient_id.expect("a patient");
             bedside::demo::active_membership(&self.db, patient_id, tier, self.clock_now())
                 .await
                 .expect("an active membership");
@@ -481,10 +479,6 @@ impl TestApp {
 
     /// `user` as the policy sees them (a patient with their record).
     pub async fn caller(&self, user: &TestUser) -> app::auth::guard::Caller {
-        let patient_id = match &user.patient_public_id {
-            Some(public_id) => Some(self.patient_row_id(public_id).await),
-            None => None,
-        };
-        caller_of(user, patient_id)
+        caller_of(user, user.patient_id)
     }
 }
