@@ -7,6 +7,10 @@ const PORT = Number(process.env.E2E_PORT ?? 3100);
 // A second server whose clock the tests move (`POST /dev/clock`, development only), for what
 // happens hours or days later: late cancellations, payment retries. Only tests/clock/ use it.
 const CLOCK_PORT = Number(process.env.E2E_CLOCK_PORT ?? 3102);
+// Both servers start at a fixed instant, never at the day the tests happen to run on (the
+// development clock, started by BEDSIDE_DEV_CLOCK_START, runs on from there): a Wednesday
+// morning in the practice's zone, the API tests' default too. E2E_NOW picks another.
+const START = process.env.E2E_NOW ?? "2026-06-17T09:30:00-04:00";
 
 export default defineConfig({
   testDir: "./tests",
@@ -42,7 +46,11 @@ export default defineConfig({
       timeout: 60_000,
       stdout: "ignore",
       stderr: "pipe",
-      env: { E2E_PORT: String(PORT) },
+      env: {
+        E2E_PORT: String(PORT),
+        BEDSIDE_DEV_CLOCK_CONTROL: "true",
+        BEDSIDE_DEV_CLOCK_START: START,
+      },
     },
     {
       command: "bash ./serve.sh",
@@ -55,6 +63,7 @@ export default defineConfig({
         E2E_PORT: String(CLOCK_PORT),
         E2E_DATA: `${__dirname}/.data-clock`,
         BEDSIDE_DEV_CLOCK_CONTROL: "true",
+        BEDSIDE_DEV_CLOCK_START: START,
         // Jobs due after a clock move run within a second.
         BEDSIDE_JOBS__POLL_SECONDS: "1",
       },

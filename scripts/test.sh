@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: formatting and lints, unit and property
-# tests, integration tests on SQLite and on PostgreSQL, then the browser tests.
+# tests, integration tests on SQLite and on PostgreSQL (all from one fixed instant), the
+# calendar matrix (the time-sensitive suites from many instants), then the browser tests.
 #
 # PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) must let us
 # create databases; each test creates its own and drops it.
@@ -30,6 +31,9 @@ cargo clippy -p bedside-frontend --target wasm32-unknown-unknown -- -D warnings
 
 say "Unit, property and integration tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
 cargo test -p bedside -p bedside-app -p bedside-migrations --features bedside-app/ssr
+
+say "Calendar matrix: the time-sensitive suites from many starting instants (SQLite)"
+./scripts/calendar-matrix.sh
 
 say "Building the site for the browser tests"
 cargo leptos build

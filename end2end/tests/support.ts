@@ -71,9 +71,14 @@ export function demoAccount(email: string, data = DATA): DemoAccount {
   return { email, password };
 }
 
-/** The account's current authenticator code (`bedside mfa-code`, development only). */
-export function mfaCode(email: string): string {
-  return bedside(["mfa-code", email]);
+/**
+ * The account's authenticator code at the test server's time (`bedside mfa-code --at`,
+ * development only): the server's clock starts at a fixed instant, not at today.
+ */
+export async function mfaCode(page: Page, email: string, data = DATA): Promise<string> {
+  const response = await page.request.get("/dev/clock");
+  const now: string = (await response.json()).now;
+  return bedside(["mfa-code", email, "--at", now], data);
 }
 
 export const PHYSICIAN = "dr.marsh@harborstreetmedicine.example";
@@ -90,7 +95,7 @@ export async function signIn(page: Page, email: string, data = DATA) {
   await page.getByLabel("Password").fill(account.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   if (page.url().includes("/signin/mfa")) {
-    await page.getByLabel("Code").fill(mfaCode(email));
+    await page.getByLabel("Code").fill(await mfaCode(page, email, data));
     await page.getByRole("button", { name: "Continue" }).click();
   }
 }

@@ -46,6 +46,10 @@ enum Command {
     MfaCode {
         /// The account's email address.
         email: String,
+        /// The code at this time (RFC 3339) instead of now: a development server whose clock
+        /// was moved (`GET /dev/clock` says its time).
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
     /// Show the newest emails (with their attachments) and text messages in the local outboxes.
     Outbox {
@@ -92,13 +96,8 @@ async fn identity_for(settings: &Settings) -> anyhow::Result<app::auth::service:
     let conn = db::connect(settings).await?;
     db::migrate(&conn).await?;
     let keyring = crate::keys::load_keyring(settings)?;
-    startup::identity(
-        settings,
-        &conn,
-        &keyring,
-        std::sync::Arc::new(app::clock::SystemClock),
-    )
-    .await
+    let clock = crate::dev_clock::clock_for_tools(settings)?;
+    startup::identity(settings, &conn, &keyring, clock).await
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -242,13 +241,17 @@ pub async fn run() -> anyhow::Result<()> {
                 keyring.active_key_id()
             );
         }
-        Command::MfaCode { email } => {
+        Command::MfaCode { email, at } => {
             if settings.environment != crate::settings::Environment::Development {
                 anyhow::bail!("mfa-code is for development and demos only");
             }
             let conn = db::connect(&settings).await?;
             let keyring = crate::keys::load_keyring(&settings)?;
-            let code = demo::current_mfa_code(&conn, &keyring, &email, chrono::Utc::now()).await?;
+            let at = match at {
+                Some(at) => at.with_timezone(&chrono::Utc),
+                None => crate::dev_clock::clock_for_tools(&settings)?.now(),
+            };
+            let code = demo::current_mfa_code(&conn, &keyring, &email, at).await?;
             println!("{code}");
         }
         Command::Outbox { limit } => {

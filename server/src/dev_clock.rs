@@ -4,6 +4,7 @@
 //! `dev_clock_control` is on, which a production configuration refuses
 //! ([`crate::startup::Application::build`]).
 
+use crate::settings::{Environment, Settings};
 use app::clock::Clock;
 use axum::{
     extract::State,
@@ -15,24 +16,57 @@ use serde::Deserialize;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-/// The system time shifted by an adjustable number of seconds; clones share the shift.
+/// The system time shifted by an adjustable number of microseconds (what PostgreSQL keeps);
+/// clones share the shift.
 #[derive(Debug, Clone, Default)]
 pub struct ShiftedClock {
-    offset_seconds: Arc<AtomicI64>,
+    offset_micros: Arc<AtomicI64>,
 }
 
 impl ShiftedClock {
     /// Makes `now()` read `to` at this moment (and run on from there).
     pub fn set(&self, to: DateTime<Utc>) {
-        self.offset_seconds
-            .store((to - Utc::now()).num_seconds(), Ordering::SeqCst);
+        let offset = (to - Utc::now()).num_microseconds().unwrap_or(0);
+        self.offset_micros.store(offset, Ordering::SeqCst);
     }
 }
 
 impl Clock for ShiftedClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now() + Duration::seconds(self.offset_seconds.load(Ordering::SeqCst))
+        Utc::now() + Duration::microseconds(self.offset_micros.load(Ordering::SeqCst))
     }
+}
+
+/// The development clock the settings ask for: `None` without `dev_clock_control`; else the
+/// system time, or `dev_clock_start` from this moment on. Refused outside development, and a
+/// start without the control (it would be silently ignored).
+pub fn from_settings(settings: &Settings) -> anyhow::Result<Option<ShiftedClock>> {
+    if !settings.dev_clock_control {
+        anyhow::ensure!(
+            settings.dev_clock_start.is_none(),
+            "dev_clock_start needs dev_clock_control (development only)"
+        );
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        settings.environment == Environment::Development,
+        "dev_clock_control moves the server's time: it is for development only"
+    );
+    let clock = ShiftedClock::default();
+    if let Some(start) = settings.dev_clock_start {
+        clock.set(start);
+    }
+    Ok(Some(clock))
+}
+
+/// The clock a command-line tool reads: the development clock when the settings ask for one
+/// (so `seed-demo` and `mfa-code` agree with a server started on the same settings), else the
+/// system time.
+pub fn clock_for_tools(settings: &Settings) -> anyhow::Result<app::clock::SharedClock> {
+    Ok(match from_settings(settings)? {
+        Some(clock) => Arc::new(clock),
+        None => Arc::new(app::clock::SystemClock),
+    })
 }
 
 #[derive(Debug, Deserialize)]

@@ -70,6 +70,11 @@ pub struct Settings {
     /// Development only: serve `POST /dev/clock`, which moves this server's time (the browser
     /// tests of late cancellations and payment retries). Refused in production.
     pub dev_clock_control: bool,
+    /// Development only, with `dev_clock_control`: the instant the server's clock (and the
+    /// `seed-demo` and `mfa-code` commands' clock) starts at, RFC 3339. The browser tests start
+    /// both of their servers at a fixed instant this way, so they pass on any day.
+    /// `BEDSIDE_DEV_CLOCK_START`.
+    pub dev_clock_start: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -297,6 +302,7 @@ impl Default for Settings {
             redis_key_prefix: "bedside:".into(),
             bench_baseline_file: None,
             dev_clock_control: false,
+            dev_clock_start: None,
         }
     }
 }

@@ -118,12 +118,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        if settings.dev_clock_control {
-            anyhow::ensure!(
-                settings.environment == crate::settings::Environment::Development,
-                "dev_clock_control moves the server's time: it is for development only"
-            );
-            let clock = crate::dev_clock::ShiftedClock::default();
+        if let Some(clock) = crate::dev_clock::from_settings(&settings)? {
             return Self::build_inner(settings, Arc::new(clock.clone()), Some(clock)).await;
         }
         Self::build_with_clock(settings, Arc::new(SystemClock)).await
@@ -147,7 +142,7 @@ impl Application {
         db::migrate(&db).await?;
         let leptos_options = leptos_options(&settings)?;
         let site = SiteContentStore::default();
-        site.refresh(&db)
+        site.refresh(&db, clock.now())
             .await
             .map_err(|e| anyhow::anyhow!("loading the practice's content: {e}"))?;
         let mailer = mail::from_settings(&settings.mail, db.clone())?;
@@ -307,7 +302,7 @@ async fn refresh_periodically(state: AppState) {
     tick.tick().await;
     loop {
         tick.tick().await;
-        if let Err(e) = state.site.refresh(&state.db).await {
+        if let Err(e) = state.site.refresh(&state.db, state.identity.now()).await {
             tracing::warn!(error = %e, "could not refresh the practice's content; keeping the previous one");
         }
         state.contact_limit.forget_idle();

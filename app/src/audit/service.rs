@@ -395,7 +395,7 @@ mod tests {
     fn row() -> audit_event::Model {
         audit_event::Model {
             seq: 1,
-            at: Utc::now(),
+            at: crate::clock::test_start(),
             actor_user_id: Some(2),
             actor_role: Some("physician".into()),
             session_ref: Some("abcd".into()),

@@ -307,7 +307,7 @@ mod tests {
 
     #[test]
     fn activity_is_written_at_most_every_ten_seconds() {
-        let now = Utc::now();
+        let now = crate::clock::test_start();
         let mut seen = record(0, 1, true, now);
         assert!(!needs_touch(&seen, now));
         seen.last_seen_at = now - Duration::seconds(9);
@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn a_physician_is_signed_out_after_15_idle_minutes_and_a_patient_after_30() {
-        let now = Utc::now();
+        let now = crate::clock::test_start();
         let policy = SessionPolicy::default();
         assert_eq!(
             check(&record(14, 1, true, now), Role::Physician, &policy, now),
@@ -371,7 +371,7 @@ mod tests {
             age_seconds in 0i64..14 * 3600,
             mfa_passed in any::<bool>(),
         ) {
-            let now = Utc::now();
+            let now = crate::clock::test_start();
             let policy = SessionPolicy::default();
             let created = now - Duration::seconds(age_seconds.max(idle_seconds));
             let rec = SessionRecord {

@@ -134,9 +134,14 @@ impl SiteContentStore {
         self.current.read().ok().and_then(|guard| guard.clone())
     }
 
-    /// Reloads from the database; on failure the previous content stays in place.
-    pub async fn refresh(&self, db: &impl ConnectionTrait) -> Result<(), AppError> {
-        let loaded = load_site_content(db, Utc::now()).await?.map(Arc::new);
+    /// Reloads from the database as of `now` (the clock's: the physician's years of practice
+    /// follow it); on failure the previous content stays in place.
+    pub async fn refresh(
+        &self,
+        db: &impl ConnectionTrait,
+        now: DateTime<Utc>,
+    ) -> Result<(), AppError> {
+        let loaded = load_site_content(db, now).await?.map(Arc::new);
         if let Ok(mut guard) = self.current.write() {
             *guard = loaded;
         }

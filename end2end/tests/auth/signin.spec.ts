@@ -34,7 +34,7 @@ test("the physician signs in with a password and an authenticator code, then sig
   await expect(page.getByRole("heading", { name: "Two-step sign-in" })).toBeVisible();
   await expectAccessible(page);
   await screenshot(page, "signin-mfa-375");
-  await page.getByLabel("Code").fill(mfaCode(PHYSICIAN));
+  await page.getByLabel("Code").fill(await mfaCode(page, PHYSICIAN));
   await page.getByRole("button", { name: "Continue" }).click();
 
   await expect(page).toHaveURL(/\/dashboard$/);

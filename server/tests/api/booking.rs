@@ -1290,7 +1290,7 @@ async fn the_schedule_kept_in_memory_follows_every_change_whoever_writes_it() {
             app.backend
         );
 
-        let day = chrono::Utc::now().date_naive() + Duration::days(3);
+        let day = app.clock_now().date_naive() + Duration::days(3);
         schedule_exception::ActiveModel {
             on_date: Set(day),
             kind: Set("closed".into()),

@@ -4,26 +4,18 @@ use crate::helpers::{backends, spawn_app, TestApp, TestUser};
 use app::appointments::service::{self, BookedVisit, BookingRequest};
 use app::appointments::VisitType;
 use app::auth::Role;
-use chrono::Duration;
 use std::str::FromStr;
 
-async fn book(app: &TestApp, who: &TestUser, nth: usize, reason: &str) -> BookedVisit {
+async fn book(app: &TestApp, who: &TestUser, reason: &str) -> BookedVisit {
     let schedule = service::load_schedule(&app.db)
         .await
         .expect("s")
         .expect("s");
-    let from = (app.clock_now() + Duration::days(3))
-        .with_timezone(&schedule.time_zone)
-        .date_naive();
-    let slot = app::appointments::availability::free_slots(
-        &schedule,
-        VisitType::InPerson,
-        from,
-        from + Duration::days(7),
-        &[],
-        app.clock_now(),
-    )[nth * 3]
-        .starts_at;
+    let slot = *app
+        .free_times(VisitType::InPerson, 3, 7)
+        .await
+        .first()
+        .expect("a free time");
     service::book(
         &app.db,
         &app.keyring,
@@ -73,8 +65,8 @@ async fn a_patient_subscribes_to_her_own_visits_and_can_turn_the_link_off() {
         let james = app
             .create_patient("james@example.com", "James Okafor")
             .await;
-        let hers = book(&app, &maria, 0, "Recurring migraines").await;
-        let his = book(&app, &james, 1, "Knee pain").await;
+        let hers = book(&app, &maria, "Recurring migraines").await;
+        let his = book(&app, &james, "Knee pain").await;
         let browser = app.signed_in(&maria).await;
         let security = app
             .get_with(&browser, "/account/security")
@@ -173,8 +165,8 @@ async fn the_practices_feed_shows_booked_times_but_not_who_or_why_and_the_admin_
         let james = app
             .create_patient("james@example.com", "James Okafor")
             .await;
-        book(&app, &maria, 0, "Recurring migraines").await;
-        book(&app, &james, 1, "Knee pain").await;
+        book(&app, &maria, "Recurring migraines").await;
+        book(&app, &james, "Knee pain").await;
         let doctor = app.create_user(Role::Physician, "doc@example.com").await;
         let physician = app.signed_in(&doctor).await;
         let link = make_link(&app, &physician).await;

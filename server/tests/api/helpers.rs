@@ -68,11 +68,9 @@ pub async fn spawn_app(backend: &Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: &Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-    // Microseconds: what PostgreSQL keeps, so times read back compare equal.
-    let now = chrono::Utc::now();
-    let clock = app::clock::FakeClock::at(
-        chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now),
-    );
+    // Every test starts from the run's instant (`BEDSIDE_TEST_NOW`, or a fixed default), never
+    // the wall clock: the calendar matrix runs the time-sensitive suites at many.
+    let clock = app::clock::FakeClock::at(app::clock::test_start());
     spawn_app_with_clock(backend, clock, configure).await
 }
 
@@ -353,6 +351,39 @@ impl TestApp {
         user.patient_id = Some(record.id);
         user.patient_public_id = Some(record.public_id);
         user
+    }
+
+    /// The free times of `visit_type` on the `days` practice days starting `ahead` days from
+    /// now, leaving out the times visits already booked (with their buffers) take: so tests that
+    /// book twice never pick the same time, whatever day and hour the run starts at.
+    pub async fn free_times(
+        &self,
+        visit_type: app::appointments::VisitType,
+        ahead: i64,
+        days: i64,
+    ) -> Vec<chrono::DateTime<chrono::Utc>> {
+        use app::appointments::{availability, service};
+        let schedule = service::load_schedule(&self.db)
+            .await
+            .expect("schedule")
+            .expect("the demo schedule");
+        let now = self.clock_now();
+        let from = (now + chrono::Duration::days(ahead))
+            .with_timezone(&schedule.time_zone)
+            .date_naive();
+        let to = from + chrono::Duration::days(days - 1);
+        let busy = service::busy_between(
+            &self.db,
+            &schedule,
+            now,
+            now + chrono::Duration::days(ahead + days + 1),
+        )
+        .await
+        .expect("booked times");
+        availability::free_slots(&schedule, visit_type, from, to, &busy, now)
+            .into_iter()
+            .map(|slot| slot.starts_at)
+            .collect()
     }
 
     pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {

@@ -276,7 +276,9 @@ async fn a_contact_email_that_fails_is_retried_and_each_email_goes_out_once() {
         .await
         .expect("stored");
         let site = app::site::service::SiteContentStore::default();
-        site.refresh(&app.db).await.expect("content");
+        site.refresh(&app.db, app.clock_now())
+            .await
+            .expect("content");
         let mailer = Arc::new(FlakyMailer {
             failures: Mutex::new(1),
             outbox: Arc::new(bedside::mail::outbox::OutboxMailer::new(

@@ -10,26 +10,17 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::str::FromStr;
 
-/// Books Maria's first in-person slot at least `days` ahead.
+/// Books Maria's first free in-person time at least `days` ahead.
 async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
     let schedule = service::load_schedule(&app.db)
         .await
         .expect("schedule")
         .expect("the demo schedule");
-    let from = (app.clock_now() + Duration::days(days))
-        .with_timezone(&schedule.time_zone)
-        .date_naive();
-    let slot = app::appointments::availability::free_slots(
-        &schedule,
-        VisitType::InPerson,
-        from,
-        from + Duration::days(7),
-        &[],
-        app.clock_now(),
-    )
-    .into_iter()
-    .next()
-    .expect("a free slot");
+    let starts_at = *app
+        .free_times(VisitType::InPerson, days, 7)
+        .await
+        .first()
+        .expect("a free time");
     let caller = app.caller(maria).await;
     service::book(
         &app.db,
@@ -41,7 +32,7 @@ async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
             patient_id: maria.patient_id.expect("patient"),
             patient_public_id: maria.patient_public_id.clone().expect("patient"),
             visit_type: VisitType::InPerson,
-            starts_at: slot.starts_at,
+            starts_at,
             reason: "Recurring migraines".into(),
             accepted_fee_cents: None,
         },
@@ -396,33 +387,11 @@ async fn booking_from_the_portal_sends_the_confirmation_at_once() {
 
 /// A free time of the same kind as `visit`, at least `days` ahead, other than `not`.
 async fn another_slot(app: &TestApp, days: i64, not: DateTime<Utc>) -> DateTime<Utc> {
-    let schedule = service::load_schedule(&app.db)
+    app.free_times(VisitType::InPerson, days, 7)
         .await
-        .expect("schedule")
-        .expect("the demo schedule");
-    let from = (app.clock_now() + Duration::days(days))
-        .with_timezone(&schedule.time_zone)
-        .date_naive();
-    let busy = service::busy_between(
-        &app.db,
-        &schedule,
-        app.clock_now(),
-        app.clock_now() + Duration::days(days + 8),
-    )
-    .await
-    .expect("busy");
-    app::appointments::availability::free_slots(
-        &schedule,
-        VisitType::InPerson,
-        from,
-        from + Duration::days(7),
-        &busy,
-        app.clock_now(),
-    )
-    .into_iter()
-    .map(|slot| slot.starts_at)
-    .find(|at| *at != not)
-    .expect("a free slot")
+        .into_iter()
+        .find(|at| *at != not)
+        .expect("a free slot")
 }
 
 #[tokio::test]

@@ -277,3 +277,52 @@ async fn the_development_clock_is_not_served_by_default_and_refused_in_productio
     let error = refused.err().expect("refused").to_string();
     assert!(error.contains("development only"), "{error}");
 }
+
+#[tokio::test]
+async fn the_development_clock_starts_at_the_instant_the_settings_name_and_runs_on_from_there() {
+    let start = chrono::DateTime::parse_from_rfc3339("2027-03-14T01:59:30-05:00")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::helpers::test_settings(data.path());
+    settings.dev_clock_control = true;
+    settings.dev_clock_start = Some(start);
+    let app = bedside::Application::build(settings.clone())
+        .await
+        .expect("built");
+    let url = app.url();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(async move {
+        let _ = stopped.await;
+    }));
+    let shown: serde_json::Value = crate::helpers::browser(&url)
+        .get(format!("{url}/dev/clock"))
+        .send()
+        .await
+        .expect("GET /dev/clock")
+        .json()
+        .await
+        .expect("json");
+    let now =
+        chrono::DateTime::parse_from_rfc3339(shown["now"].as_str().expect("now")).expect("time");
+    let ran = now.with_timezone(&chrono::Utc) - start;
+    assert!(
+        ran >= chrono::Duration::zero() && ran < chrono::Duration::seconds(30),
+        "the clock reads {now}, {ran} after its start"
+    );
+    // The command-line tools (seed-demo, mfa-code) read the same clock.
+    let tools = bedside::dev_clock::clock_for_tools(&settings).expect("clock");
+    let ran = tools.now() - start;
+    assert!(ran >= chrono::Duration::zero() && ran < chrono::Duration::seconds(30));
+    let _ = stop.send(());
+    server.await.expect("join").expect("served");
+
+    // A start without the control would be ignored without a word: refused instead.
+    settings.dev_clock_control = false;
+    let refused = bedside::Application::build(settings).await;
+    let error = refused.err().expect("refused").to_string();
+    assert!(
+        error.contains("dev_clock_start needs dev_clock_control"),
+        "{error}"
+    );
+}
