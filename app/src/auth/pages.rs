@@ -381,11 +381,15 @@ fn SecuritySections(overview: SecurityOverview, errors: FieldErrors) -> impl Int
                 view! {
                     <p>{format!("On. You have {recovery_codes_left} unused recovery codes.")}</p>
                     <form class="form" method="post" action="/account/recovery-codes">
-                        <p>"New recovery codes replace the old ones. Confirm with your password:"</p>
-                        <div class="field">
-                            <label for="codes_password">"Password"</label>
-                            <input id="codes_password" name="current_password" type="password" autocomplete="current-password" required/>
-                        </div>
+                        <p>"New recovery codes replace the old ones. Confirm with your password and a code from your authenticator app:"</p>
+                        {field(&errors, "codes_password", "Password", view! {
+                            <input id="codes_password" name="codes_password" type="password" autocomplete="current-password" required
+                                aria-invalid=invalid(&errors, "codes_password") aria-describedby=described_by(&errors, "codes_password")/>
+                        })}
+                        {field(&errors, "codes_code", "Code from your authenticator app", view! {
+                            <input id="codes_code" name="codes_code" type="text" inputmode="numeric" autocomplete="one-time-code" required
+                                pattern="[0-9 ]{6,7}" aria-invalid=invalid(&errors, "codes_code") aria-describedby=described_by(&errors, "codes_code")/>
+                        })}
                         <button class="button button-quiet" type="submit">"Make new recovery codes"</button>
                     </form>
                 }.into_any()

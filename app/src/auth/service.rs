@@ -733,8 +733,36 @@ impl Identity {
         user: &user_account::Model,
         code: &str,
     ) -> Result<Option<&'static str>, AppError> {
-        let Some(sealed) = &user.mfa_secret else {
+        if user.mfa_secret.is_none() {
             return Ok(None);
+        }
+        if self.accept_authenticator_code(user, code).await? {
+            return Ok(Some("totp"));
+        }
+        let normalised = totp::normalise_recovery_code(code);
+        if normalised.len() == 16 {
+            let used = recovery_code::Entity::update_many()
+                .col_expr(recovery_code::Column::UsedAt, Some(self.now()).into())
+                .filter(recovery_code::Column::UserId.eq(user.id))
+                .filter(recovery_code::Column::CodeHash.eq(sha256_hex(normalised.as_bytes())))
+                .filter(recovery_code::Column::UsedAt.is_null())
+                .exec(&self.db)
+                .await?;
+            if used.rows_affected == 1 {
+                return Ok(Some("recovery code"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether `code` is the authenticator's code now, not used before (it is used up now).
+    async fn accept_authenticator_code(
+        &self,
+        user: &user_account::Model,
+        code: &str,
+    ) -> Result<bool, AppError> {
+        let Some(sealed) = &user.mfa_secret else {
+            return Ok(false);
         };
         let secret: Vec<u8> = sealed
             .open(&self.keyring, &mfa_context(&user.public_id))
@@ -752,22 +780,9 @@ impl Identity {
                 )
                 .exec(&self.db)
                 .await?;
-            return Ok((updated.rows_affected == 1).then_some("totp"));
+            return Ok(updated.rows_affected == 1);
         }
-        let normalised = totp::normalise_recovery_code(code);
-        if normalised.len() == 16 {
-            let used = recovery_code::Entity::update_many()
-                .col_expr(recovery_code::Column::UsedAt, Some(self.now()).into())
-                .filter(recovery_code::Column::UserId.eq(user.id))
-                .filter(recovery_code::Column::CodeHash.eq(sha256_hex(normalised.as_bytes())))
-                .filter(recovery_code::Column::UsedAt.is_null())
-                .exec(&self.db)
-                .await?;
-            if used.rows_affected == 1 {
-                return Ok(Some("recovery code"));
-            }
-        }
-        Ok(None)
+        Ok(false)
     }
 
     /// Starts (or resumes) setting up an authenticator app: the secret is stored sealed but is
@@ -881,9 +896,33 @@ impl Identity {
         &self,
         auth: &Authenticated,
         password: &str,
+        code: &str,
         client: &ClientInfo,
     ) -> Result<Vec<String>, AppError> {
-        self.confirm_password(auth, password).await?;
+        let user = self
+            .confirm_password(auth, password, "codes_password")
+            .await?;
+        // The second factor again: recovery codes are a way past it, so a password alone (or a
+        // session left open) must not be enough to mint new ones. A recovery code is not
+        // accepted here: it would trade one way past the second factor for ten.
+        if !self.accept_authenticator_code(&user, code).await? {
+            let mut event = audit::event(
+                Some(auth.audit_actor()),
+                "account.recovery_codes_replaced",
+                "account",
+                Some(user.public_id.clone()),
+                None,
+                Outcome::Failed,
+            );
+            event.detail = Some("wrong authenticator code".into());
+            self.record(client, event).await?;
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "codes_code",
+                "That code is not right, or was used already. Enter the code your authenticator app shows now.",
+            );
+            return Err(AppError::Validation(errors));
+        }
         let codes = self.replace_recovery_codes(auth.user_id).await?;
         self.record_own(auth, client, "account.recovery_codes_replaced")
             .await?;
@@ -900,10 +939,12 @@ impl Identity {
             .await?)
     }
 
+    /// The account, when `password` is its password; else a field error on `field`.
     async fn confirm_password(
         &self,
         auth: &Authenticated,
         password: &str,
+        field: &str,
     ) -> Result<user_account::Model, AppError> {
         let user = self
             .user(auth.user_id)
@@ -916,7 +957,7 @@ impl Identity {
             == Verified::No
         {
             let mut errors = FieldErrors::default();
-            errors.add("current_password", "That is not your current password.");
+            errors.add(field, "That is not your current password.");
             return Err(AppError::Validation(errors));
         }
         Ok(user)
@@ -930,7 +971,9 @@ impl Identity {
         new: &str,
         client: &ClientInfo,
     ) -> Result<(), AppError> {
-        let user = self.confirm_password(auth, current).await?;
+        let user = self
+            .confirm_password(auth, current, "current_password")
+            .await?;
         if let Err(problem) = check_new_password(new, &user.email) {
             let mut errors = FieldErrors::default();
             errors.add("new_password", problem.to_string());

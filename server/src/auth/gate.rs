@@ -176,10 +176,55 @@ fn route_page(path: &str, query: Option<&str>, auth: Option<&Authenticated>) -> 
     }
 }
 
-/// Only same-site paths are followed after sign-in (no open redirect).
+/// Whether a session at `stage` is a session at all on `path`. A password alone (the second
+/// factor pending, or not yet set up by a role that must have one) reaches only the step that
+/// completes it and sign-out: everywhere else, every route and server function, present and
+/// future, sees no session. Deciding it here, once, is what keeps a stolen password from
+/// reaching an account form that forgot to check the stage (SECURITY.md, S1).
+pub fn counts_as_signed_in(stage: Stage, path: &str) -> bool {
+    match stage {
+        Stage::Complete => true,
+        Stage::SecondFactorPending => SECOND_FACTOR_PENDING_MAY_USE.contains(&path),
+        Stage::MustEnrollSecondFactor => MFA_SET_UP_MAY_USE.contains(&path),
+    }
+}
+
+/// What a session waiting for its authenticator code may use.
+pub const SECOND_FACTOR_PENDING_MAY_USE: [&str; 2] = ["/signin/mfa", "/signout"];
+/// What a session that must set up an authenticator first may use.
+pub const MFA_SET_UP_MAY_USE: [&str; 2] = ["/account/mfa/setup", "/signout"];
+
+/// Only paths of this site are followed after sign-in (no open redirect). `next` is resolved
+/// the way a browser resolves a `Location` (WHATWG URL parsing, which drops tabs and newlines
+/// and reads `\\` as `/`, so `/<TAB>/evil.example` is `//evil.example`), against this site's
+/// origin, and kept only when it stays there; control characters and backslashes are refused
+/// outright. What is returned is the resolved path, query and fragment, never the raw text.
+/// (Any origin serves as the base: only whether the result leaves it matters.)
 pub fn safe_next(next: Option<&str>) -> Option<String> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .map(str::to_owned)
+    let next = next?;
+    if !next.starts_with('/') || next.chars().any(|c| c.is_control() || c == '\\') {
+        return None;
+    }
+    let base = url::Url::parse("https://bedside.invalid/").ok()?;
+    let resolved = base.join(next).ok()?;
+    if resolved.origin() != base.origin() {
+        return None;
+    }
+    let mut path = resolved.path().to_owned();
+    // `/.//evil.example` resolves to the path `//evil.example`, which as a Location would be
+    // another host.
+    if path.starts_with("//") {
+        return None;
+    }
+    if let Some(query) = resolved.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    if let Some(fragment) = resolved.fragment() {
+        path.push('#');
+        path.push_str(fragment);
+    }
+    Some(path)
 }
 
 /// Requests a page makes by itself, which do not count as the person's activity.
@@ -237,7 +282,15 @@ pub async fn gate(
     }
     let private = auth.is_some() || area_of(&path).is_some() || path.starts_with("/api/");
     if let Some(auth) = auth {
-        request.extensions_mut().insert(auth);
+        if counts_as_signed_in(auth.stage(), &path) {
+            request.extensions_mut().insert(auth);
+        } else if !matches!(*request.method(), Method::GET | Method::HEAD) {
+            tracing::warn!(
+                route = %path,
+                user_id = auth.user_id,
+                "a session without its second factor tried a signed-in action; handled as signed out"
+            );
+        }
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -324,6 +377,35 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(None), None);
+        // Tried against a release build: the tab was dropped by the browser, leaving `//`.
+        assert_eq!(safe_next(Some("/\t/evil.example")), None);
+        assert_eq!(safe_next(Some("/\n/evil.example")), None);
+        assert_eq!(safe_next(Some("/.//evil.example")), None);
+        assert_eq!(
+            safe_next(Some("/portal/book?type=video#times")),
+            Some("/portal/book?type=video#times".into())
+        );
+        assert_eq!(safe_next(Some("/a/../portal")), Some("/portal".into()));
+    }
+
+    proptest::proptest! {
+        /// Whatever `next` holds (slashes, backslashes, tabs, dots, schemes, percent forms), a
+        /// browser following the answer as a `Location` from this site stays on this site.
+        #[test]
+        fn a_next_path_never_leads_to_another_origin(
+            next in proptest::string::string_regex(
+                r"[/\\\t\n\r .:@%a-z0-9?#]{0,24}"
+            ).expect("regex"),
+        ) {
+            let own = url::Url::parse("https://harbor.example/portal/").expect("url");
+            for candidate in [next.clone(), format!("/{next}")] {
+                if let Some(path) = safe_next(Some(&candidate)) {
+                    let followed = own.join(&path).expect("a browser can follow it");
+                    proptest::prop_assert_eq!(followed.origin(), own.origin(), "{:?} -> {:?}", candidate, path);
+                    proptest::prop_assert!(path.starts_with('/') && !path.starts_with("//"));
+                }
+            }
+        }
     }
 
     #[test]

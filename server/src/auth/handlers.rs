@@ -491,10 +491,16 @@ pub async fn revoke_session(
 #[derive(Debug, Deserialize)]
 pub struct RecoveryCodesForm {
     #[serde(default)]
-    current_password: String,
+    codes_password: String,
+    /// A current authenticator code: new codes need the second factor again, not the password
+    /// alone.
+    #[serde(default)]
+    codes_code: String,
 }
 
-/// `POST /account/recovery-codes`: new recovery codes after the password, shown once.
+/// `POST /account/recovery-codes`: new recovery codes after the password and a current
+/// authenticator code, shown once: in this answer only (never stored readable, `no-store`), and
+/// a reload posts a code that is used up.
 pub async fn new_recovery_codes(State(state): State<AppState>, request: Request<Body>) -> Response {
     let (parts, form) = match parse::<RecoveryCodesForm>(request).await {
         Ok(parsed) => parsed,
@@ -507,7 +513,7 @@ pub async fn new_recovery_codes(State(state): State<AppState>, request: Request<
     let mut page = AuthFormState::default();
     match state
         .identity
-        .regenerate_recovery_codes(&auth, &form.current_password, &client)
+        .regenerate_recovery_codes(&auth, &form.codes_password, &form.codes_code, &client)
         .await
     {
         Ok(codes) => {

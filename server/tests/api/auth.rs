@@ -211,7 +211,7 @@ async fn a_practice_account_without_mfa_must_set_it_up_and_recovery_codes_work_o
     }
 }
 
-async fn pending_secret(app: &TestApp, user_id: i32) -> Vec<u8> {
+pub async fn pending_secret(app: &TestApp, user_id: i32) -> Vec<u8> {
     use sea_orm::EntityTrait;
     let row = app::auth::entity::user_account::Entity::find_by_id(user_id)
         .one(&app.db)
@@ -231,7 +231,7 @@ async fn pending_secret(app: &TestApp, user_id: i32) -> Vec<u8> {
         .expect("open")
 }
 
-fn recovery_codes(html: &str) -> Vec<String> {
+pub fn recovery_codes(html: &str) -> Vec<String> {
     html.split("<code>")
         .skip(1)
         .filter_map(|rest| rest.split("</code>").next())

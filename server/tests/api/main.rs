@@ -13,6 +13,7 @@ mod mail;
 mod memberships;
 mod notices;
 mod notifications;
+mod second_factor;
 mod server;
 mod site;
 mod sms;
