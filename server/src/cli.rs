@@ -119,6 +119,7 @@ pub async fn run() -> anyhow::Result<()> {
             println!("Migrations applied.");
         }
         Command::SeedDemo => {
+            crate::production::refuse_in_production(&settings, "seed-demo")?;
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
             if demo::seed(&conn).await? {
@@ -242,9 +243,7 @@ pub async fn run() -> anyhow::Result<()> {
             );
         }
         Command::MfaCode { email, at } => {
-            if settings.environment != crate::settings::Environment::Development {
-                anyhow::bail!("mfa-code is for development and demos only");
-            }
+            crate::production::refuse_in_production(&settings, "mfa-code")?;
             let conn = db::connect(&settings).await?;
             let keyring = crate::keys::load_keyring(&settings)?;
             let at = match at {

@@ -16,6 +16,7 @@ pub mod keys;
 pub mod mail;
 pub mod memberships;
 pub mod notifications;
+pub mod production;
 pub mod rotate;
 pub mod security;
 pub mod settings;

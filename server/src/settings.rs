@@ -127,6 +127,9 @@ pub enum SmsTransport {
     /// Keep every text in the `outbox_sms` table (read with `bedside outbox`).
     Outbox,
     Twilio,
+    /// No texts: the day-before reminder goes by email instead (a practice without a text
+    /// provider).
+    Off,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

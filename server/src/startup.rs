@@ -137,6 +137,7 @@ impl Application {
         clock: SharedClock,
         dev_clock: Option<crate::dev_clock::ShiftedClock>,
     ) -> anyhow::Result<Application> {
+        crate::production::refuse_unsafe(&settings)?;
         let keyring = crate::keys::load_keyring(&settings)?;
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
@@ -265,7 +266,8 @@ impl Application {
             0 => None,
             seconds => Some(self.state.jobs.clone().spawn(Duration::from_secs(seconds))),
         };
-        let hsts = self.tls.is_some();
+        // Also behind a TLS-terminating proxy: what matters is that patients reach us by https.
+        let hsts = self.state.settings.https();
         let jobs = self.state.jobs.clone();
         let app = router(self.state, SecurityHeaders { hsts })
             .into_make_service_with_connect_info::<SocketAddr>();

@@ -567,6 +567,21 @@ pub async fn deliver(
             };
             senders.mailer.send(email).await.map_err(|e| e.to_string())
         }
+        NoticeKind::DayAhead if !senders.sms.sends_texts() => {
+            // The practice sends no texts (`sms.transport = "off"`): the same reminder by email.
+            let email = OutgoingEmail {
+                to: account.email.clone(),
+                subject: format!("Reminder: your visit tomorrow, {when}"),
+                text_body: format!(
+                    "Dear {first_name},\n\nA reminder that your visit with {practice} is tomorrow, {when}.\n\n\
+                     To change or cancel it: {visits_url}\n\n\
+                     {practice}\n{phone}\n",
+                    phone = senders.practice.phone,
+                ),
+                ..Default::default()
+            };
+            senders.mailer.send(email).await.map_err(|e| e.to_string())
+        }
         NoticeKind::DayAhead => {
             let number = match &patient.phone {
                 Some(sealed) => sealed

@@ -26,10 +26,18 @@ pub enum SmsError {
     /// The provider could not be reached or refused for now: worth another try.
     #[error("text message provider: {0}")]
     Transport(String),
+    /// The practice sends no texts (`sms.transport = "off"`).
+    #[error("text messages are turned off for this practice")]
+    TurnedOff,
 }
 
 /// Sends text messages.
 #[async_trait::async_trait]
 pub trait SmsSender: Send + Sync + fmt::Debug {
     async fn send(&self, sms: OutgoingSms) -> Result<(), SmsError>;
+
+    /// False when the practice sends no texts: what would be a text goes by email instead.
+    fn sends_texts(&self) -> bool {
+        true
+    }
 }

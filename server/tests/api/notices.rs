@@ -797,3 +797,35 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
         );
     }
 }
+
+#[tokio::test]
+async fn with_texts_turned_off_the_day_before_reminder_goes_by_email() {
+    for backend in backends() {
+        let app = crate::helpers::spawn_app_with(&backend, |s| {
+            s.sms.transport = bedside::settings::SmsTransport::Off;
+        })
+        .await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let visit = book_ahead(&app, &maria, 10).await;
+        app.clock
+            .set(visit.starts_at - Duration::hours(24) + Duration::minutes(1));
+        app.jobs.run_due().await.expect("run");
+        let sent = emails(&app).await;
+        let reminder = sent
+            .iter()
+            .find(|e| e.subject.starts_with("Reminder: your visit tomorrow"))
+            .unwrap_or_else(|| panic!("{}: no day-before email in {sent:?}", app.backend));
+        assert_eq!(reminder.to_address, "maria@example.com");
+        assert!(!reminder.text_body.contains("migraine"));
+        assert!(texts(&app).await.is_empty(), "no text is sent");
+        assert_eq!(
+            notices(&app, &visit)
+                .await
+                .into_iter()
+                .find(|(kind, _)| kind == "day_ahead")
+                .map(|(_, status)| status)
+                .as_deref(),
+            Some("sent")
+        );
+    }
+}

@@ -326,3 +326,49 @@ async fn the_development_clock_starts_at_the_instant_the_settings_name_and_runs_
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn production_refuses_to_start_on_development_defaults_and_names_each_setting() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut settings = crate::helpers::test_settings(data.path());
+    settings.environment = bedside::settings::Environment::Production;
+    let error = bedside::Application::build(settings)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    use bedside::production::UnsafeInProduction as Unsafe;
+    for refusal in [
+        Unsafe::TestPayments,
+        Unsafe::MailOutbox,
+        Unsafe::SmsOutbox,
+        Unsafe::PlainHttp,
+        Unsafe::NoEncryptionKey,
+    ] {
+        assert!(
+            error.contains(refusal.message()),
+            "{}: {error}",
+            refusal.code()
+        );
+    }
+    assert!(
+        !data.path().join(bedside::keys::DEV_KEY_FILE).exists(),
+        "no key was generated"
+    );
+}
+
+#[tokio::test]
+async fn hsts_is_sent_whenever_patients_reach_the_site_by_https_also_behind_a_proxy() {
+    let app = crate::helpers::spawn_app_with(&crate::helpers::Backend::Sqlite, |s| {
+        s.public_url = "https://harbor.example".into();
+        s.behind_proxy = true;
+    })
+    .await;
+    let response = app.get("/").await;
+    let hsts = response
+        .headers()
+        .get("strict-transport-security")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(hsts.starts_with("max-age="), "{hsts:?}");
+}
