@@ -372,3 +372,56 @@ async fn hsts_is_sent_whenever_patients_reach_the_site_by_https_also_behind_a_pr
         .unwrap_or_default();
     assert!(hsts.starts_with("max-age="), "{hsts:?}");
 }
+
+#[tokio::test]
+async fn a_request_body_over_one_mebibyte_is_refused_with_413_everywhere() {
+    let app = spawn_app(&crate::helpers::Backend::Sqlite).await;
+    let limit = bedside::security::MAX_REQUEST_BODY_BYTES;
+    let server_fn = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .next()
+        .expect("a server function");
+    let form = |size: usize| format!("email=a%40example.com&message={}", "x".repeat(size));
+    for path in [
+        "/contact",
+        "/signin",
+        "/join",
+        server_fn.as_str(),
+        "/not/a/route",
+    ] {
+        let declared = app
+            .client
+            .post(format!("{}{path}", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(limit + 1))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(declared.status(), 413, "{path} with Content-Length");
+        // Without a declared length (chunked): reading stops at the limit.
+        let chunks = futures::stream::iter(
+            (0..40)
+                .map(|_| Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; 64 * 1024]))),
+        );
+        let streamed = app
+            .client
+            .post(format!("{}{path}", app.address))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(reqwest::Body::wrap_stream(chunks))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(streamed.status(), 413, "{path} streamed");
+    }
+    // Within the limit, a form is read as usual (here: refused for its content, not its size).
+    let fits = app
+        .post_form(
+            "/signin",
+            &[
+                ("email", "x@example.com"),
+                ("password", &"p".repeat(200_000)),
+            ],
+        )
+        .await;
+    assert_ne!(fits.status(), 413);
+}
