@@ -119,6 +119,29 @@ async fn revoke_in(
         .rows_affected)
 }
 
+/// Turns off every feed of an account whose password was changed or reset: a calendar link is a
+/// way in that does not ask for the password, so it ends with the sessions ("sign out
+/// everywhere"). Audited when there was one to end.
+pub async fn end_for_account(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    owner: &crate::audit::service::AuditActor,
+    client: &crate::audit::service::ClientInfo,
+) -> Result<(), AppError> {
+    if revoke_in(db, owner.user_id, now).await? > 0 {
+        let event = crate::audit::service::event(
+            Some(owner.clone()),
+            "calendar_feed.ended_with_password",
+            "calendar_feed",
+            None,
+            None,
+            crate::audit::Outcome::Allowed,
+        );
+        crate::audit::service::record_alone(db, now, client, &event).await?;
+    }
+    Ok(())
+}
+
 /// Turns the caller's feed off: its link stops working at once.
 pub async fn revoke(
     db: &DatabaseConnection,

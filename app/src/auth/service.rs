@@ -107,7 +107,7 @@ impl Authenticated {
         }
     }
 
-    fn audit_actor(&self) -> AuditActor {
+    pub fn audit_actor(&self) -> AuditActor {
         AuditActor {
             user_id: self.user_id,
             role: self.role,
@@ -1216,13 +1216,14 @@ impl Identity {
         Ok(Some((user, token)))
     }
 
-    /// Sets a new password from a reset link; signs out everywhere and lifts a lockout.
+    /// Sets a new password from a reset link; signs out everywhere and lifts a lockout. Returns
+    /// the account (as an audit actor), whose other ways in the caller ends too.
     pub async fn reset_password(
         &self,
         token: &str,
         new_password: &str,
         client: &ClientInfo,
-    ) -> Result<(), AppError> {
+    ) -> Result<AuditActor, AppError> {
         // Check the password before using up the token, so a rejected password can be retried.
         let Some(row) = self
             .usable_token(token, TokenPurpose::PasswordReset)
@@ -1266,7 +1267,7 @@ impl Identity {
         self.record(
             client,
             audit::event(
-                Some(actor),
+                Some(actor.clone()),
                 "account.password_reset",
                 "account",
                 Some(user.public_id),
@@ -1274,7 +1275,8 @@ impl Identity {
                 Outcome::Allowed,
             ),
         )
-        .await
+        .await?;
+        Ok(actor)
     }
 
     /// Marks an email address confirmed from its link.

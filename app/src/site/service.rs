@@ -243,8 +243,10 @@ pub fn practice_notification(
     }
 }
 
-/// The automatic acknowledgement to the visitor. It does not repeat the message: the visitor
-/// may have written about their health, and email is not a place to echo that.
+/// The automatic acknowledgement to the visitor: a fixed text. It repeats neither the message
+/// (the visitor may have written about their health, and email is not a place to echo that)
+/// nor the name: anyone can type any address into the form, so whatever the form echoed could
+/// be sent, under the practice's name, to a stranger (spam, phishing).
 pub fn visitor_acknowledgement(practice: &Practice, inquiry: &ContactInquiry) -> OutgoingEmail {
     let hours = practice
         .hours
@@ -257,13 +259,12 @@ pub fn visitor_acknowledgement(practice: &Practice, inquiry: &ContactInquiry) ->
         reply_to: Some(practice.email.clone()),
         subject: format!("We received your message — {}", practice.name),
         text_body: format!(
-            "Dear {name},\n\n\
+            "Hello,\n\n\
              Thank you for contacting {practice_name}. Your message has reached our team, and \
              we answer every inquiry within one business day.\n\n\
              Our hours:\n{hours}\n\n\
              If your concern is urgent, please call us at {phone}. In an emergency, call 911.\n\n\
              Warm regards,\n{physician} and the team at {practice_name}\n{street}\n{line2}\n",
-            name = inquiry.name.as_str(),
             practice_name = practice.name,
             phone = practice.phone,
             physician = practice.physician.name,

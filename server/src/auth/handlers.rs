@@ -344,7 +344,13 @@ pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Res
         .reset_password(&form.token, &form.new_password, &client)
         .await
     {
-        Ok(()) => Redirect::to("/signin?reset=1").into_response(),
+        Ok(owner) => {
+            let now = state.clock.now();
+            match app::appointments::feeds::end_for_account(&state.db, now, &owner, &client).await {
+                Ok(()) => Redirect::to("/signin?reset=1").into_response(),
+                Err(error) => error.into_response(),
+            }
+        }
         Err(AppError::Validation(errors)) => {
             page.errors = errors;
             refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
@@ -446,7 +452,14 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
         .change_password(&auth, &form.current_password, &form.new_password, &client)
         .await
     {
-        Ok(()) => Redirect::to("/account/security?changed=password").into_response(),
+        Ok(()) => {
+            let now = state.clock.now();
+            let owner = auth.audit_actor();
+            match app::appointments::feeds::end_for_account(&state.db, now, &owner, &client).await {
+                Ok(()) => Redirect::to("/account/security?changed=password").into_response(),
+                Err(error) => error.into_response(),
+            }
+        }
         Err(AppError::Validation(errors)) => {
             page.errors = errors;
             refuse(

@@ -448,7 +448,7 @@ async fn a_reset_link_sets_a_new_password_once_and_expires_after_an_hour() {
     }
 }
 
-async fn reset_link(app: &TestApp) -> String {
+pub async fn reset_link(app: &TestApp) -> String {
     use sea_orm::{EntityTrait, QueryOrder};
     app.jobs.settle().await;
     let email = app::mail::outbox_email::Entity::find()

@@ -206,3 +206,57 @@ async fn the_practices_feed_shows_booked_times_but_not_who_or_why_and_the_admin_
         assert_eq!(refused.status(), 403);
     }
 }
+
+#[tokio::test]
+async fn a_calendar_link_ends_when_the_password_is_changed_or_reset() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let browser = app.signed_in(&maria).await;
+        let on_this_server = |link: &str| {
+            format!(
+                "{}{}",
+                app.address,
+                &link[link.find("/calendar/").expect("path")..]
+            )
+        };
+
+        // "Sign out everywhere" by a new password: the link is a way in too.
+        let first = on_this_server(&make_link(&app, &browser).await);
+        assert_eq!(fetch(&first).await.0, 200, "{}", app.backend);
+        let changed = app
+            .post_with(
+                &browser,
+                "/account/password",
+                &[
+                    ("current_password", maria.password.as_str()),
+                    ("new_password", "quiet harbor morning tide"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&changed).as_deref(),
+            Some("/account/security?changed=password")
+        );
+        assert_eq!(fetch(&first).await.0, 404, "ended with the password change");
+
+        // A reset (someone else may have had the password): the same.
+        let second = on_this_server(&make_link(&app, &browser).await);
+        assert_eq!(fetch(&second).await.0, 200);
+        app.post_form("/signin/forgot", &[("email", &maria.email)])
+            .await;
+        let link = crate::auth::reset_link(&app).await;
+        let token = link.split("token=").nth(1).expect("token").to_owned();
+        let done = app
+            .post_form(
+                "/signin/reset",
+                &[("token", &token), ("new_password", "lantern tide north 88")],
+            )
+            .await;
+        assert_eq!(
+            crate::helpers::location(&done).as_deref(),
+            Some("/signin?reset=1")
+        );
+        assert_eq!(fetch(&second).await.0, 404, "ended with the reset");
+    }
+}

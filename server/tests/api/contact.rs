@@ -76,6 +76,13 @@ async fn a_valid_inquiry_is_stored_emailed_to_the_practice_and_acknowledged() {
             !to_visitor.text_body.contains("accepting new members"),
             "the acknowledgement does not echo the message"
         );
+        // Nor anything else the visitor typed: it can go to any address they give.
+        for typed in ["Ann", "Lee", "555-0199"] {
+            assert!(
+                !to_visitor.text_body.contains(typed) && !to_visitor.subject.contains(typed),
+                "the acknowledgement echoes {typed:?}"
+            );
+        }
 
         let (_, _, thanks) = app.get_html("/contact?sent=1").await;
         assert!(thanks.contains("Thank you, your message has been sent."));
