@@ -25,6 +25,7 @@ mod m20261127_000017_add_visit_benefits;
 mod m20261127_000018_add_account_time_zone;
 mod m20261127_000019_create_waitlist;
 mod m20261128_000020_add_schedule_revision;
+mod m20261201_000021_add_sign_in_back_off;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_add_account_time_zone::Migration),
             Box::new(m20261127_000019_create_waitlist::Migration),
             Box::new(m20261128_000020_add_schedule_revision::Migration),
+            Box::new(m20261201_000021_add_sign_in_back_off::Migration),
         ]
     }
 }

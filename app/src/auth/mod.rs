@@ -14,6 +14,8 @@ pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod guard;
 #[cfg(feature = "ssr")]
+pub mod lockout;
+#[cfg(feature = "ssr")]
 pub mod password;
 #[cfg(feature = "ssr")]
 pub mod service;

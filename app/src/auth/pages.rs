@@ -80,6 +80,8 @@ pub fn SignInPage() -> impl IntoView {
         Some("You are signed out.")
     } else if query("reset").is_some() {
         Some("Your password was changed. Sign in with the new one.")
+    } else if query("again").is_some() {
+        Some("Too many codes did not work, so we ended that sign-in. Sign in with your password again, then enter the code your authenticator app shows now.")
     } else if query("timeout").is_some() {
         Some(
             "You were signed out after a period of inactivity, to protect your health information.",

@@ -119,16 +119,31 @@ impl Authenticated {
 /// Why a sign-in (or a code) was refused. Wrong email and wrong password are one answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SignInError {
-    #[error("That email and password do not match an account. Check both and try again, or reset your password.")]
+    /// Unknown address, wrong password, a lock, a disabled account: one answer for all, so the
+    /// form tells a guesser nothing (the audit log keeps which it was).
+    #[error("That email and password did not let you in. Check both and try again in a few minutes, or reset your password by email.")]
     WrongCredentials,
     #[error("That code did not work. Enter the 6-digit code your authenticator app shows now, or one of your recovery codes.")]
     WrongCode,
-    #[error("This account is locked after too many failed attempts. Try again after {0} UTC, or reset your password by email.")]
-    Locked(String),
-    #[error("This account is disabled. Please call the practice.")]
-    Disabled,
+    /// Too many wrong codes after one password: the half-open session is ended.
+    #[error(
+        "That code did not work either. For your safety, please sign in with your password again."
+    )]
+    PasswordAgain,
     #[error("{0}")]
     Other(AppError),
+}
+
+impl SignInError {
+    /// A stable code (tests, logs); never match on the message.
+    pub fn code(&self) -> &'static str {
+        match self {
+            SignInError::WrongCredentials => "wrong_credentials",
+            SignInError::WrongCode => "wrong_code",
+            SignInError::PasswordAgain => "password_again",
+            SignInError::Other(_) => "other",
+        }
+    }
 }
 
 impl From<AppError> for SignInError {
@@ -453,34 +468,11 @@ impl Identity {
         Ok(token)
     }
 
-    /// Counts a wrong password, and locks the account at the limit. Counted by the database
-    /// (`failed_sign_ins + 1`), so attempts at the same moment each count.
-    async fn note_failure(&self, user: &user_account::Model) -> Result<(), AppError> {
-        use sea_orm::sea_query::{Expr, ExprTrait};
-        use user_account::Column;
-        let until = self.now() + Duration::minutes(self.config.lockout_minutes);
-        let counted = Expr::col(Column::FailedSignIns).add(1);
-        user_account::Entity::update_many()
-            .col_expr(Column::FailedSignIns, counted.clone())
-            .col_expr(
-                Column::LockedUntil,
-                Expr::case(
-                    counted.gte(self.config.lockout_after),
-                    Expr::val(Some(until)),
-                )
-                .finally(Expr::col(Column::LockedUntil))
-                .into(),
-            )
-            .filter(Column::Id.eq(user.id))
-            .exec(&self.db)
-            .await?;
-        Ok(())
-    }
-
-    fn locked(&self, user: &user_account::Model) -> Option<SignInError> {
-        user.locked_until
-            .filter(|until| *until > self.now())
-            .map(|until| SignInError::Locked(until.format("%H:%M").to_string()))
+    fn lockout_policy(&self) -> super::lockout::LockoutPolicy {
+        super::lockout::LockoutPolicy::with_account_cap(
+            self.config.lockout_after,
+            self.config.lockout_minutes,
+        )
     }
 
     /// Checks an email and password; on success opens a session, which still needs the second
@@ -492,9 +484,17 @@ impl Identity {
         client: &ClientInfo,
     ) -> Result<SignedIn, SignInError> {
         let user = self.user_by_email(email).await?;
-        if let Some(locked) = user.as_ref().and_then(|u| self.locked(u)) {
-            return Err(locked);
-        }
+        let now = self.now();
+        let policy = self.lockout_policy();
+        let client_key = super::lockout::client_key(client.ip.as_deref());
+        let refused = match &user {
+            Some(user) => {
+                super::lockout::refuses(&self.db, &policy, user, &client_key, now).await?
+            }
+            None => false,
+        };
+        // The password is checked whatever else is true (unknown, locked, disabled): the same
+        // work, so the time taken tells nothing either.
         let verified = self
             .hasher
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -517,39 +517,38 @@ impl Identity {
             role: Self::role_of(&user),
             session_ref: None,
         };
-        if verified == Verified::No {
-            self.note_failure(&user).await?;
-            let event = audit::event(
-                Some(actor),
-                "session.sign_in",
-                "account",
-                Some(user.public_id.clone()),
-                None,
-                Outcome::Failed,
-            );
-            self.record(client, event).await?;
-            return Err(SignInError::WrongCredentials);
-        }
-        if user.disabled_at.is_some() {
+        let refusal = if refused {
+            Some((Outcome::Denied, "locked"))
+        } else if verified == Verified::No {
+            Some((Outcome::Failed, "wrong password"))
+        } else if user.disabled_at.is_some() {
+            Some((Outcome::Denied, "account disabled"))
+        } else {
+            None
+        };
+        if let Some((outcome, why)) = refusal {
+            if verified == Verified::No {
+                super::lockout::note_wrong_password(&self.db, &policy, &user, &client_key, now)
+                    .await?;
+            }
             let mut event = audit::event(
                 Some(actor),
                 "session.sign_in",
                 "account",
                 Some(user.public_id.clone()),
                 None,
-                Outcome::Denied,
+                outcome,
             );
-            event.detail = Some("account disabled".into());
+            event.detail = Some(why.into());
             self.record(client, event).await?;
-            return Err(SignInError::Disabled);
+            return Err(SignInError::WrongCredentials);
         }
-        let mut active: user_account::ActiveModel = user.clone().into();
         if let Verified::YesWithUpgrade(new_hash) = verified {
+            let mut active: user_account::ActiveModel = user.clone().into();
             active.password_hash = Set(new_hash);
+            active.update(&self.db).await?;
         }
-        active.failed_sign_ins = Set(0);
-        active.locked_until = Set(None);
-        active.update(&self.db).await?;
+        super::lockout::note_right_password(&self.db, &user, &client_key, now).await?;
         let role = Self::role_of(&user);
         let mfa_enabled = user.mfa_enabled_at.is_some();
         let stage = if mfa_enabled {
@@ -697,8 +696,26 @@ impl Identity {
             .user(auth.user_id)
             .await?
             .ok_or(SignInError::WrongCode)?;
-        if let Some(locked) = self.locked(&user) {
-            return Err(locked);
+        let now = self.now();
+        if super::lockout::codes_locked(&user, now) {
+            // Even the right code is refused, with the answer a wrong one gets here, and not
+            // counted: a lock that grew with every try would let whoever holds the password
+            // keep the owner out for good.
+            let mut event = audit::event(
+                Some(auth.audit_actor()),
+                "session.second_factor",
+                "account",
+                Some(user.public_id.clone()),
+                None,
+                Outcome::Denied,
+            );
+            event.detail = Some("codes locked after too many wrong ones".into());
+            self.sessions
+                .remove(&auth.session.id)
+                .await
+                .map_err(AppError::internal)?;
+            self.record(client, event).await?;
+            return Err(SignInError::PasswordAgain);
         }
         let accepted = self.accept_code(&user, code).await?;
         let mut event = audit::event(
@@ -711,17 +728,27 @@ impl Identity {
         );
         match accepted {
             None => {
-                self.note_failure(&user).await?;
+                let after =
+                    super::lockout::note_wrong_code(&self.db, &self.lockout_policy(), &user, now)
+                        .await?;
                 event.outcome = Outcome::Failed;
+                if after == super::lockout::AfterWrongCode::PasswordAgain {
+                    event.detail = Some("too many wrong codes: password asked again".into());
+                    self.sessions
+                        .remove(&auth.session.id)
+                        .await
+                        .map_err(AppError::internal)?;
+                }
                 self.record(client, event).await?;
-                Err(SignInError::WrongCode)
+                Err(match after {
+                    super::lockout::AfterWrongCode::TryAgain => SignInError::WrongCode,
+                    super::lockout::AfterWrongCode::PasswordAgain => SignInError::PasswordAgain,
+                })
             }
             Some(kind) => {
                 event.detail = Some(kind.into());
                 self.record(client, event).await?;
-                let mut active: user_account::ActiveModel = user.into();
-                active.failed_sign_ins = Set(0);
-                active.update(&self.db).await?;
+                super::lockout::note_right_code(&self.db, &user).await?;
                 Ok(self.elevate(auth, client).await?)
             }
         }

@@ -184,8 +184,15 @@ async fn sign_in_refused(
 ) -> Response {
     let status = match &error {
         SignInError::WrongCredentials | SignInError::WrongCode => StatusCode::UNAUTHORIZED,
-        SignInError::Locked(_) => StatusCode::LOCKED,
-        SignInError::Disabled => StatusCode::FORBIDDEN,
+        SignInError::PasswordAgain => {
+            // The half-open session is gone: back to the password, with the reason.
+            let https = state.settings.https();
+            let mut response = Redirect::to("/signin?again=codes").into_response();
+            response
+                .headers_mut()
+                .append(http::header::SET_COOKIE, clear_cookie(https));
+            return response;
+        }
         SignInError::Other(inner) => inner.status(),
     };
     page.error = Some(error.to_string());

@@ -9,6 +9,7 @@ mod calendar;
 mod contact;
 mod helpers;
 mod jobs;
+mod lockout;
 mod mail;
 mod memberships;
 mod notices;

@@ -3,5 +3,6 @@
 
 pub mod account_token;
 pub mod recovery_code;
+pub mod sign_in_client;
 pub mod user_account;
 pub mod user_session;

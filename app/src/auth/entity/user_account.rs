@@ -26,6 +26,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     /// The person's own time zone (IANA); `None`: the practice's.
     pub time_zone: Option<String>,
+    /// Wrong second-factor codes since the last right one (a right password does not reset it).
+    pub mfa_failures: i32,
+    /// Codes are refused until then, right or wrong.
+    pub mfa_locked_until: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
