@@ -3,7 +3,9 @@
 //!   client by its /64), with a back-off that grows for that pair only, and when that pair last
 //!   signed in successfully (a known client is not shut out by the account-wide cap);
 //! - `user_account.mfa_failures` / `mfa_locked_until`: wrong second-factor codes counted on
-//!   their own, not reset by a correct password.
+//!   their own, not reset by a correct password;
+//! - `user_account.mfa_setup_session`: the session that started setting up an authenticator
+//!   (only it can confirm the pending secret, which is new each time set-up starts).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -61,11 +63,19 @@ impl MigrationTrait for Migration {
                     .add_column(timestamp_with_time_zone_null("mfa_locked_until"))
                     .to_owned(),
             )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table("user_account")
+                    .add_column(string_len_null("mfa_setup_session", 64))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for column in ["mfa_locked_until", "mfa_failures"] {
+        for column in ["mfa_setup_session", "mfa_locked_until", "mfa_failures"] {
             manager
                 .alter_table(
                     Table::alter()

@@ -827,16 +827,28 @@ impl Identity {
                 "Two-step sign-in is already set up.".into(),
             ));
         }
-        let secret = match &user.mfa_secret {
-            Some(sealed) => sealed
-                .open(&self.keyring, &mfa_context(&user.public_id))
-                .map_err(|e| AppError::internal(format_args!("opening an MFA secret: {e}")))?,
+        // A new secret each time set-up starts in a session, bound to that session: a code
+        // shown to another session (another device, an earlier sign-in, a screenshot) is worth
+        // nothing, and only the session that shows this one can confirm it. Within the session
+        // (a reload, a mistyped code) the same secret is shown again.
+        let pending = match (&user.mfa_secret, &user.mfa_setup_session) {
+            (Some(sealed), Some(session)) if *session == auth.session.id => Some(
+                sealed
+                    .open(&self.keyring, &mfa_context(&user.public_id))
+                    .map_err(|e| AppError::internal(format_args!("opening an MFA secret: {e}")))?,
+            ),
+            _ => None,
+        };
+        let secret = match pending {
+            Some(secret) => secret,
             None => {
                 let secret = totp::new_secret();
                 let sealed = Encrypted::seal(&self.keyring, &mfa_context(&user.public_id), &secret)
                     .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?;
                 let mut active: user_account::ActiveModel = user.clone().into();
                 active.mfa_secret = Set(Some(sealed));
+                active.mfa_last_step = Set(None);
+                active.mfa_setup_session = Set(Some(auth.session.id.clone()));
                 active.update(&self.db).await?;
                 secret
             }
@@ -867,6 +879,14 @@ impl Identity {
                 "Two-step sign-in is already set up.".into(),
             ));
         }
+        if user.mfa_setup_session.as_deref() != Some(auth.session.id.as_str()) {
+            let mut errors = FieldErrors::default();
+            errors.add(
+                "code",
+                "Set-up was started again elsewhere. Scan the new code shown on this page, then enter the 6-digit code your app shows.",
+            );
+            return Err(AppError::Validation(errors));
+        }
         if self.accept_code(&user, code).await? != Some("totp") {
             let mut errors = FieldErrors::default();
             errors.add(
@@ -876,6 +896,7 @@ impl Identity {
             return Err(AppError::Validation(errors));
         }
         let mut active: user_account::ActiveModel = user.clone().into();
+        active.mfa_setup_session = Set(None);
         active.mfa_enabled_at = Set(Some(self.now()));
         active.updated_at = Set(self.now());
         active.update(&self.db).await?;

@@ -24,7 +24,7 @@ test("the physician signs in with a password and an authenticator code, then sig
   await page.getByLabel("Email address").fill(account.email);
   await page.getByLabel("Password").fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("alert")).toContainText("That email and password do not match an account");
+  await expect(page.getByRole("alert")).toContainText("That email and password did not let you in");
   await expect(page.getByLabel("Email address")).toHaveValue(account.email);
   await expectAccessible(page);
 

@@ -7,6 +7,30 @@ use crate::helpers::{backends, location, spawn_app, TestApp, TestUser, TEST_PASS
 use app::auth::Role;
 use chrono::Duration;
 
+/// A staff member who has not set up an authenticator yet: they must, before anything else.
+async fn staff_without_authenticator(app: &TestApp) -> TestUser {
+    let account = app
+        .identity
+        .create_account(&app::auth::service::NewAccount {
+            email: "front@example.com".into(),
+            display_name: "Sam Front".into(),
+            role: Role::Staff,
+            password: TEST_PASSWORD.into(),
+        })
+        .await
+        .expect("account");
+    TestUser {
+        id: account.id,
+        public_id: account.public_id,
+        email: account.email,
+        password: TEST_PASSWORD.into(),
+        role: Role::Staff,
+        patient_id: None,
+        patient_public_id: None,
+        mfa_secret: None,
+    }
+}
+
 /// Every state-changing route and server function, and a path nobody registered.
 fn every_post_path() -> Vec<String> {
     let mut paths: Vec<String> = bedside::auth::FORM_ROUTES
@@ -39,27 +63,7 @@ async fn answer(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, Op
 async fn a_password_alone_reaches_no_signed_in_route_or_server_function() {
     let app = spawn_app(&crate::helpers::Backend::Sqlite).await;
     let doctor = app.create_user(Role::Physician, "doctor@example.com").await;
-    // A staff member who has not set up an authenticator yet: they must, before anything else.
-    let account = app
-        .identity
-        .create_account(&app::auth::service::NewAccount {
-            email: "front@example.com".into(),
-            display_name: "Sam Front".into(),
-            role: Role::Staff,
-            password: TEST_PASSWORD.into(),
-        })
-        .await
-        .expect("account");
-    let staff = TestUser {
-        id: account.id,
-        public_id: account.public_id,
-        email: account.email,
-        password: TEST_PASSWORD.into(),
-        role: Role::Staff,
-        patient_id: None,
-        patient_public_id: None,
-        mfa_secret: None,
-    };
+    let staff = staff_without_authenticator(&app).await;
     let nobody = app.new_browser();
     for (who, lands_on, may_use) in [
         (
@@ -243,5 +247,70 @@ async fn sign_in_follows_next_only_to_a_path_of_this_site() {
             )
             .await;
         assert_eq!(location(&response).as_deref(), Some(to), "next={next:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_authenticator_set_up_is_bound_to_the_session_that_started_it_with_its_own_secret() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let staff = staff_without_authenticator(&app).await;
+        let setup = |client: reqwest::Client| {
+            let app = &app;
+            async move {
+                let page = app.get_with(&client, "/account/mfa/setup").await;
+                assert_eq!(page.status(), 200, "{}", app.backend);
+                crate::auth::pending_secret(app, staff.id).await
+            }
+        };
+        let laptop = app.new_browser();
+        app.sign_in(&laptop, &staff).await;
+        let first = setup(laptop.clone()).await;
+        assert_eq!(
+            setup(laptop.clone()).await,
+            first,
+            "a reload shows the same secret"
+        );
+
+        // Set-up started on another device: a new secret, and only that session can confirm.
+        let phone = app.new_browser();
+        app.sign_in(&phone, &staff).await;
+        let second = setup(phone.clone()).await;
+        assert_ne!(second, first);
+        let confirm = |client: &reqwest::Client, secret: &[u8]| {
+            let code = app.code_now(secret);
+            let client = client.clone();
+            let app = &app;
+            async move {
+                app.post_with(&client, "/account/mfa/setup", &[("code", &code)])
+                    .await
+                    .status()
+            }
+        };
+        assert_eq!(
+            confirm(&phone, &first).await,
+            422,
+            "the first secret is gone"
+        );
+        assert_eq!(crate::auth::pending_secret(&app, staff.id).await, second);
+        assert_eq!(
+            confirm(&laptop, &second).await,
+            422,
+            "bound to the phone's session"
+        );
+        // The laptop's page (shown again with the refusal) started set-up once more there.
+        let third = crate::auth::pending_secret(&app, staff.id).await;
+        assert!(third != first && third != second);
+        assert_eq!(
+            confirm(&phone, &second).await,
+            422,
+            "started again elsewhere"
+        );
+        // The device that last showed the set-up page holds it: the phone, whose page was just
+        // shown again with its own new secret.
+        let fourth = crate::auth::pending_secret(&app, staff.id).await;
+        assert_ne!(fourth, third);
+        app.clock.advance(chrono::Duration::seconds(30));
+        assert_eq!(confirm(&phone, &fourth).await, 200);
     }
 }

@@ -30,6 +30,9 @@ pub struct Model {
     pub mfa_failures: i32,
     /// Codes are refused until then, right or wrong.
     pub mfa_locked_until: Option<DateTimeUtc>,
+    /// The session (its stored id) that started setting up the pending authenticator: only it
+    /// can confirm it.
+    pub mfa_setup_session: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
