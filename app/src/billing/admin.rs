@@ -170,14 +170,26 @@ pub async fn refund(
             "This invoice was not paid through the processor.".into(),
         ));
     };
-    processor
+    match processor
         .refund(
             &processor_invoice,
             amount_cents,
             &format!("{}:{amount_cents}:{form_key}", found.public_id),
         )
         .await
-        .map_err(AppError::internal)
+    {
+        Ok(()) => Ok(()),
+        // The processor holds the books: it refuses a refund beyond what is left, also when
+        // another refund of this invoice (another tab) got there first.
+        Err(crate::billing::processor::ProcessorError::Rejected(why)) => {
+            tracing::warn!(invoice = %found.public_id, %why, "refund refused by the processor");
+            Err(AppError::Conflict(format!(
+                "The payment processor refused this refund: invoice {} may have been refunded in the meantime. Reload the page to see what is left to refund.",
+                found.number
+            )))
+        }
+        Err(other) => Err(AppError::internal(other)),
+    }
 }
 
 /// Dollars as typed ("12", "12.5", "$1,234.50") in cents.

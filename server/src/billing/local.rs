@@ -958,31 +958,43 @@ impl PaymentProcessor for LocalProcessor {
         }
         let now = self.clock.now();
         let txn = self.db.begin().await.map_err(unavailable)?;
+        // One conditional update, written first: two refunds at the same moment (two tabs)
+        // cannot together return more than was paid. The database re-checks the condition on
+        // the row it locks, where a read-then-write would let both pass.
+        use sea_orm::sea_query::{Expr, ExprTrait};
+        let refunded = Expr::col(local_invoice::Column::AmountRefundedCents).if_null(0);
+        let taken = local_invoice::Entity::update_many()
+            .col_expr(
+                local_invoice::Column::AmountRefundedCents,
+                refunded.clone().add(amount_cents).into(),
+            )
+            .filter(local_invoice::Column::InvoiceId.eq(invoice_id))
+            .filter(local_invoice::Column::Status.eq("paid"))
+            .filter(
+                refunded
+                    .add(amount_cents)
+                    .lte(Expr::col(local_invoice::Column::AmountCents)),
+            )
+            .exec(&txn)
+            .await
+            .map_err(unavailable)?;
+        if amount_cents <= 0 || taken.rows_affected != 1 {
+            return Err(ProcessorError::Rejected(format!(
+                "cannot refund {amount_cents} of invoice {invoice_id}: not paid, or more than is left"
+            )));
+        }
         let invoice = local_invoice::Entity::find()
             .filter(local_invoice::Column::InvoiceId.eq(invoice_id))
             .one(&txn)
             .await
             .map_err(unavailable)?
             .ok_or_else(|| ProcessorError::Rejected(format!("no invoice {invoice_id}")))?;
-        let refunded = invoice.amount_refunded_cents.unwrap_or(0);
-        if invoice.status != "paid"
-            || amount_cents <= 0
-            || refunded + amount_cents > invoice.amount_cents
-        {
-            return Err(ProcessorError::Rejected(format!(
-                "cannot refund {amount_cents} of invoice {invoice_id} (paid {}, refunded {refunded})",
-                invoice.amount_cents
-            )));
-        }
         let subscription = local_subscription::Entity::find()
             .filter(local_subscription::Column::SubscriptionId.eq(invoice.subscription_id.as_str()))
             .one(&txn)
             .await
             .map_err(unavailable)?
             .ok_or_else(|| ProcessorError::Rejected("the invoice's subscription is gone".into()))?;
-        let mut row: local_invoice::ActiveModel = invoice.clone().into();
-        row.amount_refunded_cents = Set(Some(refunded + amount_cents));
-        row.update(&txn).await.map_err(unavailable)?;
         Self::emit(
             &txn,
             "refund.created",

@@ -1704,3 +1704,60 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_of_one_invoice_from_two_tabs_at_once_never_exceed_what_was_paid() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let client = app.new_browser();
+        active_member(&app, &client, "ana@example.com").await;
+        let found = invoice::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        let admin = app
+            .create_user(app::auth::Role::Admin, "admin@example.com")
+            .await;
+        let browser = app.signed_in(&admin).await;
+        let everything = format!(
+            "{}.{:02}",
+            found.amount_paid_cents / 100,
+            found.amount_paid_cents % 100
+        );
+        // Two tabs, each refunding the whole invoice, pressed at the same moment.
+        let tab = |key: &'static str| {
+            let form = vec![
+                ("invoice", found.public_id.clone()),
+                ("amount", everything.clone()),
+                ("key", key.to_owned()),
+            ];
+            let browser = browser.clone();
+            let app = &app;
+            async move { location(&post(app, &browser, "/admin/billing/refund", &form).await) }
+        };
+        let (first, second) = tokio::join!(tab("tab1"), tab("tab2"));
+        let mut answers = vec![first, second];
+        answers.sort();
+        assert_eq!(
+            answers,
+            vec![
+                Some("/admin/billing?problem=nothing_left".to_owned()),
+                Some("/admin/billing?refunded=1".to_owned()),
+            ],
+            "{}",
+            app.backend
+        );
+        app.jobs.run_due().await.expect("jobs");
+        let after = invoice::Entity::find_by_id(found.id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(
+            after.amount_refunded_cents, found.amount_paid_cents,
+            "{}",
+            app.backend
+        );
+    }
+}
