@@ -45,6 +45,10 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("Too many attempts. Please try again in {retry_after_seconds} seconds.")]
     RateLimited { retry_after_seconds: u64 },
+    /// Too much of one kind of work at once (password checks in a storm of sign-ins): refused
+    /// at once rather than queued without end.
+    #[error("We are very busy right now. Please try again in {retry_after_seconds} seconds.")]
+    Busy { retry_after_seconds: u64 },
     #[error("Something went wrong on our side. Please try again in a moment.")]
     Internal,
 }
@@ -60,6 +64,7 @@ impl AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -103,6 +108,9 @@ impl axum::response::IntoResponse for AppError {
         let mut response = (self.status(), self.to_string()).into_response();
         if let AppError::RateLimited {
             retry_after_seconds,
+        }
+        | AppError::Busy {
+            retry_after_seconds,
         } = self
         {
             if let Ok(value) = http::HeaderValue::from_str(&retry_after_seconds.to_string()) {
@@ -134,6 +142,13 @@ mod tests {
             429
         );
         assert_eq!(AppError::Internal.status(), 500);
+        assert_eq!(
+            AppError::Busy {
+                retry_after_seconds: 2
+            }
+            .status(),
+            503
+        );
     }
 
     #[test]

@@ -66,20 +66,6 @@ pub async fn security_headers(
     response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::content_security_policy;
-
-    #[test]
-    fn the_policy_allows_the_nonce_and_forbids_inline_code_and_framing() {
-        let csp = content_security_policy("abc123");
-        assert!(csp.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
-        assert!(csp.contains("frame-ancestors 'none'"));
-        assert!(!csp.contains("unsafe-inline"));
-        assert!(!csp.contains("unsafe-eval'") || csp.contains("wasm-unsafe-eval"));
-    }
-}
-
 /// The largest request body any route takes (forms, server functions). Routes that take files
 /// will be mounted with their own, larger limit.
 pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
@@ -120,4 +106,18 @@ pub async fn limit_request_body(request: Request, next: Next) -> Response {
     }
     next.run(Request::from_parts(parts, axum::body::Body::from(read)))
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn the_policy_allows_the_nonce_and_forbids_inline_code_and_framing() {
+        let csp = content_security_policy("abc123");
+        assert!(csp.contains("script-src 'self' 'nonce-abc123' 'wasm-unsafe-eval'"));
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert!(!csp.contains("unsafe-inline"));
+        assert!(!csp.contains("unsafe-eval'") || csp.contains("wasm-unsafe-eval"));
+    }
 }

@@ -226,9 +226,14 @@ pub struct NotificationSettings {
 pub struct SignInSettings {
     /// Attempts (sign-in, code, reset) per client address and per account, per minute.
     pub attempts_per_minute: u32,
-    /// Consecutive failures that lock an account.
+    /// Wrong passwords, from anywhere, that lock an account to clients it does not know.
     pub lockout_after: i32,
     pub lockout_minutes: i64,
+    /// Threads that check passwords (argon2id, ~19 MiB each while working); default: the cores.
+    pub hashing_threads: Option<usize>,
+    /// Password checks that may wait or run at once; past it sign-in answers 503 with
+    /// Retry-After. Default: 64 per thread.
+    pub hashing_queue: Option<usize>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -287,6 +292,8 @@ impl Default for Settings {
                 attempts_per_minute: 10,
                 lockout_after: 20,
                 lockout_minutes: 30,
+                hashing_threads: None,
+                hashing_queue: None,
             },
             jobs: JobSettings { poll_seconds: 5 },
             notifications: NotificationSettings {

@@ -457,7 +457,10 @@ pub async fn identity(
     Ok(Identity::new(
         db.clone(),
         keyring.clone(),
-        PasswordHasher::sized_to_cores(),
+        PasswordHasher::configured(
+            settings.sign_in.hashing_threads,
+            settings.sign_in.hashing_queue,
+        ),
         sessions,
         clock,
         config,

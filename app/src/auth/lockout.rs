@@ -206,7 +206,7 @@ pub async fn note_right_password(
     .exec_without_returning(db)
     .await?;
     user_account::Entity::update_many()
-        .col_expr(user_account::Column::FailedSignIns, Expr::val(0).into())
+        .col_expr(user_account::Column::FailedSignIns, Expr::val(0))
         .col_expr(
             user_account::Column::LockedUntil,
             Option::<DateTime<Utc>>::None.into(),
@@ -306,7 +306,7 @@ pub async fn note_right_code(
     user: &user_account::Model,
 ) -> Result<(), DbErr> {
     user_account::Entity::update_many()
-        .col_expr(user_account::Column::MfaFailures, Expr::val(0).into())
+        .col_expr(user_account::Column::MfaFailures, Expr::val(0))
         .col_expr(
             user_account::Column::MfaLockedUntil,
             Option::<DateTime<Utc>>::None.into(),

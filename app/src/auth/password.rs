@@ -1,8 +1,11 @@
 //! Password hashing: argon2id at OWASP's parameters, on a bounded pool.
 //!
 //! Each hash takes ~19 MiB and tens of milliseconds of one core. The hasher owns as many
-//! threads as the machine has cores and queues work for them, so 500 simultaneous sign-ins wait
-//! their turn instead of taking 9.5 GiB or starving the async workers that serve everyone else.
+//! threads as the machine has cores (or as configured) and queues work for them, so 500
+//! simultaneous sign-ins wait their turn instead of taking 9.5 GiB or starving the async workers
+//! that serve everyone else. The queue is bounded too: past it, a check is refused at once
+//! ([`HashError::Busy`], answered 503 with Retry-After) instead of waiting behind a backlog that
+//! only grows.
 //! Dedicated threads rather than tokio's blocking pool: that pool grows to hundreds of threads,
 //! and each thread that ever hashed keeps its own malloc arena of ~19 MiB (the sign-in bench
 //! measured 459 MB peak that way; `bench/signin.sh`).
@@ -13,6 +16,7 @@ use argon2::{
     },
     Algorithm, Argon2, Params, Version,
 };
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, LazyLock, Mutex};
 
 /// OWASP Password Storage Cheat Sheet (2025): argon2id, m=19 MiB, t=2, p=1.
@@ -26,6 +30,22 @@ pub enum HashError {
     Hashing(String),
     #[error("the hashing pool is closed")]
     Closed,
+    /// The queue is full: try again shortly.
+    #[error("too many password checks are waiting")]
+    Busy,
+}
+
+impl HashError {
+    /// How an error reaches the person: a full queue asks them to retry shortly, anything else
+    /// is internal.
+    pub fn into_app_error(self) -> crate::AppError {
+        match self {
+            HashError::Busy => crate::AppError::Busy {
+                retry_after_seconds: 2,
+            },
+            other => crate::AppError::internal(other),
+        }
+    }
 }
 
 /// What verifying a password found.
@@ -46,6 +66,9 @@ type Work = Box<dyn FnOnce() + Send>;
 pub struct PasswordHasher {
     queue: mpsc::Sender<Work>,
     params: Params,
+    /// Checks queued or running now, and how many may be.
+    waiting: Arc<AtomicUsize>,
+    max_waiting: usize,
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -131,23 +154,38 @@ fn verify_blocking(params: &Params, password: &str, stored: &str) -> Verified {
 impl PasswordHasher {
     /// A pool as wide as the machine's cores.
     pub fn sized_to_cores() -> Self {
+        Self::configured(None, None)
+    }
+
+    /// A pool of `threads` hashing threads (default: the cores) with room for `queue` checks
+    /// waiting or running (default: 64 per thread, a few seconds of work).
+    pub fn configured(threads: Option<usize>, queue: Option<usize>) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self::with_permits(cores)
+        let threads = threads.unwrap_or(cores).max(1);
+        let mut hasher = Self::with_permits(threads);
+        hasher.max_waiting = queue.unwrap_or(threads * 64).max(threads);
+        hasher
     }
 
     /// A pool of `threads` hashing threads.
     pub fn with_permits(threads: usize) -> Self {
-        PasswordHasher {
-            queue: start_pool(threads),
-            params: owasp_params(),
-        }
+        Self::with(threads, owasp_params())
     }
 
     /// A hasher with other parameters (tests of the upgrade path, and fast test fixtures).
     pub fn with_params(threads: usize, memory_kib: u32, iterations: u32) -> Self {
+        Self::with(
+            threads,
+            Params::new(memory_kib, iterations, 1, None).unwrap_or_default(),
+        )
+    }
+
+    fn with(threads: usize, params: Params) -> Self {
         PasswordHasher {
             queue: start_pool(threads),
-            params: Params::new(memory_kib, iterations, 1, None).unwrap_or_default(),
+            params,
+            waiting: Arc::new(AtomicUsize::new(0)),
+            max_waiting: threads.max(1) * 64,
         }
     }
 
@@ -155,13 +193,21 @@ impl PasswordHasher {
         &self,
         work: impl FnOnce(Params) -> T + Send + 'static,
     ) -> Result<T, HashError> {
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.max_waiting {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(HashError::Busy);
+        }
         let (done, result) = tokio::sync::oneshot::channel();
         let params = self.params.clone();
-        self.queue
-            .send(Box::new(move || {
-                let _ = done.send(work(params));
-            }))
-            .map_err(|_| HashError::Closed)?;
+        let waiting = self.waiting.clone();
+        let sent = self.queue.send(Box::new(move || {
+            let _ = done.send(work(params));
+            waiting.fetch_sub(1, Ordering::SeqCst);
+        }));
+        if sent.is_err() {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(HashError::Closed);
+        }
         result.await.map_err(|_| HashError::Closed)
     }
 
@@ -173,7 +219,12 @@ impl PasswordHasher {
     }
 
     /// Checks `password` against `stored`, or against a dummy hash when there is no account.
-    pub async fn verify(&self, password: &str, stored: Option<&str>) -> Verified {
+    /// [`HashError::Busy`] when the queue is full (the check did not run).
+    pub async fn verify(
+        &self,
+        password: &str,
+        stored: Option<&str>,
+    ) -> Result<Verified, HashError> {
         let password = password.to_owned();
         let stored = stored.map(str::to_owned);
         let known = stored.is_some();
@@ -182,13 +233,8 @@ impl PasswordHasher {
                 let against = stored.unwrap_or_else(|| DUMMY_HASH.clone());
                 verify_blocking(&params, &password, &against)
             })
-            .await
-            .unwrap_or(Verified::No);
-        if known {
-            outcome
-        } else {
-            Verified::No
-        }
+            .await?;
+        Ok(if known { outcome } else { Verified::No })
     }
 }
 
@@ -205,16 +251,28 @@ mod tests {
             "{hash}"
         );
         assert_eq!(
-            hasher.verify("harbor lantern violet", Some(&hash)).await,
+            hasher
+                .verify("harbor lantern violet", Some(&hash))
+                .await
+                .expect("checked"),
             Verified::Yes
         );
         assert_eq!(
-            hasher.verify("harbor lantern violeT", Some(&hash)).await,
+            hasher
+                .verify("harbor lantern violeT", Some(&hash))
+                .await
+                .expect("checked"),
             Verified::No
         );
-        assert_eq!(hasher.verify("anything", None).await, Verified::No);
         assert_eq!(
-            hasher.verify("anything", Some("garbage")).await,
+            hasher.verify("anything", None).await.expect("checked"),
+            Verified::No
+        );
+        assert_eq!(
+            hasher
+                .verify("anything", Some("garbage"))
+                .await
+                .expect("checked"),
             Verified::No
         );
     }
@@ -225,20 +283,28 @@ mod tests {
         let old = weak.hash("harbor lantern violet").await.expect("hash");
         assert!(old.contains("m=4096,t=1"), "{old}");
         let current = PasswordHasher::with_permits(1);
-        match current.verify("harbor lantern violet", Some(&old)).await {
+        match current
+            .verify("harbor lantern violet", Some(&old))
+            .await
+            .expect("checked")
+        {
             Verified::YesWithUpgrade(new_hash) => {
                 assert!(new_hash.contains("m=19456,t=2,p=1"), "{new_hash}");
                 assert_eq!(
                     current
                         .verify("harbor lantern violet", Some(&new_hash))
-                        .await,
+                        .await
+                        .expect("checked"),
                     Verified::Yes
                 );
             }
             other => panic!("expected an upgrade, got {other:?}"),
         }
         assert_eq!(
-            current.verify("wrong password!", Some(&old)).await,
+            current
+                .verify("wrong password!", Some(&old))
+                .await
+                .expect("checked"),
             Verified::No
         );
     }
@@ -271,5 +337,45 @@ mod tests {
         }
         assert!(peak.load(Ordering::SeqCst) <= 2);
         assert!(peak.load(Ordering::SeqCst) >= 1);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_at_once_and_takes_work_again_when_it_drains() {
+        let hasher = PasswordHasher::configured(Some(1), Some(2));
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(Mutex::new(held));
+        // One check running (held), one waiting behind it: the queue is full.
+        let blocking = |hasher: &PasswordHasher| {
+            let hasher = hasher.clone();
+            let held = held.clone();
+            tokio::spawn(async move {
+                hasher
+                    .run(move |_| {
+                        let _ = held.lock().map(|h| h.recv());
+                    })
+                    .await
+            })
+        };
+        let first = blocking(&hasher);
+        let second = blocking(&hasher);
+        while hasher.waiting.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            hasher.verify("anything", None).await,
+            Err(HashError::Busy)
+        ));
+        assert!(matches!(
+            HashError::Busy.into_app_error(),
+            crate::AppError::Busy { .. }
+        ));
+        release.send(()).expect("release");
+        release.send(()).expect("release");
+        first.await.expect("join").expect("ran");
+        second.await.expect("join").expect("ran");
+        assert_eq!(
+            hasher.verify("anything", None).await.expect("checked"),
+            Verified::No
+        );
     }
 }

@@ -351,7 +351,7 @@ impl Identity {
             .hasher
             .hash(&new.password)
             .await
-            .map_err(AppError::internal)?;
+            .map_err(|e| e.into_app_error())?;
         Ok(PreparedAccount {
             email: email.as_str().to_lowercase(),
             display_name: new.display_name.trim().to_owned(),
@@ -498,7 +498,8 @@ impl Identity {
         let verified = self
             .hasher
             .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await;
+            .await
+            .map_err(|e| SignInError::Other(e.into_app_error()))?;
         let Some(user) = user else {
             let mut event = audit::event(
                 None,
@@ -1002,6 +1003,7 @@ impl Identity {
             .hasher
             .verify(password, Some(&user.password_hash))
             .await
+            .map_err(|e| e.into_app_error())?
             == Verified::No
         {
             let mut errors = FieldErrors::default();
@@ -1027,7 +1029,11 @@ impl Identity {
             errors.add("new_password", problem.to_string());
             return Err(AppError::Validation(errors));
         }
-        let hash = self.hasher.hash(new).await.map_err(AppError::internal)?;
+        let hash = self
+            .hasher
+            .hash(new)
+            .await
+            .map_err(|e| e.into_app_error())?;
         let mut active: user_account::ActiveModel = user.into();
         active.password_hash = Set(hash);
         active.updated_at = Set(self.now());
@@ -1288,15 +1294,16 @@ impl Identity {
             errors.add("new_password", problem.to_string());
             return Err(AppError::Validation(errors));
         }
-        if !self.use_token(&row).await? {
-            return Err(AppError::NotFound("That reset link".into()));
-        }
-        let user_id = row.user_id;
+        // Hashed before the link is used up: if hashing is refused (busy), the link still works.
         let hash = self
             .hasher
             .hash(new_password)
             .await
-            .map_err(AppError::internal)?;
+            .map_err(|e| e.into_app_error())?;
+        if !self.use_token(&row).await? {
+            return Err(AppError::NotFound("That reset link".into()));
+        }
+        let user_id = row.user_id;
         let mut active: user_account::ActiveModel = user.clone().into();
         active.password_hash = Set(hash);
         active.failed_sign_ins = Set(0);

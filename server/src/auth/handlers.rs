@@ -195,8 +195,14 @@ async fn sign_in_refused(
         }
         SignInError::Other(inner) => inner.status(),
     };
+    let retry_after = match &error {
+        SignInError::Other(AppError::Busy {
+            retry_after_seconds,
+        }) => Some(*retry_after_seconds),
+        _ => None,
+    };
     page.error = Some(error.to_string());
-    refuse(state, parts, page, status, None).await
+    refuse(state, parts, page, status, retry_after).await
 }
 
 #[derive(Debug, Deserialize)]

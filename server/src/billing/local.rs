@@ -966,7 +966,7 @@ impl PaymentProcessor for LocalProcessor {
         let taken = local_invoice::Entity::update_many()
             .col_expr(
                 local_invoice::Column::AmountRefundedCents,
-                refunded.clone().add(amount_cents).into(),
+                refunded.clone().add(amount_cents),
             )
             .filter(local_invoice::Column::InvoiceId.eq(invoice_id))
             .filter(local_invoice::Column::Status.eq("paid"))

@@ -318,3 +318,55 @@ async fn wrong_codes_are_limited_on_their_own_and_a_right_password_does_not_rese
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_storm_of_sign_ins_past_the_hashing_queue_is_answered_503_with_retry_after() {
+    let app = spawn_app_with(&crate::helpers::Backend::Sqlite, |s| {
+        s.sign_in.attempts_per_minute = 10_000;
+        s.sign_in.lockout_after = 10_000;
+        s.sign_in.hashing_threads = Some(1);
+        s.sign_in.hashing_queue = Some(2);
+    })
+    .await;
+    let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+    let attempts = (0..24).map(|i| {
+        let client = app.new_browser();
+        let address = app.address.clone();
+        let email = maria.email.clone();
+        let password = if i % 2 == 0 {
+            maria.password.clone()
+        } else {
+            WRONG.to_owned()
+        };
+        async move {
+            let response = client
+                .post(format!("{address}/signin"))
+                .form(&[("email", email), ("password", password)])
+                .send()
+                .await
+                .expect("every sign-in is answered");
+            (
+                response.status().as_u16(),
+                response.headers().contains_key("retry-after"),
+            )
+        }
+    });
+    let answers = futures::future::join_all(attempts).await;
+    let busy: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status == 503)
+        .collect();
+    assert!(!busy.is_empty(), "some were refused at once: {answers:?}");
+    assert!(
+        busy.iter().all(|(_, retry)| *retry),
+        "503 says when to retry"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|(status, _)| matches!(status, 303 | 401 | 503)),
+        "{answers:?}"
+    );
+    // When the storm has passed, sign-in works.
+    assert_eq!(app.sign_in(&app.new_browser(), &maria).await.status(), 303);
+}
