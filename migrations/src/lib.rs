@@ -26,6 +26,7 @@ mod m20261127_000018_add_account_time_zone;
 mod m20261127_000019_create_waitlist;
 mod m20261128_000020_add_schedule_revision;
 mod m20261201_000021_add_sign_in_back_off;
+mod m20261201_000022_protect_audit_log;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000019_create_waitlist::Migration),
             Box::new(m20261128_000020_add_schedule_revision::Migration),
             Box::new(m20261201_000021_add_sign_in_back_off::Migration),
+            Box::new(m20261201_000022_protect_audit_log::Migration),
         ]
     }
 }

@@ -204,6 +204,62 @@ async fn every_post_route_and_server_function_refuses_a_cross_site_request() {
     }
 }
 
+/// Drops the triggers that keep the audit log append-only, as the table's owner could.
+async fn lift_append_only(app: &crate::helpers::TestApp) {
+    let statements: &[&str] = if app.backend == "postgres" {
+        &[
+            "DROP TRIGGER audit_event_append_only ON audit_event",
+            "DROP TRIGGER audit_event_no_truncate ON audit_event",
+        ]
+    } else {
+        &[
+            "DROP TRIGGER audit_event_no_update",
+            "DROP TRIGGER audit_event_no_delete",
+        ]
+    };
+    for statement in statements {
+        app.db
+            .execute_unprepared(statement)
+            .await
+            .expect("drop a trigger");
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_refuses_updates_and_deletes_and_only_grows() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let _ = app.signed_in(&maria).await;
+        let mut attempts = vec![
+            "UPDATE audit_event SET outcome = 'denied' WHERE seq = 1",
+            "UPDATE audit_event SET seq = 100 WHERE seq = 1",
+            "DELETE FROM audit_event WHERE seq = 1",
+            "DELETE FROM audit_event",
+        ];
+        if app.backend == "postgres" {
+            attempts.push("TRUNCATE audit_event");
+        }
+        for attempt in attempts {
+            let refused = app.db.execute_unprepared(attempt).await;
+            let error = refused.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(
+                error.contains("append-only"),
+                "{}: {attempt} was not refused ({error})",
+                app.backend
+            );
+        }
+        let report = audit::verify(&app.db).await.expect("verify");
+        assert!(report.is_intact(), "{:?}", report.problems);
+        // Appending still works: another sign-in adds its row.
+        let _ = app.signed_in(&maria).await;
+        assert_eq!(
+            audit::verify(&app.db).await.expect("verify").rows,
+            report.rows + 1
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
     for backend in backends() {
@@ -216,6 +272,8 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
         assert!(report.is_intact(), "{:?}", report.problems);
         assert_eq!(report.rows, 3);
 
+        // Someone who owns the table (and so can drop its triggers) rewrites it anyway.
+        lift_append_only(&app).await;
         app.db
             .execute_unprepared("UPDATE audit_event SET outcome = 'denied' WHERE seq = 2")
             .await
