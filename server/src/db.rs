@@ -99,5 +99,10 @@ mod tests {
             super::redact("sqlite://data/bedside.db"),
             "sqlite://data/bedside.db"
         );
+        // Redis URLs carry their password the same way (a bad one is named in start-up errors).
+        assert_eq!(
+            super::redact("redis://:s3cret@cache:6379/0"),
+            "redis://:***@cache:6379/0"
+        );
     }
 }

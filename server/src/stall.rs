@@ -72,8 +72,8 @@ where
             match tokio::time::timeout(STALL_AFTER, attempt).await {
                 Ok(response) => response,
                 Err(_) => {
+                    // The request's span names the route; the raw path could carry a token.
                     tracing::warn!(
-                        path = %again.uri().path(),
                         seconds = STALL_AFTER.as_secs(),
                         "a page did not finish rendering; rendering it again"
                     );

@@ -189,7 +189,7 @@ impl Application {
                 settings.sign_in.attempts_per_minute,
             )
             .await
-            .with_context(|| format!("connecting to Redis at {url}"))?,
+            .with_context(|| format!("connecting to Redis at {}", crate::db::redact(url)))?,
             None => AttemptLimits::per_minute(settings.sign_in.attempts_per_minute),
         };
         let state = AppState {
@@ -435,7 +435,7 @@ pub async fn identity(
         Some(url) => Arc::new(
             auth::redis_store::RedisSessionStore::connect(url, &settings.redis_key_prefix)
                 .await
-                .with_context(|| format!("connecting to Redis at {url}"))?,
+                .with_context(|| format!("connecting to Redis at {}", crate::db::redact(url)))?,
         ),
         None => Arc::new(DbSessionStore::new(db.clone())),
     };
@@ -574,6 +574,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
     }
     router
         .leptos_routes_with_context(&state, routes, state.leptos_context(), state.shell())
+        .route_layer(middleware::from_fn(record_route))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             state.leptos_context(),
             {
@@ -591,9 +592,23 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
             let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", id, method = %request.method(), path = %request.uri().path())
+            // The route's template (`/calendar/{file}`), filled in once routing has matched:
+            // never the raw path, which can carry a calendar token or a name.
+            tracing::info_span!("request", id, method = %request.method(), route = tracing::field::Empty)
         }).on_response(DefaultOnResponse::new().level(tracing::Level::INFO)))
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// Records the matched route's template on the request's span (see the `TraceLayer` above).
+async fn record_route(
+    matched: Option<axum::extract::MatchedPath>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    if let Some(matched) = matched {
+        tracing::Span::current().record("route", matched.as_str());
+    }
+    next.run(request).await
 }
 
 /// The benchmark's baseline: a static page of the same size, from the same binary and stack.

@@ -10,6 +10,7 @@ mod contact;
 mod helpers;
 mod jobs;
 mod lockout;
+mod logs;
 mod mail;
 mod memberships;
 mod notices;
