@@ -64,6 +64,35 @@ impl RedisSessionStore {
     }
 }
 
+impl RedisSessionStore {
+    /// Records activity on a session read a moment ago, only if it still exists (`SET … XX`,
+    /// one atomic command): a sign-out between the read and this write stays a sign-out, where
+    /// a plain `SET` would bring the session back.
+    pub async fn refresh(
+        &self,
+        mut record: SessionRecord,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        record.last_seen_at = at;
+        let ttl = (record.expires_at - at).num_seconds();
+        if ttl <= 0 {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&record).map_err(|e| StoreError(e.to_string()))?;
+        let mut conn = self.connection.clone();
+        let _: Option<String> = redis::cmd("SET")
+            .arg(self.session_key(&record.id))
+            .arg(json)
+            .arg("EX")
+            .arg(ttl)
+            .arg("XX")
+            .query_async(&mut conn)
+            .await
+            .map_err(redis_err)?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl SessionStore for RedisSessionStore {
     async fn insert(&self, record: &SessionRecord) -> Result<(), StoreError> {
@@ -78,9 +107,8 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn touch(&self, id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
-        if let Some(mut record) = self.get(id).await? {
-            record.last_seen_at = at;
-            self.write(&record, at).await?;
+        if let Some(record) = self.get(id).await? {
+            self.refresh(record, at).await?;
         }
         Ok(())
     }

@@ -710,3 +710,54 @@ async fn with_redis_the_attempt_limit_is_shared_by_every_process() {
     assert!(limited.headers().contains_key("retry-after"));
     assert_eq!(second.post_form("/signin", &form).await.status(), 429);
 }
+
+#[tokio::test]
+async fn a_sign_out_in_redis_stays_a_sign_out_when_a_refresh_read_just_before_lands_after() {
+    use app::auth::session::SessionStore;
+    let Ok(redis_url) = std::env::var("REDIS_URL") else {
+        eprintln!("REDIS_URL is not set: the Redis session store is not tested in this run (the test command sets it)");
+        return;
+    };
+    let prefix = format!("bedside-test-{}:", uuid::Uuid::new_v4().simple());
+    let store = bedside::auth::redis_store::RedisSessionStore::connect(&redis_url, &prefix)
+        .await
+        .expect("connect to Redis");
+    let now = app::clock::test_start();
+    let record = app::auth::session::SessionRecord {
+        id: "a".repeat(64),
+        user_id: 7,
+        created_at: now,
+        last_seen_at: now,
+        expires_at: now + chrono::Duration::hours(12),
+        mfa_passed: true,
+        ip: None,
+        user_agent: None,
+    };
+    store.insert(&record).await.expect("insert");
+    // A request read the session; the person signs out; then that request records activity.
+    let read = store.get(&record.id).await.expect("get").expect("there");
+    store.remove(&record.id).await.expect("sign out");
+    store
+        .refresh(read, now + chrono::Duration::seconds(20))
+        .await
+        .expect("refresh");
+    assert_eq!(
+        store.get(&record.id).await.expect("get"),
+        None,
+        "still signed out"
+    );
+    // A live session is refreshed as before.
+    store.insert(&record).await.expect("insert");
+    let read = store.get(&record.id).await.expect("get").expect("there");
+    let later = now + chrono::Duration::seconds(30);
+    store.refresh(read, later).await.expect("refresh");
+    assert_eq!(
+        store
+            .get(&record.id)
+            .await
+            .expect("get")
+            .map(|r| r.last_seen_at),
+        Some(later)
+    );
+    store.remove(&record.id).await.expect("clean up");
+}
