@@ -252,6 +252,26 @@ fn mfa_context(public_id: &str) -> FieldContext<'_> {
     }
 }
 
+/// An audit entry about the account `user` (sign-in steps, credentials), with why.
+fn account_event(
+    actor: AuditActor,
+    action: &str,
+    user: &user_account::Model,
+    outcome: Outcome,
+    detail: &str,
+) -> AuditEvent {
+    let mut event = audit::event(
+        Some(actor),
+        action,
+        "account",
+        Some(user.public_id.clone()),
+        None,
+        outcome,
+    );
+    event.detail = Some(detail.to_owned());
+    event
+}
+
 impl Identity {
     pub fn new(
         db: DatabaseConnection,
@@ -532,15 +552,7 @@ impl Identity {
                 super::lockout::note_wrong_password(&self.db, &policy, &user, &client_key, now)
                     .await?;
             }
-            let mut event = audit::event(
-                Some(actor),
-                "session.sign_in",
-                "account",
-                Some(user.public_id.clone()),
-                None,
-                outcome,
-            );
-            event.detail = Some(why.into());
+            let event = account_event(actor, "session.sign_in", &user, outcome, why);
             self.record(client, event).await?;
             return Err(SignInError::WrongCredentials);
         }
@@ -702,15 +714,13 @@ impl Identity {
             // Even the right code is refused, with the answer a wrong one gets here, and not
             // counted: a lock that grew with every try would let whoever holds the password
             // keep the owner out for good.
-            let mut event = audit::event(
-                Some(auth.audit_actor()),
+            let event = account_event(
+                auth.audit_actor(),
                 "session.second_factor",
-                "account",
-                Some(user.public_id.clone()),
-                None,
+                &user,
                 Outcome::Denied,
+                "codes locked after too many wrong ones",
             );
-            event.detail = Some("codes locked after too many wrong ones".into());
             self.sessions
                 .remove(&auth.session.id)
                 .await
@@ -955,15 +965,13 @@ impl Identity {
         // session left open) must not be enough to mint new ones. A recovery code is not
         // accepted here: it would trade one way past the second factor for ten.
         if !self.accept_authenticator_code(&user, code).await? {
-            let mut event = audit::event(
-                Some(auth.audit_actor()),
+            let event = account_event(
+                auth.audit_actor(),
                 "account.recovery_codes_replaced",
-                "account",
-                Some(user.public_id.clone()),
-                None,
+                &user,
                 Outcome::Failed,
+                "wrong authenticator code",
             );
-            event.detail = Some("wrong authenticator code".into());
             self.record(client, event).await?;
             let mut errors = FieldErrors::default();
             errors.add(
