@@ -395,6 +395,15 @@ fn scheduler(
         }),
     );
     scheduler.register(
+        crate::jobs::password_reset::KIND,
+        Arc::new(crate::jobs::password_reset::SendPasswordReset {
+            identity: payments.identity.clone(),
+            mailer: mailer.clone(),
+            site: site.clone(),
+            public_url: settings.public_url.clone(),
+        }),
+    );
+    scheduler.register(
         app::appointments::waitlist::OFFER_EMAIL_JOB_KIND,
         Arc::new(crate::jobs::waitlist::EmailWaitlistOffer {
             db: db.clone(),

@@ -7,7 +7,6 @@ use app::audit::service::ClientInfo;
 use app::auth::pages::AuthFormState;
 use app::auth::service::{Authenticated, SignInError, Stage};
 use app::auth::session::SessionToken;
-use app::mail::OutgoingEmail;
 use app::{AppError, FieldErrors};
 use axum::{
     body::Body,
@@ -299,34 +298,28 @@ pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Re
     {
         return refused;
     }
-    match state.identity.request_password_reset(&email, &client).await {
-        Ok(Some((user, token))) => {
-            let practice = state
-                .site
-                .current()
-                .map(|s| s.practice.name.clone())
-                .unwrap_or_else(|| "Bedside".into());
-            let link = format!(
-                "{}/signin/reset?token={token}",
-                state.settings.public_url.trim_end_matches('/')
-            );
-            let email = OutgoingEmail {
-                to: user.email.clone(),
-                reply_to: None,
-                subject: format!("Reset your password — {practice}"),
-                text_body: format!(
-                    "Hello {name},\n\nSomeone (we hope you) asked to reset the password of your {practice} account.\n\
-                     Choose a new password here within the next hour:\n\n{link}\n\n\
-                     The link works once. If you did not ask for this, ignore this email: your password stays as it is.\n",
-                    name = user.display_name,
-                ),
-                ..Default::default()
-            };
-            if let Err(error) = state.mailer.send(email).await {
-                tracing::error!(%error, "could not send a password reset email");
-            }
-        }
-        Ok(None) => tracing::info!("password reset asked for an unknown or disabled address"),
+    // The same work for every address: one job, sent in the background. Whether an account
+    // exists (and the link) is decided in the job, after this answer, so neither the answer nor
+    // its timing (the mail server's) tells.
+    let now = state.clock.now();
+    let queued = app::jobs::enqueue(
+        &state.db,
+        app::jobs::NewJob {
+            kind: crate::jobs::password_reset::KIND,
+            payload: &crate::jobs::password_reset::Payload {
+                email: email.clone(),
+                ip: client.ip.clone(),
+                user_agent: client.user_agent.clone(),
+            },
+            run_at: now,
+            dedupe_key: None,
+            max_attempts: 5,
+        },
+        now,
+    )
+    .await;
+    match queued {
+        Ok(job) => state.jobs.run_soon(job, "password reset email"),
         Err(error) => return error.into_response(),
     }
     Redirect::to("/signin/forgot?sent=1").into_response()

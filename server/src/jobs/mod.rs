@@ -10,6 +10,7 @@
 //! Every time rule reads the injected clock: tests move it and call [`Scheduler::run_due`].
 
 pub mod contact;
+pub mod password_reset;
 pub mod visits;
 pub mod waitlist;
 

@@ -670,3 +670,56 @@ async fn a_person_signs_out_another_of_their_sessions_from_the_security_page() {
         assert_eq!(app.visit(&other, "/portal").await.0, 200);
     }
 }
+
+#[tokio::test]
+async fn a_reset_request_does_the_same_work_for_every_address_and_emails_only_an_active_account() {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let admin = app.create_user(Role::Admin, "admin@example.com").await;
+        app.identity
+            .set_disabled(
+                &crate::helpers::caller_of(&admin, None),
+                &james.public_id,
+                true,
+            )
+            .await
+            .expect("disable");
+        let jobs_before = app::jobs::entity::job::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count");
+        let mut answers = Vec::new();
+        for email in [&maria.email, &james.email, "nobody@example.com"] {
+            let response = app.post_form("/signin/forgot", &[("email", email)]).await;
+            answers.push((response.status().as_u16(), location(&response)));
+        }
+        // One answer, and one queued job each: the page does the same work for every address.
+        assert!(
+            answers.iter().all(|a| *a == answers[0]),
+            "{}: {answers:?}",
+            app.backend
+        );
+        assert_eq!(answers[0], (303, Some("/signin/forgot?sent=1".to_owned())));
+        let jobs_after = app::jobs::entity::job::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count");
+        assert_eq!(jobs_after - jobs_before, 3);
+        // Only the active account gets a link.
+        app.jobs.settle().await;
+        let sent: Vec<String> = app::mail::outbox_email::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .filter(|e| e.subject.starts_with("Reset your password"))
+            .map(|e| e.to_address)
+            .collect();
+        assert_eq!(sent, vec![maria.email.clone()]);
+    }
+}
