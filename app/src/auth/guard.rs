@@ -77,6 +77,85 @@ pub async fn permit(
     patient: Option<String>,
     verb: &str,
 ) -> Result<Permit, AppError> {
+    let event = decide(db, now, caller, action, resource, patient, verb).await?;
+    let txn = db.begin().await?;
+    let pending = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
+        audit::record(&txn, now, &caller.client, &event).await?;
+        None
+    } else {
+        Some((event, now, caller.client.clone()))
+    };
+    Ok(Permit { txn, pending })
+}
+
+/// An allowed change that waits on an outside service (a payment processor) between the
+/// decision and the write. Its audit row is written with the change, after it, in the change's
+/// transaction ([`record_with`](Self::record_with)), or as failed, with why, when the change
+/// does not happen ([`record_failed`](Self::record_failed)): the log never says a change was
+/// made that then failed.
+#[must_use = "an approval must be recorded, with the change or as failed"]
+pub struct Approval {
+    event: AuditEvent,
+    at: DateTime<Utc>,
+    client: ClientInfo,
+}
+
+impl Approval {
+    /// Records the change as made, in `txn` (the change's own, after its writes).
+    pub async fn record_with(self, txn: &DatabaseTransaction) -> Result<(), AppError> {
+        audit::record(txn, self.at, &self.client, &self.event).await?;
+        Ok(())
+    }
+
+    /// Records the change as made when it was made elsewhere (the processor refunded).
+    pub async fn record_done(self, db: &DatabaseConnection) -> Result<(), AppError> {
+        audit::record_alone(db, self.at, &self.client, &self.event).await?;
+        Ok(())
+    }
+
+    /// Records that the change did not happen, and why.
+    pub async fn record_failed(
+        mut self,
+        db: &DatabaseConnection,
+        why: &AppError,
+    ) -> Result<(), AppError> {
+        self.event.outcome = Outcome::Failed;
+        self.event.detail = Some(why.to_string().chars().take(200).collect());
+        audit::record_alone(db, self.at, &self.client, &self.event).await?;
+        Ok(())
+    }
+}
+
+/// Decides `verb` by `caller` on `resource` now, and leaves the allowed row to be written with
+/// the change ([`Approval`]); a denial is recorded at once and answered `Forbidden`.
+pub async fn approve(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    action: Action,
+    resource: Resource,
+    patient: Option<String>,
+    verb: &str,
+) -> Result<Approval, AppError> {
+    let event = decide(db, now, caller, action, resource, patient, verb).await?;
+    Ok(Approval {
+        event,
+        at: now,
+        client: caller.client.clone(),
+    })
+}
+
+/// Asks the policy; records a denial (and answers `Forbidden`), or returns the allowed row to
+/// write.
+async fn decide(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    action: Action,
+    resource: Resource,
+    patient: Option<String>,
+    verb: &str,
+) -> Result<AuditEvent, AppError> {
     let allowed = can(&caller.actor, action, &resource);
     let event = AuditEvent {
         actor: Some(caller.audit_actor()),
@@ -101,14 +180,7 @@ pub async fn permit(
         );
         return Err(AppError::Forbidden);
     }
-    let txn = db.begin().await?;
-    let pending = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        audit::record(&txn, now, &caller.client, &event).await?;
-        None
-    } else {
-        Some((event, now, caller.client.clone()))
-    };
-    Ok(Permit { txn, pending })
+    Ok(event)
 }
 
 /// Records an attempt on something that does not exist (as a denial: nothing was shown).

@@ -135,7 +135,8 @@ pub async fn refund(
         .map(|p| p.public_id);
     // Money back is the practice's decision: a write on billing (the administrator), never
     // on the member's own membership, which the member may change.
-    let permit = guard::permit(
+    // Decided now, audited once the processor has answered: as done, or as failed with why.
+    let approval = guard::approve(
         db,
         now,
         caller,
@@ -145,8 +146,22 @@ pub async fn refund(
         "invoice.refund",
     )
     .await?;
-    // The processor's call must not wait on this transaction (SQLite has one writer).
-    permit.commit().await?;
+    match ask_for_refund(processor, &found, amount_cents, form_key).await {
+        Ok(()) => approval.record_done(db).await,
+        Err(error) => {
+            approval.record_failed(db, &error).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Checks what is left of `found` and asks the processor to refund `amount_cents` of it.
+async fn ask_for_refund(
+    processor: &dyn PaymentProcessor,
+    found: &invoice::Model,
+    amount_cents: i64,
+    form_key: &str,
+) -> Result<(), AppError> {
     let refundable = found.amount_paid_cents - found.amount_refunded_cents;
     if found.status == invoice_status::OPEN || refundable <= 0 {
         return Err(AppError::Conflict(format!(

@@ -694,17 +694,17 @@ fn processor_error(e: ProcessorError) -> AppError {
     }
 }
 
-/// The caller's own active membership, with the access audited, for a change. The audit row
-/// is committed before the processor is called: the processor's own writes must not wait on
-/// this transaction (SQLite has one writer at a time).
+/// The caller's own active membership, for a change: the access is decided now and audited
+/// with the change ([`apply_audited`]), after the processor has agreed, so the log never says a
+/// change was made that then failed.
 async fn own_active(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     caller: &Caller,
     verb: &str,
-) -> Result<(membership::Model, membership_tier::Model), AppError> {
+) -> Result<(guard::Approval, membership::Model, membership_tier::Model), AppError> {
     let patient_id = caller.actor.patient_id.ok_or(AppError::Forbidden)?;
-    let permit = guard::permit(
+    let approval = guard::approve(
         db,
         now,
         caller,
@@ -714,22 +714,56 @@ async fn own_active(
         verb,
     )
     .await?;
-    let m = membership::Entity::find()
-        .filter(membership::Column::PatientId.eq(patient_id))
-        .one(permit.txn())
-        .await?
-        .ok_or_else(|| AppError::NotFound("Your membership".into()))?;
-    if status_of(&m) != MembershipStatus::Active {
-        return Err(AppError::Conflict(
-            "Only an active membership can be changed online. Please call the practice.".into(),
-        ));
+    let found = async {
+        let m = membership::Entity::find()
+            .filter(membership::Column::PatientId.eq(patient_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::NotFound("Your membership".into()))?;
+        if status_of(&m) != MembershipStatus::Active {
+            return Err(AppError::Conflict(
+                "Only an active membership can be changed online. Please call the practice.".into(),
+            ));
+        }
+        let tier = membership_tier::Entity::find_by_id(m.tier_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::internal("a membership's tier is missing"))?;
+        Ok((m, tier))
     }
-    let tier = membership_tier::Entity::find_by_id(m.tier_id)
-        .one(permit.txn())
-        .await?
-        .ok_or_else(|| AppError::internal("a membership's tier is missing"))?;
-    permit.commit().await?;
-    Ok((m, tier))
+    .await;
+    match found {
+        Ok((m, tier)) => Ok((approval, m, tier)),
+        Err(error) => {
+            approval.record_failed(db, &error).await?;
+            Err(error)
+        }
+    }
+}
+
+/// Writes a prepared change of a membership and its audit row, after it, in one transaction;
+/// a change that failed before this (the processor refused, a rule said no) is audited as
+/// failed, with why, and its error returned.
+async fn apply_audited<R>(
+    db: &DatabaseConnection,
+    approval: guard::Approval,
+    prepared: Result<(Option<membership::ActiveModel>, R), AppError>,
+) -> Result<R, AppError> {
+    match prepared {
+        Ok((change, result)) => {
+            let txn = db.begin().await?;
+            if let Some(change) = change {
+                change.update(&txn).await?;
+            }
+            approval.record_with(&txn).await?;
+            txn.commit().await?;
+            Ok(result)
+        }
+        Err(error) => {
+            approval.record_failed(db, &error).await?;
+            Err(error)
+        }
+    }
 }
 
 /// Moves the caller's membership to `tier_slug` billed `period`: a dearer one now (the
@@ -744,7 +778,26 @@ pub async fn change_plan(
     form_key: &str,
     now: DateTime<Utc>,
 ) -> Result<PlanChange, AppError> {
-    let (m, current) = own_active(db, now, caller, "membership.change").await?;
+    let (approval, m, current) = own_active(db, now, caller, "membership.change").await?;
+    let prepared = prepare_plan_change(
+        db, processor, &m, &current, tier_slug, period, form_key, now,
+    )
+    .await;
+    apply_audited(db, approval, prepared).await
+}
+
+/// The processor's agreement to a plan change, and the change to write.
+#[allow(clippy::too_many_arguments)]
+async fn prepare_plan_change(
+    db: &DatabaseConnection,
+    processor: &dyn PaymentProcessor,
+    m: &membership::Model,
+    current: &membership_tier::Model,
+    tier_slug: &str,
+    period: BillingPeriod,
+    form_key: &str,
+    now: DateTime<Utc>,
+) -> Result<(Option<membership::ActiveModel>, PlanChange), AppError> {
     let target = membership_tier::Entity::find()
         .filter(membership_tier::Column::Slug.eq(tier_slug))
         .filter(membership_tier::Column::Active.eq(true))
@@ -767,10 +820,7 @@ pub async fn change_plan(
                 .into(),
         ));
     };
-    let (old, new) = (
-        price_of(&current, current_period),
-        price_of(&target, period),
-    );
+    let (old, new) = (price_of(current, current_period), price_of(&target, period));
     let change = plan_change(
         old,
         current_period,
@@ -809,8 +859,7 @@ pub async fn change_plan(
         }
     }
     active.updated_at = Set(now);
-    active.update(db).await?;
-    Ok(change)
+    Ok((Some(active), change))
 }
 
 /// Withdraws a move planned for the end of the period: the current price continues.
@@ -821,31 +870,34 @@ pub async fn keep_current_plan(
     form_key: &str,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let (m, current) = own_active(db, now, caller, "membership.keep_plan").await?;
-    if m.pending_tier_id.is_none() {
-        return Ok(());
+    let (approval, m, current) = own_active(db, now, caller, "membership.keep_plan").await?;
+    let prepared = async {
+        if m.pending_tier_id.is_none() {
+            return Ok((None, ()));
+        }
+        let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+        if let Some(subscription) = m.processor_subscription_id.clone() {
+            processor
+                .change_price(&PriceChange {
+                    subscription_id: subscription,
+                    amount_cents: price_of(&current, period),
+                    period,
+                    description: format!("{} membership", current.name),
+                    prorate_now: false,
+                    idempotency_key: format!("{}:keep:{form_key}", m.public_id),
+                })
+                .await
+                .map_err(processor_error)?;
+        }
+        let mut active: membership::ActiveModel = m.clone().into();
+        active.pending_tier_id = Set(None);
+        active.pending_billing_period = Set(None);
+        active.change_at = Set(None);
+        active.updated_at = Set(now);
+        Ok((Some(active), ()))
     }
-    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
-    if let Some(subscription) = m.processor_subscription_id.clone() {
-        processor
-            .change_price(&PriceChange {
-                subscription_id: subscription,
-                amount_cents: price_of(&current, period),
-                period,
-                description: format!("{} membership", current.name),
-                prorate_now: false,
-                idempotency_key: format!("{}:keep:{form_key}", m.public_id),
-            })
-            .await
-            .map_err(processor_error)?;
-    }
-    let mut active: membership::ActiveModel = m.into();
-    active.pending_tier_id = Set(None);
-    active.pending_billing_period = Set(None);
-    active.change_at = Set(None);
-    active.updated_at = Set(now);
-    active.update(db).await?;
-    Ok(())
+    .await;
+    apply_audited(db, approval, prepared).await
 }
 
 /// Cancels the caller's membership: it ends on the day [`ends_if_cancelled`] gives, billed as
@@ -863,31 +915,36 @@ pub async fn cancel_or_keep(
     } else {
         "membership.cancel"
     };
-    let (m, _) = own_active(db, now, caller, verb).await?;
-    let ends = if keep {
-        None
-    } else {
-        Some(ends_if_cancelled(&m, now).ok_or_else(|| {
-            AppError::Conflict("This membership has no paid period to end; please call us.".into())
-        })?)
-    };
-    if let Some(subscription) = &m.processor_subscription_id {
-        processor
-            .cancel_at(
-                subscription,
-                ends,
-                &format!(
-                    "{}:{}:{form_key}",
-                    m.public_id,
-                    if keep { "keep" } else { "cancel" }
-                ),
-            )
-            .await
-            .map_err(processor_error)?;
+    let (approval, m, _) = own_active(db, now, caller, verb).await?;
+    let prepared = async {
+        let ends = if keep {
+            None
+        } else {
+            Some(ends_if_cancelled(&m, now).ok_or_else(|| {
+                AppError::Conflict(
+                    "This membership has no paid period to end; please call us.".into(),
+                )
+            })?)
+        };
+        if let Some(subscription) = &m.processor_subscription_id {
+            processor
+                .cancel_at(
+                    subscription,
+                    ends,
+                    &format!(
+                        "{}:{}:{form_key}",
+                        m.public_id,
+                        if keep { "keep" } else { "cancel" }
+                    ),
+                )
+                .await
+                .map_err(processor_error)?;
+        }
+        let mut active: membership::ActiveModel = m.clone().into();
+        active.cancel_at = Set(ends);
+        active.updated_at = Set(now);
+        Ok((Some(active), ends))
     }
-    let mut active: membership::ActiveModel = m.into();
-    active.cancel_at = Set(ends);
-    active.updated_at = Set(now);
-    active.update(db).await?;
-    Ok(ends)
+    .await;
+    apply_audited(db, approval, prepared).await
 }

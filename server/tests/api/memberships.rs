@@ -1444,6 +1444,45 @@ async fn a_declined_upgrade_changes_nothing_and_says_why() {
             invoice::Entity::find().count(&app.db).await.expect("count"),
             1
         );
+        // The audit log says the change was tried and failed, and why: never "allowed" for a
+        // change that did not happen.
+        let changes =
+            |rows: Vec<app::audit::entity::audit_event::Model>| -> Vec<(String, Option<String>)> {
+                rows.into_iter()
+                    .filter(|r| r.action == "membership.change")
+                    .map(|r| (r.outcome, r.detail))
+                    .collect()
+            };
+        let tried = changes(app.audit_rows().await);
+        assert_eq!(tried.len(), 1, "{tried:?}");
+        assert_eq!(tried[0].0, "failed");
+        assert!(
+            tried[0]
+                .1
+                .as_deref()
+                .is_some_and(|why| why.contains("declined")),
+            "{tried:?}"
+        );
+        // With a good card the same change is made, and audited as allowed with it.
+        set_card(&app, "succeeds").await;
+        let response = post(
+            &app,
+            &client,
+            "/portal/membership/change",
+            &[("tier", "family".into()), ("period", "monthly".into())],
+        )
+        .await;
+        assert_ne!(
+            location(&response).as_deref(),
+            Some("/portal/membership?problem=declined")
+        );
+        let m = only_membership(&app).await;
+        assert_eq!(tier_of(&app, &m).await, "family");
+        let tried = changes(app.audit_rows().await);
+        assert_eq!(
+            tried.iter().map(|(o, _)| o.as_str()).collect::<Vec<_>>(),
+            vec!["failed", "allowed"]
+        );
     }
 }
 
@@ -1759,5 +1798,15 @@ async fn refunds_of_one_invoice_from_two_tabs_at_once_never_exceed_what_was_paid
             "{}",
             app.backend
         );
+        // Audited after the processor answered: one refund made, one refused.
+        let mut outcomes: Vec<String> = app
+            .audit_rows()
+            .await
+            .into_iter()
+            .filter(|r| r.action == "invoice.refund")
+            .map(|r| r.outcome)
+            .collect();
+        outcomes.sort();
+        assert_eq!(outcomes, vec!["allowed", "failed"], "{}", app.backend);
     }
 }
