@@ -1639,21 +1639,29 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
     }
 }
 
+/// An active member's paid invoice, the member's browser, and one signed in as the practice's
+/// admin.
+async fn paid_invoice_and_admin(
+    app: &TestApp,
+) -> (invoice::Model, reqwest::Client, reqwest::Client) {
+    let member = app.new_browser();
+    active_member(app, &member, "ana@example.com").await;
+    let found = invoice::Entity::find()
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("one");
+    let admin = app
+        .create_user(app::auth::Role::Admin, "admin@example.com")
+        .await;
+    (found, member, app.signed_in(&admin).await)
+}
+
 #[tokio::test]
 async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_member_is_told() {
     for backend in backends() {
         let app = spawn_app(&backend).await;
-        let client = app.new_browser();
-        active_member(&app, &client, "ana@example.com").await;
-        let found = invoice::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
-        let admin = app
-            .create_user(app::auth::Role::Admin, "admin@example.com")
-            .await;
-        let browser = app.signed_in(&admin).await;
+        let (found, client, browser) = paid_invoice_and_admin(&app).await;
         let page = app
             .get_with(&browser, "/admin/billing")
             .await
@@ -1748,17 +1756,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
 async fn refunds_of_one_invoice_from_two_tabs_at_once_never_exceed_what_was_paid() {
     for backend in backends() {
         let app = spawn_app(&backend).await;
-        let client = app.new_browser();
-        active_member(&app, &client, "ana@example.com").await;
-        let found = invoice::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
-        let admin = app
-            .create_user(app::auth::Role::Admin, "admin@example.com")
-            .await;
-        let browser = app.signed_in(&admin).await;
+        let (found, _, browser) = paid_invoice_and_admin(&app).await;
         let everything = format!(
             "{}.{:02}",
             found.amount_paid_cents / 100,
