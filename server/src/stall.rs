@@ -10,6 +10,8 @@
 //!
 //! Only `GET`/`HEAD` requests outside `/api/` are retried: they change nothing but the session's
 //! last activity and the audit log, where a second read is recorded as the second read it is.
+//! A form post is never repeated, but the page it renders after its write is done is: see
+//! [`render_once_more_if_stalled`], which `startup::render_page` uses.
 
 use axum::{
     body::Body,
@@ -22,6 +24,26 @@ use tower::{Layer, Service};
 
 /// How long a page may take before it is rendered again (pages answer in milliseconds).
 pub const STALL_AFTER: Duration = Duration::from_secs(10);
+
+/// Runs `render`, and runs it once more if the first has not finished within [`STALL_AFTER`].
+/// For the page a form post shows after its write: the write is done and stays done, only the
+/// reading and rendering are repeated.
+pub async fn render_once_more_if_stalled<F, Fut>(mut render: F) -> Response
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
+    match tokio::time::timeout(STALL_AFTER, render()).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(
+                seconds = STALL_AFTER.as_secs(),
+                "the page after a form post did not finish rendering; rendering it again"
+            );
+            render().await
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RetryStalledPagesLayer;
@@ -150,5 +172,35 @@ mod tests {
         .await;
         assert!(post.is_err(), "a form post is never repeated");
         assert_eq!(calls.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_page_after_a_post_is_rendered_again_when_it_stalls() {
+        let calls = AtomicUsize::new(0);
+        let page = render_once_more_if_stalled(|| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            async move {
+                if n == 0 {
+                    std::future::pending::<()>().await;
+                }
+                "rendered".into_response()
+            }
+        })
+        .await;
+        assert_eq!(page.status(), 200);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+
+        let calls = AtomicUsize::new(0);
+        let quick = render_once_more_if_stalled(|| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            async { "rendered".into_response() }
+        })
+        .await;
+        assert_eq!(quick.status(), 200);
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "a page that answers is rendered once"
+        );
     }
 }

@@ -484,8 +484,8 @@ pub async fn render_page<T: Clone + Send + Sync + 'static>(
     page: T,
     status: http::StatusCode,
 ) -> axum::response::Response {
-    let mut request = http::Request::from_parts(parts, axum::body::Body::empty());
-    *request.method_mut() = http::Method::GET;
+    let mut parts = parts;
+    parts.method = http::Method::GET;
     let context = state.leptos_context();
     let render = leptos_axum::render_app_async_with_context(
         move || {
@@ -494,7 +494,14 @@ pub async fn render_page<T: Clone + Send + Sync + 'static>(
         },
         state.shell(),
     );
-    let mut response = render(request).await;
+    // The write is done; only this rendering is repeated if it stalls (DECISIONS #33).
+    let mut response = crate::stall::render_once_more_if_stalled(|| {
+        render(http::Request::from_parts(
+            parts.clone(),
+            axum::body::Body::empty(),
+        ))
+    })
+    .await;
     *response.status_mut() = status;
     response
 }
