@@ -395,6 +395,15 @@ fn scheduler(
         }),
     );
     scheduler.register(
+        crate::jobs::address_in_use::KIND,
+        Arc::new(crate::jobs::address_in_use::EmailAddressInUse {
+            identity: payments.identity.clone(),
+            mailer: mailer.clone(),
+            site: site.clone(),
+            public_url: settings.public_url.clone(),
+        }),
+    );
+    scheduler.register(
         crate::jobs::password_reset::KIND,
         Arc::new(crate::jobs::password_reset::SendPasswordReset {
             identity: payments.identity.clone(),

@@ -76,23 +76,28 @@ pub fn SignInPage() -> impl IntoView {
         .cloned()
         .or_else(|| query("next"))
         .unwrap_or_default();
+    // Good news in green; a sign-in that was ended or timed out is a warning.
     let notice = if query("signed_out").is_some() {
-        Some("You are signed out.")
+        Some(("notice notice-success", "You are signed out."))
     } else if query("reset").is_some() {
-        Some("Your password was changed. Sign in with the new one.")
+        Some((
+            "notice notice-success",
+            "Your password was changed. Sign in with the new one.",
+        ))
     } else if query("again").is_some() {
-        Some("Too many codes did not work, so we ended that sign-in. Sign in with your password again, then enter the code your authenticator app shows now.")
+        Some(("notice notice-warning", "Too many codes did not work, so we ended that sign-in. Sign in with your password again, then enter the code your authenticator app shows now."))
     } else if query("timeout").is_some() {
-        Some(
+        Some((
+            "notice notice-warning",
             "You were signed out after a period of inactivity, to protect your health information.",
-        )
+        ))
     } else {
         None
     };
     let errors = state.errors.clone();
     view! {
         <AuthCard title="Sign in">
-            {notice.map(|n| view! { <div class="notice notice-success" role="status"><p>{n}</p></div> })}
+            {notice.map(|(class, n)| view! { <div class=class role="status"><p>{n}</p></div> })}
             {form_error(&state)}
             <form class="form" method="post" action="/signin">
                 <input type="hidden" name="next" value=next/>

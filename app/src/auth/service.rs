@@ -417,39 +417,20 @@ impl Identity {
     }
 
     /// Whether an account uses `email` already (a quick answer for a form, before any work).
-    pub async fn email_taken(&self, email: &str) -> Result<bool, AppError> {
-        Ok(self.user_by_email(email).await?.is_some())
+    /// The account that uses `email`, if any (enrollment tells its owner by email, never on
+    /// the page).
+    pub async fn account_with_email(&self, email: &str) -> Result<Option<i32>, AppError> {
+        Ok(self.user_by_email(email).await?.map(|user| user.id))
     }
 
-    /// Opens a fully signed-in session for an account that was just created by the person
-    /// in front of the browser (enrollment). Only for roles without a second factor.
-    pub async fn start_session_for_new_account(
-        &self,
-        user: &user_account::Model,
-        client: &ClientInfo,
-    ) -> Result<SessionToken, AppError> {
-        if Self::role_of(user).requires_mfa() {
-            return Err(AppError::Forbidden);
-        }
-        let token = self.new_session(user, true, client, None).await?;
-        let actor = AuditActor {
-            user_id: user.id,
-            role: Self::role_of(user),
-            session_ref: None,
-        };
-        self.record(
-            client,
-            audit::event(
-                Some(actor),
-                "account.signed_in_after_enrollment",
-                "account",
-                Some(user.public_id.clone()),
-                None,
-                Outcome::Allowed,
-            ),
-        )
-        .await?;
-        Ok(token)
+    /// Where to write to an account, and how to greet its owner: `None` for a disabled or
+    /// removed account.
+    pub async fn address_of(&self, user_id: i32) -> Result<Option<(String, String)>, AppError> {
+        Ok(self
+            .user(user_id)
+            .await?
+            .filter(|user| user.disabled_at.is_none())
+            .map(|user| (user.email, user.display_name)))
     }
 
     fn role_of(user: &user_account::Model) -> Role {

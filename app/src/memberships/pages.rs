@@ -108,7 +108,7 @@ pub fn JoinPage() -> impl IntoView {
             <div class="container narrow">
                 <p class="eyebrow">"Join the practice"</p>
                 <h1>{format!("Join with the {} membership", tier.name)}</h1>
-                <p class="lead">"It takes about five minutes. You will confirm your email and pay on the next step; nothing is charged until then."</p>
+                <p class="lead">"It takes about five minutes. Then you confirm your email address and pay; nothing is charged until then."</p>
             </div>
         </section>
         <div class="section container narrow">
@@ -268,7 +268,7 @@ fn EnrollmentFormView(state: JoinPageState, tier: MembershipTier) -> impl IntoVi
                 })}
                 <p class="fine-print" id="password-hint">"At least 12 characters. A few unrelated words make a strong, memorable password."</p>
             </fieldset>
-            <button class="button" type="submit">"Join and continue to payment"</button>
+            <button class="button" type="submit">"Join and confirm my email"</button>
             <p class="fine-print">"Your details are encrypted and seen only by the practice. You can cancel as the membership's terms describe."</p>
         </form>
     }
@@ -282,12 +282,21 @@ pub fn JoinConfirmedPage() -> impl IntoView {
     let (token, outcome) =
         query.with_untracked(|q| (q.get("token").unwrap_or_default(), q.get("outcome")));
     let body = match outcome.as_deref() {
+        Some("sent") => view! {
+            <div class="notice notice-info" role="status">
+                <h2>"Check your email"</h2>
+                <p>"We sent a message to the address you gave. Open it, on this device or any other, and press the button in it to confirm your address. Then sign in with the password you chose and pay to start your membership."</p>
+                <p>"If you already have an account with us, the message says so and how to sign in instead."</p>
+            </div>
+            <p class="fine-print">"Nothing there after a few minutes? Look in your spam or junk folder. The link works for 48 hours; you can also "<a href="/signin">"sign in"</a>" and ask for a new one on your membership page."</p>
+        }
+        .into_any(),
         Some("confirmed") => view! {
             <div class="notice notice-success" role="status">
                 <h2>"Your email address is confirmed"</h2>
-                <p>"Thank you. If you have paid already, your membership is now active and a welcome email is on its way."</p>
+                <p>"Thank you. Next, sign in with the password you chose and pay to start your membership. If you have paid already, your membership is now active and a welcome email is on its way."</p>
             </div>
-            <p><a class="button" href="/portal/membership">"Go to my membership"</a></p>
+            <p><a class="button" href="/portal/membership">"Continue to my membership"</a></p>
         }
         .into_any(),
         Some("invalid") => view! {

@@ -117,10 +117,8 @@ test("a renewal that fails is retried after 1, 3 and 5 days, then suspends, and 
   await page.getByLabel(/membership agreement/).check();
   await page.getByLabel(/notice of privacy practices/).check();
   await page.getByLabel("Choose a password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Join and continue to payment" }).click();
-  await fillCard(page, "4242 4242 4242 4242");
-  await page.getByRole("button", { name: "Pay $199" }).click();
-  await expect(page).toHaveURL(/\/portal\/membership\?paid=1$/);
+  await page.getByRole("button", { name: "Join and confirm my email" }).click();
+  await expect(page.getByRole("heading", { name: "Check your email" })).toBeVisible();
   await expect.poll(() => emailsTo(email, "/join/confirm?token="), { timeout: 20_000 }).toBe(1);
   const link = clockOutbox(200)
     .split("-".repeat(72))
@@ -130,7 +128,14 @@ test("a renewal that fails is retried after 1, 3 and 5 days, then suspends, and 
   expect(link).toBeTruthy();
   await page.goto(new URL(link as string).pathname + new URL(link as string).search);
   await page.getByRole("button", { name: "Confirm my email address" }).click();
-  await page.goto("/portal/membership");
+  await page.getByRole("link", { name: "Continue to my membership" }).click();
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Pay $199 and start my membership" }).click();
+  await fillCard(page, "4242 4242 4242 4242");
+  await page.getByRole("button", { name: "Pay $199" }).click();
+  await expect(page).toHaveURL(/\/portal\/membership\?paid=1$/);
   await expect(page.getByRole("heading", { name: "Your membership is active" })).toBeVisible();
 
   // The member's bank starts refusing the card on file (0341: saved fine, every charge fails).

@@ -9,6 +9,7 @@
 //!
 //! Every time rule reads the injected clock: tests move it and call [`Scheduler::run_due`].
 
+pub mod address_in_use;
 pub mod contact;
 pub mod password_reset;
 pub mod visits;

@@ -4,7 +4,7 @@
 //! (`POST /portal/membership/resend`). Each works without JavaScript: success redirects, a
 //! refused form comes back with its messages and everything typed (but the password).
 
-use crate::auth::handlers::{auth_of, client_of, ip_key, parse, signed_in_response, too_many};
+use crate::auth::handlers::{auth_of, client_of, ip_key, parse, too_many};
 use crate::startup::{render_page, AppState};
 use app::auth::guard::{self, Caller};
 use app::auth::service::{NewAccount, PreparedAccount};
@@ -30,15 +30,6 @@ async fn refuse(
     status: StatusCode,
 ) -> Response {
     render_page(state, parts, page, status).await
-}
-
-fn with_field(form: EnrollmentForm, field: &str, message: impl Into<String>) -> JoinPageState {
-    let mut page = JoinPageState {
-        form: form.without_password(),
-        ..Default::default()
-    };
-    page.errors.add(field, message);
-    page
 }
 
 /// `POST /join`
@@ -78,19 +69,17 @@ pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Resp
             return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    // Answer a taken address before the slow password hash.
-    match state.identity.email_taken(enrollment.email.as_str()).await {
-        Ok(true) => {
-            let page = with_field(
-                form,
-                "email",
-                "An account with this email address already exists. Sign in instead, or use another address.",
-            );
-            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
-        Ok(false) => {}
+    // The same answer and the same work whether or not the address already has an account:
+    // the password is checked and hashed either way, and the page says "check your email"
+    // either way. An address in use gets an email to its owner instead of a second account.
+    let existing = match state
+        .identity
+        .account_with_email(enrollment.email.as_str())
+        .await
+    {
+        Ok(existing) => existing,
         Err(error) => return error.into_response(),
-    }
+    };
     let prepared: PreparedAccount = match state
         .identity
         .prepare_account(&NewAccount {
@@ -112,6 +101,12 @@ pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Resp
         }
         Err(error) => return error.into_response(),
     };
+    if let Some(user_id) = existing {
+        return match tell_the_owner(&state, user_id, now).await {
+            Ok(()) => Redirect::to(CHECK_YOUR_EMAIL).into_response(),
+            Err(error) => error.into_response(),
+        };
+    }
     let consent = ConsentContext {
         client: client.clone(),
         membership_agreement_version: site.practice.membership_agreement_version.clone(),
@@ -154,27 +149,35 @@ pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Resp
     state
         .jobs
         .run_soon(enrolled.confirmation_job, "membership confirmation email");
-    let token = match state
-        .identity
-        .start_session_for_new_account(&enrolled.user, &client)
-        .await
-    {
-        Ok(token) => token,
-        Err(error) => {
-            tracing::error!(%error, "could not sign the new member in");
-            return Redirect::to("/signin?next=/portal/membership").into_response();
-        }
-    };
-    // Straight on to payment; if the processor cannot be reached, the membership page offers
-    // the button again.
-    let next = match start_payment(&state, &enrolled.membership_public_id).await {
-        Ok(url) => url,
-        Err(error) => {
-            tracing::warn!(%error, "could not open checkout after enrollment");
-            "/portal/membership".to_owned()
-        }
-    };
-    signed_in_response(&state, &token, &next)
+    // Not signed in here: that would tell a stranger the address was free. The emailed link
+    // confirms the address; the new member then signs in and pays.
+    Redirect::to(CHECK_YOUR_EMAIL).into_response()
+}
+
+/// Where the join form sends everyone who filled it in correctly.
+pub const CHECK_YOUR_EMAIL: &str = "/join/confirm?outcome=sent";
+
+/// Queues the "you already have an account" email to the owner of an address in use.
+async fn tell_the_owner(
+    state: &AppState,
+    user_id: i32,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), AppError> {
+    use crate::jobs::address_in_use;
+    let job = app::jobs::enqueue(
+        &state.db,
+        app::jobs::NewJob {
+            kind: address_in_use::KIND,
+            payload: &address_in_use::Payload { user_id },
+            run_at: now,
+            dedupe_key: Some(address_in_use::dedupe_key(user_id, now)),
+            max_attempts: 5,
+        },
+        now,
+    )
+    .await?;
+    state.jobs.run_soon(job, "address in use email");
+    Ok(())
 }
 
 /// Opens the processor's checkout for a pending membership's first payment; its URL.

@@ -81,11 +81,25 @@ async fn memberships(app: &TestApp) -> Vec<membership::Model> {
         .expect("memberships")
 }
 
-/// Joins in `client`; returns where the browser was sent (the checkout page).
+/// Joins in `client`, then signs in there as the new member and opens the first payment, as
+/// the "check your email" page says; returns the checkout page's path.
 pub async fn join(app: &TestApp, client: &reqwest::Client, email: &str) -> String {
     let response = post(app, client, "/join", &join_form(email)).await;
     assert_eq!(response.status(), 303, "{}", app.backend);
-    location(&response).expect("a redirect")
+    assert_eq!(
+        location(&response).as_deref(),
+        Some("/join/confirm?outcome=sent")
+    );
+    let signed_in = post(
+        app,
+        client,
+        "/signin",
+        &[("email", email.into()), ("password", JOIN_PASSWORD.into())],
+    )
+    .await;
+    assert_eq!(signed_in.status(), 303, "{}", app.backend);
+    let checkout = post(app, client, "/portal/membership/checkout", &[]).await;
+    location(&checkout).expect("the checkout page")
 }
 
 /// Pays on the built-in checkout page with `card`; the response.
@@ -137,9 +151,14 @@ async fn joining_stores_everything_in_one_go_and_sends_the_confirmation_link() {
         ]);
         let response = post(&app, &app.client, "/join", &form).await;
         assert_eq!(response.status(), 303, "{}", app.backend);
-        let to = location(&response).expect("redirect");
-        assert!(to.starts_with("/pay/checkout/cs_local_"), "{to}");
-        assert!(response.headers().get("set-cookie").is_some(), "signed in");
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/join/confirm?outcome=sent")
+        );
+        assert!(
+            response.headers().get("set-cookie").is_none(),
+            "not signed in: that would say the address was free"
+        );
 
         let m = only_membership(&app).await;
         assert_eq!(m.status, "pending");
@@ -177,7 +196,20 @@ async fn joining_stores_everything_in_one_go_and_sends_the_confirmation_link() {
         let emails = emails_to(&app, "ana@example.com").await;
         assert_eq!(emails.len(), 1);
         assert!(emails[0].text_body.contains("/join/confirm?token="));
-        // The checkout page shows the amount and the test cards.
+        // Signed in, the new member's checkout shows the amount and the test cards.
+        let _ = post(
+            &app,
+            &app.client,
+            "/signin",
+            &[
+                ("email", "ana@example.com".into()),
+                ("password", JOIN_PASSWORD.into()),
+            ],
+        )
+        .await;
+        let checkout = post(&app, &app.client, "/portal/membership/checkout", &[]).await;
+        let to = location(&checkout).expect("checkout");
+        assert!(to.starts_with("/pay/checkout/cs_local_"), "{to}");
         let page = app
             .get_with(&app.client, &to)
             .await
@@ -219,21 +251,73 @@ async fn a_refused_enrollment_says_what_to_fix_keeps_what_was_typed_and_stores_n
 }
 
 #[tokio::test]
-async fn an_address_already_in_use_is_a_field_message_not_a_second_account() {
+async fn an_address_already_in_use_gets_the_same_answer_and_its_owner_an_email() {
     for backend in backends() {
         let app = spawn_app(&backend).await;
         join(&app, &app.new_browser(), "ana@example.com").await;
-        let response = post(
+        app.jobs.run_due().await.expect("jobs");
+        let before = emails_to(&app, "ana@example.com").await.len();
+
+        // Word for word the answer a new address gets, and no session either way.
+        let fresh = post(
+            &app,
+            &app.new_browser(),
+            "/join",
+            &join_form("new@example.com"),
+        )
+        .await;
+        let taken = post(
             &app,
             &app.new_browser(),
             "/join",
             &join_form("ANA@example.com"),
         )
         .await;
-        assert_eq!(response.status(), 422);
-        let page = response.text().await.expect("page");
-        assert!(page.contains("already exists"), "{page}");
-        assert_eq!(memberships(&app).await.len(), 1);
+        for response in [&fresh, &taken] {
+            assert_eq!(response.status(), 303, "{}", app.backend);
+            assert_eq!(
+                location(response).as_deref(),
+                Some("/join/confirm?outcome=sent")
+            );
+            assert!(response.headers().get("set-cookie").is_none());
+        }
+        let fresh_body = fresh.text().await.expect("body");
+        assert_eq!(fresh_body, taken.text().await.expect("body"));
+        assert_eq!(
+            memberships(&app).await.len(),
+            2,
+            "no second account for Ana"
+        );
+
+        // Ana hears about it by email, once an hour however often the form is sent.
+        let again = post(
+            &app,
+            &app.new_browser(),
+            "/join",
+            &join_form("ana@example.com"),
+        )
+        .await;
+        assert_eq!(again.status(), 303);
+        app.jobs.run_due().await.expect("jobs");
+        let emails = emails_to(&app, "ana@example.com").await;
+        assert_eq!(emails.len(), before + 1, "{}", app.backend);
+        let told = emails.last().expect("email");
+        assert!(
+            told.subject.contains("You already have an account"),
+            "{}",
+            told.subject
+        );
+        assert!(told.text_body.contains("/signin/forgot"));
+        assert!(!told.text_body.contains(JOIN_PASSWORD));
+
+        // The queue keeps the account's number only, nothing that was typed.
+        let queued = app::jobs::entity::job::Entity::find()
+            .filter(app::jobs::entity::job::Column::Kind.eq("memberships.address_in_use_email"))
+            .all(&app.db)
+            .await
+            .expect("jobs");
+        assert_eq!(queued.len(), 1);
+        assert!(!queued[0].payload.contains("ana@"), "{}", queued[0].payload);
     }
 }
 
@@ -916,7 +1000,12 @@ mod properties {
                     tokio::task::block_in_place(|| {
                         handle.block_on(async {
                             let before = counts(&app.db).await;
-                            let taken = app.identity.email_taken(&email).await.expect("lookup");
+                            let taken = app
+                                .identity
+                                .account_with_email(&email)
+                                .await
+                                .expect("lookup")
+                                .is_some();
                             let outcome = memberships_service::enroll(
                                 &app.db,
                                 &app.keyring,

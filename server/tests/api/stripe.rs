@@ -2,8 +2,8 @@
 //! makes (their form, their idempotency keys, the secret key), how it reads Stripe's answers,
 //! and a whole enrollment paid through it, confirmed by a webhook signed with Stripe's secret.
 
-use crate::helpers::{backends, location, spawn_app_with, TestApp};
-use crate::memberships::{confirm, join_form};
+use crate::helpers::{backends, spawn_app_with, TestApp};
+use crate::memberships::confirm;
 use app::billing::processor::{PaymentProcessor, ProcessorError};
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::any, Json, Router};
 use bedside::billing::stripe::StripeProcessor;
@@ -166,18 +166,8 @@ async fn joining_opens_stripe_checkout_with_the_tiers_price_the_membership_and_a
     let (base, log) = fake_stripe().await;
     for backend in backends() {
         let app = app_on_stripe(&backend, &base).await;
-        let response = app
-            .client
-            .post(format!("{}/join", app.address))
-            .form(&join_form("ana@example.com"))
-            .send()
-            .await
-            .expect("POST");
-        assert_eq!(response.status(), 303, "{}", app.backend);
-        assert_eq!(
-            location(&response).as_deref(),
-            Some("https://checkout.stripe.com/c/pay/cs_test_123")
-        );
+        let checkout = crate::memberships::join(&app, &app.client, "ana@example.com").await;
+        assert_eq!(checkout, "https://checkout.stripe.com/c/pay/cs_test_123");
         let m = app::memberships::entity::membership::Entity::find()
             .one(&app.db)
             .await
