@@ -27,6 +27,7 @@ mod m20261127_000019_create_waitlist;
 mod m20261128_000020_add_schedule_revision;
 mod m20261201_000021_add_sign_in_back_off;
 mod m20261201_000022_protect_audit_log;
+mod m20261201_000023_seal_outboxes_and_notifications;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000020_add_schedule_revision::Migration),
             Box::new(m20261201_000021_add_sign_in_back_off::Migration),
             Box::new(m20261201_000022_protect_audit_log::Migration),
+            Box::new(m20261201_000023_seal_outboxes_and_notifications::Migration),
         ]
     }
 }

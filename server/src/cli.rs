@@ -256,7 +256,8 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Outbox { limit } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
-            let emails = mail::outbox::latest(&conn, limit).await?;
+            let keyring = crate::keys::load_keyring(&settings)?;
+            let emails = mail::outbox::latest(&conn, &keyring, limit).await?;
             if emails.is_empty() {
                 println!("The outbox is empty.");
             }
@@ -276,7 +277,7 @@ pub async fn run() -> anyhow::Result<()> {
                     email.subject,
                     email.text_body.trim_end()
                 );
-                for file in mail::outbox::attachments(&conn, email.id).await? {
+                for file in mail::outbox::attachments(&conn, &keyring, email.id).await? {
                     println!(
                         "\n[attached: {} ({}, {} bytes)]\n{}",
                         file.filename,
@@ -291,7 +292,7 @@ pub async fn run() -> anyhow::Result<()> {
                 }
                 println!("{}", "-".repeat(72));
             }
-            let texts = crate::sms::outbox::latest(&conn, limit).await?;
+            let texts = crate::sms::outbox::latest(&conn, &keyring, limit).await?;
             if texts.is_empty() {
                 println!("No text messages.");
             }

@@ -18,6 +18,7 @@ pub mod memberships;
 pub mod notifications;
 pub mod production;
 pub mod rotate;
+pub mod sealing;
 pub mod security;
 pub mod settings;
 pub mod site;

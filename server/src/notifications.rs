@@ -87,7 +87,7 @@ async fn latest_unread(state: &AppState, user_id: i32) -> Result<Unread, app::Ap
     use app::notifications::service;
     let count = service::unread_count(&state.db, user_id).await?;
     let latest = if count > 0 {
-        service::newest_unread_title(&state.db, user_id).await?
+        service::newest_unread_title(&state.db, &state.keyring, user_id).await?
     } else {
         None
     };

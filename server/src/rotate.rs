@@ -6,9 +6,12 @@ use app::appointments::entity::appointment;
 use app::auth::entity::user_account;
 use app::billing::entity::invoice_document;
 use app::crypto::{FieldContext, Keyring};
+use app::mail::{outbox_attachment, outbox_email};
 use app::memberships::entity::patient_profile;
+use app::notifications::entity::notification;
 use app::patients::entity::patient;
 use app::site::entity::contact_inquiry;
+use app::sms::outbox_sms;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, Set,
@@ -49,7 +52,11 @@ pub async fn rows_to_check(db: &DatabaseConnection) -> anyhow::Result<u64> {
         + user_account::Entity::find().count(db).await?
         + appointment::Entity::find().count(db).await?
         + patient_profile::Entity::find().count(db).await?
-        + invoice_document::Entity::find().count(db).await?)
+        + invoice_document::Entity::find().count(db).await?
+        + outbox_email::Entity::find().count(db).await?
+        + outbox_attachment::Entity::find().count(db).await?
+        + outbox_sms::Entity::find().count(db).await?
+        + notification::Entity::find().count(db).await?)
 }
 
 /// Rotates every sealed column; `progress` is called once per row.
@@ -226,5 +233,106 @@ pub async fn rotate_all(
         report.rows_checked += 1;
         progress(1);
     }
+    rotate_outboxes_and_notifications(db, keyring, &progress, &mut report).await?;
     Ok(report)
+}
+
+/// A sealed column read as bytes, rotated when it needs it.
+fn rotate_sealed(
+    keyring: &Keyring,
+    context: FieldContext<'_>,
+    sealed: &Option<app::crypto::Encrypted<String>>,
+    report: &mut Rotation,
+) -> anyhow::Result<Option<app::crypto::Encrypted<String>>> {
+    let Some(sealed) = sealed else {
+        return Ok(None);
+    };
+    Ok(
+        rotate_value(keyring, context, &sealed.clone().into_bytes(), report)?
+            .map(app::crypto::Encrypted::from_bytes),
+    )
+}
+
+/// The local outboxes and the notification centre (migration 23).
+async fn rotate_outboxes_and_notifications(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    progress: &impl Fn(u64),
+    report: &mut Rotation,
+) -> anyhow::Result<()> {
+    for row in outbox_email::Entity::find().all(db).await? {
+        let id = row.id.to_string();
+        let context = FieldContext {
+            table: "outbox_email",
+            column: "sealed_body",
+            row: &id,
+        };
+        if let Some(fresh) = rotate_sealed(keyring, context, &row.sealed_body, report)? {
+            let mut active: outbox_email::ActiveModel = row.into();
+            active.sealed_body = Set(Some(fresh));
+            active.update(db).await?;
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    for row in outbox_attachment::Entity::find().all(db).await? {
+        let email = row.email_id.to_string();
+        let context = FieldContext {
+            table: "outbox_attachment",
+            column: "content",
+            row: &email,
+        };
+        if row.sealed {
+            if let Some(fresh) = rotate_value(keyring, context, &row.content, report)? {
+                let mut active: outbox_attachment::ActiveModel = row.into();
+                active.content = Set(fresh);
+                active.update(db).await?;
+            }
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    for row in outbox_sms::Entity::find().all(db).await? {
+        let id = row.id.to_string();
+        let context = FieldContext {
+            table: "outbox_sms",
+            column: "sealed_body",
+            row: &id,
+        };
+        if let Some(fresh) = rotate_sealed(keyring, context, &row.sealed_body, report)? {
+            let mut active: outbox_sms::ActiveModel = row.into();
+            active.sealed_body = Set(Some(fresh));
+            active.update(db).await?;
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    for row in notification::Entity::find().all(db).await? {
+        let id = row.id.to_string();
+        let title = FieldContext {
+            table: "notification",
+            column: "sealed_title",
+            row: &id,
+        };
+        let body = FieldContext {
+            table: "notification",
+            column: "sealed_body",
+            row: &id,
+        };
+        let fresh_title = rotate_sealed(keyring, title, &row.sealed_title, report)?;
+        let fresh_body = rotate_sealed(keyring, body, &row.sealed_body, report)?;
+        if fresh_title.is_some() || fresh_body.is_some() {
+            let mut active: notification::ActiveModel = row.clone().into();
+            if let Some(fresh) = fresh_title {
+                active.sealed_title = Set(Some(fresh));
+            }
+            if let Some(fresh) = fresh_body {
+                active.sealed_body = Set(Some(fresh));
+            }
+            active.update(db).await?;
+        }
+        report.rows_checked += 1;
+        progress(1);
+    }
+    Ok(())
 }

@@ -141,13 +141,14 @@ impl Application {
         let keyring = crate::keys::load_keyring(&settings)?;
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
+        crate::sealing::seal_old_rows(&db, &keyring).await?;
         let leptos_options = leptos_options(&settings)?;
         let site = SiteContentStore::default();
         site.refresh(&db, clock.now())
             .await
             .map_err(|e| anyhow::anyhow!("loading the practice's content: {e}"))?;
-        let mailer = mail::from_settings(&settings.mail, db.clone())?;
-        let sms = crate::sms::from_settings(&settings.sms, db.clone())?;
+        let mailer = mail::from_settings(&settings.mail, db.clone(), &keyring)?;
+        let sms = crate::sms::from_settings(&settings.sms, db.clone(), &keyring)?;
         let tls = match &settings.tls {
             Some(tls) => Some(rustls_config(tls)?),
             None => None,

@@ -691,6 +691,7 @@ pub async fn deliver(
                 if earlier.is_none() {
                     notifications::create(
                         db,
+                        senders.keyring,
                         account.id,
                         "Book your follow-up visit",
                         &format!(
@@ -711,6 +712,7 @@ pub async fn deliver(
             let txn = db.begin().await?;
             notifications::create(
                 &txn,
+                senders.keyring,
                 account.id,
                 "Your visit is coming up",
                 &format!("Your visit with {practice} is today, {when}."),

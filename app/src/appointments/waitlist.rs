@@ -322,6 +322,7 @@ pub async fn offer_next(
         let local = |at: DateTime<Utc>| at.with_timezone(&tz);
         crate::notifications::service::create(
             &txn,
+            keyring,
             user_id,
             "A time opened up for you",
             &format!(

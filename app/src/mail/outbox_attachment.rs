@@ -10,7 +10,9 @@ pub struct Model {
     pub email_id: i32,
     pub filename: String,
     pub content_type: String,
+    /// The file's bytes; sealed (AES-256-GCM bound to the email's id) when `sealed`.
     pub content: Vec<u8>,
+    pub sealed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,8 +12,11 @@ pub struct Model {
     pub to_address: String,
     pub reply_to: Option<String>,
     pub subject: String,
+    /// Empty for rows written sealed; the body is in `sealed_body`.
     pub text_body: String,
     pub created_at: DateTimeUtc,
+    /// The body, AES-256-GCM bound to this row's id (migration 23).
+    pub sealed_body: Option<crate::crypto::Encrypted<String>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

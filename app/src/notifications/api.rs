@@ -11,5 +11,12 @@ pub async fn open_notifications() -> Result<Vec<Notification>, AppError> {
     let (identity, auth, _) = context::caller()?;
     let db = identity.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    super::service::open(db, auth.user_id, time_zone, identity.now()).await
+    super::service::open(
+        db,
+        identity.keyring(),
+        auth.user_id,
+        time_zone,
+        identity.now(),
+    )
+    .await
 }

@@ -10,8 +10,11 @@ pub struct Model {
     pub id: i32,
     pub from_number: String,
     pub to_number: String,
+    /// Empty for rows written sealed; the text is in `sealed_body`.
     pub body: String,
     pub created_at: DateTimeUtc,
+    /// The text, AES-256-GCM bound to this row's id (migration 23).
+    pub sealed_body: Option<crate::crypto::Encrypted<String>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

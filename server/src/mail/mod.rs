@@ -15,9 +15,14 @@ use std::sync::Arc;
 pub fn from_settings(
     settings: &MailSettings,
     db: DatabaseConnection,
+    keyring: &app::crypto::Keyring,
 ) -> anyhow::Result<Arc<dyn Mailer>> {
     Ok(match settings.transport {
-        MailTransport::Outbox => Arc::new(OutboxMailer::new(db, settings.from.clone())),
+        MailTransport::Outbox => Arc::new(OutboxMailer::new(
+            db,
+            keyring.clone(),
+            settings.from.clone(),
+        )),
         MailTransport::Smtp => Arc::new(SmtpMailer::new(&settings.smtp, &settings.from)?),
     })
 }

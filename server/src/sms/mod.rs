@@ -15,9 +15,12 @@ use std::sync::Arc;
 pub fn from_settings(
     settings: &SmsSettings,
     db: DatabaseConnection,
+    keyring: &app::crypto::Keyring,
 ) -> anyhow::Result<Arc<dyn SmsSender>> {
     Ok(match settings.transport {
-        SmsTransport::Outbox => Arc::new(OutboxSms::new(db, settings.from.clone())),
+        SmsTransport::Outbox => {
+            Arc::new(OutboxSms::new(db, keyring.clone(), settings.from.clone()))
+        }
         SmsTransport::Twilio => Arc::new(TwilioSms::new(&settings.twilio, &settings.from)?),
         SmsTransport::Off => Arc::new(NoTexts),
     })

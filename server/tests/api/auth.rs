@@ -467,6 +467,7 @@ pub async fn reset_link(app: &TestApp) -> String {
         .await
         .expect("outbox")
         .expect("an email");
+    let email = app.open_email(email);
     assert!(
         email.subject.starts_with("Reset your password"),
         "{}",

@@ -20,13 +20,16 @@ async fn inquiries(app: &TestApp) -> Vec<contact_inquiry::Model> {
         .expect("inquiries")
 }
 
-async fn outbox(app: &TestApp) -> Vec<outbox_email::Model> {
+async fn outbox(app: &TestApp) -> Vec<bedside::mail::outbox::OpenedEmail> {
     app.jobs.settle().await;
     outbox_email::Entity::find()
         .order_by_asc(outbox_email::Column::Id)
         .all(&app.db)
         .await
         .expect("outbox")
+        .into_iter()
+        .map(|row| app.open_email(row))
+        .collect()
 }
 
 #[tokio::test]

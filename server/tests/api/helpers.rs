@@ -166,6 +166,15 @@ pub fn browser(address: &str) -> reqwest::Client {
 }
 
 impl TestApp {
+    /// An outbox email's row, opened with this app's keys.
+    pub fn open_email(
+        &self,
+        row: app::mail::outbox_email::Model,
+    ) -> bedside::mail::outbox::OpenedEmail {
+        bedside::mail::outbox::open_email(&self.keyring, row)
+            .expect("an outbox email this app sealed")
+    }
+
     /// The test's private data folder (SQLite file, development key).
     pub fn data_dir(&self) -> &std::path::Path {
         self._data.path()

@@ -283,6 +283,7 @@ async fn a_contact_email_that_fails_is_retried_and_each_email_goes_out_once() {
             failures: Mutex::new(1),
             outbox: Arc::new(bedside::mail::outbox::OutboxMailer::new(
                 app.db.clone(),
+                app.keyring.clone(),
                 "Harbor Street Medicine <hello@harbor.test>".into(),
             )),
         });

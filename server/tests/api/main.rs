@@ -15,6 +15,7 @@ mod mail;
 mod memberships;
 mod notices;
 mod notifications;
+mod sealed_at_rest;
 mod second_factor;
 mod server;
 mod site;

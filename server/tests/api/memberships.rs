@@ -47,7 +47,7 @@ async fn post(
         .expect("POST")
 }
 
-pub async fn emails_to(app: &TestApp, to: &str) -> Vec<outbox_email::Model> {
+pub async fn emails_to(app: &TestApp, to: &str) -> Vec<bedside::mail::outbox::OpenedEmail> {
     app.jobs.settle().await;
     outbox_email::Entity::find()
         .filter(outbox_email::Column::ToAddress.eq(to))
@@ -55,6 +55,9 @@ pub async fn emails_to(app: &TestApp, to: &str) -> Vec<outbox_email::Model> {
         .all(&app.db)
         .await
         .expect("outbox")
+        .into_iter()
+        .map(|row| app.open_email(row))
+        .collect()
 }
 
 /// The confirmation token in the newest confirmation email to `to`.
@@ -1333,9 +1336,18 @@ async fn the_receipt_is_a_pdf_attached_to_the_email_and_downloadable_by_the_memb
             .into_iter()
             .find(|e| e.subject.starts_with("Your receipt"))
             .expect("a receipt");
-        let attached = outbox_attachment::Entity::find()
+        let stored = outbox_attachment::Entity::find()
             .filter(outbox_attachment::Column::EmailId.eq(receipt.id))
             .all(&app.db)
+            .await
+            .expect("attachments");
+        assert!(
+            stored
+                .iter()
+                .all(|file| file.sealed && !file.content.starts_with(b"%PDF-")),
+            "the receipt is sealed in the outbox"
+        );
+        let attached = bedside::mail::outbox::attachments(&app.db, &app.keyring, receipt.id)
             .await
             .expect("attachments");
         assert_eq!(attached.len(), 1, "{}", app.backend);

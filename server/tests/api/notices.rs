@@ -41,16 +41,16 @@ async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
     .expect("booked")
 }
 
-async fn emails(app: &TestApp) -> Vec<app::mail::outbox_email::Model> {
+async fn emails(app: &TestApp) -> Vec<bedside::mail::outbox::OpenedEmail> {
     app.jobs.settle().await;
-    bedside::mail::outbox::latest(&app.db, 100)
+    bedside::mail::outbox::latest(&app.db, &app.keyring, 100)
         .await
         .expect("outbox")
 }
 
-async fn texts(app: &TestApp) -> Vec<app::sms::outbox_sms::Model> {
+async fn texts(app: &TestApp) -> Vec<bedside::sms::outbox::OpenedText> {
     app.jobs.settle().await;
-    bedside::sms::outbox::latest(&app.db, 100)
+    bedside::sms::outbox::latest(&app.db, &app.keyring, 100)
         .await
         .expect("sms outbox")
 }
@@ -152,7 +152,7 @@ async fn p10_a_booked_visit_is_confirmed_with_a_calendar_entry_and_reminded_once
             !confirmation.text_body.contains("migraine"),
             "no health information in email"
         );
-        let files = bedside::mail::outbox::attachments(&app.db, confirmation.id)
+        let files = bedside::mail::outbox::attachments(&app.db, &app.keyring, confirmation.id)
             .await
             .expect("attachments");
         assert_eq!(files.len(), 1);
@@ -471,7 +471,7 @@ async fn moving_a_visit_frees_its_old_time_emails_an_updated_calendar_entry_and_
             "{}",
             sent[0].subject
         );
-        let files = bedside::mail::outbox::attachments(&app.db, sent[0].id)
+        let files = bedside::mail::outbox::attachments(&app.db, &app.keyring, sent[0].id)
             .await
             .expect("attachments");
         let ics = String::from_utf8(files[0].content.clone()).expect("utf-8");

@@ -36,9 +36,17 @@ async fn next_event(
 }
 
 async fn notify(app: &TestApp, user_id: i32, title: &str) {
-    app::notifications::service::create(&app.db, user_id, title, "body", None, app.clock_now())
-        .await
-        .expect("notification");
+    app::notifications::service::create(
+        &app.db,
+        &app.keyring,
+        user_id,
+        title,
+        "body",
+        None,
+        app.clock_now(),
+    )
+    .await
+    .expect("notification");
 }
 
 #[tokio::test]
