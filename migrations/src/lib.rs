@@ -28,6 +28,8 @@ mod m20261128_000020_add_schedule_revision;
 mod m20261201_000021_add_sign_in_back_off;
 mod m20261201_000022_protect_audit_log;
 mod m20261201_000023_seal_outboxes_and_notifications;
+mod m20261201_000024_seal_names;
+mod m20261201_000025_create_audit_seal;
 
 /// Runs Bedside's migrations in order.
 pub struct Migrator;
@@ -59,6 +61,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_add_sign_in_back_off::Migration),
             Box::new(m20261201_000022_protect_audit_log::Migration),
             Box::new(m20261201_000023_seal_outboxes_and_notifications::Migration),
+            Box::new(m20261201_000024_seal_names::Migration),
+            Box::new(m20261201_000025_create_audit_seal::Migration),
         ]
     }
 }

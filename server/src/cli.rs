@@ -80,8 +80,20 @@ enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Check the hash chain: report any edited, deleted or reordered entry. Exits 1 if broken.
-    Verify,
+    /// Check the hash chain and every entry's seal: report any edited, deleted, reordered or
+    /// unsealed entry. Exits 1, naming the first bad entry, if the log cannot be trusted.
+    Verify {
+        /// Also check that the log still holds the entry anchored last in this file (written by
+        /// `bedside audit anchor` and by the server on a schedule): the newest entries were not
+        /// removed.
+        #[arg(long)]
+        anchor: Option<std::path::PathBuf>,
+    },
+    /// Append the chain's sealed head to the anchor file (default: the configured one).
+    Anchor {
+        #[arg(long)]
+        to: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -187,15 +199,31 @@ pub async fn run() -> anyhow::Result<()> {
             }
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { anchor },
         } => {
             let conn = db::connect(&settings).await?;
             db::migrate(&conn).await?;
-            let report = app::audit::service::verify(&conn).await?;
-            if report.is_intact() {
+            let keyring = crate::keys::load_keyring(&settings)?;
+            let seal = keyring.audit_seal();
+            let report = app::audit::service::verify(&conn, Some(seal)).await?;
+            let anchored = match &anchor {
+                Some(file) => {
+                    let newest = crate::audit_anchor::newest(file)?;
+                    app::audit::service::check_anchor(&conn, seal, &newest)
+                        .await?
+                        .map(|problem| (newest.seq, problem))
+                }
+                None => None,
+            };
+            if report.is_intact() && anchored.is_none() {
                 println!(
-                    "The audit log is intact: {} entries, chain verified.",
-                    report.rows
+                    "The audit log is intact: {} entries, chain and seals verified{}.",
+                    report.rows,
+                    if anchor.is_some() {
+                        ", the anchored entry is there"
+                    } else {
+                        ""
+                    }
                 );
             } else {
                 println!(
@@ -205,8 +233,36 @@ pub async fn run() -> anyhow::Result<()> {
                 for problem in &report.problems {
                     println!("  - {problem}");
                 }
+                if let Some((_, problem)) = &anchored {
+                    println!("  - {problem}");
+                }
+                let first = report
+                    .first_bad
+                    .into_iter()
+                    .chain(anchored.map(|(seq, _)| seq))
+                    .min();
+                if let Some(first) = first {
+                    println!("First bad entry: {first}");
+                }
                 std::process::exit(1);
             }
+        }
+        Command::Audit {
+            command: AuditCommand::Anchor { to },
+        } => {
+            let conn = db::connect(&settings).await?;
+            db::migrate(&conn).await?;
+            let keyring = crate::keys::load_keyring(&settings)?;
+            let file = to.unwrap_or_else(|| crate::audit_anchor::anchor_file(&settings));
+            let now = crate::dev_clock::clock_for_tools(&settings)?.now();
+            let anchor =
+                crate::audit_anchor::export(&conn, keyring.audit_seal(), &file, now).await?;
+            println!(
+                "Anchored entry {} ({}) in {}.",
+                anchor.seq,
+                anchor.hash,
+                file.display()
+            );
         }
         Command::Keys {
             command: KeysCommand::Generate,

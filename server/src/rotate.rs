@@ -113,6 +113,15 @@ pub async fn rotate_all(
                 changed = true;
             }
         }
+        let name = FieldContext {
+            table: "patient",
+            column: "legal_name",
+            row: &row.public_id,
+        };
+        if let Some(fresh) = rotate_sealed(keyring, name, &row.sealed_legal_name, &mut report)? {
+            active.sealed_legal_name = Set(Some(fresh));
+            changed = true;
+        }
         if changed {
             active.update(db).await?;
         }
@@ -124,6 +133,8 @@ pub async fn rotate_all(
         .all(db)
         .await?
     {
+        let mut active: user_account::ActiveModel = row.clone().into();
+        let mut changed = false;
         if let Some(secret) = &row.mfa_secret {
             let context = FieldContext {
                 table: "user_account",
@@ -132,10 +143,21 @@ pub async fn rotate_all(
             };
             let bytes = secret.clone().into_bytes();
             if let Some(fresh) = rotate_value(keyring, context, &bytes, &mut report)? {
-                let mut active: user_account::ActiveModel = row.clone().into();
                 active.mfa_secret = Set(Some(app::crypto::Encrypted::from_bytes(fresh)));
-                active.update(db).await?;
+                changed = true;
             }
+        }
+        let name = FieldContext {
+            table: "user_account",
+            column: "display_name",
+            row: &row.public_id,
+        };
+        if let Some(fresh) = rotate_sealed(keyring, name, &row.sealed_display_name, &mut report)? {
+            active.sealed_display_name = Set(Some(fresh));
+            changed = true;
+        }
+        if changed {
+            active.update(db).await?;
         }
         report.rows_checked += 1;
         progress(1);

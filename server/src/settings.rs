@@ -67,6 +67,12 @@ pub struct Settings {
     pub redis_key_prefix: String,
     /// Serve this file at `/__baseline` (the benchmark's static-HTML baseline). Off by default.
     pub bench_baseline_file: Option<PathBuf>,
+    /// Where the audit chain's sealed head is appended on a schedule (`bedside audit verify
+    /// --anchor` reads it); `None`: `data_dir/audit-anchors.jsonl`. Keep it somewhere the
+    /// database's users cannot write (another disk, a log shipper, an object store's sync).
+    pub audit_anchor_file: Option<PathBuf>,
+    /// How often the audit chain's head is exported, in minutes; 0 turns it off.
+    pub audit_anchor_minutes: u64,
     /// Development only: serve `POST /dev/clock`, which moves this server's time (the browser
     /// tests of late cancellations and payment retries). Refused in production.
     pub dev_clock_control: bool,
@@ -252,6 +258,8 @@ impl Default for Settings {
             database_acquire_timeout_seconds: 10,
             database_max_connections: None,
             data_dir: PathBuf::from("data"),
+            audit_anchor_file: None,
+            audit_anchor_minutes: 60,
             leptos_config: PathBuf::from("Leptos.toml"),
             log_format: None,
             shutdown_grace_seconds: 20,

@@ -142,6 +142,12 @@ impl Application {
         let db = db::connect(&settings).await?;
         db::migrate(&db).await?;
         crate::sealing::seal_old_rows(&db, &keyring).await?;
+        crate::sealing::seal_audit_history(
+            &db,
+            &keyring,
+            &crate::audit_anchor::anchor_file(&settings),
+        )
+        .await?;
         let leptos_options = leptos_options(&settings)?;
         let site = SiteContentStore::default();
         site.refresh(&db, clock.now())
@@ -263,6 +269,16 @@ impl Application {
             }
         });
         let refresher = tokio::spawn(refresh_periodically(self.state.clone()));
+        let anchors = match self.state.settings.audit_anchor_minutes {
+            0 => None,
+            minutes => Some(tokio::spawn(crate::audit_anchor::export_periodically(
+                self.state.db.clone(),
+                self.state.keyring.audit_seal().clone(),
+                crate::audit_anchor::anchor_file(&self.state.settings),
+                self.state.clock.clone(),
+                minutes,
+            ))),
+        };
         let worker = match self.state.settings.jobs.poll_seconds {
             0 => None,
             seconds => Some(self.state.jobs.clone().spawn(Duration::from_secs(seconds))),
@@ -287,6 +303,9 @@ impl Application {
             }
         };
         refresher.abort();
+        if let Some(anchors) = anchors {
+            anchors.abort();
+        }
         if let Some(worker) = worker {
             worker.abort();
         }
@@ -417,6 +436,7 @@ fn scheduler(
         app::appointments::waitlist::OFFER_EMAIL_JOB_KIND,
         Arc::new(crate::jobs::waitlist::EmailWaitlistOffer {
             db: db.clone(),
+            keyring: keyring.clone(),
             mailer: mailer.clone(),
             site: site.clone(),
             public_url: settings.public_url.clone(),

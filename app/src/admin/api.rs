@@ -66,5 +66,6 @@ pub async fn billing_overview() -> Result<AdminBilling, AppError> {
     let (identity, _, caller) = context::caller()?;
     let db = identity.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    crate::billing::admin::overview(db, identity.now(), &caller, time_zone).await
+    crate::billing::admin::overview(db, identity.keyring(), identity.now(), &caller, time_zone)
+        .await
 }

@@ -71,7 +71,7 @@ async fn record(
         None,
         crate::audit::Outcome::Allowed,
     );
-    crate::audit::service::record_alone(db, now, &caller.client, &event).await?;
+    crate::audit::service::record_alone(db, &caller.seal, now, &caller.client, &event).await?;
     Ok(())
 }
 
@@ -124,6 +124,7 @@ async fn revoke_in(
 /// everywhere"). Audited when there was one to end.
 pub async fn end_for_account(
     db: &DatabaseConnection,
+    seal: &crate::crypto::AuditSeal,
     now: DateTime<Utc>,
     owner: &crate::audit::service::AuditActor,
     client: &crate::audit::service::ClientInfo,
@@ -137,7 +138,7 @@ pub async fn end_for_account(
             None,
             crate::audit::Outcome::Allowed,
         );
-        crate::audit::service::record_alone(db, now, client, &event).await?;
+        crate::audit::service::record_alone(db, seal, now, client, &event).await?;
     }
     Ok(())
 }
@@ -161,6 +162,7 @@ const PAST_DAYS: i64 = 30;
 /// account is disabled (all answered alike). Each fetch is checked and audited as the owner.
 pub async fn render(
     db: &DatabaseConnection,
+    seal: &crate::crypto::AuditSeal,
     now: DateTime<Utc>,
     token: &str,
     client: &ClientInfo,
@@ -201,6 +203,7 @@ pub async fn render(
         },
         session_ref: Some("calendar-feed".into()),
         client: client.clone(),
+        seal: seal.clone(),
     };
     let (resource, patient_public_id, until) = match &own_patient {
         Some(p) => (

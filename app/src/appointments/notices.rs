@@ -505,8 +505,8 @@ pub async fn deliver(
     let when = when_text(visit.starts_at, senders.time_zone);
     let practice = &senders.practice.name;
     let visits_url = format!("{}/portal/visits", senders.public_url.trim_end_matches('/'));
-    let first_name = account
-        .display_name
+    let first_name = crate::auth::service::display_name(senders.keyring, &account)
+        .map_err(|e| DeliveryError::Retry(e.to_string()))?
         .split_whitespace()
         .next()
         .unwrap_or_default()

@@ -198,7 +198,7 @@ async fn record_refusal(
         Outcome::Failed,
     );
     event.detail = Some(why.chars().take(120).collect());
-    audit::record_alone(db, now, &caller.client, &event).await?;
+    audit::record_alone(db, &caller.seal, now, &caller.client, &event).await?;
     Ok(())
 }
 
@@ -945,7 +945,7 @@ pub async fn agenda(
                     Some(p.public_id.clone()),
                     Outcome::Allowed,
                 );
-                audit::record(permit.txn(), now, &caller.client, &event).await?;
+                audit::record(permit.txn(), &caller.seal, now, &caller.client, &event).await?;
             }
         }
     }
@@ -975,7 +975,7 @@ pub async fn agenda(
                 end.format("%-I:%M %P")
             ),
             patient_public_id: patient.public_id.clone(),
-            patient_name: patient.legal_name.clone(),
+            patient_name: crate::patients::service::legal_name(keyring, patient)?,
             visit_type,
             reason,
             can_complete: row.status == status::BOOKED

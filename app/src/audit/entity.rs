@@ -47,3 +47,22 @@ pub mod audit_chain_head {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+/// One seal per entry: an HMAC of the entry's chain hash under the audit key, which is kept
+/// with the encryption keys (migration 25).
+pub mod audit_seal {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "audit_seal")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub seq: i64,
+        pub seal: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

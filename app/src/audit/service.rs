@@ -6,9 +6,10 @@
 //! the transaction of the access it describes: if the audit row cannot be written, the access
 //! rolls back with it.
 
-use super::entity::{audit_chain_head, audit_event};
+use super::entity::{audit_chain_head, audit_event, audit_seal};
 use super::model::{AuditEntry, AuditFilter, Outcome};
 use crate::auth::Role;
+use crate::crypto::AuditSeal;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     sea_query::{Expr, ExprTrait},
@@ -83,7 +84,9 @@ fn fields_after_seq(row: &audit_event::Model) -> Vec<u8> {
     out
 }
 
-fn chain_hash(row: &audit_event::Model) -> String {
+/// The chain hash of `row` (public: the algorithm is no secret; the seals are what a database
+/// writer cannot make).
+pub fn chain_hash(row: &audit_event::Model) -> String {
     let mut input = Vec::with_capacity(512);
     put(&mut input, Some(CHAIN_VERSION));
     put(&mut input, Some(&row.prev_hash));
@@ -101,9 +104,34 @@ fn clip(text: Option<&str>, max: usize) -> Option<String> {
     text.map(|t| t.chars().take(max).collect())
 }
 
-/// Appends `event` inside `txn`; returns its sequence number.
+/// What an entry's seal signs: its chain hash, which covers its number, the entry before it
+/// and every field.
+fn seal_message(hash: &str) -> Vec<u8> {
+    let mut message = b"bedside/audit-seal/v1\0".to_vec();
+    message.extend_from_slice(hash.as_bytes());
+    message
+}
+
+/// Seals entry `seq` (its `hash`) in `txn`.
+async fn seal_entry(
+    txn: &DatabaseTransaction,
+    seal: &AuditSeal,
+    seq: i64,
+    hash: &str,
+) -> Result<(), DbErr> {
+    audit_seal::Entity::insert(audit_seal::ActiveModel {
+        seq: sea_orm::Set(seq),
+        seal: sea_orm::Set(seal.sign(&seal_message(hash))),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// Appends `event` inside `txn`, sealed with `seal`; returns its sequence number.
 pub async fn record(
     txn: &DatabaseTransaction,
+    seal: &AuditSeal,
     at: DateTime<Utc>,
     client: &ClientInfo,
     event: &AuditEvent,
@@ -126,7 +154,9 @@ pub async fn record(
         hash: String::new(),
     };
     if txn.get_database_backend() == DbBackend::Postgres {
-        return append_in_one_statement(txn, &row).await;
+        let (seq, hash) = append_in_one_statement(txn, &row).await?;
+        seal_entry(txn, seal, seq, &hash).await?;
+        return Ok(seq);
     }
     // Bump first: this takes the write lock that orders concurrent writers (SQLite).
     let missing = || DbErr::Custom("the audit chain head is missing".into());
@@ -156,10 +186,11 @@ pub async fn record(
         .filter(audit_chain_head::Column::Id.eq(1))
         .exec(txn)
         .await?;
-    let seq = row.seq;
+    let (seq, hash) = (row.seq, row.hash.clone());
     audit_event::Entity::insert(audit_event::ActiveModel::from(row))
         .exec_without_returning(txn)
         .await?;
+    seal_entry(txn, seal, seq, &hash).await?;
     Ok(seq)
 }
 
@@ -170,7 +201,7 @@ pub async fn record(
 async fn append_in_one_statement(
     txn: &DatabaseTransaction,
     row: &audit_event::Model,
-) -> Result<i64, DbErr> {
+) -> Result<(i64, String), DbErr> {
     const APPEND: &str = r"
         WITH old AS (
             SELECT seq, hash FROM audit_chain_head WHERE id = 1 FOR UPDATE
@@ -193,7 +224,7 @@ async fn append_in_one_statement(
             resource_type, resource_id, patient_id, ip, user_agent, outcome, detail, prev_hash, hash)
         SELECT new.seq, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, new.prev_hash, new.hash
         FROM new
-        RETURNING seq";
+        RETURNING seq, hash";
     let mut version = Vec::new();
     put(&mut version, Some(CHAIN_VERSION));
     let values: Vec<sea_orm::Value> = vec![
@@ -220,18 +251,22 @@ async fn append_in_one_statement(
         ))
         .await?
         .ok_or_else(|| DbErr::Custom("the audit chain head is missing".into()))?;
-    appended.try_get_by_index::<i64>(0)
+    Ok((
+        appended.try_get_by_index::<i64>(0)?,
+        appended.try_get_by_index::<String>(1)?,
+    ))
 }
 
 /// Records an event that goes with no other write (a sign-in, a denied attempt).
 pub async fn record_alone(
     db: &DatabaseConnection,
+    seal: &AuditSeal,
     at: DateTime<Utc>,
     client: &ClientInfo,
     event: &AuditEvent,
 ) -> Result<i64, DbErr> {
     let txn = db.begin().await?;
-    let seq = record(&txn, at, client, event).await?;
+    let seq = record(&txn, seal, at, client, event).await?;
     txn.commit().await?;
     Ok(seq)
 }
@@ -241,16 +276,29 @@ pub async fn record_alone(
 pub struct VerifyReport {
     pub rows: u64,
     pub problems: Vec<String>,
+    /// The sequence number of the first entry that is missing, edited, out of place or
+    /// unsealed: where the log stops being trustworthy.
+    pub first_bad: Option<i64>,
 }
 
 impl VerifyReport {
     pub fn is_intact(&self) -> bool {
         self.problems.is_empty()
     }
+
+    fn problem(&mut self, seq: i64, text: String) {
+        self.problems.push(text);
+        self.first_bad = Some(self.first_bad.map_or(seq, |first| Ord::min(first, seq)));
+    }
 }
 
-/// Walks the whole chain and reports every edited, missing or reordered row.
-pub async fn verify(db: &impl ConnectionTrait) -> Result<VerifyReport, DbErr> {
+/// Walks the whole chain and reports every edited, missing, reordered or unsealed row. With
+/// `seal`, each entry's seal is checked too (`None`: the chain only, as before the log had
+/// seals).
+pub async fn verify(
+    db: &impl ConnectionTrait,
+    seal: Option<&AuditSeal>,
+) -> Result<VerifyReport, DbErr> {
     let mut report = VerifyReport::default();
     let mut expected_seq = 1i64;
     let mut expected_prev = GENESIS.to_owned();
@@ -262,26 +310,58 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<VerifyReport, DbErr> {
             .limit(1000)
             .all(db)
             .await?;
-        let Some(last) = page.last() else { break };
+        let (Some(first), Some(last)) = (page.first(), page.last()) else {
+            break;
+        };
+        let seals: std::collections::HashMap<i64, String> = match seal {
+            Some(_) => audit_seal::Entity::find()
+                .filter(audit_seal::Column::Seq.between(first.seq, last.seq))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.seq, s.seal))
+                .collect(),
+            None => Default::default(),
+        };
         after = last.seq;
         for row in page {
             report.rows += 1;
             if row.seq != expected_seq {
-                report.problems.push(format!(
-                    "rows {expected_seq}..{} are missing (deleted)",
-                    row.seq - 1
-                ));
+                report.problem(
+                    expected_seq,
+                    format!("rows {expected_seq}..{} are missing (deleted)", row.seq - 1),
+                );
             }
             if row.prev_hash != expected_prev {
-                report.problems.push(format!(
-                    "row {} does not follow the row before it (a row was deleted, reordered or replaced)",
-                    row.seq
-                ));
+                report.problem(
+                    row.seq,
+                    format!(
+                        "row {} does not follow the row before it (a row was deleted, reordered or replaced)",
+                        row.seq
+                    ),
+                );
             }
             if chain_hash(&row) != row.hash {
-                report
-                    .problems
-                    .push(format!("row {} was edited after it was written", row.seq));
+                report.problem(
+                    row.seq,
+                    format!("row {} was edited after it was written", row.seq),
+                );
+            }
+            if let Some(seal) = seal {
+                match seals.get(&row.seq) {
+                    None => report.problem(row.seq, format!("row {} has no seal", row.seq)),
+                    Some(stored) => match seal.verify(&seal_message(&row.hash), stored) {
+                        Ok(true) => {}
+                        Ok(false) => report.problem(
+                            row.seq,
+                            format!(
+                                "row {}'s seal does not match: it was changed and its hash made again",
+                                row.seq
+                            ),
+                        ),
+                        Err(error) => report.problem(row.seq, format!("row {}: {error}", row.seq)),
+                    },
+                }
             }
             expected_seq = row.seq + 1;
             expected_prev = row.hash;
@@ -289,18 +369,132 @@ pub async fn verify(db: &impl ConnectionTrait) -> Result<VerifyReport, DbErr> {
     }
     let head = audit_chain_head::Entity::find_by_id(1).one(db).await?;
     match head {
-        None => report.problems.push("the chain head is missing".into()),
+        None => report.problem(expected_seq, "the chain head is missing".into()),
         Some(head) => {
             if head.seq != expected_seq - 1 || head.hash != expected_prev {
-                report.problems.push(format!(
-                    "the newest rows are missing: the chain ends at row {} but {} were written",
-                    expected_seq - 1,
-                    head.seq
-                ));
+                report.problem(
+                    expected_seq,
+                    format!(
+                        "the newest rows are missing: the chain ends at row {} but {} were written",
+                        expected_seq - 1,
+                        head.seq
+                    ),
+                );
             }
         }
     }
     Ok(report)
+}
+
+/// Seals the entries written before the log had seals (migration 25), once: only while no
+/// entry has a seal yet, and only when the chain is intact (sealing a broken chain would vouch
+/// for it). Returns how many it sealed.
+pub async fn seal_history(db: &DatabaseConnection, seal: &AuditSeal) -> Result<u64, DbErr> {
+    if audit_seal::Entity::find().one(db).await?.is_some()
+        || audit_event::Entity::find().one(db).await?.is_none()
+    {
+        return Ok(0);
+    }
+    let chain = verify(db, None).await?;
+    if !chain.is_intact() {
+        return Err(DbErr::Custom(format!(
+            "the audit log was altered before it could be sealed: {}",
+            chain.problems.join("; ")
+        )));
+    }
+    let txn = db.begin().await?;
+    let mut sealed = 0;
+    let mut after = 0i64;
+    loop {
+        let page = audit_event::Entity::find()
+            .filter(audit_event::Column::Seq.gt(after))
+            .order_by_asc(audit_event::Column::Seq)
+            .limit(1000)
+            .all(&txn)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for row in &page {
+            seal_entry(&txn, seal, row.seq, &row.hash).await?;
+            sealed += 1;
+        }
+    }
+    txn.commit().await?;
+    Ok(sealed)
+}
+
+/// The newest entry's number and hash, with a seal over both: a line to keep outside the
+/// database (`bedside audit anchor`), so that deleting the newest entries and moving the
+/// chain's head back shows (`bedside audit verify --anchor`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Anchor {
+    pub seq: i64,
+    pub hash: String,
+    pub at: DateTime<Utc>,
+    pub seal: String,
+}
+
+fn anchor_message(seq: i64, hash: &str, at: DateTime<Utc>) -> Vec<u8> {
+    format!(
+        "bedside/audit-anchor/v1\0{seq}\0{hash}\0{}",
+        at.timestamp_micros()
+    )
+    .into_bytes()
+}
+
+/// The chain's head now, sealed.
+pub async fn anchor(
+    db: &impl ConnectionTrait,
+    seal: &AuditSeal,
+    now: DateTime<Utc>,
+) -> Result<Anchor, DbErr> {
+    let head = audit_chain_head::Entity::find_by_id(1)
+        .one(db)
+        .await?
+        .ok_or_else(|| DbErr::Custom("the audit chain head is missing".into()))?;
+    let at = to_micros(now);
+    Ok(Anchor {
+        seal: seal.sign(&anchor_message(head.seq, &head.hash, at)),
+        seq: head.seq,
+        hash: head.hash,
+        at,
+    })
+}
+
+/// What checking the log against an anchor found: `None` when the log still holds the
+/// anchored entry unchanged; otherwise why not.
+pub async fn check_anchor(
+    db: &impl ConnectionTrait,
+    seal: &AuditSeal,
+    anchor: &Anchor,
+) -> Result<Option<String>, DbErr> {
+    match seal.verify(
+        &anchor_message(anchor.seq, &anchor.hash, anchor.at),
+        &anchor.seal,
+    ) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(Some(
+                "the anchor's own seal does not match: it was altered".into(),
+            ))
+        }
+        Err(error) => return Ok(Some(format!("the anchor cannot be checked: {error}"))),
+    }
+    if anchor.seq == 0 {
+        return Ok(None);
+    }
+    let row = audit_event::Entity::find_by_id(anchor.seq).one(db).await?;
+    Ok(match row {
+        None => Some(format!(
+            "row {} was in the log when the anchor was taken ({}) and is gone: the newest rows were removed",
+            anchor.seq, anchor.at
+        )),
+        Some(row) if row.hash != anchor.hash => Some(format!(
+            "row {} is not the row anchored at {}: the log was rewritten from there",
+            anchor.seq, anchor.at
+        )),
+        Some(_) => None,
+    })
 }
 
 fn day_start(text: &str) -> Option<DateTime<Utc>> {

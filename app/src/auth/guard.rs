@@ -13,17 +13,21 @@
 use super::policy::{can, Action, Actor, Resource};
 use crate::audit::service::{self as audit, AuditActor, AuditEvent, ClientInfo};
 use crate::audit::Outcome;
+use crate::crypto::AuditSeal;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 
-/// The person making a request, with where it came from.
+/// The person making a request, with where it came from, and the seal their accesses are
+/// audited under (derived from the encryption keys: whoever writes to the database cannot
+/// make one).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub actor: Actor,
     /// A short, non-secret reference to the session.
     pub session_ref: Option<String>,
     pub client: ClientInfo,
+    pub seal: AuditSeal,
 }
 
 impl Caller {
@@ -50,6 +54,7 @@ pub struct Permit {
     txn: DatabaseTransaction,
     /// The row still to write at commit (PostgreSQL).
     pending: Option<(AuditEvent, DateTime<Utc>, ClientInfo)>,
+    seal: AuditSeal,
 }
 
 impl Permit {
@@ -61,7 +66,7 @@ impl Permit {
     /// neither.
     pub async fn commit(self) -> Result<(), AppError> {
         if let Some((event, at, client)) = &self.pending {
-            audit::record(&self.txn, *at, client, event).await?;
+            audit::record(&self.txn, &self.seal, *at, client, event).await?;
         }
         self.txn.commit().await.map_err(AppError::from)
     }
@@ -80,12 +85,16 @@ pub async fn permit(
     let event = decide(db, now, caller, action, resource, patient, verb).await?;
     let txn = db.begin().await?;
     let pending = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        audit::record(&txn, now, &caller.client, &event).await?;
+        audit::record(&txn, &caller.seal, now, &caller.client, &event).await?;
         None
     } else {
         Some((event, now, caller.client.clone()))
     };
-    Ok(Permit { txn, pending })
+    Ok(Permit {
+        txn,
+        pending,
+        seal: caller.seal.clone(),
+    })
 }
 
 /// An allowed change that waits on an outside service (a payment processor) between the
@@ -98,18 +107,19 @@ pub struct Approval {
     event: AuditEvent,
     at: DateTime<Utc>,
     client: ClientInfo,
+    seal: AuditSeal,
 }
 
 impl Approval {
     /// Records the change as made, in `txn` (the change's own, after its writes).
     pub async fn record_with(self, txn: &DatabaseTransaction) -> Result<(), AppError> {
-        audit::record(txn, self.at, &self.client, &self.event).await?;
+        audit::record(txn, &self.seal, self.at, &self.client, &self.event).await?;
         Ok(())
     }
 
     /// Records the change as made when it was made elsewhere (the processor refunded).
     pub async fn record_done(self, db: &DatabaseConnection) -> Result<(), AppError> {
-        audit::record_alone(db, self.at, &self.client, &self.event).await?;
+        audit::record_alone(db, &self.seal, self.at, &self.client, &self.event).await?;
         Ok(())
     }
 
@@ -121,7 +131,7 @@ impl Approval {
     ) -> Result<(), AppError> {
         self.event.outcome = Outcome::Failed;
         self.event.detail = Some(why.to_string().chars().take(200).collect());
-        audit::record_alone(db, self.at, &self.client, &self.event).await?;
+        audit::record_alone(db, &self.seal, self.at, &self.client, &self.event).await?;
         Ok(())
     }
 }
@@ -142,6 +152,7 @@ pub async fn approve(
         event,
         at: now,
         client: caller.client.clone(),
+        seal: caller.seal.clone(),
     })
 }
 
@@ -171,7 +182,7 @@ async fn decide(
         detail: None,
     };
     if !allowed {
-        audit::record_alone(db, now, &caller.client, &event).await?;
+        audit::record_alone(db, &caller.seal, now, &caller.client, &event).await?;
         tracing::warn!(
             user = caller.actor.user_id,
             role = %caller.actor.role,
@@ -201,7 +212,7 @@ pub async fn record_missing(
         Outcome::Denied,
     );
     event.detail = Some("no such record".into());
-    audit::record_alone(db, now, &caller.client, &event).await?;
+    audit::record_alone(db, &caller.seal, now, &caller.client, &event).await?;
     Ok(())
 }
 

@@ -69,6 +69,8 @@ pub struct Authenticated {
     pub patient_public_id: Option<String>,
     pub session: SessionRecord,
     pub idle_timeout_seconds: i64,
+    /// What this person's accesses are audited under.
+    pub seal: crate::crypto::AuditSeal,
 }
 
 impl Authenticated {
@@ -92,6 +94,7 @@ impl Authenticated {
             },
             session_ref: Some(self.session.reference()),
             client: client.clone(),
+            seal: self.seal.clone(),
         })
     }
 
@@ -199,6 +202,48 @@ impl TokenPurpose {
 }
 
 /// A new account's details.
+fn name_context(public_id: &str) -> FieldContext<'_> {
+    FieldContext {
+        table: "user_account",
+        column: "display_name",
+        row: public_id,
+    }
+}
+
+/// An account's name, opened (a row from before names were sealed has it in plain text until
+/// the server's next start seals it).
+pub fn display_name(keyring: &Keyring, user: &user_account::Model) -> Result<String, AppError> {
+    match &user.sealed_display_name {
+        Some(sealed) => sealed
+            .open(keyring, &name_context(&user.public_id))
+            .map_err(|e| AppError::internal(format_args!("opening account {}: {e}", user.id))),
+        None => Ok(user.display_name.clone()),
+    }
+}
+
+/// Seals the names of accounts written before names were sealed, and empties their plain
+/// text. Returns how many it sealed.
+pub async fn seal_old_names(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+) -> Result<u64, AppError> {
+    let old = user_account::Entity::find()
+        .filter(user_account::Column::SealedDisplayName.is_null())
+        .all(conn)
+        .await?;
+    let mut sealed = 0;
+    for user in old {
+        let name = Encrypted::seal(keyring, &name_context(&user.public_id), &user.display_name)
+            .map_err(|e| AppError::internal(format_args!("sealing a name: {e}")))?;
+        let mut active: user_account::ActiveModel = user.into();
+        active.sealed_display_name = Set(Some(name));
+        active.display_name = Set(String::new());
+        active.update(conn).await?;
+        sealed += 1;
+    }
+    Ok(sealed)
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAccount {
     pub email: String,
@@ -326,7 +371,14 @@ impl Identity {
     }
 
     async fn record(&self, client: &ClientInfo, event: AuditEvent) -> Result<(), AppError> {
-        audit::record_alone(&self.db, self.now(), client, &event).await?;
+        audit::record_alone(
+            &self.db,
+            self.keyring.audit_seal(),
+            self.now(),
+            client,
+            &event,
+        )
+        .await?;
         Ok(())
     }
 
@@ -344,7 +396,7 @@ impl Identity {
     /// Creates an account (the admin command, the demo).
     pub async fn create_account(&self, new: &NewAccount) -> Result<user_account::Model, AppError> {
         let prepared = self.prepare_account(new).await?;
-        Self::insert_account(&self.db, &prepared, self.now()).await
+        Self::insert_account(&self.db, &self.keyring, &prepared, self.now()).await
     }
 
     /// Checks a new account and hashes its password (the slow part, done before any
@@ -384,13 +436,18 @@ impl Identity {
     /// already in use is a field error on `email`.
     pub async fn insert_account(
         conn: &impl ConnectionTrait,
+        keyring: &Keyring,
         prepared: &PreparedAccount,
         now: DateTime<Utc>,
     ) -> Result<user_account::Model, AppError> {
+        let public_id = uuid::Uuid::new_v4().simple().to_string();
+        let name = Encrypted::seal(keyring, &name_context(&public_id), &prepared.display_name)
+            .map_err(|e| AppError::internal(format_args!("sealing a name: {e}")))?;
         let inserted = user_account::ActiveModel {
-            public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
+            public_id: Set(public_id),
             email: Set(prepared.email.clone()),
-            display_name: Set(prepared.display_name.clone()),
+            display_name: Set(String::new()),
+            sealed_display_name: Set(Some(name)),
             role: Set(prepared.role.as_str().to_owned()),
             password_hash: Set(prepared.password_hash.clone()),
             failed_sign_ins: Set(0),
@@ -426,11 +483,15 @@ impl Identity {
     /// Where to write to an account, and how to greet its owner: `None` for a disabled or
     /// removed account.
     pub async fn address_of(&self, user_id: i32) -> Result<Option<(String, String)>, AppError> {
-        Ok(self
+        let Some(user) = self
             .user(user_id)
             .await?
             .filter(|user| user.disabled_at.is_none())
-            .map(|user| (user.email, user.display_name)))
+        else {
+            return Ok(None);
+        };
+        let name = display_name(&self.keyring, &user)?;
+        Ok(Some((user.email, name)))
     }
 
     fn role_of(user: &user_account::Model) -> Role {
@@ -638,11 +699,12 @@ impl Identity {
             _ => (None, None),
         };
         let idle = self.config.sessions.idle_timeout(role, record.mfa_passed);
+        let name = display_name(&self.keyring, &user)?;
         Ok(Some(Authenticated {
             user_id: user.id,
             public_id: user.public_id,
             email: user.email,
-            display_name: user.display_name,
+            display_name: name,
             role,
             mfa_enabled: user.mfa_enabled_at.is_some(),
             patient_id,
@@ -652,6 +714,7 @@ impl Identity {
                 ..record
             },
             idle_timeout_seconds: idle.num_seconds(),
+            seal: self.keyring.audit_seal().clone(),
         }))
     }
 

@@ -20,6 +20,7 @@ use std::collections::HashMap;
 /// The newest invoices and visit charges of the whole practice (admin only; one audited read).
 pub async fn overview(
     db: &DatabaseConnection,
+    keyring: &crate::crypto::Keyring,
     now: DateTime<Utc>,
     caller: &Caller,
     time_zone: Tz,
@@ -62,9 +63,9 @@ pub async fn overview(
         .filter(patient::Column::Id.is_in(memberships.values().copied().collect::<Vec<_>>()))
         .all(txn)
         .await?
-        .into_iter()
-        .map(|p| (p.id, p.legal_name))
-        .collect();
+        .iter()
+        .map(|p| Ok((p.id, crate::patients::service::legal_name(keyring, p)?)))
+        .collect::<Result<_, AppError>>()?;
     let member = |membership_id: i32| {
         memberships
             .get(&membership_id)

@@ -54,7 +54,7 @@ pub async fn pdf_of(
         .one(conn)
         .await?
         .ok_or_else(|| AppError::internal("a membership's patient is missing"))?;
-    let mut bill_to = vec![member.legal_name.clone()];
+    let mut bill_to = vec![crate::patients::service::legal_name(keyring, &member)?];
     if let Some(address) = crate::memberships::service::address_of(conn, keyring, &member).await? {
         bill_to.push(address.street);
         if let Some(second) = address.street2 {

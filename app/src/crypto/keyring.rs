@@ -99,6 +99,83 @@ pub enum CryptoError {
 pub struct Keyring {
     active: u32,
     keys: BTreeMap<u32, Aes256Gcm>,
+    audit: AuditSeal,
+}
+
+/// What the audit seal's keys are derived for: a label of their own, so a seal never equals
+/// anything else made with the master key.
+const AUDIT_SEAL_LABEL: &[u8] = b"bedside/audit-seal/v1";
+
+/// Signs and checks the audit log's entries with keys derived from the master keys, so the
+/// signing keys live where the encryption keys live and never in the database: whoever can
+/// write to the database can still not make a seal. A seal names the key that made it
+/// (`v1:<key id>:<hex HMAC-SHA256>`), so rotated-out keys keep checking old entries as long as
+/// they are configured.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuditSeal {
+    active: u32,
+    keys: std::sync::Arc<BTreeMap<u32, [u8; 32]>>,
+}
+
+impl fmt::Debug for AuditSeal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuditSeal(active {}, <redacted>)", self.active)
+    }
+}
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+fn hmac(key: &[u8], message: &[u8]) -> HmacSha256 {
+    use hmac::Mac as _;
+    // HMAC takes a key of any length.
+    let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(message);
+    mac
+}
+
+impl AuditSeal {
+    fn derive(keys: &[MasterKey], active: u32) -> Self {
+        use hmac::Mac as _;
+        let derived = keys
+            .iter()
+            .map(|key| {
+                let mut out = [0u8; 32];
+                out.copy_from_slice(&hmac(&key.key, AUDIT_SEAL_LABEL).finalize().into_bytes());
+                (key.id, out)
+            })
+            .collect();
+        AuditSeal {
+            active,
+            keys: std::sync::Arc::new(derived),
+        }
+    }
+
+    /// The seal of `message` under the active key.
+    pub fn sign(&self, message: &[u8]) -> String {
+        use hmac::Mac as _;
+        let key = &self.keys[&self.active];
+        let tag = hmac(key, message).finalize().into_bytes();
+        format!("v1:{}:{}", self.active, hex::encode(tag))
+    }
+
+    /// Whether `seal` is `message`'s seal, in constant time. A seal made with a key that is not
+    /// configured is an error (it cannot be checked), not a mismatch.
+    pub fn verify(&self, message: &[u8], seal: &str) -> Result<bool, CryptoError> {
+        use hmac::Mac as _;
+        let mut parts = seal.splitn(3, ':');
+        let (Some("v1"), Some(id), Some(tag)) = (parts.next(), parts.next(), parts.next()) else {
+            return Ok(false);
+        };
+        let Ok(id) = id.parse::<u32>() else {
+            return Ok(false);
+        };
+        let key = self.keys.get(&id).ok_or(CryptoError::UnknownKey(id))?;
+        let Ok(tag) = hex::decode(tag) else {
+            return Ok(false);
+        };
+        Ok(hmac(key, message).verify_slice(&tag).is_ok())
+    }
 }
 
 impl fmt::Debug for Keyring {
@@ -114,6 +191,7 @@ impl Keyring {
     /// `active` must be one of `keys`; ids must be unique.
     pub fn new(keys: Vec<MasterKey>, active: u32) -> Result<Self, CryptoError> {
         let mut ring = BTreeMap::new();
+        let audit = AuditSeal::derive(&keys, active);
         for key in keys {
             let cipher = Aes256Gcm::new_from_slice(&key.key)
                 .map_err(|_| CryptoError::BadKey("wrong key length".into()))?;
@@ -129,11 +207,20 @@ impl Keyring {
                 "the active key {active} is not among the configured keys"
             )));
         }
-        Ok(Keyring { active, keys: ring })
+        Ok(Keyring {
+            active,
+            keys: ring,
+            audit,
+        })
     }
 
     pub fn active_key_id(&self) -> u32 {
         self.active
+    }
+
+    /// The audit log's seal, derived from these keys.
+    pub fn audit_seal(&self) -> &AuditSeal {
+        &self.audit
     }
 
     /// Encrypts `plaintext` for `context` under the active key with a fresh random nonce.
@@ -421,5 +508,29 @@ mod tests {
             let reread = SealedField::<String>::from_bytes(sealed.clone().into_bytes());
             prop_assert_eq!(reread.open(&ring, &PHONE).expect("open"), text);
         }
+    }
+
+    #[test]
+    fn an_audit_seal_checks_its_message_names_its_key_and_survives_rotation() {
+        let old = Keyring::new(vec![MasterKey::new(1, [7; 32])], 1).expect("ring");
+        let seal = old.audit_seal().sign(b"entry 1");
+        assert!(seal.starts_with("v1:1:"));
+        assert_eq!(old.audit_seal().verify(b"entry 1", &seal), Ok(true));
+        assert_eq!(old.audit_seal().verify(b"entry 2", &seal), Ok(false));
+        assert_eq!(old.audit_seal().verify(b"entry 1", "v1:1:00"), Ok(false));
+        assert_eq!(old.audit_seal().verify(b"entry 1", "garbage"), Ok(false));
+        // After a rotation the old key still checks the seals it made, while it is configured.
+        let both = ring();
+        assert_eq!(both.audit_seal().verify(b"entry 1", &seal), Ok(true));
+        assert!(both.audit_seal().sign(b"entry 1").starts_with("v1:2:"));
+        let only_new = Keyring::new(vec![MasterKey::new(2, [9; 32])], 2).expect("ring");
+        assert_eq!(
+            only_new.audit_seal().verify(b"entry 1", &seal),
+            Err(CryptoError::UnknownKey(1))
+        );
+        // Another installation's key makes other seals.
+        let other = Keyring::new(vec![MasterKey::new(1, [8; 32])], 1).expect("ring");
+        assert_eq!(other.audit_seal().verify(b"entry 1", &seal), Ok(false));
+        assert!(!format!("{:?}", old.audit_seal()).contains('7'));
     }
 }

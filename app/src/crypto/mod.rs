@@ -9,5 +9,7 @@
 mod keyring;
 mod tokens;
 
-pub use keyring::{CryptoError, Encrypted, FieldContext, Keyring, MasterKey, SealedField};
+pub use keyring::{
+    AuditSeal, CryptoError, Encrypted, FieldContext, Keyring, MasterKey, SealedField,
+};
 pub use tokens::{TokenError, TokenSigner};

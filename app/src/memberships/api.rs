@@ -12,5 +12,5 @@ pub async fn load_membership() -> Result<Option<MembershipOverview>, AppError> {
     let (identity, _, caller) = context::caller()?;
     let db = identity.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    super::service::overview(db, identity.now(), &caller, time_zone).await
+    super::service::overview(db, identity.keyring(), identity.now(), &caller, time_zone).await
 }

@@ -130,30 +130,29 @@ struct Recipient {
 }
 
 async fn recipient_of_user(
-    db: &DatabaseConnection,
+    senders: &EmailSenders<'_>,
     user_id: i32,
 ) -> Result<Recipient, DeliveryError> {
+    let db = senders.db;
     let user = user_account::Entity::find_by_id(user_id)
         .one(db)
         .await
         .map_err(|e| DeliveryError::Retry(e.to_string()))?
         .ok_or_else(|| DeliveryError::Permanent(format!("account {user_id} is gone")))?;
+    let name = crate::auth::service::display_name(senders.keyring, &user)
+        .map_err(|e| DeliveryError::Retry(e.to_string()))?;
     Ok(Recipient {
-        first_name: user
-            .display_name
-            .split_whitespace()
-            .next()
-            .unwrap_or("there")
-            .to_owned(),
+        first_name: name.split_whitespace().next().unwrap_or("there").to_owned(),
         email: user.email,
     })
 }
 
 async fn membership_and_recipient(
-    db: &DatabaseConnection,
+    senders: &EmailSenders<'_>,
     membership_id: Option<i32>,
     public_id: Option<&str>,
 ) -> Result<(membership::Model, membership_tier::Model, Recipient), DeliveryError> {
+    let db = senders.db;
     let retry = |e: sea_orm::DbErr| DeliveryError::Retry(e.to_string());
     let mut query = membership::Entity::find();
     if let Some(id) = membership_id {
@@ -178,7 +177,7 @@ async fn membership_and_recipient(
         .map_err(retry)?
         .and_then(|p| p.user_id)
         .ok_or_else(|| DeliveryError::Permanent("the member has no account".into()))?;
-    let recipient = recipient_of_user(db, user_id).await?;
+    let recipient = recipient_of_user(senders, user_id).await?;
     Ok((m, tier, recipient))
 }
 
@@ -211,7 +210,7 @@ pub async fn deliver(
     let practice = &senders.practice.name;
     let outgoing = match email {
         MembershipEmail::ConfirmEmail { user_id } => {
-            let recipient = recipient_of_user(db, *user_id).await?;
+            let recipient = recipient_of_user(senders, *user_id).await?;
             let token = senders
                 .identity
                 .issue_token(*user_id, TokenPurpose::VerifyEmail)
@@ -230,7 +229,8 @@ pub async fn deliver(
             }
         }
         MembershipEmail::Welcome { membership } => {
-            let (_, tier, recipient) = membership_and_recipient(db, None, Some(membership)).await?;
+            let (_, tier, recipient) =
+                membership_and_recipient(senders, None, Some(membership)).await?;
             OutgoingEmail {
                 to: recipient.email,
                 subject: format!("Welcome to {practice}"),
@@ -247,7 +247,7 @@ pub async fn deliver(
         MembershipEmail::Receipt { invoice } => {
             let (found, lines) = invoice_of(db, invoice).await?;
             let (_, _, recipient) =
-                membership_and_recipient(db, Some(found.membership_id), None).await?;
+                membership_and_recipient(senders, Some(found.membership_id), None).await?;
             let items: String = lines
                 .iter()
                 .map(|line| {
@@ -301,7 +301,7 @@ pub async fn deliver(
                 return Ok(());
             }
             let (_, _, recipient) =
-                membership_and_recipient(db, Some(found.membership_id), None).await?;
+                membership_and_recipient(senders, Some(found.membership_id), None).await?;
             let when = match next_retry {
                 Some(at) => format!(
                     "We will try your card again on {}. If you would like to use a different card, you can update it now:",
@@ -329,7 +329,7 @@ pub async fn deliver(
         } => {
             let (found, _) = invoice_of(db, invoice).await?;
             let (_, _, recipient) =
-                membership_and_recipient(db, Some(found.membership_id), None).await?;
+                membership_and_recipient(senders, Some(found.membership_id), None).await?;
             OutgoingEmail {
                 to: recipient.email,
                 subject: format!("A refund from {practice} ({})", found.number),
@@ -345,7 +345,8 @@ pub async fn deliver(
             }
         }
         MembershipEmail::Suspended { membership } => {
-            let (_, _, recipient) = membership_and_recipient(db, None, Some(membership)).await?;
+            let (_, _, recipient) =
+                membership_and_recipient(senders, None, Some(membership)).await?;
             OutgoingEmail {
                 to: recipient.email,
                 subject: format!("Your {practice} membership is suspended"),

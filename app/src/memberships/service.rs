@@ -131,7 +131,7 @@ pub async fn enroll(
         .await?
         .ok_or_else(|| AppError::NotFound("That membership".into()))?;
     let txn = db.begin().await?;
-    let user = Identity::insert_account(&txn, account, now).await?;
+    let user = Identity::insert_account(&txn, keyring, account, now).await?;
     checkpoint(EnrollStep::Account)?;
     let patient = create_patient(
         &txn,
@@ -256,7 +256,7 @@ pub async fn enroll(
         enrollment.period.as_str(),
         enrollment.dependents.len()
     ));
-    audit::record(&txn, now, &consent.client, &event).await?;
+    audit::record(&txn, keyring.audit_seal(), now, &consent.client, &event).await?;
     checkpoint(EnrollStep::Audit)?;
     txn.commit().await?;
     Ok(Enrolled {
@@ -491,6 +491,7 @@ fn day(at: DateTime<Utc>, tz: Tz) -> String {
 /// The signed-in patient's membership, for the portal (audited read).
 pub async fn overview(
     db: &DatabaseConnection,
+    keyring: &crate::crypto::Keyring,
     now: DateTime<Utc>,
     caller: &Caller,
     time_zone: Tz,
@@ -539,7 +540,7 @@ pub async fn overview(
             .one(txn)
             .await?
         {
-            names.push(p.legal_name);
+            names.push(crate::patients::service::legal_name(keyring, &p)?);
         }
     }
     let invoices = invoice::Entity::find()

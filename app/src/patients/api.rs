@@ -38,10 +38,18 @@ pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppErro
     .await
 }
 
-/// The practice's patients, for the physician and staff.
+/// The practice's patients whose names hold every word of `query` (all of them when it is
+/// empty), for the physician and staff.
 #[server]
-pub async fn patient_directory() -> Result<Vec<PatientListing>, AppError> {
+pub async fn patient_directory(query: String) -> Result<Vec<PatientListing>, AppError> {
     use crate::auth::api::context;
     let (identity, _, caller) = context::caller()?;
-    super::service::directory(identity.db(), identity.now(), &caller).await
+    super::service::directory(
+        identity.db(),
+        identity.keyring(),
+        identity.now(),
+        &caller,
+        &query,
+    )
+    .await
 }

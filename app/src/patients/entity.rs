@@ -13,11 +13,14 @@ pub mod patient {
         #[sea_orm(unique)]
         pub public_id: String,
         pub user_id: Option<i32>,
+        /// Empty for rows written sealed: the name is in `sealed_legal_name` (read it with
+        /// `patients::service::legal_name`).
         pub legal_name: String,
         pub date_of_birth: Encrypted<chrono::NaiveDate>,
         pub phone: Option<Encrypted<String>>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        pub sealed_legal_name: Option<Encrypted<String>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -96,7 +96,9 @@ pub fn PatientPage() -> impl IntoView {
 
 #[component]
 pub fn DashboardHome() -> impl IntoView {
-    let patients = OnceResource::new(patient_directory());
+    let query = leptos_router::hooks::use_query_map();
+    let search = move || query.with(|q| q.get("q").unwrap_or_default());
+    let patients = Resource::new(search, patient_directory);
     let agenda = OnceResource::new(crate::appointments::api::load_agenda());
     view! {
         <Title text="Dashboard · Bedside"/>
@@ -117,11 +119,21 @@ pub fn DashboardHome() -> impl IntoView {
                 </Suspense>
             </div>
             <div>
-                <h2>"Patients"</h2>
+                <h2 id="patients-title">"Patients"</h2>
+                <form class="search-form" method="get" action="/dashboard" role="search" aria-labelledby="patients-title">
+                    <label for="q">"Find a patient by name"</label>
+                    <div class="search-row">
+                        <input id="q" name="q" type="search" autocomplete="off" maxlength="100" value=search/>
+                        <button class="button button-small" type="submit">"Find"</button>
+                    </div>
+                </form>
                 <Suspense fallback=|| view! { <p>"Loading patients…"</p> }>
                     {move || Suspend::new(async move {
                         match patients.await {
                             Err(error) => failed(&error),
+                            Ok(list) if list.is_empty() && !search().is_empty() => view! {
+                                <p>"No patient's name holds “"{search()}"”. "<a href="/dashboard">"Show all patients"</a></p>
+                            }.into_any(),
                             Ok(list) if list.is_empty() => view! { <p>"No patients yet."</p> }.into_any(),
                             Ok(list) => view! {
                                 <ul class="patient-list">

@@ -615,6 +615,7 @@ pub async fn calendar_feed(
     };
     match app::appointments::feeds::render(
         &state.db,
+        state.keyring.audit_seal(),
         state.clock.now(),
         token,
         &client,

@@ -352,7 +352,15 @@ pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Res
     {
         Ok(owner) => {
             let now = state.clock.now();
-            match app::appointments::feeds::end_for_account(&state.db, now, &owner, &client).await {
+            match app::appointments::feeds::end_for_account(
+                &state.db,
+                state.keyring.audit_seal(),
+                now,
+                &owner,
+                &client,
+            )
+            .await
+            {
                 Ok(()) => Redirect::to("/signin?reset=1").into_response(),
                 Err(error) => error.into_response(),
             }
@@ -461,7 +469,15 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
         Ok(()) => {
             let now = state.clock.now();
             let owner = auth.audit_actor();
-            match app::appointments::feeds::end_for_account(&state.db, now, &owner, &client).await {
+            match app::appointments::feeds::end_for_account(
+                &state.db,
+                state.keyring.audit_seal(),
+                now,
+                &owner,
+                &client,
+            )
+            .await
+            {
                 Ok(()) => Redirect::to("/account/security?changed=password").into_response(),
                 Err(error) => error.into_response(),
             }

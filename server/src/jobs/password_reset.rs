@@ -65,7 +65,8 @@ impl JobHandler for SendPasswordReset {
                 "Hello {name},\n\nSomeone (we hope you) asked to reset the password of your {practice} account.\n\
                  Choose a new password here within the next hour:\n\n{link}\n\n\
                  The link works once. If you did not ask for this, ignore this email: your password stays as it is.\n",
-                name = user.display_name,
+                name = app::auth::service::display_name(self.identity.keyring(), &user)
+                    .map_err(|e| JobError::Retry(e.to_string()))?,
             ),
             ..Default::default()
         };

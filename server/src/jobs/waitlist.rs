@@ -21,6 +21,7 @@ fn retry(error: impl std::fmt::Display) -> JobError {
 
 pub struct EmailWaitlistOffer {
     pub db: DatabaseConnection,
+    pub keyring: app::crypto::Keyring,
     pub mailer: Arc<dyn Mailer>,
     pub site: SiteContentStore,
     pub public_url: String,
@@ -75,7 +76,8 @@ impl JobHandler for EmailWaitlistOffer {
         // The date, time and kind of visit only: nothing clinical in an email.
         let text_body = format!(
             "Hello {name},\n\nA time opened up on the day you are waiting for:\n\n  {kind} on {when}\n\nIt is held for you until {until}. Book it or let it go here:\n{url}/portal/visits#waitlist\n\nAfter that it goes to the next person waiting.\n\n{practice}\n",
-            name = user.display_name,
+            name = app::auth::service::display_name(&self.keyring, &user)
+                .map_err(|e| JobError::Retry(e.to_string()))?,
             kind = kind.label(),
             when = local(held.starts_at).format("%A, %B %-d at %-I:%M %P"),
             until = local(until).format("%-I:%M %P"),

@@ -49,7 +49,7 @@ async fn p5_p9_access_is_granted_iff_the_policy_allows_and_every_attempt_is_audi
                 .iter()
                 .find(|(p, _)| Some(p) == person.patient_public_id.as_ref())
                 .map(|(_, id)| *id);
-            let caller = caller_of(person, own);
+            let caller = caller_of(&app, person, own);
             let action = if write { Action::Write } else { Action::Read };
             let allowed = can(
                 &caller.actor,
@@ -100,7 +100,9 @@ async fn p5_p9_access_is_granted_iff_the_policy_allows_and_every_attempt_is_audi
         if let Err(e) = result {
             panic!("{} on {}", e, app.backend);
         }
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(report.is_intact(), "{:?}", report.problems);
     }
 }
@@ -249,12 +251,17 @@ async fn the_audit_log_refuses_updates_and_deletes_and_only_grows() {
                 app.backend
             );
         }
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(report.is_intact(), "{:?}", report.problems);
         // Appending still works: another sign-in adds its row.
         let _ = app.signed_in(&maria).await;
         assert_eq!(
-            audit::verify(&app.db).await.expect("verify").rows,
+            audit::verify(&app.db, Some(app.keyring.audit_seal()))
+                .await
+                .expect("verify")
+                .rows,
             report.rows + 1
         );
     }
@@ -268,7 +275,9 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
         for _ in 0..3 {
             let _ = app.signed_in(&maria).await;
         }
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(report.is_intact(), "{:?}", report.problems);
         assert_eq!(report.rows, 3);
 
@@ -278,7 +287,9 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
             .execute_unprepared("UPDATE audit_event SET outcome = 'denied' WHERE seq = 2")
             .await
             .expect("edit");
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(
             report
                 .problems
@@ -292,7 +303,10 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
             .execute_unprepared("UPDATE audit_event SET outcome = 'allowed' WHERE seq = 2")
             .await
             .expect("restore");
-        assert!(audit::verify(&app.db).await.expect("verify").is_intact());
+        assert!(audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify")
+            .is_intact());
 
         // Swap two rows' contents (a reorder).
         app.db
@@ -307,7 +321,9 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
             .execute_unprepared("UPDATE audit_event SET seq = 2 WHERE seq = 100")
             .await
             .expect("move");
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(!report.is_intact());
         app.db
             .execute_unprepared("UPDATE audit_event SET seq = 100 WHERE seq = 1")
@@ -321,13 +337,18 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
             .execute_unprepared("UPDATE audit_event SET seq = 2 WHERE seq = 100")
             .await
             .expect("move");
-        assert!(audit::verify(&app.db).await.expect("verify").is_intact());
+        assert!(audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify")
+            .is_intact());
 
         app.db
             .execute_unprepared("DELETE FROM audit_event WHERE seq = 2")
             .await
             .expect("delete");
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(
             report.problems.iter().any(|p| p.contains("missing")),
             "{:?}",
@@ -338,7 +359,9 @@ async fn the_audit_log_reports_an_edited_a_deleted_and_a_reordered_entry() {
             .execute_unprepared("DELETE FROM audit_event WHERE seq >= 2")
             .await
             .expect("delete newest");
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(
             report
                 .problems
@@ -356,7 +379,7 @@ async fn concurrent_audited_accesses_keep_one_unbroken_chain() {
         let app = spawn_app(&backend).await;
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
         let doctor = app.create_user(Role::Physician, "doc@example.com").await;
-        let caller = caller_of(&doctor, None);
+        let caller = caller_of(&app, &doctor, None);
         let public_id = maria.patient_public_id.clone().expect("record");
         let tasks: Vec<_> = (0..24)
             .map(|_| {
@@ -380,7 +403,9 @@ async fn concurrent_audited_accesses_keep_one_unbroken_chain() {
             }
         }
         assert_eq!(ok, 24, "{}", app.backend);
-        let report = audit::verify(&app.db).await.expect("verify");
+        let report = audit::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(report.is_intact(), "{:?}", report.problems);
         assert_eq!(report.rows, 24);
     }
@@ -482,11 +507,31 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         let report = bedside::rotate::rotate_all(&app.db, &both, |_| {})
             .await
             .expect("rotate");
-        // The inquiry; Maria's date of birth and phone; the doctor's MFA secret; Ana's date of
-        // birth and phone, address and emergency contact, receipt and visit reason.
+        // The inquiry; Maria's name, date of birth and phone; the doctor's MFA secret; Ana's
+        // name, date of birth and phone, address and emergency contact, receipt and visit
+        // reason; the three accounts' names; and what the outboxes and the notification
+        // centre hold (a body per email, file and text, a title and a body per notification).
+        use sea_orm::PaginatorTrait;
+        let outboxes = app::mail::outbox_email::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count")
+            + app::mail::outbox_attachment::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("count")
+            + app::sms::outbox_sms::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("count")
+            + 2 * app::notifications::entity::notification::Entity::find()
+                .count(&app.db)
+                .await
+                .expect("count");
+        assert!(outboxes > 0, "the journey sent emails");
         assert_eq!(
             report.values_rotated,
-            1 + 2 + 1 + 2 + 2 + 1 + 1,
+            1 + 3 + 1 + 3 + 2 + 1 + 1 + 3 + outboxes,
             "{} {:?}",
             app.backend,
             report
@@ -498,6 +543,7 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         // Only the new key is needed now.
         let only_new = app::crypto::Keyring::new(vec![new_key], 2).expect("ring");
         let caller = caller_of(
+            &app,
             &maria,
             Some(
                 app.patient_row_id(maria.patient_public_id.as_deref().expect("id"))

@@ -358,7 +358,7 @@ async fn disabling_an_account_ends_its_sessions_at_once() {
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
         let admin = app.create_user(Role::Admin, "admin@example.com").await;
         let browser = app.signed_in(&maria).await;
-        let caller = crate::helpers::caller_of(&admin, None);
+        let caller = crate::helpers::caller_of(&app, &admin, None);
         app.identity
             .set_disabled(&caller, &maria.public_id, true)
             .await
@@ -684,7 +684,7 @@ async fn a_reset_request_does_the_same_work_for_every_address_and_emails_only_an
         let admin = app.create_user(Role::Admin, "admin@example.com").await;
         app.identity
             .set_disabled(
-                &crate::helpers::caller_of(&admin, None),
+                &crate::helpers::caller_of(&app, &admin, None),
                 &james.public_id,
                 true,
             )

@@ -119,7 +119,9 @@ async fn p2_two_hundred_concurrent_attempts_at_one_slot_book_it_exactly_once() {
             .await
             .expect("count");
         assert_eq!(holds, 20 * 8);
-        let report = app::audit::service::verify(&app.db).await.expect("verify");
+        let report = app::audit::service::verify(&app.db, Some(app.keyring.audit_seal()))
+            .await
+            .expect("verify");
         assert!(report.is_intact(), "{:?}", report.problems);
     }
 }
@@ -451,7 +453,7 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
         assert_eq!(today.status(), 200);
         // The administrator has no agenda (and no dashboard).
         let admin = app.create_user(Role::Admin, "admin@example.com").await;
-        let caller = crate::helpers::caller_of(&admin, None);
+        let caller = crate::helpers::caller_of(&app, &admin, None);
         let schedule = app::appointments::service::load_schedule(&app.db)
             .await
             .expect("load")
@@ -992,7 +994,9 @@ async fn p2_two_processes_on_one_postgresql_book_each_slot_once_and_tell_the_oth
         assert_eq!(booked, 1, "round {round}");
     }
     server.abort();
-    let report = app::audit::service::verify(&app.db).await.expect("verify");
+    let report = app::audit::service::verify(&app.db, Some(app.keyring.audit_seal()))
+        .await
+        .expect("verify");
     assert!(report.is_intact(), "{:?}", report.problems);
 }
 

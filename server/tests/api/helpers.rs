@@ -492,8 +492,13 @@ pub fn location(response: &reqwest::Response) -> Option<String> {
 }
 
 /// `user` as the policy sees them, with the patient record id given.
-pub fn caller_of(user: &TestUser, patient_id: Option<i32>) -> app::auth::guard::Caller {
+pub fn caller_of(
+    app: &TestApp,
+    user: &TestUser,
+    patient_id: Option<i32>,
+) -> app::auth::guard::Caller {
     app::auth::guard::Caller {
+        seal: app.keyring.audit_seal().clone(),
         actor: app::auth::Actor {
             user_id: user.id,
             role: user.role,
@@ -519,6 +524,6 @@ impl TestApp {
 
     /// `user` as the policy sees them (a patient with their record).
     pub async fn caller(&self, user: &TestUser) -> app::auth::guard::Caller {
-        caller_of(user, user.patient_id)
+        caller_of(self, user, user.patient_id)
     }
 }

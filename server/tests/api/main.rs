@@ -2,6 +2,7 @@
 //! on SQLite and, when `DATABASE_URL` points at PostgreSQL, on PostgreSQL too.
 
 mod access;
+mod audit_seal;
 mod auth;
 mod benefits;
 mod booking;

@@ -244,3 +244,138 @@ async fn rows_written_before_sealing_are_sealed_when_the_server_starts() {
         );
     }
 }
+
+#[tokio::test]
+async fn names_are_sealed_and_the_directory_still_sorts_and_finds_them() {
+    use app::auth::entity::user_account;
+    use app::patients::entity::patient;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let doctor = app
+            .create_user(app::auth::Role::Physician, "doc@example.com")
+            .await;
+        for (email, name) in [
+            ("maria@example.com", NAME),
+            ("james@example.com", "James O'Connor"),
+            ("ana@example.com", "Ana María Ruiz"),
+        ] {
+            app.create_patient(email, name).await;
+        }
+        for row in patient::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("patients")
+        {
+            assert_eq!(row.legal_name, "", "{}", app.backend);
+            let sealed = row.sealed_legal_name.clone().expect("sealed").into_bytes();
+            assert!(!holds(&sealed, "Maria") && !holds(&sealed, "James") && !holds(&sealed, "Ana"));
+        }
+        for row in user_account::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("accounts")
+        {
+            assert_eq!(row.display_name, "");
+            assert!(row.sealed_display_name.is_some());
+        }
+
+        let caller = crate::helpers::caller_of(&app, &doctor, None);
+        let listed = |query: &'static str| {
+            let (app, caller) = (&app, caller.clone());
+            async move {
+                app::patients::service::directory(
+                    &app.db,
+                    &app.keyring,
+                    app.clock_now(),
+                    &caller,
+                    query,
+                )
+                .await
+                .expect("directory")
+                .into_iter()
+                .map(|p| p.legal_name)
+                .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            listed("").await,
+            vec!["Ana María Ruiz", "James O'Connor", NAME],
+            "sorted by name once opened"
+        );
+        assert_eq!(listed("lopez").await, vec![NAME], "any case");
+        assert_eq!(
+            listed("ma ruiz").await,
+            vec!["Ana María Ruiz"],
+            "every word"
+        );
+        assert!(listed("nobody").await.is_empty());
+
+        // The signed-in header greets by the opened name.
+        let page = app
+            .get_with(&app.signed_in(&doctor).await, "/dashboard?q=lopez")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains("Test Physician"), "{}", app.backend);
+        assert!(
+            page.contains(NAME)
+                && !page.contains("James O&#39;Connor")
+                && !page.contains("James O'Connor")
+        );
+    }
+}
+
+#[tokio::test]
+async fn names_written_before_sealing_are_sealed_when_the_server_starts() {
+    use app::auth::entity::user_account;
+    use app::patients::entity::patient;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", NAME).await;
+        // As migration 24 left them: names in plain text, nothing sealed.
+        let row = patient::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        let mut old: patient::ActiveModel = row.into();
+        old.legal_name = Set(NAME.into());
+        old.sealed_legal_name = Set(None);
+        old.update(&app.db).await.expect("old shape");
+        let account = user_account::Entity::find_by_id(maria.id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        let mut old: user_account::ActiveModel = account.into();
+        old.display_name = Set(NAME.into());
+        old.sealed_display_name = Set(None);
+        old.update(&app.db).await.expect("old shape");
+
+        bedside::sealing::seal_old_rows(&app.db, &app.keyring)
+            .await
+            .expect("sealed");
+
+        let row = patient::Entity::find()
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(row.legal_name, "", "{}", app.backend);
+        assert_eq!(
+            app::patients::service::legal_name(&app.keyring, &row).expect("open"),
+            NAME
+        );
+        let account = user_account::Entity::find_by_id(maria.id)
+            .one(&app.db)
+            .await
+            .expect("read")
+            .expect("one");
+        assert_eq!(account.display_name, "");
+        assert_eq!(
+            app::auth::service::display_name(&app.keyring, &account).expect("open"),
+            NAME
+        );
+    }
+}

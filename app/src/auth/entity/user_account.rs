@@ -12,6 +12,8 @@ pub struct Model {
     pub public_id: String,
     #[sea_orm(unique)]
     pub email: String,
+    /// Empty for rows written sealed: the name is in `sealed_display_name` (read it with
+    /// `auth::service::display_name`).
     pub display_name: String,
     pub role: String,
     pub password_hash: String,
@@ -33,6 +35,7 @@ pub struct Model {
     /// The session (its stored id) that started setting up the pending authenticator: only it
     /// can confirm it.
     pub mfa_setup_session: Option<String>,
+    pub sealed_display_name: Option<Encrypted<String>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
