@@ -15,15 +15,10 @@ export const PUBLIC_PAGES = [
   { path: "/join?tier=family", name: "join", heading: "Join with the Family membership" },
 ];
 
-/** The newest emails in the test server's outbox, read with `bedside outbox`. */
+/** The newest emails in the test server's outbox, read with `bedside outbox` (with the
+ * server's data folder: the outbox is sealed with its key). */
 export function outbox(limit = 10): string {
-  const bin = process.env.BEDSIDE_BIN ?? path.join(ROOT, "target", "debug", "bedside");
-  const data = path.join(ROOT, "end2end", ".data");
-  return execFileSync(bin, ["outbox", "--limit", String(limit)], {
-    cwd: ROOT,
-    env: { ...process.env, BEDSIDE_DATABASE_URL: `sqlite://${data}/bedside.db?mode=rwc` },
-    encoding: "utf8",
-  });
+  return bedside(["outbox", "--limit", String(limit)]);
 }
 
 /** A unique address per test, so tests can find their own emails. */
