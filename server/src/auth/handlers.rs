@@ -350,21 +350,7 @@ pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Res
         .reset_password(&form.token, &form.new_password, &client)
         .await
     {
-        Ok(owner) => {
-            let now = state.clock.now();
-            match app::appointments::feeds::end_for_account(
-                &state.db,
-                state.keyring.audit_seal(),
-                now,
-                &owner,
-                &client,
-            )
-            .await
-            {
-                Ok(()) => Redirect::to("/signin?reset=1").into_response(),
-                Err(error) => error.into_response(),
-            }
-        }
+        Ok(owner) => end_feeds_then(&state, &owner, &client, "/signin?reset=1").await,
         Err(AppError::Validation(errors)) => {
             page.errors = errors;
             refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
@@ -467,20 +453,14 @@ pub async fn change_password(State(state): State<AppState>, request: Request<Bod
         .await
     {
         Ok(()) => {
-            let now = state.clock.now();
             let owner = auth.audit_actor();
-            match app::appointments::feeds::end_for_account(
-                &state.db,
-                state.keyring.audit_seal(),
-                now,
+            end_feeds_then(
+                &state,
                 &owner,
                 &client,
+                "/account/security?changed=password",
             )
             .await
-            {
-                Ok(()) => Redirect::to("/account/security?changed=password").into_response(),
-                Err(error) => error.into_response(),
-            }
         }
         Err(AppError::Validation(errors)) => {
             page.errors = errors;
@@ -621,5 +601,21 @@ pub async fn calendar_feed(State(state): State<AppState>, request: Request<Body>
             "This form asks to make or turn off a calendar link; nothing else. Reload the page and try again.",
         )
             .into_response(),
+    }
+}
+
+/// A new password ends the account's calendar links too ("sign out everywhere"), then the
+/// person goes on to `next`.
+async fn end_feeds_then(
+    state: &AppState,
+    owner: &app::audit::service::AuditActor,
+    client: &app::audit::service::ClientInfo,
+    next: &str,
+) -> Response {
+    let seal = state.keyring.audit_seal();
+    let now = state.clock.now();
+    match app::appointments::feeds::end_for_account(&state.db, seal, now, owner, client).await {
+        Ok(()) => Redirect::to(next).into_response(),
+        Err(error) => error.into_response(),
     }
 }
