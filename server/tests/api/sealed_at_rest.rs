@@ -13,6 +13,15 @@ use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 const LINK: &str = "https://harbor.test/signin/reset?token=secret-token-123";
 const NAME: &str = "Maria Lopez";
 
+/// The one row of table `E` (the test wrote one).
+async fn only<E: EntityTrait>(app: &TestApp) -> E::Model {
+    E::find()
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("one row")
+}
+
 /// Whether `bytes` holds `needle` anywhere.
 fn holds(bytes: &[u8], needle: &str) -> bool {
     bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
@@ -65,21 +74,13 @@ async fn outbox_emails_files_texts_and_notifications_are_sealed_at_rest_and_open
         let app = spawn_app(&backend).await;
         send_one_of_each(&app).await;
 
-        let email = outbox_email::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let email = only::<outbox_email::Entity>(&app).await;
         assert_eq!(email.text_body, "", "{}", app.backend);
         let sealed = email.sealed_body.clone().expect("sealed").into_bytes();
         assert!(!holds(&sealed, LINK) && !holds(&sealed, NAME));
         assert!(app.open_email(email.clone()).text_body.contains(LINK));
 
-        let file = outbox_attachment::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let file = only::<outbox_attachment::Entity>(&app).await;
         assert!(file.sealed && !holds(&file.content, NAME));
         let opened = bedside::mail::outbox::attachments(&app.db, &app.keyring, email.id)
             .await
@@ -89,11 +90,7 @@ async fn outbox_emails_files_texts_and_notifications_are_sealed_at_rest_and_open
             format!("SUMMARY:Visit for {NAME}").into_bytes()
         );
 
-        let text = outbox_sms::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let text = only::<outbox_sms::Entity>(&app).await;
         assert_eq!(text.body, "");
         assert!(!holds(
             &text.sealed_body.clone().expect("sealed").into_bytes(),
@@ -104,11 +101,7 @@ async fn outbox_emails_files_texts_and_notifications_are_sealed_at_rest_and_open
             .expect("texts");
         assert!(texts[0].body.starts_with(NAME));
 
-        let row = notification::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let row = only::<notification::Entity>(&app).await;
         assert_eq!((row.title.as_str(), row.body.as_str()), ("", ""));
         assert!(!holds(
             &row.sealed_title.clone().expect("sealed").into_bytes(),
@@ -189,37 +182,21 @@ async fn rows_written_before_sealing_are_sealed_when_the_server_starts() {
             .await
             .expect("sealed");
 
-        let email = outbox_email::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let email = only::<outbox_email::Entity>(&app).await;
         assert_eq!(email.text_body, "", "{}", app.backend);
         assert_eq!(
             app.open_email(email.clone()).text_body,
             format!("Hello {NAME}, {LINK}")
         );
-        let file = outbox_attachment::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let file = only::<outbox_attachment::Entity>(&app).await;
         assert!(file.sealed && !holds(&file.content, NAME));
         let files = bedside::mail::outbox::attachments(&app.db, &app.keyring, email.id)
             .await
             .expect("files");
         assert_eq!(files[0].content, NAME.as_bytes());
-        let text = outbox_sms::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let text = only::<outbox_sms::Entity>(&app).await;
         assert_eq!(text.body, "");
-        let row = notification::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let row = only::<notification::Entity>(&app).await;
         assert_eq!(row.title, "");
         let title =
             app::notifications::service::newest_unread_title(&app.db, &app.keyring, maria.id)
@@ -232,14 +209,8 @@ async fn rows_written_before_sealing_are_sealed_when_the_server_starts() {
             .await
             .expect("again");
         assert_eq!(
-            app.open_email(
-                outbox_email::Entity::find()
-                    .one(&app.db)
-                    .await
-                    .expect("read")
-                    .expect("one")
-            )
-            .text_body,
+            app.open_email(only::<outbox_email::Entity>(&app).await)
+                .text_body,
             format!("Hello {NAME}, {LINK}")
         );
     }
@@ -334,11 +305,7 @@ async fn names_written_before_sealing_are_sealed_when_the_server_starts() {
         let app = spawn_app(&backend).await;
         let maria = app.create_patient("maria@example.com", NAME).await;
         // As migration 24 left them: names in plain text, nothing sealed.
-        let row = patient::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let row = only::<patient::Entity>(&app).await;
         let mut old: patient::ActiveModel = row.into();
         old.legal_name = Set(NAME.into());
         old.sealed_legal_name = Set(None);
@@ -357,11 +324,7 @@ async fn names_written_before_sealing_are_sealed_when_the_server_starts() {
             .await
             .expect("sealed");
 
-        let row = patient::Entity::find()
-            .one(&app.db)
-            .await
-            .expect("read")
-            .expect("one");
+        let row = only::<patient::Entity>(&app).await;
         assert_eq!(row.legal_name, "", "{}", app.backend);
         assert_eq!(
             app::patients::service::legal_name(&app.keyring, &row).expect("open"),
