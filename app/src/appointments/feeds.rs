@@ -259,9 +259,8 @@ fn calendar(
     time_zone: chrono_tz::Tz,
     now: DateTime<Utc>,
 ) -> String {
-    use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
-    let mut calendar = Calendar::new();
-    calendar.append_property(("PRODID", "-//Bedside//Visits//EN"));
+    use icalendar::{Component, Event, EventLike, EventStatus};
+    let mut calendar = super::ics::new_calendar();
     let name = if patients_own {
         format!("{} visits", practice.name)
     } else {

@@ -298,7 +298,9 @@ fn place(visit_type: VisitType, practice: &Practice) -> String {
             practice.address.street,
             practice.address.second_line()
         ),
-        VisitType::Telemedicine => "Video visit: join from My visits in your portal".into(),
+        VisitType::Telemedicine => {
+            "Video visit: the practice will contact you before it with how to join".into()
+        }
         VisitType::HomeVisit => "At your home".into(),
     }
 }
@@ -313,7 +315,7 @@ pub fn calendar_entry(
     sequence: i64,
     now: DateTime<Utc>,
 ) -> String {
-    use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+    use icalendar::{Component, Event, EventLike, EventStatus};
     let event = Event::new()
         .uid(&format!("{}@bedside", visit.public_id))
         .add_property("DTSTAMP", now.format("%Y%m%dT%H%M%SZ").to_string())
@@ -329,8 +331,7 @@ pub fn calendar_entry(
         .url(visits_url)
         .status(EventStatus::Confirmed)
         .done();
-    let mut calendar = Calendar::new();
-    calendar.append_property(("PRODID", "-//Bedside//Visits//EN"));
+    let mut calendar = super::ics::new_calendar();
     calendar.append_property(("METHOD", "PUBLISH"));
     calendar.push(event);
     calendar.to_string()
@@ -678,8 +679,7 @@ pub async fn deliver(
                 subject: format!("Thank you for your visit — {practice}"),
                 text_body: format!(
                     "Dear {first_name},\n\nThank you for your visit today. If anything comes up, \
-                     or you have a question about what we discussed, message us from your portal \
-                     or call {phone}.\n\n{follow_up_text}\
+                     or you have a question about what we discussed, call us at {phone}.\n\n{follow_up_text}\
                      Your visits: {visits_url}\n\n{practice}\n",
                     phone = senders.practice.phone,
                 ),

@@ -235,7 +235,7 @@ pub async fn deliver(
                 to: recipient.email,
                 subject: format!("Welcome to {practice}"),
                 text_body: format!(
-                    "Hello {},\n\nWelcome to {practice}! Your {} membership is active.\n\nYou can now book visits, message the practice and see your billing in the patient portal:\n{}\n\nWe look forward to meeting you.\n\n{}\n",
+                    "Hello {},\n\nWelcome to {practice}! Your {} membership is active.\n\nYou can now book and manage your visits and see your membership and billing in the patient portal:\n{}\n\nWe look forward to meeting you.\n\n{}\n",
                     recipient.first_name,
                     tier.name,
                     senders.link("/portal"),
@@ -351,7 +351,7 @@ pub async fn deliver(
                 to: recipient.email,
                 subject: format!("Your {practice} membership is suspended"),
                 text_body: format!(
-                    "Hello {},\n\nWe tried your card several times and could not collect your membership fee, so your membership is suspended: booking new visits is paused. Your records stay safe and available to you.\n\nUpdate your card and we will charge it right away and reactivate your membership:\n{}\n\nIf something has changed, please call us; we are glad to help.\n\n{}\n",
+                    "Hello {},\n\nWe tried your card several times and could not collect your membership fee, so your membership is suspended: booking new visits is paused. Your account and your visits stay safe and available to you.\n\nUpdate your card and we will charge it right away and reactivate your membership:\n{}\n\nIf something has changed, please call us; we are glad to help.\n\n{}\n",
                     recipient.first_name,
                     senders.link("/portal/membership"),
                     senders.signature()

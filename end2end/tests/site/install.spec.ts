@@ -19,6 +19,10 @@ test("Chromium finds Bedside installable: manifest, icons and an active service 
     for (const icon of manifest.icons) {
       expect((await page.request.get(icon.src)).status()).toBe(200);
     }
+    // Browsers ask for /favicon.ico on their own (for a PDF, an error page, a bookmark).
+    const favicon = await page.request.get("/favicon.ico");
+    expect(favicon.status()).toBe(200);
+    expect(favicon.headers()["content-type"]).toContain("icon");
     const scope = await page.evaluate(async () => (await navigator.serviceWorker.ready).scope);
     expect(scope).toBe(`${baseURL}/`);
     const cdp = await context.newCDPSession(page);

@@ -93,6 +93,8 @@ async fn a_patient_subscribes_to_her_own_visits_and_can_turn_the_link_off() {
         let (status, ics) = fetch(&url).await;
         assert_eq!(status, 200, "{}: {ics}", app.backend);
         let calendar = icalendar::Calendar::from_str(&ics).expect("valid RFC 5545");
+        // RFC 5545 allows one PRODID; strict clients refuse a feed with two.
+        assert_eq!(ics.matches("PRODID:").count(), 1, "{ics}");
         use icalendar::{Component, EventLike};
         let uids: Vec<String> = calendar
             .events()

@@ -160,6 +160,11 @@ async fn p10_a_booked_visit_is_confirmed_with_a_calendar_entry_and_reminded_once
         assert!(files[0].content_type.starts_with("text/calendar"));
         let ics = String::from_utf8(files[0].content.clone()).expect("utf-8");
         let calendar = icalendar::Calendar::from_str(&ics).expect("valid RFC 5545");
+        assert_eq!(
+            ics.matches("PRODID:").count(),
+            1,
+            "one PRODID (RFC 5545): {ics}"
+        );
         let events: Vec<_> = calendar.events().collect();
         assert_eq!(events.len(), 1);
         use icalendar::Component;
