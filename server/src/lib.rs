@@ -24,7 +24,6 @@ pub mod security;
 pub mod settings;
 pub mod site;
 pub mod sms;
-pub mod stall;
 pub mod startup;
 pub mod telemetry;
 

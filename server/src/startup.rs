@@ -524,20 +524,28 @@ pub async fn render_page<T: Clone + Send + Sync + 'static>(
         },
         state.shell(),
     );
-    // The write is done; only this rendering is repeated if it stalls (DECISIONS #33).
-    let mut response = crate::stall::render_once_more_if_stalled(|| {
-        render(http::Request::from_parts(
-            parts.clone(),
-            axum::body::Body::empty(),
-        ))
-    })
-    .await;
+    let mut response = render(http::Request::from_parts(parts, axum::body::Body::empty())).await;
     *response.status_mut() = status;
     response
 }
 
+/// The app's routes, generated once per process.
+///
+/// Generating them runs the whole app once with resource loading switched off by a flag that is
+/// global to the process (leptos_server's `SuppressResourceLoad`). A page that another
+/// application in the same process is rendering at that moment, whose resource is first polled
+/// while the flag is up, waits for ever (leptos-rs/leptos #4773): that was the rare stalled
+/// page of DECISIONS #33, seen only where many applications are built in one process (the API
+/// tests, the calendar matrix). Generated once, before any application serves, nothing can
+/// render while the flag is up.
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+}
+
 fn router(state: AppState, security: SecurityHeaders) -> Router {
-    let routes = generate_route_list(app::App);
+    let routes = route_list();
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -633,7 +641,6 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .layer(middleware::from_fn(crate::security::limit_request_body))
         .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(CompressionLayer::new())
-        .layer(crate::stall::RetryStalledPagesLayer)
         .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {

@@ -80,7 +80,7 @@ pub async fn spawn_app_with_clock(
     clock: app::clock::FakeClock,
     configure: impl FnOnce(&mut Settings),
 ) -> TestApp {
-    // Warnings and errors (an internal error's cause, a stalled page) go to the test's captured
+    // Warnings and errors (an internal error's cause) go to the test's captured
     // output, which cargo prints when the test fails.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
