@@ -29,6 +29,43 @@ impl FieldErrors {
     }
 }
 
+/// A rule's refusal, by feature: each feature's enum gives a stable code and a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    Visit(crate::appointments::VisitRefusal),
+}
+
+impl Refusal {
+    /// Stable, and distinct across features (`visit.taken`).
+    pub fn code(&self) -> String {
+        match self {
+            Refusal::Visit(r) => format!("visit.{}", r.code()),
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            Refusal::Visit(r) => r.message(),
+        }
+    }
+}
+
+impl From<crate::appointments::VisitRefusal> for AppError {
+    fn from(refusal: crate::appointments::VisitRefusal) -> Self {
+        AppError::Refused(Refusal::Visit(refusal))
+    }
+}
+
+impl AppError {
+    /// The visit rule that refused, if that is what this is.
+    pub fn visit_refusal(&self) -> Option<&crate::appointments::VisitRefusal> {
+        match self {
+            AppError::Refused(Refusal::Visit(r)) => Some(r),
+            _ => None,
+        }
+    }
+}
+
 /// Every failure a request can end in, each mapped to an HTTP status and a message the person
 /// in front of the screen can act on. Internal causes are logged on the server and never sent.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
@@ -41,6 +78,9 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A feature's rule said no: pages and tests match its [`Refusal::code`], never its text.
+    #[error("{}", .0.message())]
+    Refused(Refusal),
     #[error("Please correct the highlighted fields.")]
     Validation(FieldErrors),
     #[error("Too many attempts. Please try again in {retry_after_seconds} seconds.")]
@@ -61,7 +101,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,

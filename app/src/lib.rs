@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod patients;
 pub mod shell;
 pub mod site;
+pub mod stored;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -31,5 +32,5 @@ pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod sms;
 
-pub use error::{AppError, FieldErrors};
+pub use error::{AppError, FieldErrors, Refusal};
 pub use shell::{shell, App};

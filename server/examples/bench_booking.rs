@@ -381,7 +381,7 @@ impl Phase {
 async fn roomy_schedule(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     use app::appointments::entity::{visit_length, weekly_hours};
     let mut length: visit_length::ActiveModel =
-        visit_length::Entity::find_by_id("telemedicine".to_owned())
+        visit_length::Entity::find_by_id(VisitType::Telemedicine)
             .one(db)
             .await?
             .context("the demo's video visit length")?
@@ -390,12 +390,12 @@ async fn roomy_schedule(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> 
     length.buffer_minutes = Set(0);
     length.update(db).await?;
     weekly_hours::Entity::delete_many()
-        .filter(weekly_hours::Column::VisitType.eq("telemedicine"))
+        .filter(weekly_hours::Column::VisitType.eq(VisitType::Telemedicine))
         .exec(db)
         .await?;
     for weekday in 0..7i16 {
         weekly_hours::ActiveModel {
-            visit_type: Set("telemedicine".into()),
+            visit_type: Set(VisitType::Telemedicine),
             weekday: Set(weekday),
             start_minute: Set(0),
             end_minute: Set(24 * 60),

@@ -55,6 +55,9 @@ fn sqlite_settings(data: &std::path::Path) -> anyhow::Result<Settings> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let renders = env_number("RENDERS", 100_000);
+    // The mechanism alone: hold Leptos's process-wide "resources do not load" flag, as route
+    // generation does, for 2 ms every 20 ms while pages render (a render that starts then hangs).
+    let suppress_meanwhile = std::env::var("SUPPRESS_MEANWHILE").is_ok_and(|v| v == "1");
     let connections = env_number("CONNECTIONS", 32);
     let build_meanwhile = std::env::var("BUILD_APPS_MEANWHILE").is_ok_and(|v| v == "1");
 
@@ -155,6 +158,18 @@ async fn main() -> anyhow::Result<()> {
         })
     });
 
+    let suppressing = suppress_meanwhile.then(|| {
+        let done = Arc::clone(&done);
+        std::thread::spawn(move || {
+            while !done.load(Ordering::Relaxed) {
+                let flag = leptos::server::SuppressResourceLoad::new();
+                std::thread::sleep(Duration::from_millis(2));
+                drop(flag);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    });
+
     println!(
         "Rendering {renders} signed-in pages ({} kinds, three roles) from {connections} connections…",
         browsers.len()
@@ -203,6 +218,9 @@ async fn main() -> anyhow::Result<()> {
     }
     let elapsed = began.elapsed().as_secs_f64();
     done.store(true, Ordering::Relaxed);
+    if let Some(suppressing) = suppressing {
+        suppressing.join().ok();
+    }
     if let Some(building) = building {
         println!(
             "{} other applications were built in this process meanwhile",

@@ -1,5 +1,6 @@
 //! `bedside seed-demo`: a complete demo practice, so a fresh checkout shows a real website.
 
+use app::appointments::VisitType;
 use app::site::entity::{membership_tier, practice, practice_service};
 use chrono::Utc;
 use sea_orm::{
@@ -389,8 +390,8 @@ pub async fn active_membership(
         public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
         patient_id: Set(patient_id),
         tier_id: Set(tier.id),
-        billing_period: Set("monthly".into()),
-        status: Set("active".into()),
+        billing_period: Set(app::memberships::model::BillingPeriod::Monthly),
+        status: Set(app::memberships::model::MembershipStatus::Active),
         current_period_start: Set(Some(now)),
         current_period_end: Set(now.checked_add_months(chrono::Months::new(1))),
         commitment_ends_at: Set(now.checked_add_months(chrono::Months::new(months))),
@@ -472,12 +473,12 @@ pub async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<()> {
     .insert(&txn)
     .await?;
     for (visit_type, minutes, buffer) in [
-        ("in_person", 30, 10),
-        ("telemedicine", 20, 5),
-        ("home_visit", 60, 30),
+        (VisitType::InPerson, 30, 10),
+        (VisitType::Telemedicine, 20, 5),
+        (VisitType::HomeVisit, 60, 30),
     ] {
         visit_length::ActiveModel {
-            visit_type: Set(visit_type.into()),
+            visit_type: Set(visit_type),
             minutes: Set(minutes),
             buffer_minutes: Set(buffer),
         }
@@ -487,18 +488,18 @@ pub async fn seed_schedule(db: &DatabaseConnection) -> anyhow::Result<()> {
     let h = |hour: i32, minute: i32| hour * 60 + minute;
     let mut hours = Vec::new();
     for weekday in 0..5i16 {
-        hours.push(("in_person", weekday, h(8, 0), h(12, 0)));
-        hours.push(("telemedicine", weekday, h(12, 0), h(13, 0)));
+        hours.push((VisitType::InPerson, weekday, h(8, 0), h(12, 0)));
+        hours.push((VisitType::Telemedicine, weekday, h(12, 0), h(13, 0)));
     }
     for weekday in [0i16, 2] {
-        hours.push(("in_person", weekday, h(13, 30), h(17, 0)));
+        hours.push((VisitType::InPerson, weekday, h(13, 30), h(17, 0)));
     }
     for weekday in [1i16, 3] {
-        hours.push(("home_visit", weekday, h(13, 30), h(17, 0)));
+        hours.push((VisitType::HomeVisit, weekday, h(13, 30), h(17, 0)));
     }
     for (visit_type, weekday, start, end) in hours {
         weekly_hours::ActiveModel {
-            visit_type: Set(visit_type.into()),
+            visit_type: Set(visit_type),
             weekday: Set(weekday),
             start_minute: Set(start),
             end_minute: Set(end),

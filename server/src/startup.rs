@@ -86,8 +86,10 @@ impl AppState {
         let identity = self.identity.clone();
         let keyring = self.keyring.clone();
         let schedules = self.schedules.clone();
+        let soon = self.jobs.soon();
         move || {
             provide_context(identity.clone());
+            provide_context(soon.clone());
             provide_context(keyring.clone());
             provide_context(schedules.clone());
             if let Some(parts) = use_context::<http::request::Parts>() {
@@ -591,20 +593,11 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
             get(crate::notifications::live),
         )
         .route("/portal/book", post(crate::appointments::book))
-        .route("/portal/visits/cancel", post(crate::appointments::cancel))
         .route(
             "/portal/time-zone",
             post(crate::appointments::set_time_zone),
         )
         .route("/portal/waitlist", post(crate::appointments::join_waitlist))
-        .route(
-            "/portal/waitlist/accept",
-            post(crate::appointments::accept_waitlist_offer),
-        )
-        .route(
-            "/portal/waitlist/decline",
-            post(crate::appointments::decline_waitlist),
-        )
         .route("/calendar/{file}", get(crate::appointments::calendar_feed))
         .route(
             "/dashboard/schedule",

@@ -17,8 +17,8 @@ pub struct AuditPage {
 #[server]
 pub async fn audit_log(filter: AuditFilter) -> Result<AuditPage, AppError> {
     use crate::auth::api::context;
-    let (identity, _, caller) = context::caller()?;
-    super::service::audit_log(identity.db(), identity.now(), &caller, &filter).await
+    let me = context::signed_in()?;
+    super::service::audit_log(me.db(), me.now(), &me.caller, &filter).await
 }
 
 /// One invoice on the admin's billing page.
@@ -63,9 +63,8 @@ pub struct AdminBilling {
 #[server]
 pub async fn billing_overview() -> Result<AdminBilling, AppError> {
     use crate::auth::api::context;
-    let (identity, _, caller) = context::caller()?;
-    let db = identity.db();
+    let me = context::signed_in()?;
+    let db = me.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    crate::billing::admin::overview(db, identity.keyring(), identity.now(), &caller, time_zone)
-        .await
+    crate::billing::admin::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
 }

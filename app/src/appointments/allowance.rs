@@ -6,6 +6,7 @@
 use super::benefits::{self, Charge, Coverage, Quote, Refusal, TierRules};
 use super::entity::{allowance_use, appointment};
 use super::model::VisitType;
+use super::VisitRefusal;
 use crate::billing::entity::visit_charge;
 use crate::jobs::{self, NewJob};
 use crate::memberships::entity::membership;
@@ -96,8 +97,8 @@ pub async fn standing(
         return Ok(None);
     };
     let books = matches!(
-        MembershipStatus::parse(&membership.status),
-        Some(MembershipStatus::Active | MembershipStatus::PastDue)
+        membership.status,
+        MembershipStatus::Active | MembershipStatus::PastDue
     );
     if !books {
         return Ok(None);
@@ -179,7 +180,7 @@ pub async fn take(
         .all(conn)
         .await?;
     let Some(ordinal) = (1..=allowance).find(|n| !taken.contains(n)) else {
-        return Err(AppError::Conflict(ALLOWANCE_JUST_USED.into()));
+        return Err(VisitRefusal::AllowanceJustUsed.into());
     };
     allowance_use::ActiveModel {
         membership_id: Set(standing.membership.id),
@@ -191,16 +192,11 @@ pub async fn take(
     .insert(conn)
     .await
     .map_err(|error| match AppError::from(error) {
-        AppError::Conflict(_) => AppError::Conflict(ALLOWANCE_JUST_USED.into()),
+        AppError::Conflict(_) => VisitRefusal::AllowanceJustUsed.into(),
         other => other,
     })?;
     Ok(())
 }
-
-/// When no included visit is left in the visit's membership year (another booking of the member
-/// took the last one at the same moment, or a move lands in a year already used up).
-pub const ALLOWANCE_JUST_USED: &str =
-    "There is no included visit left in that membership year. Please look at the terms again.";
 
 /// Gives an included visit back (a free cancellation, or a late one under a fee policy).
 pub async fn release(conn: &impl ConnectionTrait, appointment_id: i32) -> Result<bool, AppError> {
@@ -238,7 +234,7 @@ pub async fn record_charge(
     tz: Tz,
     now: DateTime<Utc>,
 ) -> Result<i32, AppError> {
-    let visit_type = VisitType::parse(&row.visit_type).unwrap_or(VisitType::InPerson);
+    let visit_type = row.visit_type;
     let day = day_words(row.starts_at, tz);
     let description = match charge {
         Charge::VisitFee(_) => format!("{} fee, {day}", visit_type.label()),

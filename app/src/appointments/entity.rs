@@ -12,7 +12,7 @@ pub mod appointment {
         #[sea_orm(unique)]
         pub public_id: String,
         pub patient_id: i32,
-        pub visit_type: String,
+        pub visit_type: crate::appointments::VisitType,
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
         pub reason: Encrypted<String>,
@@ -81,7 +81,7 @@ pub mod waitlist_entry {
         #[sea_orm(unique)]
         pub public_id: String,
         pub patient_id: i32,
-        pub visit_type: String,
+        pub visit_type: crate::appointments::VisitType,
         pub day: Date,
         pub status: String,
         pub appointment_id: Option<i32>,
@@ -139,7 +139,7 @@ pub mod visit_length {
     #[sea_orm(table_name = "visit_length")]
     pub struct Model {
         #[sea_orm(primary_key, auto_increment = false)]
-        pub visit_type: String,
+        pub visit_type: crate::appointments::VisitType,
         pub minutes: i32,
         pub buffer_minutes: i32,
     }
@@ -158,7 +158,7 @@ pub mod weekly_hours {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i32,
-        pub visit_type: String,
+        pub visit_type: crate::appointments::VisitType,
         pub weekday: i16,
         pub start_minute: i32,
         pub end_minute: i32,
@@ -180,7 +180,7 @@ pub mod schedule_exception {
         pub id: i32,
         pub on_date: Date,
         pub kind: String,
-        pub visit_type: Option<String>,
+        pub visit_type: Option<crate::appointments::VisitType>,
         pub start_minute: Option<i32>,
         pub end_minute: Option<i32>,
         pub note: Option<String>,

@@ -184,9 +184,7 @@ pub async fn render(
     else {
         return Ok(None);
     };
-    let Some(role) = Role::parse(&owner.role) else {
-        return Ok(None);
-    };
+    let role = owner.role;
     let own_patient = if role == Role::Patient {
         patient::Entity::find()
             .filter(patient::Column::UserId.eq(owner.id))
@@ -271,7 +269,7 @@ fn calendar(
     calendar.append_property(("REFRESH-INTERVAL;VALUE=DURATION", "PT1H"));
     calendar.append_property(("X-PUBLISHED-TTL", "PT1H"));
     for visit in visits {
-        let kind = VisitType::parse(&visit.visit_type).unwrap_or(VisitType::InPerson);
+        let kind = visit.visit_type;
         let (summary, location) = if patients_own {
             (
                 format!("{} with {}", kind.label(), practice.name),

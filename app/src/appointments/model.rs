@@ -2,8 +2,33 @@
 
 use serde::{Deserialize, Serialize};
 
-/// How a visit happens.
+/// What a change on the patient's visit list did (the page says it in words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VisitChange {
+    /// A visit cancelled: free, or on the late terms the patient confirmed.
+    Cancelled { late: bool },
+    /// A time offered from the waitlist, booked.
+    OfferBooked,
+    /// A held time let go, or the waitlist left.
+    LeftWaitlist,
+}
+
+impl VisitChange {
+    /// How the outcome goes into the address of the visit list (post/redirect/get).
+    pub fn query(self) -> &'static str {
+        match self {
+            VisitChange::Cancelled { late: false } => "cancelled=1",
+            VisitChange::Cancelled { late: true } => "cancelled=late",
+            VisitChange::OfferBooked => "booked=1",
+            VisitChange::LeftWaitlist => "left_waitlist=1",
+        }
+    }
+}
+
+/// How a visit happens. Stored as its `as_str` word (`in_person`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
 pub enum VisitType {
     InPerson,
     Telemedicine,
@@ -35,6 +60,16 @@ impl VisitType {
             VisitType::Telemedicine => "Video visit",
             VisitType::HomeVisit => "Home visit",
         }
+    }
+}
+
+crate::stored_as_text!(VisitType, "visit type");
+
+/// `visit_length` is keyed by the kind of visit; keys are never made from a number.
+#[cfg(feature = "ssr")]
+impl sea_orm::TryFromU64 for VisitType {
+    fn try_from_u64(_: u64) -> Result<Self, sea_orm::DbErr> {
+        Err(sea_orm::DbErr::ConvertFromU64("VisitType"))
     }
 }
 

@@ -502,7 +502,7 @@ pub async fn deliver(
         .await?;
         return Ok(Delivery::Skipped(why.into()));
     };
-    let visit_type = VisitType::parse(&visit.visit_type).unwrap_or(VisitType::InPerson);
+    let visit_type = visit.visit_type;
     let when = when_text(visit.starts_at, senders.time_zone);
     let practice = &senders.practice.name;
     let visits_url = format!("{}/portal/visits", senders.public_url.trim_end_matches('/'));

@@ -1,8 +1,9 @@
-//! The patient's booking page and visit list. The booking form posts to `POST /portal/book`
-//! (server crate); its outcome comes back in the address (post/redirect/get), so the page is
-//! the same on the server and in the browser.
+//! The booking page, the physician's agenda and schedule. The booking form posts to
+//! `POST /portal/book` (server crate); its outcome comes back in the address
+//! (post/redirect/get), so the page is the same on the server and in the browser. The visit
+//! list is `visits_page.rs`.
 
-use super::api::{load_booking_options, load_schedule_view, my_visits};
+use super::api::{load_booking_options, load_schedule_view};
 use super::model::VisitType;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -49,8 +50,9 @@ pub fn BookVisitPage() -> impl IntoView {
                 </div>
             })}
             {error.map(|e| {
+                let just_taken = super::VisitRefusal::JustTaken.message();
                 let message = match e.as_str() {
-                    "taken" => super::service_messages::JUST_TAKEN,
+                    "taken" => just_taken.as_str(),
                     "reason" => "Please tell the physician briefly what the visit is about (up to 500 characters).",
                     "time" => "That time is no longer offered. Please choose one of the times below.",
                     "fee" => "The terms of this visit changed since the page was shown. Please read them below and book again.",
@@ -63,6 +65,7 @@ pub fn BookVisitPage() -> impl IntoView {
                     "day" => "Please choose one of the days listed for the waitlist.",
                     _ => "The visit could not be booked. Please try again.",
                 };
+                let message = message.to_owned();
                 view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> }
             })}
             <Suspense fallback=|| view! { <p>"Finding free times…"</p> }>
@@ -194,152 +197,6 @@ pub fn BookVisitPage() -> impl IntoView {
                     }
                 })}}
             </Suspense>
-        </section>
-    }
-}
-
-#[component]
-pub fn MyVisitsPage() -> impl IntoView {
-    let query = use_query_map();
-    let booked = query.with_untracked(|q| q.get("booked").is_some());
-    let cancelled = query.with_untracked(|q| q.get("cancelled"));
-    let moved = query.with_untracked(|q| q.get("moved").is_some());
-    let waitlisted = query.with_untracked(|q| q.get("waitlisted").is_some());
-    let left_waitlist = query.with_untracked(|q| q.get("left_waitlist").is_some());
-    let problem = query
-        .with_untracked(|q| q.get("error"))
-        .and_then(|e| match e.as_str() {
-            "late_terms" => Some("The terms of cancelling that visit changed, or were not confirmed. Its current terms are shown with it below."),
-            "late_move" => Some(super::service_messages::LATE_RESCHEDULE),
-            "offer_gone" => Some("That time is no longer held for you: the 30 minutes passed, or it was let go. The times still free are on the booking page."),
-            "offer_reason" => Some("Please say briefly what the visit is about (up to 500 characters), then book the held time."),
-            "offer_terms" => Some("The terms of the held time changed. Please read them again below."),
-            "gone" => Some("That visit can no longer be changed online. Please call the practice."),
-            _ => None,
-        });
-    let visits = OnceResource::new(my_visits());
-    view! {
-        <Title text="My visits · Bedside"/>
-        <section class="section container narrow">
-            <h1>"My visits"</h1>
-            {booked.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is booked. We look forward to seeing you."</p></div> })}
-            {cancelled.map(|how| view! { <div class="notice notice-success" role="status"><p>{if how == "late" {
-                "Your visit is cancelled, on the late-cancellation terms you confirmed. The time is open for someone else."
-            } else {
-                "Your visit is cancelled, free of charge. The time is open for someone else."
-            }}</p></div> })}
-            {moved.then(|| view! { <div class="notice notice-success" role="status"><p>"Your visit is moved. We emailed you the new time with an updated calendar entry."</p></div> })}
-            {waitlisted.then(|| view! { <div class="notice notice-success" role="status"><p>"You are on the waitlist. When a time frees up that day we email you and hold it for 30 minutes."</p></div> })}
-            {left_waitlist.then(|| view! { <div class="notice notice-success" role="status"><p>"Done. The time goes to the next person waiting."</p></div> })}
-            {problem.map(|message| view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> })}
-            <Suspense fallback=|| view! { <p>"Loading your visits…"</p> }>
-                {move || Suspend::new(async move {
-                    match visits.await {
-                        Err(error) => crate::ui::error_notice(&error),
-                        Ok(visits) => {
-                            let past = visits.past;
-                            let list = visits.upcoming;
-                            let waitlist = visits.waitlist;
-                            view! {
-                            {(!waitlist.is_empty()).then(|| view! {
-                                <h2 id="waitlist">"Waitlist"</h2>
-                                <ul class="visit-list">
-                                    {waitlist.into_iter().map(|w| {
-                                        let what = format!("{} on {}", w.visit_type.label(), w.day);
-                                        match (w.offered.clone(), w.held_until.clone()) {
-                                            (Some(when), Some(until)) => view! {
-                                                <li class="card waitlist-offer">
-                                                    <strong>{format!("A time opened up: {} on {when}", w.visit_type.label())}</strong>
-                                                    <p>{format!("Held for you until {until}.")}</p>
-                                                    {w.terms.clone().map(|t| view! { <p class="fine-print">{t}</p> })}
-                                                    <form method="post" action="/portal/waitlist/accept" class="form">
-                                                        <input type="hidden" name="entry" value=w.public_id.clone()/>
-                                                        {w.fee_cents.map(|c| view! { <input type="hidden" name="accept_fee_cents" value=c.to_string()/> })}
-                                                        <div class="field">
-                                                            <label for=format!("offer-reason-{}", w.public_id)>"What is the visit about?"</label>
-                                                            <textarea id=format!("offer-reason-{}", w.public_id) name="reason" rows="2" maxlength="500" required></textarea>
-                                                        </div>
-                                                        <button class="button button-small" type="submit">{match w.fee_cents {
-                                                            Some(c) => format!("Book this time ({})", crate::site::model::format_usd(c)),
-                                                            None => "Book this time".to_owned(),
-                                                        }}</button>
-                                                    </form>
-                                                    <form method="post" action="/portal/waitlist/decline">
-                                                        <input type="hidden" name="entry" value=w.public_id.clone()/>
-                                                        <button class="button button-small button-quiet" type="submit">"Let it go"<span class="visually-hidden">{format!(": {what}")}</span></button>
-                                                    </form>
-                                                </li>
-                                            }.into_any(),
-                                            _ => view! {
-                                                <li class="card">
-                                                    <strong>{w.visit_type.label()}</strong><br/>{format!("Waiting for a time on {}", w.day)}
-                                                    <form method="post" action="/portal/waitlist/decline" class="visit-cancel">
-                                                        <input type="hidden" name="entry" value=w.public_id.clone()/>
-                                                        <button class="button button-small button-quiet" type="submit">"Leave the waitlist"<span class="visually-hidden">{format!(": {what}")}</span></button>
-                                                    </form>
-                                                </li>
-                                            }.into_any(),
-                                        }
-                                    }).collect_view()}
-                                </ul>
-                            })}
-                            <h2>"Upcoming"</h2>
-                            {list.is_empty().then(|| view! { <p>"You have no upcoming visits."</p> })}
-                            <ul class="visit-list">
-                                {list.into_iter().map(|v| {
-                                    let what = format!("{} on {}", v.visit_type.label(), v.when);
-                                    let action = match v.cancellation {
-                                        super::model::CancellationTerms::Free => view! {
-                                            <form method="post" action="/portal/visits/cancel" class="visit-cancel">
-                                                <input type="hidden" name="id" value=v.public_id.clone()/>
-                                                <p class="fine-print">"Moving or cancelling is free until 24 hours before the visit."</p>
-                                                <a class="button button-small" href=format!("/portal/book?type={}&reschedule={}", v.visit_type.as_str(), v.public_id)>
-                                                    "Move to another time"<span class="visually-hidden">{format!(": {what}")}</span>
-                                                </a>
-                                                " "
-                                                <button class="button button-small button-quiet" type="submit">
-                                                    "Cancel visit"<span class="visually-hidden">{format!(": {what}")}</span>
-                                                </button>
-                                            </form>
-                                        }.into_any(),
-                                        super::model::CancellationTerms::Late => view! {
-                                            <form method="post" action="/portal/visits/cancel" class="visit-cancel">
-                                                <input type="hidden" name="id" value=v.public_id.clone()/>
-                                                <input type="hidden" name="accept_late" value=v.late_token.clone().unwrap_or_default()/>
-                                                <p class="fine-print late-terms">{v.late_terms.clone().unwrap_or_default()}</p>
-                                                <button class="button button-small button-quiet" type="submit">
-                                                    "Cancel on these terms"<span class="visually-hidden">{format!(": {what}")}</span>
-                                                </button>
-                                            </form>
-                                        }.into_any(),
-                                        super::model::CancellationTerms::Started => view! { <span></span> }.into_any(),
-                                    };
-                                    view! {
-                                        <li class="card"><strong>{v.visit_type.label()}</strong><br/>{v.when}
-                                            {v.fee_note.clone().map(|note| view! { <br/><span class="fine-print">{note}</span> })}
-                                            {action}</li>
-                                    }
-                                }).collect_view()}
-                            </ul>
-                            {(!past.is_empty()).then(|| view! {
-                                <h2>"Past and cancelled"</h2>
-                                <ul class="visit-list visit-list-past">
-                                    {past.into_iter().map(|v| view! {
-                                        <li class="card">
-                                            <strong>{v.visit_type.label()}</strong>
-                                            {v.cancelled.then(|| view! { " "<span class="pill-muted">"Cancelled"</span> })}
-                                            <br/>{v.when}
-                                            {v.note.clone().map(|note| view! { <br/><span class="fine-print">{note}</span> })}
-                                        </li>
-                                    }).collect_view()}
-                                </ul>
-                            })}
-                            }.into_any()
-                        }
-                    }
-                })}
-            </Suspense>
-            <p><a class="button" href="/portal/book">"Book a visit"</a></p>
         </section>
     }
 }

@@ -6,6 +6,7 @@ use super::availability::Schedule;
 use super::benefits;
 use super::entity::{appointment, appointment_hold};
 use super::model::VisitType;
+use super::VisitRefusal;
 use crate::audit::{service as audit, Outcome};
 use crate::auth::guard::{self, Caller};
 use crate::auth::{Action, Resource};
@@ -29,11 +30,11 @@ pub mod status {
 }
 
 /// Why a visit that is no longer booked cannot be changed.
-fn not_booked(status: &str) -> &'static str {
+fn not_booked(status: &str) -> VisitRefusal {
     if status == status::COMPLETED {
-        "This visit is over."
+        VisitRefusal::Over
     } else {
-        "This visit was cancelled already."
+        VisitRefusal::Cancelled
     }
 }
 
@@ -64,10 +65,6 @@ pub struct BookedVisit {
     /// The job that sends the confirmation (the request runs it at once).
     pub confirmation_job: i32,
 }
-
-/// The message for a slot someone else took first.
-pub const JUST_TAKEN: &str =
-    "That time was just taken by someone else. Please choose another time.";
 
 /// The five-minute units `[starts_at, until)` covers.
 pub fn units(starts_at: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
@@ -126,21 +123,16 @@ pub(super) async fn hold(
         .map(|_| ())
 }
 
-/// Why a patient may not cancel or move `row` online now (`late`: what to say inside 24
-/// hours), or `None` when they may (P3's terms).
-fn why_not_changed_online(
-    row: &appointment::Model,
-    now: DateTime<Utc>,
-    late: &'static str,
-) -> Option<&'static str> {
+/// Why a patient may not move `row` online now, or `None` when they may (P3's terms).
+fn why_not_moved_online(row: &appointment::Model, now: DateTime<Utc>) -> Option<VisitRefusal> {
     use super::model::{cancellation_terms, CancellationTerms};
     if row.status != status::BOOKED {
         return Some(not_booked(&row.status));
     }
     match cancellation_terms(row.starts_at, now) {
         CancellationTerms::Free => None,
-        CancellationTerms::Late => Some(late),
-        CancellationTerms::Started => Some("This visit has already started."),
+        CancellationTerms::Late => Some(VisitRefusal::LateReschedule),
+        CancellationTerms::Started => Some(VisitRefusal::Started),
     }
 }
 
@@ -200,6 +192,34 @@ async fn record_refusal(
     event.detail = Some(why.chars().take(120).collect());
     audit::record_alone(db, &caller.seal, now, &caller.client, &event).await?;
     Ok(())
+}
+
+/// Records a refused change to `row` on its own (the caller dropped the permit, whose entry
+/// rolled back with it) and returns the refusal, or the error that kept it from being recorded.
+async fn refusal_recorded(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+    caller: &Caller,
+    verb: &str,
+    row: &appointment::Model,
+    patient: &patient::Model,
+    refusal: VisitRefusal,
+) -> AppError {
+    let why = refusal.message();
+    let recorded = record_refusal(
+        db,
+        now,
+        caller,
+        verb,
+        Some(row.public_id.clone()),
+        &patient.public_id,
+        &why,
+    )
+    .await;
+    match recorded {
+        Ok(()) => refusal.into(),
+        Err(error) => error,
+    }
 }
 
 /// Books `request` if the schedule offers that time and nobody holds any of it.
@@ -288,7 +308,7 @@ pub async fn book(
         let row = appointment::ActiveModel {
             public_id: Set(public_id.clone()),
             patient_id: Set(patient_id),
-            visit_type: Set(request.visit_type.as_str().to_owned()),
+            visit_type: Set(request.visit_type),
             starts_at: Set(request.starts_at),
             ends_at: Set(ends_at),
             reason: Set(sealed),
@@ -352,10 +372,7 @@ pub async fn book(
 /// that the last included visit went to another booking of the same member).
 fn taken(error: AppError) -> AppError {
     match error {
-        AppError::Conflict(message) if message == allowance::ALLOWANCE_JUST_USED => {
-            AppError::Conflict(message)
-        }
-        AppError::Conflict(_) => AppError::Conflict(JUST_TAKEN.into()),
+        AppError::Conflict(_) => VisitRefusal::JustTaken.into(),
         other => other,
     }
 }
@@ -368,7 +385,7 @@ pub async fn busy_between(
     to: DateTime<Utc>,
 ) -> Result<Vec<super::availability::Busy>, AppError> {
     // Only the times and the kind: the rows' sealed reasons are not needed here.
-    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, String)> = appointment::Entity::find()
+    let rows: Vec<(DateTime<Utc>, DateTime<Utc>, VisitType)> = appointment::Entity::find()
         .select_only()
         .column(appointment::Column::StartsAt)
         .column(appointment::Column::EndsAt)
@@ -386,8 +403,8 @@ pub async fn busy_between(
     Ok(rows
         .into_iter()
         .map(|(starts_at, ends_at, visit_type)| {
-            let buffer = VisitType::parse(&visit_type)
-                .and_then(|v| schedule.length_of(v))
+            let buffer = schedule
+                .length_of(visit_type)
                 .map_or(0, |l| l.buffer_minutes);
             super::availability::Busy {
                 starts_at,
@@ -490,12 +507,10 @@ async fn schedule_of(
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|row| {
-            Some(VisitLength {
-                visit_type: VisitType::parse(&row.visit_type)?,
-                minutes: i64::from(row.minutes),
-                buffer_minutes: i64::from(row.buffer_minutes),
-            })
+        .map(|row| VisitLength {
+            visit_type: row.visit_type,
+            minutes: i64::from(row.minutes),
+            buffer_minutes: i64::from(row.buffer_minutes),
         })
         .collect();
     let hours = weekly_hours::Entity::find()
@@ -504,7 +519,7 @@ async fn schedule_of(
         .into_iter()
         .filter_map(|row| {
             Some(WeeklyHours {
-                visit_type: VisitType::parse(&row.visit_type)?,
+                visit_type: row.visit_type,
                 weekday: chrono::Weekday::try_from(u8::try_from(row.weekday).ok()?).ok()?,
                 start: minute_time(row.start_minute)?,
                 end: minute_time(row.end_minute)?,
@@ -519,7 +534,7 @@ async fn schedule_of(
             "closed" => Some(DateException::Closed { date: row.on_date }),
             "extra_hours" => Some(DateException::ExtraHours {
                 date: row.on_date,
-                visit_type: VisitType::parse(row.visit_type.as_deref()?)?,
+                visit_type: row.visit_type?,
                 start: minute_time(row.start_minute?)?,
                 end: minute_time(row.end_minute?)?,
             }),
@@ -782,10 +797,10 @@ pub async fn my_visits(
         waitlist,
         upcoming: upcoming
             .into_iter()
-            .filter_map(|row| {
+            .map(|row| {
                 let (late_terms, late_token) = late.remove(&row.id).unzip();
-                Some(VisitSummary {
-                    visit_type: VisitType::parse(&row.visit_type)?,
+                VisitSummary {
+                    visit_type: row.visit_type,
                     when: format!(
                         "{}{zone}",
                         local(row.starts_at).format("%A, %B %-d at %-I:%M %P")
@@ -802,29 +817,27 @@ pub async fn my_visits(
                     late_terms,
                     late_token,
                     public_id: row.public_id,
-                })
+                }
             })
             .collect(),
         past: past
             .into_iter()
-            .filter_map(|row| {
-                Some(PastVisit {
-                    visit_type: VisitType::parse(&row.visit_type)?,
-                    when: format!(
-                        "{}{zone}",
-                        local(row.starts_at).format("%A, %B %-d, %Y at %-I:%M %P")
-                    ),
-                    cancelled: row.status == status::CANCELLED,
-                    note: row.late_outcome.as_deref().map(|outcome| {
-                        match outcome {
-                            "late_fee" => "Cancelled late: late-cancellation fee",
-                            "visit_fee" => "Cancelled late: the visit fee applies",
-                            "counted" => "Cancelled late: counted as a visit",
-                            _ => "Cancelled late",
-                        }
-                        .to_owned()
-                    }),
-                })
+            .map(|row| PastVisit {
+                visit_type: row.visit_type,
+                when: format!(
+                    "{}{zone}",
+                    local(row.starts_at).format("%A, %B %-d, %Y at %-I:%M %P")
+                ),
+                cancelled: row.status == status::CANCELLED,
+                note: row.late_outcome.as_deref().map(|outcome| {
+                    match outcome {
+                        "late_fee" => "Cancelled late: late-cancellation fee",
+                        "visit_fee" => "Cancelled late: the visit fee applies",
+                        "counted" => "Cancelled late: counted as a visit",
+                        _ => "Cancelled late",
+                    }
+                    .to_owned()
+                }),
             })
             .collect(),
     })
@@ -954,9 +967,7 @@ pub async fn agenda(
         let Some(patient) = patients.get(&row.patient_id) else {
             continue;
         };
-        let Some(visit_type) = VisitType::parse(&row.visit_type) else {
-            continue;
-        };
+        let visit_type = row.visit_type;
         let reason = row
             .reason
             .open(keyring, &reason_context(&row.public_id))
@@ -1059,7 +1070,7 @@ pub async fn schedule_view(
         .filter_map(|row| {
             Some(HoursRow {
                 id: row.id,
-                visit_type: VisitType::parse(&row.visit_type)?,
+                visit_type: row.visit_type,
                 weekday: WEEKDAYS
                     .get(usize::try_from(row.weekday).ok()?)?
                     .to_string(),
@@ -1090,11 +1101,7 @@ pub async fn schedule_view(
                 note: row.note,
             }),
             "extra_hours" => {
-                let kind = row
-                    .visit_type
-                    .as_deref()
-                    .and_then(VisitType::parse)
-                    .map_or("Visits", VisitType::label);
+                let kind = row.visit_type.map_or("Visits", VisitType::label);
                 extra_hours.push(DayOffRow {
                     id: row.id,
                     date: row.on_date,
@@ -1113,12 +1120,10 @@ pub async fn schedule_view(
         .all(permit.txn())
         .await?
         .into_iter()
-        .filter_map(|row| {
-            Some(LengthRow {
-                visit_type: VisitType::parse(&row.visit_type)?,
-                minutes: row.minutes,
-                buffer_minutes: row.buffer_minutes,
-            })
+        .map(|row| LengthRow {
+            visit_type: row.visit_type,
+            minutes: row.minutes,
+            buffer_minutes: row.buffer_minutes,
         })
         .collect();
     lengths.sort_by_key(|l| l.visit_type);
@@ -1267,7 +1272,7 @@ pub async fn change_schedule(
         } => {
             let (start, end) = checked.unwrap_or_default();
             let overlapping = weekly_hours::Entity::find()
-                .filter(weekly_hours::Column::VisitType.eq(visit_type.as_str()))
+                .filter(weekly_hours::Column::VisitType.eq(*visit_type))
                 .filter(weekly_hours::Column::Weekday.eq(*weekday))
                 .filter(weekly_hours::Column::StartMinute.lt(end))
                 .filter(weekly_hours::Column::EndMinute.gt(start))
@@ -1282,7 +1287,7 @@ pub async fn change_schedule(
                 return Err(AppError::Validation(errors));
             }
             weekly_hours::ActiveModel {
-                visit_type: Set(visit_type.as_str().to_owned()),
+                visit_type: Set(*visit_type),
                 weekday: Set(*weekday),
                 start_minute: Set(start),
                 end_minute: Set(end),
@@ -1323,7 +1328,7 @@ pub async fn change_schedule(
             schedule_exception::ActiveModel {
                 on_date: Set(day),
                 kind: Set("extra_hours".into()),
-                visit_type: Set(Some(visit_type.as_str().to_owned())),
+                visit_type: Set(Some(*visit_type)),
                 start_minute: Set(Some(start)),
                 end_minute: Set(Some(end)),
                 note: Set(None),
@@ -1336,7 +1341,7 @@ pub async fn change_schedule(
             use super::entity::visit_length;
             let (minutes, buffer) = checked.unwrap_or((30, 0));
             let row = visit_length::ActiveModel {
-                visit_type: Set(visit_type.as_str().to_owned()),
+                visit_type: Set(*visit_type),
                 minutes: Set(minutes),
                 buffer_minutes: Set(buffer),
             };
@@ -1428,40 +1433,21 @@ pub async fn cancel(
             if accept_late == Some(token.as_str()) {
                 Some(effect)
             } else {
-                let message = benefits::late_terms(effect, allowance_count);
+                let terms = benefits::late_terms(effect, allowance_count);
                 drop(permit);
-                record_refusal(
-                    db,
-                    now,
-                    caller,
-                    VERB,
-                    Some(row.public_id),
-                    &patient.public_id,
-                    "late terms not confirmed",
-                )
-                .await?;
-                return Err(AppError::Conflict(message));
+                let refusal = VisitRefusal::LateTerms { terms };
+                return Err(refusal_recorded(db, now, caller, VERB, &row, &patient, refusal).await);
             }
         }
         (true, CancellationTerms::Started) | (false, _) => {
-            let message = if row.status == status::BOOKED {
-                "This visit has already started."
+            let refusal = if row.status == status::BOOKED {
+                VisitRefusal::Started
             } else {
                 not_booked(&row.status)
             };
             // Nothing changes; the attempt is recorded on its own (the permit's entry rolls back).
             drop(permit);
-            record_refusal(
-                db,
-                now,
-                caller,
-                VERB,
-                Some(row.public_id),
-                &patient.public_id,
-                message,
-            )
-            .await?;
-            return Err(AppError::Conflict(message.into()));
+            return Err(refusal_recorded(db, now, caller, VERB, &row, &patient, refusal).await);
         }
     };
     let id = row.id;
@@ -1553,21 +1539,10 @@ pub async fn reschedule(
             Resource::Appointments { patient_id }
         })
         .await?;
-    let visit_type = VisitType::parse(&row.visit_type).unwrap_or(VisitType::InPerson);
-    let refusal = why_not_changed_online(&row, now, super::service_messages::LATE_RESCHEDULE);
-    if let Some(message) = refusal {
+    let visit_type = row.visit_type;
+    if let Some(refusal) = why_not_moved_online(&row, now) {
         drop(permit);
-        record_refusal(
-            db,
-            now,
-            caller,
-            VERB,
-            Some(row.public_id),
-            &patient.public_id,
-            message,
-        )
-        .await?;
-        return Err(AppError::Conflict(message.into()));
+        return Err(refusal_recorded(db, now, caller, VERB, &row, &patient, refusal).await);
     }
     let length = schedule
         .length_of(visit_type)
@@ -1684,25 +1659,15 @@ pub async fn complete(
     let refusal = if row.status != status::BOOKED {
         Some(not_booked(&row.status))
     } else if now < row.starts_at {
-        Some("This visit has not started yet.")
+        Some(VisitRefusal::NotStarted)
     } else if follow_up_weeks.is_some_and(|w| !FOLLOW_UP_WEEKS.contains(&w)) {
-        Some("Please choose one of the follow-up intervals offered.")
+        Some(VisitRefusal::FollowUpInterval)
     } else {
         None
     };
-    if let Some(message) = refusal {
+    if let Some(refusal) = refusal {
         drop(permit);
-        record_refusal(
-            db,
-            now,
-            caller,
-            VERB,
-            Some(row.public_id),
-            &patient.public_id,
-            message,
-        )
-        .await?;
-        return Err(AppError::Conflict(message.into()));
+        return Err(refusal_recorded(db, now, caller, VERB, &row, &patient, refusal).await);
     }
     let public_id = row.public_id.clone();
     let starts_at = row.starts_at;

@@ -11,6 +11,7 @@ use super::benefits;
 use super::entity::{appointment, appointment_hold, waitlist_entry};
 use super::model::{VisitType, WaitlistItem};
 use super::service::{self, status, BookedVisit, MINIMUM_NOTICE_HOURS};
+use super::VisitRefusal;
 use crate::auth::guard::{self, Caller};
 use crate::auth::{Action, Resource};
 use crate::crypto::{Encrypted, Keyring};
@@ -49,9 +50,6 @@ pub struct EntryJob {
     /// The held appointment the job is about (a later offer to the same entry is another).
     pub appointment: i32,
 }
-
-/// Why an offer can no longer be taken.
-pub const OFFER_GONE: &str = "That time is no longer held for you: the 30 minutes passed or you let it go. You are off the waitlist for that day; the times still free are on the booking page.";
 
 fn refused(code: &str, message: impl Into<String>) -> AppError {
     let mut errors = FieldErrors::default();
@@ -104,7 +102,7 @@ pub async fn join(
     .await?;
     let existing = waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::PatientId.eq(patient.id))
-        .filter(waitlist_entry::Column::VisitType.eq(visit_type.as_str()))
+        .filter(waitlist_entry::Column::VisitType.eq(visit_type))
         .filter(waitlist_entry::Column::Day.eq(day))
         .filter(
             waitlist_entry::Column::Status.is_in([entry_status::WAITING, entry_status::OFFERED]),
@@ -117,7 +115,7 @@ pub async fn join(
             waitlist_entry::ActiveModel {
                 public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
                 patient_id: Set(patient.id),
-                visit_type: Set(visit_type.as_str().to_owned()),
+                visit_type: Set(visit_type),
                 day: Set(day),
                 status: Set(entry_status::WAITING.to_owned()),
                 appointment_id: Set(None),
@@ -132,6 +130,26 @@ pub async fn join(
     };
     permit.commit().await?;
     Ok(entry)
+}
+
+/// Offers a freed time to the waitlist of its day and sends the offers at once. A failure here
+/// does not undo what freed the time: it is logged, and the next freed time tries again.
+pub async fn offer_freed_and_send(
+    db: &DatabaseConnection,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+    schedule: &Schedule,
+    day: NaiveDate,
+    send: &dyn jobs::RunSoon,
+) {
+    match offer_freed(db, keyring, now, schedule, day).await {
+        Ok(jobs) => {
+            for job in jobs {
+                send.run_soon(job, "waitlist offer");
+            }
+        }
+        Err(error) => tracing::warn!(%error, %day, "could not offer a freed time to the waitlist"),
+    }
 }
 
 /// After a time on `day` was freed: offers each kind of visit's first free time to the first
@@ -189,7 +207,7 @@ pub async fn offer_next(
     let today = now.with_timezone(&schedule.time_zone).date_naive();
     let waiting = waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::Day.eq(day))
-        .filter(waitlist_entry::Column::VisitType.eq(visit_type.as_str()))
+        .filter(waitlist_entry::Column::VisitType.eq(visit_type))
         .filter(waitlist_entry::Column::Status.eq(entry_status::WAITING))
         .order_by_asc(waitlist_entry::Column::Id)
         .all(db)
@@ -252,7 +270,7 @@ pub async fn offer_next(
     let held = appointment::ActiveModel {
         public_id: Set(public_id.clone()),
         patient_id: Set(first.patient_id),
-        visit_type: Set(visit_type.as_str().to_owned()),
+        visit_type: Set(visit_type),
         starts_at: Set(slot.starts_at),
         ends_at: Set(slot.ends_at),
         reason: Set(reason),
@@ -444,9 +462,9 @@ pub async fn accept(
         _ => None,
     };
     let Some(held) = held.filter(|_| entry.offered_until.is_some_and(|until| until > now)) else {
-        return Err(AppError::Conflict(OFFER_GONE.into()));
+        return Err(VisitRefusal::OfferGone.into());
     };
-    let visit_type = VisitType::parse(&held.visit_type).unwrap_or(VisitType::InPerson);
+    let visit_type = held.visit_type;
     let Some(standing) = allowance::standing(permit.txn(), patient.id).await? else {
         let refusal = benefits::Refusal::NoActiveMembership;
         return Err(refused(refusal.code(), refusal.message()));
@@ -526,11 +544,10 @@ pub async fn decline(
     };
     release(permit.txn(), &entry, to, now).await?;
     permit.commit().await?;
-    match VisitType::parse(&entry.visit_type) {
-        Some(visit_type) if to == entry_status::DECLINED => {
-            offer_next(db, keyring, now, schedule, entry.day, visit_type).await
-        }
-        _ => Ok(None),
+    if to == entry_status::DECLINED {
+        offer_next(db, keyring, now, schedule, entry.day, entry.visit_type).await
+    } else {
+        Ok(None)
     }
 }
 
@@ -559,10 +576,7 @@ pub async fn expire(
     let txn = db.begin().await?;
     release(&txn, &entry, entry_status::EXPIRED, now).await?;
     txn.commit().await?;
-    match VisitType::parse(&entry.visit_type) {
-        Some(visit_type) => offer_next(db, keyring, now, schedule, entry.day, visit_type).await,
-        None => Ok(None),
-    }
+    offer_next(db, keyring, now, schedule, entry.day, entry.visit_type).await
 }
 
 /// The patient's current waitlist entries (waiting, or with a time held), soonest day first.
@@ -587,9 +601,7 @@ pub async fn entries_of(
     let standing = allowance::standing(conn, patient_id).await?;
     let mut out = Vec::new();
     for entry in entries {
-        let Some(visit_type) = VisitType::parse(&entry.visit_type) else {
-            continue;
-        };
+        let visit_type = entry.visit_type;
         let held = match entry.appointment_id {
             Some(id) if entry.status == entry_status::OFFERED => {
                 appointment::Entity::find_by_id(id).one(conn).await?

@@ -1,4 +1,4 @@
-//! Identity's server functions, and the request context every server function starts from.
+//! Identity's server functions.
 
 use super::model::{AppFrame, MfaSetup, SecurityOverview, SessionStatus};
 use crate::AppError;
@@ -6,52 +6,7 @@ use leptos::prelude::*;
 
 /// Reading the request's identity inside a server function or a server-rendered page.
 #[cfg(feature = "ssr")]
-pub mod context {
-    use crate::audit::service::ClientInfo;
-    use crate::auth::guard::Caller;
-    use crate::auth::service::{Authenticated, Identity};
-    use crate::AppError;
-    use leptos::prelude::use_context;
-
-    fn parts() -> Option<http::request::Parts> {
-        use_context::<http::request::Parts>()
-    }
-
-    /// The session the gate found on this request, whatever its stage.
-    pub fn authenticated() -> Option<Authenticated> {
-        parts()?.extensions.get::<Authenticated>().cloned()
-    }
-
-    pub fn client() -> ClientInfo {
-        parts()
-            .and_then(|p| p.extensions.get::<ClientInfo>().cloned())
-            .unwrap_or_default()
-    }
-
-    pub fn identity() -> Result<Identity, AppError> {
-        use_context::<Identity>()
-            .ok_or_else(|| AppError::internal("identity is not in the context"))
-    }
-
-    pub fn keyring() -> Result<crate::crypto::Keyring, AppError> {
-        use_context::<crate::crypto::Keyring>()
-            .ok_or_else(|| AppError::internal("the keyring is not in the context"))
-    }
-
-    /// The fully signed-in caller, or `Unauthorized`.
-    pub fn caller() -> Result<(Identity, Authenticated, Caller), AppError> {
-        let auth = authenticated().ok_or(AppError::Unauthorized)?;
-        let caller = auth.caller(&client()).ok_or(AppError::Unauthorized)?;
-        Ok((identity()?, auth, caller))
-    }
-
-    /// Sets the page's HTTP status (a 403 page is a 403 response).
-    pub fn set_status(status: http::StatusCode) {
-        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-            response.set_status(status);
-        }
-    }
-}
+pub use super::context;
 
 /// The signed-in person, if any, and the practice's name.
 #[server]
@@ -105,10 +60,10 @@ pub async fn check_session_status() -> Result<SessionStatus, AppError> {
 #[server]
 pub async fn load_security_overview() -> Result<SecurityOverview, AppError> {
     use crate::appointments::feeds;
-    let (identity, auth, _) = context::caller()?;
-    let calendar = if feeds::offered_to(auth.role) {
+    let me = context::signed_in()?;
+    let calendar = if feeds::offered_to(me.auth.role) {
         Some(
-            feeds::active_since(identity.db(), auth.user_id)
+            feeds::active_since(me.db(), me.auth.user_id)
                 .await?
                 .map(|at| at.format("%B %-d, %Y").to_string()),
         )
@@ -116,9 +71,9 @@ pub async fn load_security_overview() -> Result<SecurityOverview, AppError> {
         None
     };
     Ok(SecurityOverview {
-        user: auth.current_user(),
-        sessions: identity.list_sessions(&auth).await?,
-        recovery_codes_left: identity.recovery_codes_left(auth.user_id).await?,
+        user: me.auth.current_user(),
+        sessions: me.identity().list_sessions(&me.auth).await?,
+        recovery_codes_left: me.identity().recovery_codes_left(me.auth.user_id).await?,
         calendar,
     })
 }

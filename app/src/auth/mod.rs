@@ -10,6 +10,8 @@ pub mod policy;
 #[cfg(feature = "ssr")]
 mod common;
 #[cfg(feature = "ssr")]
+pub mod context;
+#[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod guard;

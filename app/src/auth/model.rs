@@ -1,10 +1,11 @@
 //! Wire types of identity: roles, the signed-in person, their sessions, and the password rules.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// What a person is to the practice. Each account has exactly one role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
 pub enum Role {
     Patient,
     Physician,
@@ -57,11 +58,7 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+crate::stored_as_text!(Role, "role");
 
 /// The signed-in person, as pages see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -448,7 +448,7 @@ impl Identity {
             email: Set(prepared.email.clone()),
             display_name: Set(String::new()),
             sealed_display_name: Set(Some(name)),
-            role: Set(prepared.role.as_str().to_owned()),
+            role: Set(prepared.role),
             password_hash: Set(prepared.password_hash.clone()),
             failed_sign_ins: Set(0),
             created_at: Set(now),
@@ -495,8 +495,7 @@ impl Identity {
     }
 
     fn role_of(user: &user_account::Model) -> Role {
-        // An unknown role in the database is treated as the least privileged one.
-        Role::parse(&user.role).unwrap_or(Role::Patient)
+        user.role
     }
 
     async fn new_session(

@@ -23,6 +23,16 @@ pub mod status {
     pub const CANCELLED: &str = "cancelled";
 }
 
+/// Starts a job at once in the background: the email a person expects right after what they
+/// did (a confirmation, a waitlist offer). The server's scheduler provides it in every request's
+/// context; if it cannot run the job now, the worker retries it like any due job.
+pub trait RunSoon: Send + Sync {
+    fn run_soon(&self, job: i32, what: &'static str);
+}
+
+/// The request's [`RunSoon`], as server functions find it in their context.
+pub type Soon = std::sync::Arc<dyn RunSoon>;
+
 /// A job to add.
 #[derive(Debug, Clone)]
 pub struct NewJob<'a, P: Serialize> {

@@ -9,8 +9,8 @@ use leptos::prelude::*;
 #[server]
 pub async fn load_membership() -> Result<Option<MembershipOverview>, AppError> {
     use crate::auth::api::context;
-    let (identity, _, caller) = context::caller()?;
-    let db = identity.db();
+    let me = context::signed_in()?;
+    let db = me.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    super::service::overview(db, identity.keyring(), identity.now(), &caller, time_zone).await
+    super::service::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
 }

@@ -12,6 +12,8 @@ pub const MAX_DEPENDENTS_ON_FORM: usize = 4;
 
 /// The two ways a membership is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
 pub enum BillingPeriod {
     Monthly,
     Annual,
@@ -65,8 +67,12 @@ impl BillingPeriod {
     }
 }
 
+crate::stored_as_text!(BillingPeriod, "billing period");
+
 /// Where a membership stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
 pub enum MembershipStatus {
     /// Waiting for the email to be confirmed and the first payment.
     Pending,
@@ -111,6 +117,8 @@ impl MembershipStatus {
         }
     }
 }
+
+crate::stored_as_text!(MembershipStatus, "membership status");
 
 /// The enrollment form as typed: every field a string, so a refused form comes back exactly as
 /// the visitor left it (apart from the password, which is never sent back).

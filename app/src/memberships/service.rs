@@ -170,8 +170,8 @@ pub async fn enroll(
         public_id: Set(uuid::Uuid::new_v4().simple().to_string()),
         patient_id: Set(patient.id),
         tier_id: Set(tier.id),
-        billing_period: Set(enrollment.period.as_str().to_owned()),
-        status: Set(MembershipStatus::Pending.as_str().to_owned()),
+        billing_period: Set(enrollment.period),
+        status: Set(MembershipStatus::Pending),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
@@ -308,10 +308,9 @@ pub async fn of_user(
     Ok(membership.map(|m| (patient, m)))
 }
 
-/// Where `m` stands (an unknown status reads as not active).
+/// Where `m` stands.
 pub fn status_of(m: &membership::Model) -> MembershipStatus {
-    // An unknown status is treated as not active.
-    MembershipStatus::parse(&m.status).unwrap_or(MembershipStatus::Pending)
+    m.status
 }
 
 async fn email_confirmed(conn: &impl ConnectionTrait, patient_id: i32) -> Result<bool, AppError> {
@@ -384,7 +383,7 @@ async fn settle(
     let id = m.id;
     let public_id = m.public_id.clone();
     let mut active: membership::ActiveModel = m.into();
-    active.status = Set(MembershipStatus::Active.as_str().to_owned());
+    active.status = Set(MembershipStatus::Active);
     active.suspended_at = Set(None);
     if first {
         active.activated_at = Set(Some(now));
@@ -424,8 +423,8 @@ pub async fn record_paid_period(
     if let (Some(tier), Some(at)) = (m.pending_tier_id, m.change_at) {
         if period_start.is_some_and(|start| start >= at - chrono::Duration::minutes(1)) {
             active.tier_id = Set(tier);
-            if let Some(period) = &m.pending_billing_period {
-                active.billing_period = Set(period.clone());
+            if let Some(period) = m.pending_billing_period {
+                active.billing_period = Set(period);
             }
             active.pending_tier_id = Set(None);
             active.pending_billing_period = Set(None);
@@ -437,7 +436,7 @@ pub async fn record_paid_period(
         MembershipStatus::PastDue | MembershipStatus::Suspended
     ) {
         // Paid again: back to "pending" for a moment, and `settle` decides.
-        active.status = Set(MembershipStatus::Pending.as_str().to_owned());
+        active.status = Set(MembershipStatus::Pending);
     }
     active.updated_at = Set(now);
     let updated = active.update(conn).await?;
@@ -472,7 +471,7 @@ pub async fn set_status(
         return Ok(Change::Unchanged);
     }
     let mut active: membership::ActiveModel = m.clone().into();
-    active.status = Set(status.as_str().to_owned());
+    active.status = Set(status);
     match status {
         MembershipStatus::Suspended => active.suspended_at = Set(Some(now)),
         MembershipStatus::Cancelled => active.cancelled_at = Set(Some(now)),
@@ -556,7 +555,7 @@ pub async fn overview(
         )
         .all(txn)
         .await?;
-    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let period = m.billing_period;
     let status = status_of(&m);
     let tiers = membership_tier::Entity::find()
         .filter(membership_tier::Column::Active.eq(true))
@@ -674,9 +673,7 @@ pub fn ends_if_cancelled(m: &membership::Model, now: DateTime<Utc>) -> Option<Da
             // ending on the commitment's last day covers it (the processor counts whole
             // seconds; the commitment was set to the microsecond).
             let mut end = paid_through;
-            let months = BillingPeriod::parse(&m.billing_period)
-                .unwrap_or(BillingPeriod::Monthly)
-                .months();
+            let months = m.billing_period.months();
             while end < commitment - chrono::Duration::days(1) {
                 end = end.checked_add_months(Months::new(months))?;
             }
@@ -805,7 +802,7 @@ async fn prepare_plan_change(
         .one(db)
         .await?
         .ok_or_else(|| AppError::NotFound("That membership".into()))?;
-    let current_period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let current_period = m.billing_period;
     if target.id == current.id && period == current_period {
         return Err(AppError::Conflict(
             "That is your membership already.".into(),
@@ -855,7 +852,7 @@ async fn prepare_plan_change(
         }
         PlanChange::AtPeriodEnd => {
             active.pending_tier_id = Set(Some(target.id));
-            active.pending_billing_period = Set(Some(period.as_str().to_owned()));
+            active.pending_billing_period = Set(Some(period));
             active.change_at = Set(Some(end));
         }
     }
@@ -876,7 +873,7 @@ pub async fn keep_current_plan(
         if m.pending_tier_id.is_none() {
             return Ok((None, ()));
         }
-        let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+        let period = m.billing_period;
         if let Some(subscription) = m.processor_subscription_id.clone() {
             processor
                 .change_price(&PriceChange {

@@ -8,15 +8,8 @@ use leptos::prelude::*;
 #[server]
 pub async fn open_notifications() -> Result<Vec<Notification>, AppError> {
     use crate::auth::api::context;
-    let (identity, auth, _) = context::caller()?;
-    let db = identity.db();
+    let me = context::signed_in()?;
+    let db = me.db();
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
-    super::service::open(
-        db,
-        identity.keyring(),
-        auth.user_id,
-        time_zone,
-        identity.now(),
-    )
-    .await
+    super::service::open(db, me.keyring(), me.auth.user_id, time_zone, me.now()).await
 }

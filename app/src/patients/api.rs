@@ -8,34 +8,21 @@ use leptos::prelude::*;
 #[server]
 pub async fn my_record() -> Result<Option<PatientProfile>, AppError> {
     use crate::auth::api::context;
-    let (identity, auth, caller) = context::caller()?;
-    let Some(public_id) = auth.patient_public_id else {
+    let me = context::signed_in()?;
+    let Some(public_id) = me.auth.patient_public_id.clone() else {
         return Ok(None);
     };
-    super::service::read_profile(
-        identity.db(),
-        &context::keyring()?,
-        identity.now(),
-        &caller,
-        &public_id,
-    )
-    .await
-    .map(Some)
+    super::service::read_profile(me.db(), me.keyring(), me.now(), &me.caller, &public_id)
+        .await
+        .map(Some)
 }
 
 /// One patient's record, if the policy allows the caller to read it (audited either way).
 #[server]
 pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppError> {
     use crate::auth::api::context;
-    let (identity, _, caller) = context::caller()?;
-    super::service::read_profile(
-        identity.db(),
-        &context::keyring()?,
-        identity.now(),
-        &caller,
-        &public_id,
-    )
-    .await
+    let me = context::signed_in()?;
+    super::service::read_profile(me.db(), me.keyring(), me.now(), &me.caller, &public_id).await
 }
 
 /// The practice's patients whose names hold every word of `query` (all of them when it is
@@ -43,13 +30,6 @@ pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppErro
 #[server]
 pub async fn patient_directory(query: String) -> Result<Vec<PatientListing>, AppError> {
     use crate::auth::api::context;
-    let (identity, _, caller) = context::caller()?;
-    super::service::directory(
-        identity.db(),
-        identity.keyring(),
-        identity.now(),
-        &caller,
-        &query,
-    )
-    .await
+    let me = context::signed_in()?;
+    super::service::directory(me.db(), me.keyring(), me.now(), &me.caller, &query).await
 }

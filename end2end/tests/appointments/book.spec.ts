@@ -61,15 +61,26 @@ test("a patient books an office visit, gets the confirmation, moves the visit an
   await expect(visits.filter({ hasText: newWhen })).toHaveCount(1);
   await expect.poll(() => outbox(5)).toMatch(/subject: Your visit was moved: /);
 
-  // And cancel it: free, more than 24 hours ahead.
+  // And cancel it: free, more than 24 hours ahead. The page is live by now, so cancelling runs
+  // in place: no new document, the list read again, the address unchanged.
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  await page.locator("html[data-hydrated]").waitFor();
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
   await visits.filter({ hasText: newWhen }).getByRole("button", { name: /Cancel visit/ }).click();
   await expect(page.getByRole("status")).toContainText("Your visit is cancelled, free of charge");
   await expect(visits).toHaveCount(before - 1);
   await expect(page.locator(".visit-list-past > li").filter({ hasText: "Cancelled" })).toHaveCount(1);
+  await expect(page).toHaveURL(/\/portal\/visits\?moved=1$/);
 
-  // The notification centre is one click away and says what will appear there.
+  // The notification centre is one click away and says what will appear there; moving there is
+  // client-side too.
   await page.getByRole("link", { name: /^Notifications/ }).click();
   await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  expect(consoleErrors).toEqual([]);
   await axeClean(page);
   await screenshot(page, "notifications-390");
 });

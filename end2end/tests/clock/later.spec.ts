@@ -92,7 +92,6 @@ test("a member sees each visit's terms before booking and cancels inside 24 hour
   await axeClean(page);
   await screenshot(page, "late-cancel-terms-390");
   await card.getByRole("button", { name: /Cancel on these terms/ }).click();
-  await expect(page).toHaveURL(/\/portal\/visits\?cancelled=late$/);
   await expect(page.getByRole("status")).toContainText("on the late-cancellation terms you confirmed");
   await expect(page.locator(".visit-list-past > li").first()).toContainText("Cancelled late: late-cancellation fee");
   await screenshot(page, "late-cancelled-390");
@@ -236,7 +235,7 @@ test("a full day's waitlist: a freed home visit is held for the member waiting, 
   await expect.poll(() => clockOutbox(40)).toMatch(/subject: A time opened up for you at Harbor Street Medicine/);
   await offer.getByLabel("What is the visit about?").fill("Knee check after the fall");
   await offer.getByRole("button", { name: "Book this time ($150)" }).click();
-  await expect(maria).toHaveURL(/\/portal\/visits\?booked=1$/);
+  await expect(maria.getByRole("status")).toContainText("Your visit is booked");
   await expect(maria.locator(".visit-list:not(.visit-list-past) > li").filter({ hasText: "Home visit" })).toContainText(dayName);
   await expect(maria.locator(".waitlist-offer")).toHaveCount(0);
   await jamesContext.close();

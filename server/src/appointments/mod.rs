@@ -5,7 +5,7 @@
 use crate::startup::AppState;
 use app::appointments::service::{self, BookingRequest};
 use app::appointments::waitlist;
-use app::appointments::VisitType;
+use app::appointments::{VisitRefusal, VisitType};
 use app::audit::service::ClientInfo;
 use app::auth::service::Authenticated;
 use app::AppError;
@@ -83,6 +83,7 @@ pub async fn book(
             return json_error(
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
                 "starts_at must be a time like 2026-12-01T14:00:00Z.",
+                None,
                 Vec::new(),
             );
         }
@@ -121,20 +122,17 @@ pub async fn book(
                 }
                 Redirect::to("/portal/visits?moved=1").into_response()
             }
-            Err(AppError::Conflict(message)) if message == service::JUST_TAKEN => back("taken"),
-            Err(AppError::Conflict(message))
-                if message == app::appointments::service_messages::LATE_RESCHEDULE =>
-            {
-                Redirect::to("/portal/visits?error=late_move").into_response()
-            }
-            Err(AppError::Conflict(message))
-                if message == app::appointments::allowance::ALLOWANCE_JUST_USED =>
-            {
-                back("allowance")
-            }
-            Err(AppError::Conflict(_)) => Redirect::to("/portal/visits?error=gone").into_response(),
-            Err(AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("time")),
-            Err(other) => other.into_response(),
+            Err(error) => match (error.visit_refusal().cloned(), error) {
+                (Some(VisitRefusal::JustTaken), _) => back("taken"),
+                (Some(VisitRefusal::AllowanceJustUsed), _) => back("allowance"),
+                // Started, over, cancelled, inside 24 hours: the visit list says why.
+                (Some(refusal), _) => {
+                    Redirect::to(&format!("/portal/visits?error={}", refusal.code()))
+                        .into_response()
+                }
+                (None, AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("time")),
+                (None, other) => other.into_response(),
+            },
         };
     }
     let Some(patient_public_id) = auth.patient_public_id.clone() else {
@@ -164,7 +162,8 @@ pub async fn book(
                 )
                     .into_response()
             }
-            Err(AppError::Conflict(message)) => {
+            Err(error @ (AppError::Refused(_) | AppError::Conflict(_))) => {
+                let message = error.to_string();
                 let next = service::booking_options(&state.db, &schedule, visit_type, state.clock.now(), None, Some(patient_id), schedule.time_zone)
                     .await
                     .map(|options| {
@@ -177,7 +176,11 @@ pub async fn book(
                             .collect()
                     })
                     .unwrap_or_default();
-                json_error(axum::http::StatusCode::CONFLICT, &message, next)
+                let code = match &error {
+                    AppError::Refused(refusal) => Some(refusal.code()),
+                    _ => None,
+                };
+                json_error(axum::http::StatusCode::CONFLICT, &message, code, next)
             }
             Err(AppError::Validation(errors)) => (
                 axum::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -194,28 +197,26 @@ pub async fn book(
             send_now(&state, visit.confirmation_job, "confirmation");
             Redirect::to("/portal/visits?booked=1").into_response()
         }
-        Err(AppError::Conflict(message))
-            if message == app::appointments::allowance::ALLOWANCE_JUST_USED =>
-        {
+        Err(error) if error.visit_refusal() == Some(&VisitRefusal::AllowanceJustUsed) => {
             back("allowance")
         }
-        Err(AppError::Conflict(_)) => back("taken"),
+        Err(AppError::Refused(_) | AppError::Conflict(_)) => back("taken"),
         Err(AppError::Validation(errors)) if errors.get("reason").is_some() => back("reason"),
         Err(AppError::Validation(errors)) => back(rule_code(&errors).unwrap_or("time")),
         Err(other) => other.into_response(),
     }
 }
 
+/// A JSON client's refusal: the message, the refusal's stable code when a rule refused, and
+/// the next free times to offer instead.
 fn json_error(
     status: axum::http::StatusCode,
     message: &str,
+    code: Option<String>,
     next_free: Vec<chrono::DateTime<chrono::Utc>>,
 ) -> Response {
-    (
-        status,
-        axum::Json(serde_json::json!({ "error": message, "next_free": next_free })),
-    )
-        .into_response()
+    let body = serde_json::json!({ "error": message, "code": code, "next_free": next_free });
+    (status, axum::Json(body)).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,24 +326,6 @@ async fn schedule_of(
     }
 }
 
-/// The signed-in caller and the practice's schedule, or where to send the request instead.
-async fn signed_in_with_schedule(
-    state: &AppState,
-    auth: Option<Extension<Authenticated>>,
-    client: &ClientInfo,
-) -> Result<
-    (
-        app::auth::guard::Caller,
-        std::sync::Arc<app::appointments::availability::Schedule>,
-    ),
-    Response,
-> {
-    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(client)) else {
-        return Err(Redirect::to("/signin?next=/portal/visits").into_response());
-    };
-    Ok((caller, schedule_of(state).await?))
-}
-
 /// Sends a job's email now, in the background (the patient expects it at once); if it cannot,
 /// the worker retries it.
 fn send_now(state: &AppState, job: i32, what: &'static str) {
@@ -356,14 +339,9 @@ async fn offer_freed_time(
     schedule: &app::appointments::availability::Schedule,
     day: chrono::NaiveDate,
 ) {
-    match waitlist::offer_freed(&state.db, &state.keyring, state.clock.now(), schedule, day).await {
-        Ok(jobs) => {
-            for job in jobs {
-                send_now(state, job, "waitlist offer");
-            }
-        }
-        Err(error) => tracing::warn!(%error, %day, "could not offer a freed time to the waitlist"),
-    }
+    let soon = state.jobs.soon();
+    let now = state.clock.now();
+    waitlist::offer_freed_and_send(&state.db, &state.keyring, now, schedule, day, &*soon).await;
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,13 +350,6 @@ pub struct WaitlistForm {
     visit_type: String,
     #[serde(default)]
     day: String,
-    /// An entry, to book its held time or let it go.
-    #[serde(default)]
-    entry: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    accept_fee_cents: Option<i64>,
 }
 
 /// `POST /portal/waitlist`: joins the waitlist for a day and a kind of visit.
@@ -433,80 +404,6 @@ pub async fn join_waitlist(
     }
 }
 
-/// `POST /portal/waitlist/accept`: books the time held for the patient.
-pub async fn accept_waitlist_offer(
-    State(state): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Extension(client): Extension<ClientInfo>,
-    Form(form): Form<WaitlistForm>,
-) -> Response {
-    let (caller, schedule) = match signed_in_with_schedule(&state, auth, &client).await {
-        Ok(both) => both,
-        Err(response) => return response,
-    };
-    let accepted = waitlist::accept(
-        &state.db,
-        &state.keyring,
-        state.clock.now(),
-        &caller,
-        &schedule,
-        waitlist::Acceptance {
-            entry: form.entry.trim(),
-            reason: &form.reason,
-            accepted_fee_cents: form.accept_fee_cents,
-        },
-    )
-    .await;
-    match accepted {
-        Ok(visit) => {
-            send_now(&state, visit.confirmation_job, "confirmation");
-            Redirect::to("/portal/visits?booked=1").into_response()
-        }
-        Err(AppError::Conflict(_)) => {
-            Redirect::to("/portal/visits?error=offer_gone").into_response()
-        }
-        Err(AppError::Validation(errors)) if errors.get("reason").is_some() => {
-            Redirect::to("/portal/visits?error=offer_reason#waitlist").into_response()
-        }
-        Err(AppError::Validation(_)) => {
-            Redirect::to("/portal/visits?error=offer_terms#waitlist").into_response()
-        }
-        Err(other) => other.into_response(),
-    }
-}
-
-/// `POST /portal/waitlist/decline`: lets a held time go (to the next in line), or leaves the
-/// waitlist.
-pub async fn decline_waitlist(
-    State(state): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Extension(client): Extension<ClientInfo>,
-    Form(form): Form<WaitlistForm>,
-) -> Response {
-    let (caller, schedule) = match signed_in_with_schedule(&state, auth, &client).await {
-        Ok(both) => both,
-        Err(response) => return response,
-    };
-    match waitlist::decline(
-        &state.db,
-        &state.keyring,
-        state.clock.now(),
-        &caller,
-        &schedule,
-        form.entry.trim(),
-    )
-    .await
-    {
-        Ok(next) => {
-            if let Some(job) = next {
-                send_now(&state, job, "next waitlist offer");
-            }
-            Redirect::to("/portal/visits?left_waitlist=1").into_response()
-        }
-        Err(other) => other.into_response(),
-    }
-}
-
 #[derive(Debug, Deserialize)]
 pub struct TimeZoneForm {
     #[serde(default)]
@@ -530,61 +427,6 @@ pub async fn set_time_zone(
     match service::set_viewer_zone(&state.db, auth.user_id, &form.time_zone).await {
         Ok(()) => Redirect::to(&format!("{back}&zone=saved")).into_response(),
         Err(AppError::Validation(_)) => Redirect::to(&format!("{back}&error=zone")).into_response(),
-        Err(other) => other.into_response(),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CancelForm {
-    #[serde(default)]
-    id: String,
-    /// Inside 24 hours: the token of the late terms the patient was shown and confirmed.
-    #[serde(default)]
-    accept_late: Option<String>,
-}
-
-/// `POST /portal/visits/cancel`: a patient cancels a visit: free 24 hours or more before it,
-/// on the late terms they were shown inside 24 hours.
-pub async fn cancel(
-    State(state): State<AppState>,
-    auth: Option<Extension<Authenticated>>,
-    Extension(client): Extension<ClientInfo>,
-    Form(form): Form<CancelForm>,
-) -> Response {
-    let Some(caller) = auth.and_then(|Extension(auth)| auth.caller(&client)) else {
-        return Redirect::to("/signin?next=/portal/visits").into_response();
-    };
-    let accept_late = form.accept_late.as_deref().map(str::trim);
-    match service::cancel(
-        &state.db,
-        state.clock.now(),
-        &caller,
-        form.id.trim(),
-        accept_late,
-    )
-    .await
-    {
-        Ok(cancelled) => {
-            if let Some(job) = cancelled.charge_job {
-                send_now(&state, job, "late charge");
-            }
-            if let Ok(Some(schedule)) = state.schedules.load(&state.db).await {
-                let day = cancelled
-                    .freed
-                    .with_timezone(&schedule.time_zone)
-                    .date_naive();
-                offer_freed_time(&state, &schedule, day).await;
-            }
-            let outcome = if cancelled.late { "late" } else { "1" };
-            Redirect::to(&format!("/portal/visits?cancelled={outcome}")).into_response()
-        }
-        // The terms changed, or were not confirmed: the page shows the current ones.
-        Err(AppError::Conflict(message))
-            if message.starts_with(app::appointments::benefits::LATE_TERMS_PREFIX) =>
-        {
-            Redirect::to("/portal/visits?error=late_terms").into_response()
-        }
-        Err(AppError::Conflict(_)) => Redirect::to("/portal/visits?error=gone").into_response(),
         Err(other) => other.into_response(),
     }
 }
@@ -688,7 +530,7 @@ pub async fn complete(
             send_now(&state, job, "follow-up");
             Redirect::to(&format!("{back}{joiner}completed=1")).into_response()
         }
-        Err(AppError::Conflict(_)) => {
+        Err(AppError::Refused(_) | AppError::Conflict(_)) => {
             Redirect::to(&format!("{back}{joiner}error=complete")).into_response()
         }
         Err(other) => other.into_response(),

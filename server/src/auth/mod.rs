@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 29] = [
+pub const FORM_ROUTES: [&str; 26] = [
     "/contact",
     "/join",
     "/join/confirm",
@@ -43,11 +43,8 @@ pub const FORM_ROUTES: [&str; 29] = [
     "/admin/billing/refund",
     "/pay/checkout/cs_local_any",
     "/portal/book",
-    "/portal/visits/cancel",
     "/portal/time-zone",
     "/portal/waitlist",
-    "/portal/waitlist/accept",
-    "/portal/waitlist/decline",
     "/dashboard/schedule",
     "/dashboard/visits/complete",
     "/signin",

@@ -238,6 +238,11 @@ impl Scheduler {
         });
     }
 
+    /// This scheduler as the [`app::jobs::RunSoon`] that server functions find in their context.
+    pub fn soon(self: &Arc<Self>) -> app::jobs::Soon {
+        Arc::new(Soon(self.clone()))
+    }
+
     /// Waits for every job [`run_soon`](Self::run_soon) started so far (tests read the outbox
     /// after it; shutdown lets them finish).
     pub async fn settle(&self) {
@@ -306,6 +311,15 @@ impl Scheduler {
                 }
             }
         })
+    }
+}
+
+/// The scheduler behind [`app::jobs::RunSoon`].
+struct Soon(Arc<Scheduler>);
+
+impl app::jobs::RunSoon for Soon {
+    fn run_soon(&self, job: i32, what: &'static str) {
+        self.0.run_soon(job, what);
     }
 }
 

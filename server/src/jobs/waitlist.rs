@@ -4,7 +4,6 @@
 use super::{JobError, JobHandler};
 use app::appointments::entity::{appointment, waitlist_entry};
 use app::appointments::waitlist::{self, entry_status, EntryJob};
-use app::appointments::VisitType;
 use app::auth::entity::user_account;
 use app::crypto::Keyring;
 use app::jobs::entity::job;
@@ -71,7 +70,7 @@ impl JobHandler for EmailWaitlistOffer {
         };
         let (site, time_zone) = super::practice_and_zone(&self.site, &self.db).await?;
         let local = |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&time_zone);
-        let kind = VisitType::parse(&held.visit_type).unwrap_or(VisitType::InPerson);
+        let kind = held.visit_type;
         let practice = &site.practice.name;
         // The date, time and kind of visit only: nothing clinical in an email.
         let text_body = format!(

@@ -190,7 +190,7 @@ async fn start_payment(state: &AppState, membership_ref: &str) -> Result<String,
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::internal("a membership's tier is missing"))?;
-    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let period = m.billing_period;
     let email = email_of_membership(state, &m).await?;
     let practice = state
         .site
@@ -352,7 +352,7 @@ pub async fn replace_card(State(state): State<AppState>, request: Request<Body>)
         Ok(email) => email,
         Err(error) => return error.into_response(),
     };
-    let period = BillingPeriod::parse(&m.billing_period).unwrap_or(BillingPeriod::Monthly);
+    let period = m.billing_period;
     let started = state
         .payments
         .start_checkout(&CheckoutRequest {

@@ -2,8 +2,9 @@
 
 use crate::helpers::{backends, spawn_app, TestApp, TestUser};
 use app::appointments::availability::{Schedule, VisitLength, WeeklyHours};
-use app::appointments::service::{book, BookingRequest, JUST_TAKEN};
-use app::appointments::VisitType;
+use app::appointments::model::VisitChange;
+use app::appointments::service::{book, BookingRequest};
+use app::appointments::{VisitRefusal, VisitType};
 use app::auth::guard::Caller;
 use app::auth::Role;
 use chrono::{Datelike, Duration, NaiveTime, Weekday};
@@ -102,7 +103,7 @@ async fn p2_two_hundred_concurrent_attempts_at_one_slot_book_it_exactly_once() {
             for attempt in attempts {
                 match attempt.await.expect("task") {
                     Ok(_) => booked += 1,
-                    Err(app::AppError::Conflict(message)) => assert_eq!(message, JUST_TAKEN),
+                    Err(error) if error.visit_refusal() == Some(&VisitRefusal::JustTaken) => {}
                     Err(other) => panic!("{}: round {round}: unexpected {other:?}", app.backend),
                 }
             }
@@ -194,7 +195,7 @@ async fn overlapping_visits_of_different_lengths_cannot_both_be_booked() {
         .await;
         assert_eq!(
             clash,
-            Err(app::AppError::Conflict(JUST_TAKEN.into())),
+            Err(VisitRefusal::JustTaken.into()),
             "{}",
             app.backend
         );
@@ -696,15 +697,13 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
         assert!(page.contains("Moving or cancelling is free until 24 hours before the visit."));
         // Someone else cannot cancel it.
         let other = app.signed_in(&james).await;
-        assert_eq!(
-            app.post_with(&other, "/portal/visits/cancel", &[("id", &id)])
-                .await
-                .status(),
-            403
-        );
+        let (status, answer) = app
+            .call::<VisitChange>(&other, "/api/visits/cancel", &[("id", &id)])
+            .await;
+        assert_eq!((status, answer), (403, Err(app::AppError::Forbidden)));
         // She can, and the time is free again at once.
         let cancelled = app
-            .post_with(&browser, "/portal/visits/cancel", &[("id", &id)])
+            .post_page_form(&browser, "/api/visits/cancel", &[("id", &id)])
             .await;
         assert_eq!(
             crate::helpers::location(&cancelled).as_deref(),
@@ -765,7 +764,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             vec![("id", id.as_str()), ("accept_late", "counted")],
         ] {
             let late = app
-                .post_with(&browser, "/portal/visits/cancel", &unconfirmed)
+                .post_page_form(&browser, "/api/visits/cancel", &unconfirmed)
                 .await;
             assert_eq!(
                 crate::helpers::location(&late).as_deref(),
@@ -796,9 +795,9 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
         // Confirmed: cancelled, the time released, the fee recorded once (this member pays at
         // the practice: no processor subscription, so the practice collects it).
         let late = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/visits/cancel",
+                "/api/visits/cancel",
                 &[("id", id.as_str()), ("accept_late", "late_fee:4000")],
             )
             .await;
@@ -855,17 +854,29 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
                 && billing.contains("Collect at the practice (no card on file)"),
             "{billing}"
         );
-        // Confirming again changes nothing more.
+        // Confirming again changes nothing more; the page says why, by the refusal's code.
         let again = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/visits/cancel",
+                "/api/visits/cancel",
                 &[("id", id.as_str()), ("accept_late", "late_fee:4000")],
             )
             .await;
         assert_eq!(
             crate::helpers::location(&again).as_deref(),
-            Some("/portal/visits?error=gone")
+            Some("/portal/visits?error=cancelled")
+        );
+        let (status, answer) = app
+            .call::<VisitChange>(
+                &browser,
+                "/api/visits/cancel",
+                &[("id", id.as_str()), ("accept_late", "late_fee:4000")],
+            )
+            .await;
+        assert_eq!(status, 409);
+        assert_eq!(
+            answer.expect_err("refused").visit_refusal(),
+            Some(&VisitRefusal::Cancelled)
         );
         let outcomes: Vec<String> = app
             .audit_rows()
@@ -876,7 +887,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             .collect();
         assert_eq!(
             outcomes,
-            ["denied", "allowed", "failed", "failed", "allowed", "failed"]
+            ["denied", "allowed", "failed", "failed", "allowed", "failed", "failed"]
         );
     }
 }
@@ -983,7 +994,7 @@ async fn p2_two_processes_on_one_postgresql_book_each_slot_once_and_tell_the_oth
             match status {
                 201 => booked += 1,
                 409 => {
-                    assert_eq!(body["error"], JUST_TAKEN, "round {round}");
+                    assert_eq!(body["code"], "visit.taken", "round {round}: {body}");
                     let next = body["next_free"].as_array().expect("next free times");
                     assert!(!next.is_empty(), "round {round}: {body}");
                     assert!(!next.iter().any(|t| t.as_str() == Some(when.as_str())));
@@ -1263,7 +1274,7 @@ async fn the_schedule_kept_in_memory_follows_every_change_whoever_writes_it() {
         // Written straight to the tables (another process, a tool): each kind of change is seen
         // by the next load.
         weekly_hours::ActiveModel {
-            visit_type: Set("telemedicine".into()),
+            visit_type: Set(VisitType::Telemedicine),
             weekday: Set(5),
             start_minute: Set(9 * 60),
             end_minute: Set(11 * 60),
@@ -1278,7 +1289,7 @@ async fn the_schedule_kept_in_memory_follows_every_change_whoever_writes_it() {
         assert_eq!(*hours, schedule_of_the_demo(&app).await);
 
         let mut length: visit_length::ActiveModel =
-            visit_length::Entity::find_by_id("in_person".to_owned())
+            visit_length::Entity::find_by_id(VisitType::InPerson)
                 .one(&app.db)
                 .await
                 .expect("query")

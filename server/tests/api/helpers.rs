@@ -420,6 +420,48 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// Posts `form` as a browser without JavaScript does: it asks for HTML, and a server
+    /// function answers with a redirect to the page that says the outcome.
+    pub async fn post_page_form(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(format!("{}{path}", self.address))
+            .header(reqwest::header::ACCEPT, "text/html")
+            .form(form)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// Calls a server function as a hydrated page does (form in, JSON out): the status, and the
+    /// value or the typed error.
+    pub async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> (u16, Result<T, app::AppError>) {
+        let response = client
+            .post(format!("{}{path}", self.address))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .form(form)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        let body = response.text().await.expect("body");
+        let answer = if (200..300).contains(&status) {
+            Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
+        } else {
+            Err(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{path}: {e}: {body}")))
+        };
+        (status, answer)
+    }
+
     pub async fn get_with(&self, client: &reqwest::Client, path: &str) -> reqwest::Response {
         client
             .get(format!("{}{path}", self.address))

@@ -5,6 +5,7 @@ use crate::helpers::{backends, browser, location, spawn_app, TestApp};
 use app::billing::entity::{invoice, payment_event};
 use app::mail::outbox_email;
 use app::memberships::entity::{household_member, membership, membership_consent, patient_profile};
+use app::memberships::model::{BillingPeriod, MembershipStatus};
 use app::patients::entity::patient;
 use chrono::Duration;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
@@ -164,8 +165,8 @@ async fn joining_stores_everything_in_one_go_and_sends_the_confirmation_link() {
         );
 
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "pending");
-        assert_eq!(m.billing_period, "monthly");
+        assert_eq!(m.status, MembershipStatus::Pending);
+        assert_eq!(m.billing_period, BillingPeriod::Monthly);
         let patients = patient::Entity::find()
             .all(&app.db)
             .await
@@ -335,7 +336,7 @@ async fn paying_then_confirming_activates_the_membership_once_with_a_receipt_and
         assert!(location(&response).is_some_and(|to| to.ends_with("/portal/membership?paid=1")));
         let m = only_membership(&app).await;
         // Paid, but the address is not confirmed yet: not active.
-        assert_eq!(m.status, "pending");
+        assert_eq!(m.status, MembershipStatus::Pending);
         assert!(m.processor_subscription_id.is_some() && m.processor_customer_id.is_some());
         let paid_through = m.current_period_end.expect("paid through");
         assert!(paid_through > app.clock_now() + Duration::days(27));
@@ -343,7 +344,7 @@ async fn paying_then_confirming_activates_the_membership_once_with_a_receipt_and
         confirm(&app, &client, "ana@example.com").await;
         app.jobs.run_due().await.expect("jobs");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "active");
+        assert_eq!(m.status, MembershipStatus::Active);
         assert!(m.activated_at.is_some());
         // The Complete membership commits for 6 months.
         assert!(m.commitment_ends_at.expect("commitment") > app.clock_now() + Duration::days(180));
@@ -393,11 +394,14 @@ async fn confirming_first_then_paying_activates_too() {
         let client = app.new_browser();
         let checkout = join(&app, &client, "ana@example.com").await;
         confirm(&app, &client, "ana@example.com").await;
-        assert_eq!(only_membership(&app).await.status, "pending");
+        assert_eq!(
+            only_membership(&app).await.status,
+            MembershipStatus::Pending
+        );
         pay(&app, &client, &checkout, "4242424242424242").await;
         assert_eq!(
             only_membership(&app).await.status,
-            "active",
+            MembershipStatus::Active,
             "{}",
             app.backend
         );
@@ -595,7 +599,7 @@ async fn p7_an_event_replayed_five_times_at_once_credits_once() {
             .filter(|e| e.subject.starts_with("Welcome"))
             .count();
         assert_eq!(welcomes, 1);
-        assert_eq!(only_membership(&app).await.status, "active");
+        assert_eq!(only_membership(&app).await.status, MembershipStatus::Active);
     }
 }
 
@@ -637,7 +641,7 @@ async fn a_payment_reported_before_its_checkout_completes_still_finds_its_member
             );
         }
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "active");
+        assert_eq!(m.status, MembershipStatus::Active);
         assert_eq!(m.processor_subscription_id.as_deref(), Some("sub_test"));
         assert_eq!(
             m.current_period_end.map(|t| t.timestamp()),
@@ -654,7 +658,7 @@ async fn a_payment_reported_before_its_checkout_completes_still_finds_its_member
             .send()
             .await
             .expect("send");
-        assert_eq!(only_membership(&app).await.status, "active");
+        assert_eq!(only_membership(&app).await.status, MembershipStatus::Active);
     }
 }
 
@@ -679,7 +683,7 @@ pub async fn active_member(app: &TestApp, client: &reqwest::Client, email: &str)
     pay(app, client, &checkout, "4242 4242 4242 4242").await;
     confirm(app, client, email).await;
     app.jobs.run_due().await.expect("jobs");
-    assert_eq!(only_membership(app).await.status, "active");
+    assert_eq!(only_membership(app).await.status, MembershipStatus::Active);
 }
 
 /// Replaces the card on file in `client` with `card`.
@@ -719,7 +723,7 @@ async fn a_failed_renewal_is_retried_three_times_over_five_days_then_suspends_an
         app.clock.set(period_end + Duration::minutes(1));
         app.jobs.run_due().await.expect("renewal");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "past_due", "{}", app.backend);
+        assert_eq!(m.status, MembershipStatus::PastDue, "{}", app.backend);
         let failed = |app: &TestApp| {
             let app_db = app.db.clone();
             async move {
@@ -748,7 +752,10 @@ async fn a_failed_renewal_is_retried_three_times_over_five_days_then_suspends_an
             app.clock
                 .set(period_end + Duration::days(day) + Duration::minutes(2));
             app.jobs.run_due().await.expect("retry");
-            assert_eq!(only_membership(&app).await.status, "past_due");
+            assert_eq!(
+                only_membership(&app).await.status,
+                MembershipStatus::PastDue
+            );
             assert_eq!(failed(&app).await, reported);
         }
         // The last retry, after 5 days, fails too: suspended.
@@ -756,7 +763,7 @@ async fn a_failed_renewal_is_retried_three_times_over_five_days_then_suspends_an
             .set(period_end + Duration::days(5) + Duration::minutes(2));
         app.jobs.run_due().await.expect("retry");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "suspended");
+        assert_eq!(m.status, MembershipStatus::Suspended);
         assert!(m.suspended_at.is_some());
         assert_eq!(
             outbox_email::Entity::find()
@@ -772,7 +779,7 @@ async fn a_failed_renewal_is_retried_three_times_over_five_days_then_suspends_an
         replace_card(&app, &client, "4242 4242 4242 4242").await;
         app.jobs.run_due().await.expect("charge");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "active");
+        assert_eq!(m.status, MembershipStatus::Active);
         assert!(m.current_period_end.expect("paid") > period_end);
         let open = invoice::Entity::find()
             .filter(invoice::Column::Status.ne("paid"))
@@ -796,7 +803,7 @@ async fn a_renewal_that_succeeds_extends_the_membership_and_sends_a_receipt() {
         app.clock.set(first_end + Duration::minutes(1));
         app.jobs.run_due().await.expect("renewal");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "active", "{}", app.backend);
+        assert_eq!(m.status, MembershipStatus::Active, "{}", app.backend);
         assert!(m.current_period_end.expect("paid") > first_end + Duration::days(27));
         assert_eq!(
             invoice::Entity::find().count(&app.db).await.expect("count"),
@@ -1052,7 +1059,7 @@ mod properties {
                                 .await
                                 .expect("read")
                                 .expect("the membership");
-                                prop_assert_eq!(m.status.as_str(), "pending");
+                                prop_assert_eq!(m.status, MembershipStatus::Pending);
                                 prop_assert_eq!(
                                     m.billing_period.as_str(),
                                     if annual { "annual" } else { "monthly" }
@@ -1131,7 +1138,7 @@ mod properties {
         invoices: Vec<(String, String, i64)>,
         receipts: u64,
         paid_through: Option<i64>,
-        status: String,
+        status: MembershipStatus,
     }
 
     async fn books(app: &TestApp, membership_id: i32) -> Books {
@@ -1715,7 +1722,7 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
         app.clock.set(ends - Duration::days(1));
         app.jobs.run_due().await.expect("renewals");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "active");
+        assert_eq!(m.status, MembershipStatus::Active);
         let invoices_before_end = invoice::Entity::find().count(&app.db).await.expect("count");
         let periods: Vec<_> = invoice::Entity::find()
             .order_by_asc(invoice::Column::Id)
@@ -1732,7 +1739,7 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
         app.clock.set(ends + Duration::minutes(1));
         app.jobs.run_due().await.expect("end");
         let m = only_membership(&app).await;
-        assert_eq!(m.status, "cancelled");
+        assert_eq!(m.status, MembershipStatus::Cancelled);
         assert_eq!(
             invoice::Entity::find().count(&app.db).await.expect("count"),
             invoices_before_end
@@ -1907,5 +1914,34 @@ async fn refunds_of_one_invoice_from_two_tabs_at_once_never_exceed_what_was_paid
             .collect();
         outcomes.sort();
         assert_eq!(outcomes, vec!["allowed", "failed"], "{}", app.backend);
+    }
+}
+
+#[tokio::test]
+async fn a_stored_status_nobody_knows_is_an_error_never_a_default() {
+    use sea_orm::ConnectionTrait;
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app
+            .create_member("maria@example.com", "Maria Lopez", Some("complete"))
+            .await;
+        let browser = app.signed_in(&maria).await;
+        let (status, _) = app.visit(&browser, "/portal/membership").await;
+        assert_eq!(status, 200, "{}", app.backend);
+        // A word no version of Bedside writes (a hand edit, a bad restore).
+        app.db
+            .execute_unprepared("UPDATE membership SET status = 'frozen'")
+            .await
+            .expect("update");
+        let page = app.get_with(&browser, "/portal/membership").await;
+        let code = page.status().as_u16();
+        let html = page.text().await.expect("body");
+        assert_eq!(code, 500, "{}: {html}", app.backend);
+        assert!(html.contains("Something went wrong on our side"), "{html}");
+        assert!(!html.contains("Not active yet") && !html.contains("frozen"));
+        // Reading the column fails with what was found, for the log.
+        let read = membership::Entity::find().all(&app.db).await;
+        let error = read.expect_err("an unknown status is not read").to_string();
+        assert!(error.contains("frozen"), "{error}");
     }
 }

@@ -5,6 +5,7 @@
 use crate::helpers::{backends, spawn_app_with, TestApp};
 use crate::memberships::confirm;
 use app::billing::processor::{PaymentProcessor, ProcessorError};
+use app::memberships::model::MembershipStatus;
 use axum::{body::Bytes, extract::State, http::HeaderMap, routing::any, Json, Router};
 use bedside::billing::stripe::StripeProcessor;
 use bedside::settings::PaymentProcessorKind;
@@ -244,7 +245,7 @@ async fn joining_opens_stripe_checkout_with_the_tiers_price_the_membership_and_a
             .await
             .expect("read")
             .expect("membership");
-        assert_eq!(m.status, "active");
+        assert_eq!(m.status, MembershipStatus::Active);
         assert_eq!(m.processor_subscription_id.as_deref(), Some("sub_1"));
     }
 }

@@ -116,9 +116,9 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         // Ana cancels (free, a day ahead): the time is held for Ben, not offered to anyone else.
         let ana_browser = app.signed_in(&ana).await;
         let cancelled = app
-            .post_with(
+            .post_page_form(
                 &ana_browser,
-                "/portal/visits/cancel",
+                "/api/visits/cancel",
                 &[("id", anas.public_id.as_str())],
             )
             .await;
@@ -162,9 +162,9 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
 
         // Ben books it with one press (and a reason): a visit like any other.
         let accepted = app
-            .post_with(
+            .post_page_form(
                 &ben_browser,
-                "/portal/waitlist/accept",
+                "/api/visits/waitlist/accept",
                 &[("entry", bens.public_id.as_str()), ("reason", "Knee pain")],
             )
             .await;
@@ -192,9 +192,9 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         // for everyone (nobody else waits), and her late press says so.
         let fay_browser = app.signed_in(&fay).await;
         let freed = fays[0].starts_at;
-        app.post_with(
+        app.post_page_form(
             &fay_browser,
-            "/portal/visits/cancel",
+            "/api/visits/cancel",
             &[("id", fays[0].public_id.as_str())],
         )
         .await;
@@ -225,9 +225,9 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
             app.signed_in(&cleo).await
         };
         let late = app
-            .post_with(
+            .post_page_form(
                 &cleo_browser,
-                "/portal/waitlist/accept",
+                "/api/visits/waitlist/accept",
                 &[("entry", cleos.public_id.as_str()), ("reason", "Cough")],
             )
             .await;
@@ -245,18 +245,18 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         let dan_browser = join(&app, &dan).await;
         join(&app, &eve).await;
         let fay_browser = app.signed_in(&fay).await;
-        app.post_with(
+        app.post_page_form(
             &fay_browser,
-            "/portal/visits/cancel",
+            "/api/visits/cancel",
             &[("id", fays[1].public_id.as_str())],
         )
         .await;
         let dans = entry_of(&app, &dan).await;
         assert_eq!(dans.status, "offered");
         let declined = app
-            .post_with(
+            .post_page_form(
                 &dan_browser,
-                "/portal/waitlist/decline",
+                "/api/visits/waitlist/decline",
                 &[("entry", dans.public_id.as_str())],
             )
             .await;
@@ -276,14 +276,14 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         assert_eq!(eves_time, fays[1].starts_at);
         assert_eq!(offers_emailed_to(&app, "eve@example.com").await, 1);
         // Nobody can answer someone else's offer.
-        let stolen = app
-            .post_with(
+        let (status, stolen) = app
+            .call::<app::appointments::model::VisitChange>(
                 &dan_browser,
-                "/portal/waitlist/accept",
+                "/api/visits/waitlist/accept",
                 &[("entry", eves.public_id.as_str()), ("reason", "Mine now")],
             )
             .await;
-        assert_eq!(stolen.status(), 403);
+        assert_eq!((status, stolen), (403, Err(app::AppError::Forbidden)));
         assert_eq!(entry_of(&app, &eve).await.status, "offered");
     }
 }
@@ -375,9 +375,9 @@ async fn a_time_on_the_day_itself_skips_those_whose_membership_books_from_tomorr
             .expect("terms");
         let fay_browser = app.signed_in(&fay).await;
         let cancelled = app
-            .post_with(
+            .post_page_form(
                 &fay_browser,
-                "/portal/visits/cancel",
+                "/api/visits/cancel",
                 &[
                     ("id", last.public_id.as_str()),
                     (

@@ -15,7 +15,7 @@ pub struct Model {
     /// Empty for rows written sealed: the name is in `sealed_display_name` (read it with
     /// `auth::service::display_name`).
     pub display_name: String,
-    pub role: String,
+    pub role: crate::auth::Role,
     pub password_hash: String,
     pub email_verified_at: Option<DateTimeUtc>,
     pub disabled_at: Option<DateTimeUtc>,
