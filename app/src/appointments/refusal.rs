@@ -135,20 +135,10 @@ mod tests {
 
     #[test]
     fn every_refusal_has_its_own_code_and_a_message() {
-        let all = [
-            VisitRefusal::JustTaken,
-            VisitRefusal::AllowanceJustUsed,
-            VisitRefusal::OfferGone,
-            VisitRefusal::LateTerms {
-                terms: "Cancelling now costs $40.".into(),
-            },
-            VisitRefusal::LateReschedule,
-            VisitRefusal::Started,
-            VisitRefusal::NotStarted,
-            VisitRefusal::Over,
-            VisitRefusal::Cancelled,
-            VisitRefusal::FollowUpInterval,
-        ];
+        let mut all = VisitRefusal::PLAIN.to_vec();
+        all.push(VisitRefusal::LateTerms {
+            terms: "Cancelling now costs $40.".into(),
+        });
         let codes: std::collections::BTreeSet<&str> = all.iter().map(|r| r.code()).collect();
         assert_eq!(codes.len(), all.len(), "codes are distinct");
         assert!(all.iter().all(|r| r.message().ends_with('.')));

@@ -412,12 +412,7 @@ impl TestApp {
         path: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
-        client
-            .post(format!("{}{path}", self.address))
-            .form(form)
-            .send()
-            .await
-            .expect("POST")
+        self.post_asking(client, path, form, "*/*").await
     }
 
     /// Posts `form` as a browser without JavaScript does: it asks for HTML, and a server
@@ -428,9 +423,19 @@ impl TestApp {
         path: &str,
         form: &[(&str, &str)],
     ) -> reqwest::Response {
+        self.post_asking(client, path, form, "text/html").await
+    }
+
+    async fn post_asking(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+        accept: &str,
+    ) -> reqwest::Response {
         client
             .post(format!("{}{path}", self.address))
-            .header(reqwest::header::ACCEPT, "text/html")
+            .header(reqwest::header::ACCEPT, accept)
             .form(form)
             .send()
             .await
@@ -445,13 +450,9 @@ impl TestApp {
         path: &str,
         form: &[(&str, &str)],
     ) -> (u16, Result<T, app::AppError>) {
-        let response = client
-            .post(format!("{}{path}", self.address))
-            .header(reqwest::header::ACCEPT, "application/json")
-            .form(form)
-            .send()
-            .await
-            .expect("POST");
+        let response = self
+            .post_asking(client, path, form, "application/json")
+            .await;
         let status = response.status().as_u16();
         let body = response.text().await.expect("body");
         let answer = if (200..300).contains(&status) {
