@@ -10,7 +10,8 @@ use crate::AppError;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::NavigateOptions;
 
 /// A message at the top of the list: what a change did, or why it did not happen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,12 +79,22 @@ pub fn MyVisitsPage() -> impl IntoView {
         },
         |_| my_visits(),
     );
-    // The newest outcome of a change made here; until there is one, the address's.
+    // The newest outcome of a change made here; until there is one, the address's. Once a
+    // change is made here the address's outcome (`?booked=1`) is stale: it is dropped from the
+    // address too, so a reload does not say it again.
     let latest = RwSignal::new(None::<Notice>);
+    let navigate = use_navigate();
     for value in [cancel.value(), accept.value(), decline.value()] {
+        let navigate = navigate.clone();
         Effect::new(move |_| {
             if let Some(result) = value.get() {
                 latest.set(Some(outcome(result)));
+                let options = NavigateOptions {
+                    replace: true,
+                    scroll: false,
+                    ..Default::default()
+                };
+                navigate("/portal/visits", options);
             }
         });
     }
