@@ -28,7 +28,7 @@ use std::sync::{
     Arc,
 };
 use std::time::Instant;
-use support::percentile;
+use support::{percentile, spread};
 
 const ENROLLMENTS: usize = 400;
 const ENROLLING_AT_ONCE: usize = 16;
@@ -151,12 +151,10 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut latencies: Vec<f64> = enrolled.iter().map(|(_, ms)| *ms).collect();
     latencies.sort_by(f64::total_cmp);
     println!(
-        "enrollment: {} in {elapsed:.1} s = {:.0}/s; p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms (target: p95 < 150 ms, hashing excluded)",
+        "enrollment: {} in {elapsed:.1} s = {:.0}/s; {} (target: p95 < 150 ms, hashing excluded)",
         enrolled.len(),
         enrolled.len() as f64 / elapsed,
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 95.0),
-        percentile(&latencies, 99.0)
+        spread(&latencies)
     );
 
     let memberships: Arc<Vec<String>> = Arc::new(enrolled.into_iter().map(|(m, _)| m).collect());

@@ -31,7 +31,7 @@ use std::sync::{
     Arc,
 };
 use std::time::Instant;
-use support::percentile;
+use support::{percentile, spread};
 
 const CONNECTIONS: usize = 64;
 /// Bookings per measured phase.
@@ -357,21 +357,27 @@ impl Phase {
         statuses
     }
 
-    fn percentile(&self, p: f64) -> f64 {
+    fn sorted(&self) -> Vec<f64> {
         let mut latencies: Vec<f64> = self.results.iter().map(|(_, ms)| *ms).collect();
         latencies.sort_by(f64::total_cmp);
-        percentile(&latencies, p)
+        latencies
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        percentile(&self.sorted(), p)
+    }
+
+    fn spread(&self) -> String {
+        spread(&self.sorted())
     }
 
     fn print(&self, what: &str) {
         println!(
-            "booking, {what}: {} bookings in {:.1} s = {:.0} req/s; latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+            "booking, {what}: {} bookings in {:.1} s = {:.0} req/s; latency {}",
             self.results.len(),
             self.seconds,
             self.per_second(),
-            self.percentile(50.0),
-            self.percentile(95.0),
-            self.percentile(99.0)
+            self.spread()
         );
     }
 }

@@ -24,7 +24,7 @@ use std::sync::{
     Arc,
 };
 use std::time::{Duration, Instant};
-use support::percentile;
+use support::spread;
 
 /// No render may take longer than this.
 const LIMIT: Duration = Duration::from_secs(1);
@@ -235,12 +235,10 @@ async fn main() -> anyhow::Result<()> {
         .filter(|t| t.0 > LIMIT.as_secs_f64() * 1000.0)
         .collect();
     println!(
-        "{} renders in {elapsed:.1} s ({:.0}/s); p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "{} renders in {elapsed:.1} s ({:.0}/s); {}, max {:.1} ms",
         millis.len(),
         millis.len() as f64 / elapsed,
-        percentile(&millis, 50.0),
-        percentile(&millis, 95.0),
-        percentile(&millis, 99.0),
+        spread(&millis),
         millis.last().copied().unwrap_or(0.0),
     );
     println!("slowest five:");

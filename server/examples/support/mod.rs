@@ -15,6 +15,16 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
+/// "p50 … ms, p95 … ms, p99 … ms" of `sorted` latencies in milliseconds.
+pub fn spread(sorted: &[f64]) -> String {
+    format!(
+        "p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        percentile(sorted, 50.0),
+        percentile(sorted, 95.0),
+        percentile(sorted, 99.0)
+    )
+}
+
 /// Runs `bench` with settings for a new database on the PostgreSQL server at `DATABASE_URL`
 /// (port 0, a temporary data folder, no job worker), then drops the database and the folder.
 pub async fn on_fresh_postgres<F, Fut>(
