@@ -32,20 +32,30 @@ impl FieldErrors {
 /// A rule's refusal, by feature: each feature's enum gives a stable code and a message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
+    /// A change to a booked visit (taken meanwhile, too late to move, …).
     Visit(crate::appointments::VisitRefusal),
+    /// The membership's rules for booking (not included, beyond the window, a fee not accepted).
+    Booking(crate::appointments::benefits::Refusal),
+    /// A change to the practice's schedule that does not fit (a time off the grid, overlapping
+    /// hours, a day past).
+    Schedule(crate::appointments::model::ScheduleProblem),
 }
 
 impl Refusal {
-    /// Stable, and distinct across features (`visit.taken`).
+    /// Stable, and distinct across features (`visit.taken`, `booking.horizon`).
     pub fn code(&self) -> String {
         match self {
             Refusal::Visit(r) => format!("visit.{}", r.code()),
+            Refusal::Booking(r) => format!("booking.{}", r.code()),
+            Refusal::Schedule(r) => format!("schedule.{}", r.code()),
         }
     }
 
     pub fn message(&self) -> String {
         match self {
             Refusal::Visit(r) => r.message(),
+            Refusal::Booking(r) => r.message(),
+            Refusal::Schedule(r) => r.message().to_owned(),
         }
     }
 }
@@ -56,7 +66,26 @@ impl From<crate::appointments::VisitRefusal> for AppError {
     }
 }
 
+impl From<crate::appointments::model::ScheduleProblem> for AppError {
+    fn from(problem: crate::appointments::model::ScheduleProblem) -> Self {
+        AppError::Refused(Refusal::Schedule(problem))
+    }
+}
+
+impl From<crate::appointments::benefits::Refusal> for AppError {
+    fn from(refusal: crate::appointments::benefits::Refusal) -> Self {
+        AppError::Refused(Refusal::Booking(refusal))
+    }
+}
+
 impl AppError {
+    /// A validation error for one form field (`field` is the form field's `name`).
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        AppError::Validation(errors)
+    }
+
     /// The visit rule that refused, if that is what this is.
     pub fn visit_refusal(&self) -> Option<&crate::appointments::VisitRefusal> {
         match self {
@@ -101,6 +130,8 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            // Input that does not fit the schedule is the form's to fix, not a conflict.
+            AppError::Refused(Refusal::Schedule(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -122,10 +153,18 @@ impl leptos::server_fn::error::FromServerFnError for AppError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
     fn from_server_fn_error(value: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr;
         #[cfg(feature = "ssr")]
         tracing::warn!(error = %value, "server function failed before reaching its body");
-        let _ = value;
-        AppError::Internal
+        match value {
+            // A form that does not fit the function (a field missing or not one of the values
+            // offered): the person can fix it by reloading the page, unlike a fault of ours.
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::MissingArg(_) => AppError::field(
+                "form",
+                "The form was incomplete or out of date. Please reload the page and try again.",
+            ),
+            _ => AppError::Internal,
+        }
     }
 }
 

@@ -305,7 +305,7 @@ impl Load {
                             None => Instant::now(),
                         };
                         let status = client
-                            .post(format!("{address}/portal/book"))
+                            .post(format!("{address}/api/visits/book"))
                             .header("Origin", &address)
                             .header("Accept", "application/json")
                             .form(&[
@@ -333,7 +333,7 @@ impl Load {
         };
         anyhow::ensure!(
             phase.booked() == count,
-            "every booking in the benchmark must be a real one (201): {:?}",
+            "every booking in the benchmark must be a real one (200): {:?}",
             phase.statuses()
         );
         Ok(phase)
@@ -346,7 +346,7 @@ impl Phase {
     }
 
     fn booked(&self) -> usize {
-        self.results.iter().filter(|(s, _)| *s == 201).count()
+        self.results.iter().filter(|(s, _)| *s == 200).count()
     }
 
     fn statuses(&self) -> std::collections::BTreeMap<u16, usize> {

@@ -592,21 +592,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
             crate::notifications::LIVE_PATH,
             get(crate::notifications::live),
         )
-        .route("/portal/book", post(crate::appointments::book))
-        .route(
-            "/portal/time-zone",
-            post(crate::appointments::set_time_zone),
-        )
-        .route("/portal/waitlist", post(crate::appointments::join_waitlist))
-        .route("/calendar/{file}", get(crate::appointments::calendar_feed))
-        .route(
-            "/dashboard/schedule",
-            post(crate::appointments::change_schedule),
-        )
-        .route(
-            "/dashboard/visits/complete",
-            post(crate::appointments::complete),
-        )
+        .merge(crate::appointments::routes())
         .merge(auth::routes());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));

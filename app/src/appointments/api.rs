@@ -1,10 +1,10 @@
-//! Visit server functions. The writes of the visit list (cancel, a waitlist offer booked or let
-//! go) are used through `ActionForm`: posted without JavaScript they answer with a redirect to
-//! the list and its outcome in the address; from the hydrated page they update it in place.
+//! Visit server functions. The writes (book, move, cancel, the waitlist, the time zone) are used
+//! through `ActionForm`: posted without JavaScript they answer with a redirect to the page and
+//! the outcome in the address; from the hydrated page they update it in place.
 
 use super::model::{
-    AgendaDay, AgendaPage, AgendaSpan, BookingOptions, ScheduleView, VisitChange, VisitHistory,
-    VisitType,
+    AgendaDay, AgendaPage, AgendaSpan, Booked, BookingOptions, ScheduleView, VisitChange,
+    VisitHistory, VisitType,
 };
 use crate::AppError;
 use leptos::prelude::*;
@@ -248,4 +248,344 @@ pub async fn decline_waitlist_entry(entry: String) -> Result<VisitChange, AppErr
     }
     .await;
     context::answer_write(declined, back_to_visits, refused_on_visits)
+}
+
+/// Where a refused plain form post of the booking page goes: back to the page (its kind of
+/// visit, the visit being moved) with the refusal's code. A move the visit itself no longer
+/// allows (started, inside 24 hours) goes to the visit list, which says why.
+#[cfg(feature = "ssr")]
+fn refused_on_booking(error: &AppError, visit_type: VisitType, moving: Option<&str>) -> String {
+    use super::VisitRefusal;
+    let code = super::refusal::booking_problem_code(error);
+    match (moving, error.visit_refusal()) {
+        (
+            Some(_),
+            Some(
+                refusal @ (VisitRefusal::LateReschedule
+                | VisitRefusal::Started
+                | VisitRefusal::Over
+                | VisitRefusal::Cancelled),
+            ),
+        ) => format!("/portal/visits?error={}", refusal.code()),
+        (Some(id), _) => format!(
+            "/portal/book?type={}&reschedule={id}&error={code}",
+            visit_type.as_str()
+        ),
+        (None, _) => format!("/portal/book?type={}&error={code}", visit_type.as_str()),
+    }
+}
+
+/// The kind of visit a form names (`in_person`), or the field error that says to choose one.
+#[cfg(feature = "ssr")]
+fn kind_of_visit(text: &str) -> Result<VisitType, AppError> {
+    VisitType::parse(text.trim()).ok_or_else(|| {
+        AppError::field(
+            "visit_type",
+            "Please choose one of the kinds of visit offered.",
+        )
+    })
+}
+
+/// The time a booking form chose, or the field error that says to choose one.
+#[cfg(feature = "ssr")]
+fn chosen_time(starts_at: Option<&str>) -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    starts_at
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(at.trim()).ok())
+        .map(|at| at.with_timezone(&chrono::Utc))
+        .ok_or_else(|| {
+            AppError::field(
+                "starts_at",
+                "Please choose one of the times offered (a time like 2026-12-01T14:00:00Z).",
+            )
+        })
+}
+
+/// Books a visit for the signed-in patient, on their membership's terms (`accept_fee_cents`:
+/// the fee the page showed, which the patient accepts by booking). Refusals: `visit.taken`
+/// when someone was faster, `booking.*` for the membership's rules, field errors for the
+/// reason and the time.
+#[server(endpoint = "visits/book")]
+pub async fn book_visit(
+    visit_type: String,
+    starts_at: Option<String>,
+    reason: String,
+    accept_fee_cents: Option<i64>,
+) -> Result<Booked, AppError> {
+    use crate::auth::api::context;
+    let kind = kind_of_visit(&visit_type);
+    let booked = async {
+        let me = context::signed_in()?;
+        let visit_type = kind.clone()?;
+        let (Some(patient_id), Some(patient_public_id)) =
+            (me.auth.patient_id, me.auth.patient_public_id.clone())
+        else {
+            return Err(AppError::Forbidden);
+        };
+        let starts_at = chosen_time(starts_at.as_deref())?;
+        let schedule = practice_schedule(me.db())
+            .await?
+            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let request = super::service::BookingRequest {
+            patient_id,
+            patient_public_id,
+            visit_type,
+            starts_at,
+            reason,
+            accepted_fee_cents: accept_fee_cents,
+        };
+        let (db, keyring, now) = (me.db(), me.keyring(), me.now());
+        let visit = super::service::book(db, keyring, now, &me.caller, &schedule, &request).await?;
+        tracing::info!(appointment = %visit.public_id, "visit booked");
+        // The confirmation goes out now; if it cannot, the job retries it later.
+        me.run_soon(visit.confirmation_job, "confirmation");
+        Ok(Booked::from(visit))
+    }
+    .await;
+    context::answer_write(
+        booked,
+        |_| "/portal/visits?booked=1".to_owned(),
+        |error| refused_on_booking(error, kind.unwrap_or(VisitType::InPerson), None),
+    )
+}
+
+/// Moves one of the signed-in patient's visits to a new time (free up to 24 hours before it);
+/// the time it leaves is offered to that day's waitlist.
+#[server(endpoint = "visits/move")]
+pub async fn move_visit(
+    visit: String,
+    visit_type: String,
+    starts_at: Option<String>,
+) -> Result<Booked, AppError> {
+    use crate::auth::api::context;
+    let visit = visit.trim().to_owned();
+    let moved = async {
+        let me = context::signed_in()?;
+        let new_start = chosen_time(starts_at.as_deref())?;
+        let schedule = practice_schedule(me.db())
+            .await?
+            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let (db, now) = (me.db(), me.now());
+        let moved =
+            super::service::reschedule(db, now, &me.caller, &schedule, &visit, new_start).await?;
+        tracing::info!(appointment = %moved.booked.public_id, "visit moved");
+        me.run_soon(moved.booked.confirmation_job, "moved-visit email");
+        let day = moved.left.with_timezone(&schedule.time_zone).date_naive();
+        super::waitlist::offer_freed_and_send(db, me.keyring(), now, &schedule, day, &me).await;
+        Ok(Booked::from(moved.booked))
+    }
+    .await;
+    context::answer_write(
+        moved,
+        |_| "/portal/visits?moved=1".to_owned(),
+        |error| {
+            let kind = VisitType::parse(&visit_type).unwrap_or(VisitType::InPerson);
+            refused_on_booking(error, kind, Some(&visit))
+        },
+    )
+}
+
+/// Puts the signed-in patient on the waitlist of `day` (`YYYY-MM-DD`) for `visit_type`; a time
+/// already free that day is offered at once.
+#[server(endpoint = "visits/waitlist/join")]
+pub async fn join_waitlist(visit_type: String, day: String) -> Result<VisitChange, AppError> {
+    use crate::auth::api::context;
+    let kind = kind_of_visit(&visit_type);
+    let joined = async {
+        let me = context::signed_in()?;
+        let visit_type = kind.clone()?;
+        let patient_id = me.auth.patient_id.ok_or(AppError::Forbidden)?;
+        let day = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").map_err(|_| {
+            AppError::field(
+                "day",
+                "Please choose one of the days listed for the waitlist.",
+            )
+        })?;
+        let schedule = practice_schedule(me.db())
+            .await?
+            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let patient = {
+            use sea_orm::EntityTrait;
+            crate::patients::entity::patient::Entity::find_by_id(patient_id)
+                .one(me.db())
+                .await?
+                .ok_or(AppError::Forbidden)?
+        };
+        let (db, now) = (me.db(), me.now());
+        super::waitlist::join(db, now, &me.caller, &patient, visit_type, day, &schedule).await?;
+        super::waitlist::offer_freed_and_send(db, me.keyring(), now, &schedule, day, &me).await;
+        Ok(VisitChange::Waitlisted)
+    }
+    .await;
+    context::answer_write(
+        joined,
+        |_| "/portal/visits?waitlisted=1#waitlist".to_owned(),
+        |error| refused_on_booking(error, kind.unwrap_or(VisitType::InPerson), None),
+    )
+}
+
+/// The time zone the signed-in person sees times in (empty: the practice's).
+#[server(endpoint = "visits/time-zone")]
+pub async fn set_time_zone(visit_type: String, time_zone: String) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let saved = async {
+        let me = context::signed_in()?;
+        super::service::set_viewer_zone(me.db(), me.auth.user_id, &time_zone).await
+    }
+    .await;
+    let kind = VisitType::parse(&visit_type).unwrap_or(VisitType::InPerson);
+    let back = format!("/portal/book?type={}", kind.as_str());
+    context::answer_write(
+        saved,
+        |_| format!("{back}&zone=saved"),
+        |_| format!("{back}&error=time_zone"),
+    )
+}
+
+/// Where a schedule change posted without JavaScript goes: back to the schedule, saying it is
+/// saved or what to fix (by the problem's code).
+#[cfg(feature = "ssr")]
+fn back_to_schedule(error: &AppError) -> String {
+    match error {
+        AppError::Refused(crate::Refusal::Schedule(problem)) => {
+            format!("/dashboard/schedule?error={}", problem.code())
+        }
+        _ => "/dashboard/schedule?error=failed".to_owned(),
+    }
+}
+
+/// Changes the practice's schedule (the physician): weekly hours, days off, extra hours on a
+/// date, visit lengths, by `change`; each form sends the fields its change needs. New hours may
+/// free times on days people wait for: those are offered at once.
+#[server(endpoint = "schedule/change")]
+pub async fn change_schedule(
+    #[server(flatten)] form: super::model::ScheduleForm,
+) -> Result<(), AppError> {
+    use super::model::ScheduleEdit;
+    use super::service::ScheduleChange;
+    use crate::auth::api::context;
+    let super::model::ScheduleForm {
+        change,
+        id,
+        visit_type,
+        weekday,
+        start,
+        end,
+        date,
+        note,
+        minutes,
+        buffer_minutes,
+    } = form;
+    let number = |value: Option<String>| value.and_then(|v| v.trim().parse::<i32>().ok());
+    let id = number(id);
+    let weekday = number(weekday).and_then(|d| i16::try_from(d).ok());
+    let text = |value: Option<String>| value.unwrap_or_default();
+    let kind = || kind_of_visit(visit_type.as_deref().unwrap_or_default());
+    let saved = async {
+        let me = context::signed_in()?;
+        let change = match change {
+            ScheduleEdit::AddHours => ScheduleChange::AddHours {
+                visit_type: kind()?,
+                weekday: weekday.unwrap_or(-1),
+                start: text(start),
+                end: text(end),
+            },
+            ScheduleEdit::RemoveHours => ScheduleChange::RemoveHours {
+                id: id.unwrap_or_default(),
+            },
+            ScheduleEdit::AddDayOff => ScheduleChange::AddDayOff {
+                date: text(date),
+                note: text(note),
+            },
+            ScheduleEdit::RemoveDayOff => ScheduleChange::RemoveDayOff {
+                id: id.unwrap_or_default(),
+            },
+            ScheduleEdit::AddExtraHours => ScheduleChange::AddExtraHours {
+                visit_type: kind()?,
+                date: text(date),
+                start: text(start),
+                end: text(end),
+            },
+            ScheduleEdit::RemoveExtraHours => ScheduleChange::RemoveExtraHours {
+                id: id.unwrap_or_default(),
+            },
+            ScheduleEdit::SetLength => ScheduleChange::SetLength {
+                visit_type: kind()?,
+                minutes: text(minutes),
+                buffer_minutes: text(buffer_minutes),
+            },
+        };
+        super::service::change_schedule(me.db(), me.now(), &me.caller, &change).await?;
+        if let Some(schedule) = practice_schedule(me.db()).await? {
+            let (db, keyring, now) = (me.db(), me.keyring(), me.now());
+            match super::waitlist::waiting_days(db, now, &schedule).await {
+                Ok(days) => {
+                    for day in days {
+                        super::waitlist::offer_freed_and_send(
+                            db, keyring, now, &schedule, day, &me,
+                        )
+                        .await;
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "could not read the waitlist's days"),
+            }
+        }
+        Ok(())
+    }
+    .await;
+    context::answer_write(
+        saved,
+        |()| "/dashboard/schedule?saved=1".to_owned(),
+        back_to_schedule,
+    )
+}
+
+/// The agenda page a completion posted without JavaScript returns to: one of the dashboard's
+/// own pages, never another site.
+#[cfg(feature = "ssr")]
+fn agenda_page(back: &str) -> &str {
+    let ours = back.starts_with("/dashboard") && !back.contains("//") && !back.contains('\\');
+    if ours {
+        back
+    } else {
+        "/dashboard/agenda"
+    }
+}
+
+/// The physician marks a visit that has started as completed, with a follow-up in
+/// `follow_up_weeks` weeks or none (empty); the patient's follow-up email goes out at once.
+/// `back`: the agenda page a plain form post returns to.
+#[server(endpoint = "visits/complete")]
+pub async fn complete_visit(
+    id: String,
+    follow_up_weeks: String,
+    back: String,
+) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let completed = async {
+        let me = context::signed_in()?;
+        let weeks = match follow_up_weeks.trim() {
+            "" => None,
+            text => Some(
+                text.parse::<u32>()
+                    .map_err(|_| AppError::from(super::VisitRefusal::FollowUpInterval))?,
+            ),
+        };
+        let job = super::service::complete(me.db(), me.now(), &me.caller, id.trim(), weeks).await?;
+        me.run_soon(job, "follow-up");
+        Ok(())
+    }
+    .await;
+    let back = agenda_page(&back);
+    let joiner = if back.contains('?') { '&' } else { '?' };
+    context::answer_write(
+        completed,
+        |()| format!("{back}{joiner}completed=1"),
+        |error| {
+            let code = match error.visit_refusal() {
+                Some(super::VisitRefusal::FollowUpInterval) => "follow_up",
+                _ => "complete",
+            };
+            format!("{back}{joiner}error={code}")
+        },
+    )
 }

@@ -87,21 +87,14 @@ pub enum Refusal {
     BeyondHorizon { tier: String, days: i64 },
     /// Today, where the tier books from tomorrow.
     SameDay { tier: String },
+    /// The visit has a fee the patient did not accept (the page showed other terms, or none):
+    /// these are the terms now.
+    FeeNotAccepted { terms: String },
 }
 
 impl Refusal {
-    /// Every code a refused booking can carry as its field ([`Refusal::code`], and `fee` for a
-    /// fee not accepted).
-    pub const CODES: [&'static str; 6] = [
-        "membership",
-        "not_included",
-        "allowance",
-        "horizon",
-        "same_day",
-        "fee",
-    ];
-
-    /// A short code for the address (post/redirect/get).
+    /// The stable code (in addresses, in tests; `booking.` in front across features). Never
+    /// changes once released.
     pub fn code(&self) -> &'static str {
         match self {
             Refusal::NoActiveMembership => "membership",
@@ -109,6 +102,7 @@ impl Refusal {
             Refusal::AllowanceUsed { .. } => "allowance",
             Refusal::BeyondHorizon { .. } => "horizon",
             Refusal::SameDay { .. } => "same_day",
+            Refusal::FeeNotAccepted { .. } => "fee",
         }
     }
 
@@ -127,6 +121,9 @@ impl Refusal {
             ),
             Refusal::SameDay { tier } => format!(
                 "{tier} members book from tomorrow on. For something that cannot wait, please call the practice."
+            ),
+            Refusal::FeeNotAccepted { terms } => format!(
+                "The terms of this visit changed since the page was shown. {terms} Please read them and book again."
             ),
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod benefits;
+mod book_page;
 pub mod model;
 mod pages;
 pub mod refusal;
@@ -25,8 +26,9 @@ pub mod service;
 #[cfg(feature = "ssr")]
 pub mod waitlist;
 
+pub use book_page::BookVisitPage;
 pub use model::VisitType;
-pub use pages::{AgendaDays, AgendaPage, BookVisitPage, SchedulePage};
+pub use pages::{AgendaDays, AgendaPage, CompletionNotice, SchedulePage};
 pub use refusal::VisitRefusal;
 pub use visits_page::MyVisitsPage;
 

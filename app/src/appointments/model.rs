@@ -11,6 +11,18 @@ pub enum VisitChange {
     OfferBooked,
     /// A held time let go, or the waitlist left.
     LeftWaitlist,
+    /// Put on the waitlist of a day.
+    Waitlisted,
+}
+
+/// A visit booked or moved: what the booking page (and a JSON client) is told.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Booked {
+    /// The visit's public id.
+    pub visit: String,
+    pub visit_type: VisitType,
+    pub starts_at: chrono::DateTime<chrono::Utc>,
+    pub ends_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl VisitChange {
@@ -21,6 +33,7 @@ impl VisitChange {
             VisitChange::Cancelled { late: true } => "cancelled=late",
             VisitChange::OfferBooked => "booked=1",
             VisitChange::LeftWaitlist => "left_waitlist=1",
+            VisitChange::Waitlisted => "waitlisted=1",
         }
     }
 }
@@ -328,49 +341,134 @@ pub struct DayOffRow {
 
 /// Parses "08:30" (the value of a time input) into minutes after midnight, on the five-minute
 /// grid of the schedule.
-pub fn parse_minutes(text: &str) -> Result<i32, &'static str> {
+pub fn parse_minutes(text: &str) -> Result<i32, ScheduleProblem> {
     let (h, m) = text
         .trim()
         .split_once(':')
-        .ok_or("Enter a time like 08:30.")?;
+        .ok_or(ScheduleProblem::TimeFormat)?;
     let (h, m): (i32, i32) = (
-        h.parse().map_err(|_| "Enter a time like 08:30.")?,
+        h.parse().map_err(|_| ScheduleProblem::TimeFormat)?,
         m.get(..2)
             .unwrap_or(m)
             .parse()
-            .map_err(|_| "Enter a time like 08:30.")?,
+            .map_err(|_| ScheduleProblem::TimeFormat)?,
     );
     if !(0..24).contains(&h) || !(0..60).contains(&m) {
-        return Err("Enter a time between 00:00 and 23:55.");
+        return Err(ScheduleProblem::TimeOfDay);
     }
     if m % 5 != 0 {
-        return Err("Use five-minute steps (like 08:30 or 08:35).");
+        return Err(ScheduleProblem::FiveMinuteSteps);
     }
     Ok(h * 60 + m)
 }
 
-/// Every message the schedule form can come back with. The page names one by its index in the
-/// address (`?error=3`), so a crafted link cannot make the page say something else.
-pub const SCHEDULE_MESSAGES: [&str; 11] = [
-    "The change could not be saved. Please check the form and try again.",
-    "Enter a time like 08:30.",
-    "Enter a time between 00:00 and 23:55.",
-    "Use five-minute steps (like 08:30 or 08:35).",
-    "The hours must end after they start.",
-    "Choose a day of the week.",
-    "Choose a date.",
-    "Choose today or a later day.",
-    "These hours overlap hours already set for that day and kind of visit.",
-    "A visit lasts 5 to 240 minutes, in five-minute steps.",
-    "The pause after a visit is 0 to 120 minutes, in five-minute steps.",
-];
+/// Why a change to the schedule was not saved: a stable code (the address of a plain form
+/// post carries it, so a crafted link can only make the page say one of these) and the
+/// sentence the physician reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScheduleProblem {
+    TimeFormat,
+    TimeOfDay,
+    FiveMinuteSteps,
+    EndBeforeStart,
+    Weekday,
+    Date,
+    PastDate,
+    Overlap,
+    VisitLength,
+    Pause,
+}
 
-/// The index of `message` in [`SCHEDULE_MESSAGES`] (0, the general one, if absent).
-pub fn schedule_message_index(message: &str) -> usize {
-    SCHEDULE_MESSAGES
-        .iter()
-        .position(|m| *m == message)
-        .unwrap_or(0)
+impl ScheduleProblem {
+    pub const ALL: [ScheduleProblem; 10] = [
+        ScheduleProblem::TimeFormat,
+        ScheduleProblem::TimeOfDay,
+        ScheduleProblem::FiveMinuteSteps,
+        ScheduleProblem::EndBeforeStart,
+        ScheduleProblem::Weekday,
+        ScheduleProblem::Date,
+        ScheduleProblem::PastDate,
+        ScheduleProblem::Overlap,
+        ScheduleProblem::VisitLength,
+        ScheduleProblem::Pause,
+    ];
+
+    /// The stable code. Never changes once released.
+    pub fn code(self) -> &'static str {
+        match self {
+            ScheduleProblem::TimeFormat => "time_format",
+            ScheduleProblem::TimeOfDay => "time_of_day",
+            ScheduleProblem::FiveMinuteSteps => "five_minutes",
+            ScheduleProblem::EndBeforeStart => "end_before_start",
+            ScheduleProblem::Weekday => "weekday",
+            ScheduleProblem::Date => "date",
+            ScheduleProblem::PastDate => "past_date",
+            ScheduleProblem::Overlap => "overlap",
+            ScheduleProblem::VisitLength => "visit_length",
+            ScheduleProblem::Pause => "pause",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<ScheduleProblem> {
+        Self::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            ScheduleProblem::TimeFormat => "Enter a time like 08:30.",
+            ScheduleProblem::TimeOfDay => "Enter a time between 00:00 and 23:55.",
+            ScheduleProblem::FiveMinuteSteps => "Use five-minute steps (like 08:30 or 08:35).",
+            ScheduleProblem::EndBeforeStart => "The hours must end after they start.",
+            ScheduleProblem::Weekday => "Choose a day of the week.",
+            ScheduleProblem::Date => "Choose a date.",
+            ScheduleProblem::PastDate => "Choose today or a later day.",
+            ScheduleProblem::Overlap => {
+                "These hours overlap hours already set for that day and kind of visit."
+            }
+            ScheduleProblem::VisitLength => "A visit lasts 5 to 240 minutes, in five-minute steps.",
+            ScheduleProblem::Pause => {
+                "The pause after a visit is 0 to 120 minutes, in five-minute steps."
+            }
+        }
+    }
+}
+
+/// One form of the schedule page: `change` says which, and each form sends the fields its
+/// change needs. Every field is read as text (numbers are checked by the change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleForm {
+    pub change: ScheduleEdit,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub visit_type: Option<String>,
+    #[serde(default)]
+    pub weekday: Option<String>,
+    #[serde(default)]
+    pub start: Option<String>,
+    #[serde(default)]
+    pub end: Option<String>,
+    #[serde(default)]
+    pub date: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub minutes: Option<String>,
+    #[serde(default)]
+    pub buffer_minutes: Option<String>,
+}
+
+/// The schedule's forms, by what they change (the `change` field of each form).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScheduleEdit {
+    AddHours,
+    RemoveHours,
+    AddDayOff,
+    RemoveDayOff,
+    AddExtraHours,
+    RemoveExtraHours,
+    SetLength,
 }
 
 #[cfg(test)]
@@ -407,10 +505,17 @@ mod tests {
     }
 
     #[test]
-    fn every_message_of_the_time_parser_is_a_known_schedule_message() {
-        for bad in ["8:07", "24:00", "noon"] {
-            let message = parse_minutes(bad).expect_err("bad");
-            assert_ne!(super::schedule_message_index(message), 0, "{message}");
+    fn every_schedule_problem_has_its_own_code_and_reads_back_from_it() {
+        use super::ScheduleProblem;
+        let mut codes: Vec<_> = ScheduleProblem::ALL.iter().map(|p| p.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), ScheduleProblem::ALL.len());
+        for problem in ScheduleProblem::ALL {
+            assert_eq!(ScheduleProblem::from_code(problem.code()), Some(problem));
         }
+        assert_eq!(parse_minutes("8:07"), Err(ScheduleProblem::FiveMinuteSteps));
+        assert_eq!(parse_minutes("24:00"), Err(ScheduleProblem::TimeOfDay));
+        assert_eq!(parse_minutes("noon"), Err(ScheduleProblem::TimeFormat));
     }
 }

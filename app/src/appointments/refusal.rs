@@ -121,6 +121,61 @@ pub fn problem_message(code: &str) -> Option<String> {
     Some(message.to_owned())
 }
 
+/// The code a refused booking, move or waitlist join goes back to the booking page with: the
+/// refusal's own code, or the field that needs fixing.
+pub fn booking_problem_code(error: &AppError) -> String {
+    match error {
+        AppError::Refused(crate::Refusal::Visit(refusal)) => refusal.code().to_owned(),
+        AppError::Refused(crate::Refusal::Booking(refusal)) => refusal.code().to_owned(),
+        AppError::Conflict(_) => VisitRefusal::JustTaken.code().to_owned(),
+        AppError::Validation(fields) => ["reason", "day", "time_zone", "starts_at"]
+            .into_iter()
+            .find(|field| fields.get(field).is_some())
+            .unwrap_or("starts_at")
+            .to_owned(),
+        AppError::Unauthorized => "signed_out".to_owned(),
+        _ => "failed".to_owned(),
+    }
+}
+
+/// What the booking page says for a problem code in its address. The membership's rules are
+/// said in general words here (the address carries no tier names); in place, the page shows
+/// the refusal's own message.
+pub fn booking_problem_message(code: &str) -> String {
+    if let Some(refusal) = VisitRefusal::from_code(code) {
+        return refusal.message();
+    }
+    let message = match code {
+        "reason" => "Please tell the physician briefly what the visit is about (up to 500 characters).",
+        "starts_at" => "That time is no longer offered. Please choose one of the times below.",
+        "fee" => "The terms of this visit changed since the page was shown. Please read them below and book again.",
+        "allowance" => "No included visit is left for that time. Please read the terms below.",
+        "horizon" => "That time is further ahead than your membership books. Please choose one of the times below.",
+        "same_day" => "Your membership books from tomorrow on. Please choose one of the times below, or call the practice for something urgent.",
+        "not_included" => "Your membership does not include that kind of visit. Please choose another kind.",
+        "membership" => "Booking visits is part of an active membership.",
+        "time_zone" => "Please choose one of the time zones listed.",
+        "day" => "Please choose one of the days listed for the waitlist.",
+        "signed_out" => "You were signed out. Please sign in again; nothing was booked.",
+        _ => "The visit could not be booked. Please try again, or call the practice.",
+    };
+    message.to_owned()
+}
+
+/// What a page says for an error of a change made in place: a refusal's or a field's own
+/// message.
+pub fn in_place_message(error: &AppError) -> String {
+    match error {
+        AppError::Validation(fields) => fields
+            .0
+            .values()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| error.to_string()),
+        other => other.to_string(),
+    }
+}
+
 /// What the visit list says for an error of a change made in place (hydrated).
 pub fn problem_of(error: &AppError) -> String {
     match error {

@@ -66,6 +66,23 @@ pub struct BookedVisit {
     pub confirmation_job: i32,
 }
 
+impl From<BookedVisit> for super::model::Booked {
+    fn from(visit: BookedVisit) -> Self {
+        Self {
+            visit: visit.public_id,
+            visit_type: visit.visit_type,
+            starts_at: visit.starts_at,
+            ends_at: visit.ends_at,
+        }
+    }
+}
+
+/// A visit moved: where it is now, and the time it left (offered to that day's waitlist).
+pub struct MovedVisit {
+    pub booked: BookedVisit,
+    pub left: DateTime<Utc>,
+}
+
 /// The five-minute units `[starts_at, until)` covers.
 pub fn units(starts_at: DateTime<Utc>, until: DateTime<Utc>) -> Vec<DateTime<Utc>> {
     let step = Duration::minutes(UNIT_MINUTES);
@@ -271,19 +288,20 @@ pub async fn book(
         .map(|quote| (standing, quote)),
     };
     let refused = match &terms {
-        Err(refusal) => Some((refusal.code(), refusal.message())),
+        Err(refusal) => Some(refusal.clone()),
         Ok((_, quote)) => match quote.coverage {
             benefits::Coverage::Fee(cents) if request.accepted_fee_cents != Some(cents) => {
-                Some(("fee", quote.terms.clone()))
+                Some(benefits::Refusal::FeeNotAccepted {
+                    terms: quote.terms.clone(),
+                })
             }
             _ => None,
         },
     };
-    if let Some((code, message)) = refused {
+    if let Some(refusal) = refused {
+        let message = refusal.message();
         record_refusal(db, now, caller, VERB, None, patient_public_id, &message).await?;
-        let mut errors = FieldErrors::default();
-        errors.add(code, message);
-        return Err(AppError::Validation(errors));
+        return Err(refusal.into());
     }
     let Ok((standing, quote)) = terms else {
         return Err(AppError::internal("booking terms checked above"));
@@ -1175,7 +1193,8 @@ pub enum ScheduleChange {
     },
 }
 
-/// Applies `change` (physician only), audited; bad input comes back as field messages.
+/// Applies `change` (physician only), audited; input that does not fit is refused with its
+/// [`ScheduleProblem`](super::model::ScheduleProblem).
 pub async fn change_schedule(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
@@ -1183,10 +1202,12 @@ pub async fn change_schedule(
     change: &ScheduleChange,
 ) -> Result<(), AppError> {
     use super::entity::{schedule_exception, weekly_hours};
-    use super::model::parse_minutes;
-    let mut errors = FieldErrors::default();
-    let mut checked = None;
-    match change {
+    use super::model::{parse_minutes, ScheduleProblem};
+    let hours = |start: &str, end: &str| match (parse_minutes(start)?, parse_minutes(end)?) {
+        (start, end) if start < end => Ok((start, end)),
+        _ => Err(ScheduleProblem::EndBeforeStart),
+    };
+    let checked = match change {
         ScheduleChange::AddHours {
             weekday,
             start,
@@ -1194,66 +1215,39 @@ pub async fn change_schedule(
             ..
         } => {
             if !(0..7).contains(weekday) {
-                errors.add("weekday", "Choose a day of the week.");
+                return Err(ScheduleProblem::Weekday.into());
             }
-            match (parse_minutes(start), parse_minutes(end)) {
-                (Ok(start), Ok(end)) if start < end => checked = Some((start, end)),
-                (Ok(_), Ok(_)) => errors.add("end", "The hours must end after they start."),
-                (Err(message), _) => errors.add("start", message),
-                (_, Err(message)) => errors.add("end", message),
-            }
+            Some(hours(start, end)?)
         }
         ScheduleChange::AddDayOff { date, .. } => {
-            check_future_date(db, now, date, &mut errors).await?;
+            check_future_date(db, now, date).await?;
+            None
         }
         ScheduleChange::AddExtraHours {
             date, start, end, ..
         } => {
-            check_future_date(db, now, date, &mut errors).await?;
-            match (parse_minutes(start), parse_minutes(end)) {
-                (Ok(start), Ok(end)) if start < end => checked = Some((start, end)),
-                (Ok(_), Ok(_)) => errors.add("end", "The hours must end after they start."),
-                (Err(message), _) => errors.add("start", message),
-                (_, Err(message)) => errors.add("end", message),
-            }
+            check_future_date(db, now, date).await?;
+            Some(hours(start, end)?)
         }
         ScheduleChange::SetLength {
             minutes,
             buffer_minutes,
             ..
         } => {
-            let five = |text: &str, max: i32| {
+            let five = |text: &str, min: i32, max: i32| {
                 text.trim()
                     .parse::<i32>()
                     .ok()
-                    .filter(|m| (0..=max).contains(m) && m % 5 == 0)
+                    .filter(|m| (min..=max).contains(m) && m % 5 == 0)
             };
-            match five(minutes, 240).filter(|m| *m >= 5) {
-                Some(m) => checked = Some((m, 0)),
-                None => errors.add(
-                    "minutes",
-                    "A visit lasts 5 to 240 minutes, in five-minute steps.",
-                ),
-            }
-            match five(buffer_minutes, 120) {
-                Some(b) => {
-                    if let Some((m, _)) = checked {
-                        checked = Some((m, b));
-                    }
-                }
-                None => errors.add(
-                    "buffer_minutes",
-                    "The pause after a visit is 0 to 120 minutes, in five-minute steps.",
-                ),
-            }
+            let minutes = five(minutes, 5, 240).ok_or(ScheduleProblem::VisitLength)?;
+            let buffer = five(buffer_minutes, 0, 120).ok_or(ScheduleProblem::Pause)?;
+            Some((minutes, buffer))
         }
         ScheduleChange::RemoveHours { .. }
         | ScheduleChange::RemoveDayOff { .. }
-        | ScheduleChange::RemoveExtraHours { .. } => {}
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
+        | ScheduleChange::RemoveExtraHours { .. } => None,
+    };
     let permit = guard::permit(
         db,
         now,
@@ -1279,12 +1273,7 @@ pub async fn change_schedule(
                 .one(permit.txn())
                 .await?;
             if overlapping.is_some() {
-                let mut errors = FieldErrors::default();
-                errors.add(
-                    "start",
-                    "These hours overlap hours already set for that day and kind of visit.",
-                );
-                return Err(AppError::Validation(errors));
+                return Err(ScheduleProblem::Overlap.into());
             }
             weekly_hours::ActiveModel {
                 visit_type: Set(*visit_type),
@@ -1367,18 +1356,17 @@ async fn check_future_date(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
     date: &str,
-    errors: &mut FieldErrors,
 ) -> Result<(), AppError> {
+    use super::model::ScheduleProblem;
     let today = match load_schedule(db).await? {
         Some(schedule) => now.with_timezone(&schedule.time_zone).date_naive(),
         None => now.date_naive(),
     };
     match chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d") {
-        Ok(day) if day < today => errors.add("date", "Choose today or a later day."),
-        Ok(_) => {}
-        Err(_) => errors.add("date", "Choose a date."),
+        Ok(day) if day < today => Err(ScheduleProblem::PastDate.into()),
+        Ok(_) => Ok(()),
+        Err(_) => Err(ScheduleProblem::Date.into()),
     }
-    Ok(())
 }
 
 /// The late-cancellation terms of a visit: what its tier's policy would do now, in words, and
@@ -1532,7 +1520,7 @@ pub async fn reschedule(
     schedule: &Schedule,
     appointment_public_id: &str,
     new_start: DateTime<Utc>,
-) -> Result<BookedVisit, AppError> {
+) -> Result<MovedVisit, AppError> {
     const VERB: &str = "appointment.reschedule";
     let (row, patient, permit) =
         open_visit(db, now, caller, appointment_public_id, VERB, |patient_id| {
@@ -1558,9 +1546,7 @@ pub async fn reschedule(
         )
     }) {
         drop(permit);
-        let mut errors = FieldErrors::default();
-        errors.add(refusal.code(), refusal.message());
-        return Err(AppError::Validation(errors));
+        return Err(refusal.into());
     }
     if new_start == row.starts_at || !offered(schedule, visit_type, new_start, now) {
         drop(permit);
@@ -1611,12 +1597,16 @@ pub async fn reschedule(
     match planned {
         Ok(first_job) => {
             permit.commit().await.map_err(taken)?;
-            Ok(BookedVisit {
+            let booked = BookedVisit {
                 public_id,
                 visit_type,
                 starts_at: new_start,
                 ends_at: new_end,
                 confirmation_job: first_job,
+            };
+            Ok(MovedVisit {
+                booked,
+                left: old_start,
             })
         }
         Err(err) => {

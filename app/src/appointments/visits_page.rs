@@ -26,6 +26,7 @@ fn said(change: VisitChange) -> &'static str {
         VisitChange::Cancelled { late: false } => "Your visit is cancelled, free of charge. The time is open for someone else.",
         VisitChange::OfferBooked => "Your visit is booked. We look forward to seeing you.",
         VisitChange::LeftWaitlist => "Done. The time goes to the next person waiting.",
+        VisitChange::Waitlisted => "You are on the waitlist. When a time frees up that day we email you and hold it for 30 minutes.",
     }
 }
 
@@ -53,7 +54,7 @@ fn from_address(query: &leptos_router::params::ParamsMap) -> Option<Notice> {
     } else if query.get("moved").is_some() {
         "Your visit is moved. We emailed you the new time with an updated calendar entry."
     } else if query.get("waitlisted").is_some() {
-        "You are on the waitlist. When a time frees up that day we email you and hold it for 30 minutes."
+        said(VisitChange::Waitlisted)
     } else if query.get("left_waitlist").is_some() {
         said(VisitChange::LeftWaitlist)
     } else {

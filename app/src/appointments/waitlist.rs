@@ -17,7 +17,7 @@ use crate::auth::{Action, Resource};
 use crate::crypto::{Encrypted, Keyring};
 use crate::jobs::{self, NewJob};
 use crate::patients::entity::patient;
-use crate::{AppError, FieldErrors};
+use crate::AppError;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
@@ -51,12 +51,6 @@ pub struct EntryJob {
     pub appointment: i32,
 }
 
-fn refused(code: &str, message: impl Into<String>) -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.add(code, message);
-    AppError::Validation(errors)
-}
-
 /// Puts the patient on the waitlist for `visit_type` on `day` (the practice's local day). A
 /// member only, for a kind of visit their membership offers, within its booking window. Joining
 /// twice is the same entry.
@@ -71,22 +65,21 @@ pub async fn join(
 ) -> Result<waitlist_entry::Model, AppError> {
     let today = now.with_timezone(&schedule.time_zone).date_naive();
     let Some(standing) = allowance::standing(db, patient.id).await? else {
-        let refusal = benefits::Refusal::NoActiveMembership;
-        return Err(refused(refusal.code(), refusal.message()));
+        return Err(benefits::Refusal::NoActiveMembership.into());
     };
     if day < today || schedule.local_starts(visit_type, day).is_empty() {
-        return Err(refused(
+        return Err(AppError::field(
             "day",
             "Please choose one of the days listed: the practice offers this kind of visit then.",
         ));
     }
     if let Err(refusal) = benefits::within_window(&standing.rules, today, day) {
-        return Err(refused(refusal.code(), refusal.message()));
+        return Err(refusal.into());
     }
     if let Err(refusal @ benefits::Refusal::NotIncluded { .. }) =
         benefits::quote(&standing.rules, visit_type, 0, "")
     {
-        return Err(refused(refusal.code(), refusal.message()));
+        return Err(refusal.into());
     }
     let permit = guard::permit(
         db,
@@ -446,7 +439,7 @@ pub async fn accept(
     } = answer;
     let reason = reason.trim();
     if reason.is_empty() || reason.chars().count() > 500 {
-        return Err(refused(
+        return Err(AppError::field(
             "reason",
             "Please tell the physician briefly what the visit is about (up to 500 characters).",
         ));
@@ -466,8 +459,7 @@ pub async fn accept(
     };
     let visit_type = held.visit_type;
     let Some(standing) = allowance::standing(permit.txn(), patient.id).await? else {
-        let refusal = benefits::Refusal::NoActiveMembership;
-        return Err(refused(refusal.code(), refusal.message()));
+        return Err(benefits::Refusal::NoActiveMembership.into());
     };
     let quote = match allowance::quote(
         permit.txn(),
@@ -480,11 +472,11 @@ pub async fn accept(
     .await?
     {
         Ok(quote) => quote,
-        Err(refusal) => return Err(refused(refusal.code(), refusal.message())),
+        Err(refusal) => return Err(refusal.into()),
     };
     if let benefits::Coverage::Fee(cents) = quote.coverage {
         if accepted_fee_cents != Some(cents) {
-            return Err(refused("fee", quote.terms));
+            return Err(benefits::Refusal::FeeNotAccepted { terms: quote.terms }.into());
         }
     }
     let (coverage, fee_cents) = quote.coverage.columns();

@@ -138,6 +138,8 @@ pub fn answer_write<T>(
             Err(error) => refused(error),
         };
         leptos_axum::redirect(&to);
+        // "See other": the page to show is fetched with GET (post/redirect/get).
+        set_status(http::StatusCode::SEE_OTHER);
     } else if let Err(error) = &result {
         set_status(error.status());
     }

@@ -99,19 +99,24 @@ pub fn DashboardHome() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let search = move || query.with(|q| q.get("q").unwrap_or_default());
     let patients = Resource::new(search, patient_directory);
-    let agenda = OnceResource::new(crate::appointments::api::load_agenda());
+    let complete = ServerAction::<crate::appointments::api::CompleteVisit>::new();
+    let agenda = Resource::new(
+        move || complete.version().get(),
+        |_| crate::appointments::api::load_agenda(),
+    );
     view! {
         <Title text="Dashboard · Bedside"/>
         <section class="section container dashboard">
             <div>
                 <h1>"This week"</h1>
+                <crate::appointments::CompletionNotice complete/>
                 <Suspense fallback=|| view! { <p>"Loading the agenda…"</p> }>
                     {move || Suspend::new(async move {
                         match agenda.await {
                             Err(error) => failed(&error),
                             Ok(days) if days.is_empty() => view! { <p>"No visits booked in the next seven days."</p> }.into_any(),
                             Ok(days) => view! {
-                                <crate::appointments::AgendaDays days back="/dashboard".to_owned()/>
+                                <crate::appointments::AgendaDays days back="/dashboard".to_owned() complete/>
                                 <p><a href="/dashboard/agenda">"Open the agenda: day and week, forward and back →"</a></p>
                             }.into_any(),
                         }

@@ -21,6 +21,16 @@ test("a patient books an office visit, gets the confirmation, moves the visit an
   await expect(page.getByRole("heading", { name: "Book a visit" })).toBeVisible();
   await expect(page.getByText("Times are in Eastern Time.")).toBeVisible();
   await axeClean(page);
+  // From here on the portal is one page (an SPA): booking, moving, cancelling and moving
+  // between pages happen without loading a new document. A mark on the window would be lost
+  // by any document load; it is checked at the end.
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
+  });
+  await page.locator("html[data-hydrated]").waitFor();
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  const sameDocument = () => page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true);
   // A time on the third day listed (at least a day away, so it can be moved online), chosen by
   // its label as a screen reader hears it.
   const day = page.locator(".slot-day").nth(2);
@@ -61,14 +71,7 @@ test("a patient books an office visit, gets the confirmation, moves the visit an
   await expect(visits.filter({ hasText: newWhen })).toHaveCount(1);
   await expect.poll(() => outbox(5)).toMatch(/subject: Your visit was moved: /);
 
-  // And cancel it: free, more than 24 hours ahead. The page is live by now, so cancelling runs
-  // in place: no new document, the list read again, the address unchanged.
-  const consoleErrors: string[] = [];
-  page.on("console", (message) => {
-    if (message.type() === "error") consoleErrors.push(message.text());
-  });
-  await page.locator("html[data-hydrated]").waitFor();
-  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  // And cancel it: free, more than 24 hours ahead, in place: the list read again.
   await visits.filter({ hasText: newWhen }).getByRole("button", { name: /Cancel visit/ }).click();
   await expect(page.getByRole("status")).toContainText("Your visit is cancelled, free of charge");
   await expect(visits).toHaveCount(before - 1);
@@ -80,8 +83,14 @@ test("a patient books an office visit, gets the confirmation, moves the visit an
   // client-side too.
   await page.getByRole("link", { name: /^Notifications/ }).click();
   await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
-  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
-  expect(consoleErrors).toEqual([]);
   await axeClean(page);
   await screenshot(page, "notifications-390");
+  // On to the membership, and back: the back button works inside the app.
+  await page.getByRole("link", { name: "Membership" }).first().click();
+  await expect(page.getByRole("heading", { name: "My membership" })).toBeVisible();
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "Notifications" })).toBeVisible();
+  // Book, move, cancel, notifications, membership: all in the one document loaded at the start.
+  expect(await sameDocument()).toBe(true);
+  expect(consoleErrors).toEqual([]);
 });

@@ -30,7 +30,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 26] = [
+pub const FORM_ROUTES: [&str; 21] = [
     "/contact",
     "/join",
     "/join/confirm",
@@ -42,11 +42,6 @@ pub const FORM_ROUTES: [&str; 26] = [
     "/portal/membership/cancel",
     "/admin/billing/refund",
     "/pay/checkout/cs_local_any",
-    "/portal/book",
-    "/portal/time-zone",
-    "/portal/waitlist",
-    "/dashboard/schedule",
-    "/dashboard/visits/complete",
     "/signin",
     "/signin/mfa",
     "/signin/forgot",

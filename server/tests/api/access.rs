@@ -486,9 +486,9 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
             .expect("a free time")
             .to_owned();
         let booked = app
-            .post_with(
+            .post_page_form(
                 &member,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &slot),

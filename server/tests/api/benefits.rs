@@ -120,14 +120,12 @@ pub(crate) async fn book_as(
     .await
 }
 
-/// The rule a refused booking names (the field of its validation error).
+/// The membership rule that refused a booking: its code and what the patient reads.
 fn refused_by(result: Result<BookedVisit, AppError>) -> String {
     match result {
-        Err(AppError::Validation(errors)) => benefits::Refusal::CODES
-            .into_iter()
-            .find(|code| errors.get(code).is_some())
-            .map(|code| format!("{code}: {}", errors.get(code).unwrap_or_default()))
-            .unwrap_or_else(|| format!("{errors:?}")),
+        Err(AppError::Refused(app::Refusal::Booking(refusal))) => {
+            format!("{}: {}", refusal.code(), refusal.message())
+        }
         other => panic!("expected a refusal, got {other:?}"),
     }
 }
@@ -275,14 +273,18 @@ async fn an_essential_member_books_from_tomorrow_within_30_days_six_visits_a_yea
             ("starts_at", &seventh.to_rfc3339()),
             ("reason", "One more question"),
         ];
-        let response = app.post_with(&browser, "/portal/book", &form).await;
+        let response = app
+            .post_page_form(&browser, "/api/visits/book", &form)
+            .await;
         assert_eq!(
             location(&response).as_deref(),
             Some("/portal/book?type=in_person&error=fee")
         );
         let mut accepted = form.to_vec();
         accepted.push(("accept_fee_cents", "9500"));
-        let response = app.post_with(&browser, "/portal/book", &accepted).await;
+        let response = app
+            .post_page_form(&browser, "/api/visits/book", &accepted)
+            .await;
         assert_eq!(
             location(&response).as_deref(),
             Some("/portal/visits?booked=1")
@@ -383,9 +385,9 @@ async fn booking_needs_an_active_membership_and_says_so() {
         let refused = refused_by(book_as(&app, &lee, VisitType::InPerson, at, None).await);
         assert!(refused.starts_with("membership: "), "{refused}");
         let response = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &at.to_rfc3339()),
@@ -466,9 +468,9 @@ async fn a_home_visit_fee_and_a_late_fee_are_billed_as_lines_of_the_next_members
         );
         let home_at = free_times(&app, &ana, VisitType::HomeVisit).await[0];
         let response = app
-            .post_with(
+            .post_page_form(
                 &client,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "home_visit"),
                     ("starts_at", &home_at.to_rfc3339()),

@@ -274,9 +274,9 @@ async fn a_patient_books_a_visit_from_the_portal_and_a_second_patient_finds_it_t
         let slot = first_slot(&html);
 
         let empty = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &slot),
@@ -289,9 +289,9 @@ async fn a_patient_books_a_visit_from_the_portal_and_a_second_patient_finds_it_t
             Some("/portal/book?type=in_person&error=reason")
         );
         let booked = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &slot),
@@ -317,9 +317,9 @@ async fn a_patient_books_a_visit_from_the_portal_and_a_second_patient_finds_it_t
         // James had the page open with the same time: it was just taken.
         let other = app.signed_in(&james).await;
         let taken = app
-            .post_with(
+            .post_page_form(
                 &other,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &slot),
@@ -368,9 +368,9 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
             .expect("body");
         let slot = first_slot(&html);
         let booked = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &slot),
@@ -475,7 +475,6 @@ async fn the_physician_sees_the_week_with_reasons_and_each_patient_shown_is_audi
 
 #[tokio::test]
 async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_once() {
-    use app::appointments::model::{schedule_message_index, SCHEDULE_MESSAGES};
     for backend in backends() {
         let app = spawn_app(&backend).await;
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
@@ -498,9 +497,9 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
             .with_timezone(&chrono_tz::America::New_York)
             .date_naive();
         let saved = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "add_day_off"),
                     ("date", &day.to_string()),
@@ -528,9 +527,9 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
 
         // Saturday video hours appear; bad and overlapping hours are refused with their message.
         let bad = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "add_hours"),
                     ("visit_type", "telemedicine"),
@@ -540,18 +539,15 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
                 ],
             )
             .await;
-        let expected = format!(
-            "/dashboard/schedule?error={}",
-            schedule_message_index("Use five-minute steps (like 08:30 or 08:35).")
-        );
+        let expected = "/dashboard/schedule?error=five_minutes".to_owned();
         assert_eq!(
             crate::helpers::location(&bad).as_deref(),
             Some(expected.as_str())
         );
         let added = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "add_hours"),
                     ("visit_type", "telemedicine"),
@@ -566,9 +562,9 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
             Some("/dashboard/schedule?saved=1")
         );
         let overlap = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "add_hours"),
                     ("visit_type", "telemedicine"),
@@ -578,10 +574,7 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
                 ],
             )
             .await;
-        let expected = format!(
-            "/dashboard/schedule?error={}",
-            schedule_message_index(SCHEDULE_MESSAGES[8])
-        );
+        let expected = "/dashboard/schedule?error=overlap".to_owned();
         assert_eq!(
             crate::helpers::location(&overlap).as_deref(),
             Some(expected.as_str())
@@ -603,8 +596,8 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
             .await
             .expect("body");
         assert!(
-            shown.contains(SCHEDULE_MESSAGES[0]),
-            "an unknown message index shows the general message"
+            shown.contains("The change could not be saved. Please check the form and try again."),
+            "an unknown problem code shows the general message"
         );
 
         // Staff see the schedule but cannot change it.
@@ -620,7 +613,7 @@ async fn the_physician_sets_a_day_off_and_hours_and_patients_see_the_change_at_o
         let refused = app
             .post_with(
                 &desk,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[("change", "add_day_off"), ("date", &day.to_string())],
             )
             .await;
@@ -670,7 +663,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
             ("starts_at", slot.as_str()),
             ("reason", "Check-up"),
         ];
-        let book_it = || app.post_with(&browser, "/portal/book", &form);
+        let book_it = || app.post_page_form(&browser, "/api/visits/book", &form);
         assert_eq!(
             crate::helpers::location(&book_it().await).as_deref(),
             Some("/portal/visits?booked=1"),
@@ -906,9 +899,9 @@ async fn a_day_off_is_checked_against_the_practice_s_today_not_utc() {
     app.clock.set(instant);
     let physician = app.signed_in(&doctor).await;
     let today = app
-        .post_with(
+        .post_page_form(
             &physician,
-            "/dashboard/schedule",
+            "/api/schedule/change",
             &[("change", "add_day_off"), ("date", "2026-12-01")],
         )
         .await;
@@ -917,9 +910,9 @@ async fn a_day_off_is_checked_against_the_practice_s_today_not_utc() {
         Some("/dashboard/schedule?saved=1")
     );
     let yesterday = app
-        .post_with(
+        .post_page_form(
             &physician,
-            "/dashboard/schedule",
+            "/api/schedule/change",
             &[("change", "add_day_off"), ("date", "2026-11-30")],
         )
         .await;
@@ -966,7 +959,7 @@ async fn p2_two_processes_on_one_postgresql_book_each_slot_once_and_tell_the_oth
             .map(|i| {
                 let (browser, _) = browsers[i % browsers.len()].clone();
                 // Alternate between the two processes, as a load balancer would.
-                let url = format!("{}/portal/book", addresses[i % 2]);
+                let url = format!("{}/api/visits/book", addresses[i % 2]);
                 let origin = addresses[i % 2].clone();
                 let when = when.clone();
                 tokio::spawn(async move {
@@ -983,7 +976,7 @@ async fn p2_two_processes_on_one_postgresql_book_each_slot_once_and_tell_the_oth
                         .await
                         .expect("POST");
                     let status = response.status().as_u16();
-                    let body: serde_json::Value = response.json().await.expect("JSON");
+                    let body = response.text().await.expect("body");
                     (status, body)
                 })
             })
@@ -992,12 +985,19 @@ async fn p2_two_processes_on_one_postgresql_book_each_slot_once_and_tell_the_oth
         for attempt in attempts {
             let (status, body) = attempt.await.expect("task");
             match status {
-                201 => booked += 1,
+                200 => {
+                    let visit: app::appointments::model::Booked =
+                        serde_json::from_str(&body).expect("the booked visit");
+                    assert_eq!(visit.starts_at, slot.starts_at, "round {round}");
+                    booked += 1;
+                }
                 409 => {
-                    assert_eq!(body["code"], "visit.taken", "round {round}: {body}");
-                    let next = body["next_free"].as_array().expect("next free times");
-                    assert!(!next.is_empty(), "round {round}: {body}");
-                    assert!(!next.iter().any(|t| t.as_str() == Some(when.as_str())));
+                    let refusal: app::AppError = serde_json::from_str(&body).expect("a refusal");
+                    let code = match &refusal {
+                        app::AppError::Refused(refusal) => refusal.code(),
+                        other => panic!("round {round}: {other:?}"),
+                    };
+                    assert_eq!(code, "visit.taken", "round {round}: {body}");
                 }
                 other => panic!("round {round}: unexpected {other}: {body}"),
             }
@@ -1020,7 +1020,6 @@ async fn schedule_of_the_demo(app: &TestApp) -> Schedule {
 
 #[tokio::test]
 async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
-    use app::appointments::model::{schedule_message_index, SCHEDULE_MESSAGES};
     for backend in backends() {
         let app = spawn_app(&backend).await;
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
@@ -1045,9 +1044,9 @@ async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
         assert!(!before.contains(&label), "the demo has no Saturday hours");
 
         let saved = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "add_extra_hours"),
                     ("visit_type", "in_person"),
@@ -1084,9 +1083,9 @@ async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
 
         // Video visits become 45 minutes with a 15-minute pause: an hour apart.
         let saved = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "set_length"),
                     ("visit_type", "telemedicine"),
@@ -1109,9 +1108,9 @@ async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
         assert_eq!((video.minutes, video.buffer_minutes), (45, 15));
 
         let bad = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "set_length"),
                     ("visit_type", "telemedicine"),
@@ -1120,11 +1119,9 @@ async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
                 ],
             )
             .await;
-        let index = schedule_message_index("A visit lasts 5 to 240 minutes, in five-minute steps.");
-        assert!(index > 0 && index < SCHEDULE_MESSAGES.len());
         assert_eq!(
-            crate::helpers::location(&bad),
-            Some(format!("/dashboard/schedule?error={index}"))
+            crate::helpers::location(&bad).as_deref(),
+            Some("/dashboard/schedule?error=visit_length")
         );
 
         // Staff read the schedule but do not change it.
@@ -1133,7 +1130,7 @@ async fn the_physician_adds_hours_on_a_saturday_and_changes_a_visit_length() {
         let refused = app
             .post_with(
                 &staff,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "set_length"),
                     ("visit_type", "telemedicine"),
@@ -1179,9 +1176,9 @@ async fn a_patient_sees_free_times_and_her_visits_in_her_own_time_zone() {
 
         // She lives in California: the same times, said in Pacific Time.
         let saved = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/time-zone",
+                "/api/visits/time-zone",
                 &[
                     ("time_zone", "America/Los_Angeles"),
                     ("visit_type", "in_person"),
@@ -1209,9 +1206,9 @@ async fn a_patient_sees_free_times_and_her_visits_in_her_own_time_zone() {
 
         // Her visits are said in her zone, named.
         let booked = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", first.as_str()),
@@ -1238,9 +1235,9 @@ async fn a_patient_sees_free_times_and_her_visits_in_her_own_time_zone() {
 
         // A zone that is not one is refused and changes nothing.
         let refused = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/time-zone",
+                "/api/visits/time-zone",
                 &[
                     ("time_zone", "Mars/Olympus_Mons"),
                     ("visit_type", "in_person"),
@@ -1249,7 +1246,7 @@ async fn a_patient_sees_free_times_and_her_visits_in_her_own_time_zone() {
             .await;
         assert_eq!(
             crate::helpers::location(&refused).as_deref(),
-            Some("/portal/book?type=in_person&error=zone")
+            Some("/portal/book?type=in_person&error=time_zone")
         );
         assert!(page(&app, browser.clone())
             .await

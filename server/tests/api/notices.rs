@@ -373,9 +373,9 @@ async fn booking_from_the_portal_sends_the_confirmation_at_once() {
             .expect("a free time")
             .to_owned();
         let booked = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &slot),
@@ -430,27 +430,32 @@ async fn moving_a_visit_frees_its_old_time_emails_an_updated_calendar_entry_and_
 
         // James cannot move Maria's visit.
         let other = app.signed_in(&james).await;
-        let refused = app
-            .post_with(
+        let (status, refused) = app
+            .call::<app::appointments::model::Booked>(
                 &other,
-                "/portal/book",
+                "/api/visits/move",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &new_start.to_rfc3339()),
-                    ("reschedule", &visit.public_id),
+                    ("visit", &visit.public_id),
                 ],
             )
             .await;
-        assert_eq!(refused.status(), 403, "{}", app.backend);
+        assert_eq!(
+            (status, refused),
+            (403, Err(app::AppError::Forbidden)),
+            "{}",
+            app.backend
+        );
 
         let moved = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/move",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &new_start.to_rfc3339()),
-                    ("reschedule", &visit.public_id),
+                    ("visit", &visit.public_id),
                 ],
             )
             .await;
@@ -559,13 +564,13 @@ async fn a_visit_inside_24_hours_is_not_moved_online_and_a_taken_time_keeps_the_
         let theirs = book_ahead(&app, &james, 6).await;
         let browser = app.signed_in(&maria).await;
         let onto_james = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/move",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &theirs.starts_at.to_rfc3339()),
-                    ("reschedule", &visit.public_id),
+                    ("visit", &visit.public_id),
                 ],
             )
             .await;
@@ -586,13 +591,13 @@ async fn a_visit_inside_24_hours_is_not_moved_online_and_a_taken_time_keeps_the_
         let browser = app.signed_in(&maria).await;
         let later = another_slot(&app, 2, visit.starts_at).await;
         let late = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/move",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &later.to_rfc3339()),
-                    ("reschedule", &visit.public_id),
+                    ("visit", &visit.public_id),
                 ],
             )
             .await;
@@ -656,7 +661,8 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
         // Before it starts, there is nothing to complete.
         let physician = app.signed_in(&doctor).await;
         let early = physician
-            .post(format!("{}/dashboard/visits/complete", app.address))
+            .post(format!("{}/api/visits/complete", app.address))
+            .header("Accept", "text/html")
             .form(&form(&complete("4")))
             .send()
             .await
@@ -690,7 +696,7 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             "staff see no completion form"
         );
         let refused = staff
-            .post(format!("{}/dashboard/visits/complete", app.address))
+            .post(format!("{}/api/visits/complete", app.address))
             .form(&form(&complete("4")))
             .send()
             .await
@@ -698,7 +704,8 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
         assert_eq!(refused.status(), 403, "{}", app.backend);
 
         let done = physician
-            .post(format!("{}/dashboard/visits/complete", app.address))
+            .post(format!("{}/api/visits/complete", app.address))
+            .header("Accept", "text/html")
             .form(&form(&complete("4")))
             .send()
             .await
@@ -758,9 +765,9 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             .map(|s| s.replace("%3A", ":").replace("%2B", "+"))
             .expect("suggested");
         let booked = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/book",
+                "/api/visits/book",
                 &[
                     ("visit_type", "in_person"),
                     ("starts_at", &suggested),
@@ -791,7 +798,8 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             "{history}"
         );
         let again = physician
-            .post(format!("{}/dashboard/visits/complete", app.address))
+            .post(format!("{}/api/visits/complete", app.address))
+            .header("Accept", "text/html")
             .form(&form(&complete("")))
             .send()
             .await

@@ -47,9 +47,9 @@ async fn free_on_tuesday(app: &TestApp, anyone: &TestUser) -> Vec<DateTime<Utc>>
 async fn join(app: &TestApp, user: &TestUser) -> reqwest::Client {
     let browser = app.signed_in(user).await;
     let joined = app
-        .post_with(
+        .post_page_form(
             &browser,
-            "/portal/waitlist",
+            "/api/visits/waitlist/join",
             &[("visit_type", "in_person"), ("day", DAY)],
         )
         .await;
@@ -295,9 +295,9 @@ async fn only_members_wait_and_only_for_days_their_membership_books() {
         let lee = app.create_member("lee@example.com", "Lee Park", None).await;
         let browser = app.signed_in(&lee).await;
         let refused = app
-            .post_with(
+            .post_page_form(
                 &browser,
-                "/portal/waitlist",
+                "/api/visits/waitlist/join",
                 &[("visit_type", "in_person"), ("day", DAY)],
             )
             .await;
@@ -317,9 +317,9 @@ async fn only_members_wait_and_only_for_days_their_membership_books() {
             ("next tuesday", "in_person", "day"),
         ] {
             let response = app
-                .post_with(
+                .post_page_form(
                     &browser,
-                    "/portal/waitlist",
+                    "/api/visits/waitlist/join",
                     &[("visit_type", kind), ("day", day)],
                 )
                 .await;
@@ -421,9 +421,9 @@ async fn extra_hours_on_a_full_day_go_to_the_people_waiting_for_it() {
             .await;
         let physician = app.signed_in(&doctor).await;
         let saved = app
-            .post_with(
+            .post_page_form(
                 &physician,
-                "/dashboard/schedule",
+                "/api/schedule/change",
                 &[
                     ("change", "add_extra_hours"),
                     ("visit_type", "in_person"),
