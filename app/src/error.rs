@@ -39,6 +39,10 @@ pub enum Refusal {
     /// A change to the practice's schedule that does not fit (a time off the grid, overlapping
     /// hours, a day past).
     Schedule(crate::appointments::model::ScheduleProblem),
+    /// A member's change to their membership (a card declined, not active, …).
+    Membership(crate::memberships::refusal::MembershipRefusal),
+    /// A refund the admin asked for (nothing left, refused by the processor).
+    Refund(crate::memberships::refusal::RefundRefusal),
 }
 
 impl Refusal {
@@ -48,6 +52,8 @@ impl Refusal {
             Refusal::Visit(r) => format!("visit.{}", r.code()),
             Refusal::Booking(r) => format!("booking.{}", r.code()),
             Refusal::Schedule(r) => format!("schedule.{}", r.code()),
+            Refusal::Membership(r) => format!("membership.{}", r.code()),
+            Refusal::Refund(r) => format!("refund.{}", r.code()),
         }
     }
 
@@ -56,6 +62,8 @@ impl Refusal {
             Refusal::Visit(r) => r.message(),
             Refusal::Booking(r) => r.message(),
             Refusal::Schedule(r) => r.message().to_owned(),
+            Refusal::Membership(r) => r.message(),
+            Refusal::Refund(r) => r.message(),
         }
     }
 }
@@ -69,6 +77,18 @@ impl From<crate::appointments::VisitRefusal> for AppError {
 impl From<crate::appointments::model::ScheduleProblem> for AppError {
     fn from(problem: crate::appointments::model::ScheduleProblem) -> Self {
         AppError::Refused(Refusal::Schedule(problem))
+    }
+}
+
+impl From<crate::memberships::refusal::MembershipRefusal> for AppError {
+    fn from(refusal: crate::memberships::refusal::MembershipRefusal) -> Self {
+        AppError::Refused(Refusal::Membership(refusal))
+    }
+}
+
+impl From<crate::memberships::refusal::RefundRefusal> for AppError {
+    fn from(refusal: crate::memberships::refusal::RefundRefusal) -> Self {
+        AppError::Refused(Refusal::Refund(refusal))
     }
 }
 

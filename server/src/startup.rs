@@ -87,9 +87,13 @@ impl AppState {
         let keyring = self.keyring.clone();
         let schedules = self.schedules.clone();
         let soon = self.jobs.soon();
+        let payments: app::billing::processor::Payments = self.payments.clone();
+        let limits: app::auth::context::AttemptLimit = Arc::new(self.attempt_limits.clone());
         move || {
             provide_context(identity.clone());
             provide_context(soon.clone());
+            provide_context(payments.clone());
+            provide_context(limits.clone());
             provide_context(keyring.clone());
             provide_context(schedules.clone());
             if let Some(parts) = use_context::<http::request::Parts>() {
@@ -555,33 +559,8 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .route("/join", post(crate::memberships::join))
         .route("/join/confirm", post(crate::memberships::confirm))
         .route(
-            "/portal/membership/checkout",
-            post(crate::memberships::checkout),
-        )
-        .route(
-            "/portal/membership/card",
-            post(crate::memberships::replace_card),
-        )
-        .route(
-            "/portal/membership/change",
-            post(crate::memberships::change_plan),
-        )
-        .route(
-            "/portal/membership/keep-plan",
-            post(crate::memberships::keep_plan),
-        )
-        .route(
-            "/portal/membership/cancel",
-            post(crate::memberships::cancel),
-        )
-        .route("/admin/billing/refund", post(crate::memberships::refund))
-        .route(
             "/portal/membership/invoices/{file}",
             get(crate::memberships::download_invoice),
-        )
-        .route(
-            "/portal/membership/resend",
-            post(crate::memberships::resend_confirmation),
         )
         .route("/webhooks/stripe", post(crate::billing::receive_webhook))
         .route(

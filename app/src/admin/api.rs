@@ -68,3 +68,52 @@ pub async fn billing_overview() -> Result<AdminBilling, AppError> {
     let time_zone = crate::appointments::service::practice_time_zone(db).await?;
     crate::billing::admin::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
 }
+
+/// Where a refund posted without JavaScript goes: the billing page, saying it started or why
+/// not (by code; nothing the admin typed goes into the address).
+#[cfg(feature = "ssr")]
+fn refund_problem(error: &AppError) -> String {
+    let code = match error {
+        AppError::Validation(_) => "amount",
+        AppError::Refused(crate::Refusal::Refund(refusal)) => refusal.code(),
+        AppError::Unauthorized => return "/signin?next=/admin/billing".to_owned(),
+        AppError::Forbidden => "forbidden",
+        _ => "failed",
+    };
+    format!("/admin/billing?problem={code}")
+}
+
+/// Refunds `amount` dollars (`49.50`) of an invoice to the card it was paid with (admin); the
+/// processor's event records it on the invoice and the member is emailed. `key`: the page's
+/// form key, so a second press of the same form refunds once.
+#[server(endpoint = "billing/refund")]
+pub async fn refund_invoice(
+    invoice: String,
+    amount: String,
+    key: Option<String>,
+) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let refunded = async {
+        let me = context::signed_in()?;
+        let amount_cents = crate::billing::admin::parse_dollars(&amount).ok_or_else(|| {
+            AppError::field(
+                "amount",
+                "Enter an amount in dollars (for example 49.50), no more than what is left to refund.",
+            )
+        })?;
+        let key = crate::memberships::api::form_key(key.as_deref());
+        let payments = context::payments()?;
+        let (db, now) = (me.db(), me.now());
+        crate::billing::admin::refund(db, payments.as_ref(), now, &me.caller, &invoice, amount_cents, &key)
+            .await?;
+        // The processor reports the refund as an event: record it now, so the page shows it.
+        me.run_due_now().await;
+        Ok(())
+    }
+    .await;
+    context::answer_write(
+        refunded,
+        |()| "/admin/billing?refunded=1".to_owned(),
+        refund_problem,
+    )
+}

@@ -3,6 +3,7 @@
 
 use super::api::audit_log;
 use crate::audit::AuditFilter;
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
@@ -104,28 +105,45 @@ pub fn AuditLogPage() -> impl IntoView {
 #[component]
 pub fn AdminBillingPage() -> impl IntoView {
     use crate::site::model::format_usd;
-    let billing = OnceResource::new(super::api::billing_overview());
+    let refund = ServerAction::<super::api::RefundInvoice>::new();
+    let billing = Resource::new(
+        move || refund.version().get(),
+        |_| super::api::billing_overview(),
+    );
     let query = use_query_map();
-    let flash = query.with_untracked(|q| {
-        if q.get("refunded").is_some() {
-            Some(("notice notice-success", "Refund started. It shows on the invoice as soon as the payment processor confirms it, and the member is emailed.".to_owned()))
-        } else {
-            q.get("problem").map(|p| {
-                let text = match p.as_str() {
-                    "amount" => "Enter an amount in dollars (for example 49.50), no more than what is left to refund.",
-                    "nothing_left" => "That invoice has nothing left to refund, or was not paid through the payment processor.",
-                    _ => "The refund could not be started. Please try again.",
-                };
-                ("notice notice-error", text.to_owned())
-            })
+    let from_address = move || {
+        query.with(|q| {
+            if q.get("refunded").is_some() {
+                return Some(Ok(()));
+            }
+            let code = q.get("problem")?;
+            let text = match code.as_str() {
+                "amount" => "Enter an amount in dollars (for example 49.50), no more than what is left to refund.",
+                "nothing_left" | "not_through_processor" => "That invoice has nothing left to refund, or was not paid through the payment processor.",
+                "forbidden" => "Refunds are made by the practice's admin.",
+                "processor_refused" => "The payment processor refused this refund: the invoice may have been refunded in the meantime. The list below shows what is left.",
+                _ => "The refund could not be started. Please try again.",
+            };
+            Some(Err(text.to_owned()))
+        })
+    };
+    let outcome = move || match refund.value().get() {
+        Some(result) => {
+            Some(result.map_err(|e| crate::appointments::refusal::in_place_message(&e)))
         }
-    });
+        None => from_address(),
+    };
     view! {
         <Title text="Billing · Bedside"/>
         <section class="section container">
             <h1>"Billing"</h1>
             <p class="lead">"The newest invoices across the practice. Refunds go back to the card the member paid with."</p>
-            {flash.map(|(class, text)| view! { <div class=class role="status"><p>{text}</p></div> })}
+            <div aria-live="polite">
+                {move || outcome().map(|result| match result {
+                    Ok(()) => view! { <div class="notice notice-success" role="status"><p>"Refund started. It shows on the invoice as soon as the payment processor confirms it, and the member is emailed."</p></div> }.into_any(),
+                    Err(text) => view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> }.into_any(),
+                })}
+            </div>
             <Suspense fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match billing.await {
@@ -150,22 +168,24 @@ pub fn AdminBillingPage() -> impl IntoView {
                             }
                             let items = rows.into_iter().map(|i| {
                                 let refundable = i.refundable_cents();
-                                let refund = (refundable > 0).then(|| {
+                                let refund_form = (refundable > 0).then(|| {
                                     let field = format!("amount-{}", i.public_id);
+                                    let invoice = i.public_id.clone();
+                                    let label = format!("Refund amount for invoice {} (up to {})", i.number, format_usd(refundable));
                                     view! {
-                                        <form class="refund-form" method="post" action="/admin/billing/refund">
-                                            <input type="hidden" name="invoice" value=i.public_id.clone()/>
-                                            <label for=field.clone()>{format!("Refund amount for invoice {} (up to {})", i.number, format_usd(refundable))}</label>
+                                        <ActionForm action=refund attr:class="refund-form">
+                                            <input type="hidden" name="invoice" value=invoice/>
+                                            <label for=field.clone()>{label}</label>
                                             <input id=field name="amount" type="text" inputmode="decimal" size="8" value=format!("{}.{:02}", refundable / 100, refundable % 100)/>
                                             <button class="button button-small button-quiet" type="submit">"Refund"</button>
-                                        </form>
+                                        </ActionForm>
                                     }
                                 });
                                 view! {
                                     <li class="invoice">
                                         <p class="invoice-head"><strong>{format!("Invoice {} · {}", i.number, i.member)}</strong><span>{i.status.clone()}</span></p>
                                         <p class="fine-print">{format!("{} · total {} · paid {} · refunded {}", i.issued_on, format_usd(i.total_cents), format_usd(i.paid_cents), format_usd(i.refunded_cents))}</p>
-                                        {refund}
+                                        {refund_form}
                                     </li>
                                 }
                             }).collect_view();

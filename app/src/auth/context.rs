@@ -81,6 +81,15 @@ impl SignedIn {
         &self.identity
     }
 
+    /// Runs the jobs due now and waits (see [`crate::jobs::RunSoon::run_due_now`]); without a
+    /// runner, the worker runs them.
+    pub async fn run_due_now(&self) {
+        match &self.soon {
+            Some(soon) => soon.run_due_now().await,
+            None => tracing::debug!("no runner here; the worker runs the due jobs"),
+        }
+    }
+
     /// Starts `job` now in the background (see [`crate::jobs::RunSoon`]); without a runner,
     /// the worker sends it when it is due.
     pub fn run_soon(&self, job: i32, what: &'static str) {
@@ -95,7 +104,44 @@ impl crate::jobs::RunSoon for SignedIn {
     fn run_soon(&self, job: i32, what: &'static str) {
         SignedIn::run_soon(self, job, what);
     }
+
+    fn run_due_now(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(SignedIn::run_due_now(self))
+    }
 }
+
+/// Where patients pay, as the server configured it (the built-in test-mode processor or
+/// Stripe).
+pub fn payments() -> Result<crate::billing::processor::Payments, AppError> {
+    use_context::<crate::billing::processor::Payments>()
+        .ok_or_else(|| AppError::internal("the payment processor is not in the context"))
+}
+
+/// Counts an attempt against each of `keys` (the server's attempt limits, shared across
+/// processes): `RateLimited` when one is spent. Without limits in the context the attempt is
+/// refused: deny when in doubt.
+pub async fn limit(keys: &[String]) -> Result<(), AppError> {
+    let limits = use_context::<AttemptLimit>()
+        .ok_or_else(|| AppError::internal("the attempt limits are not in the context"))?;
+    limits
+        .check(keys)
+        .await
+        .map_err(|retry_after_seconds| AppError::RateLimited {
+            retry_after_seconds,
+        })
+}
+
+/// The server's attempt limits, lent to server functions.
+pub trait AttemptLimiter: Send + Sync {
+    /// `Err(seconds to wait)` when any key is spent.
+    fn check<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), u64>> + Send + 'a>>;
+}
+
+/// The request's [`AttemptLimiter`], as server functions find it in their context.
+pub type AttemptLimit = std::sync::Arc<dyn AttemptLimiter>;
 
 /// The fully signed-in person of this request, or `Unauthorized` (the page links to sign-in).
 pub fn signed_in() -> Result<SignedIn, AppError> {

@@ -10,6 +10,7 @@ use crate::appointments::allowance::charge_status;
 use crate::auth::guard::{self, Caller};
 use crate::auth::{Action, Resource};
 use crate::memberships::entity::membership;
+use crate::memberships::refusal::RefundRefusal;
 use crate::patients::entity::patient;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -165,10 +166,10 @@ async fn ask_for_refund(
 ) -> Result<(), AppError> {
     let refundable = found.amount_paid_cents - found.amount_refunded_cents;
     if found.status == invoice_status::OPEN || refundable <= 0 {
-        return Err(AppError::Conflict(format!(
-            "Invoice {} has nothing left to refund.",
-            found.number
-        )));
+        return Err(RefundRefusal::NothingLeft {
+            invoice: found.number.clone(),
+        }
+        .into());
     }
     if amount_cents <= 0 || amount_cents > refundable {
         let mut errors = crate::FieldErrors::default();
@@ -182,9 +183,7 @@ async fn ask_for_refund(
         return Err(AppError::Validation(errors));
     }
     let Some(processor_invoice) = found.processor_invoice_id.clone() else {
-        return Err(AppError::Conflict(
-            "This invoice was not paid through the processor.".into(),
-        ));
+        return Err(RefundRefusal::NotThroughProcessor.into());
     };
     match processor
         .refund(
@@ -199,10 +198,10 @@ async fn ask_for_refund(
         // another refund of this invoice (another tab) got there first.
         Err(crate::billing::processor::ProcessorError::Rejected(why)) => {
             tracing::warn!(invoice = %found.public_id, %why, "refund refused by the processor");
-            Err(AppError::Conflict(format!(
-                "The payment processor refused this refund: invoice {} may have been refunded in the meantime. Reload the page to see what is left to refund.",
-                found.number
-            )))
+            Err(RefundRefusal::ProcessorRefused {
+                invoice: found.number.clone(),
+            }
+            .into())
         }
         Err(other) => Err(AppError::internal(other)),
     }

@@ -139,3 +139,6 @@ pub trait PaymentProcessor: Send + Sync {
         idempotency_key: &str,
     ) -> Result<(), ProcessorError>;
 }
+
+/// The server's processor, as server functions find it in their context.
+pub type Payments = std::sync::Arc<dyn PaymentProcessor>;

@@ -28,6 +28,11 @@ pub mod status {
 /// context; if it cannot run the job now, the worker retries it like any due job.
 pub trait RunSoon: Send + Sync {
     fn run_soon(&self, job: i32, what: &'static str);
+
+    /// Runs every job due now and waits for them: what a write set in motion that its page
+    /// shows at once (the local processor's payment events after a plan change). A failure is
+    /// logged; the worker runs what is left.
+    fn run_due_now(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>>;
 }
 
 /// The request's [`RunSoon`], as server functions find it in their context.

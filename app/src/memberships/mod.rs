@@ -2,14 +2,19 @@
 //! membership page.
 
 pub mod api;
+mod membership_page;
 pub mod model;
 mod pages;
+pub mod refusal;
 
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod notices;
 #[cfg(feature = "ssr")]
+pub mod payments;
+#[cfg(feature = "ssr")]
 pub mod service;
 
-pub use pages::{JoinConfirmedPage, JoinPage, JoinPageState, MembershipPage};
+pub use membership_page::MembershipPage;
+pub use pages::{JoinConfirmedPage, JoinPage, JoinPageState};

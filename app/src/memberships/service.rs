@@ -11,6 +11,7 @@ use super::model::{
     PlanChange, PlanOption,
 };
 use super::notices::{self, MembershipEmail};
+use super::refusal::MembershipRefusal;
 use crate::audit::service::{self as audit, AuditActor, ClientInfo};
 use crate::audit::Outcome;
 use crate::auth::entity::user_account;
@@ -685,9 +686,7 @@ pub fn ends_if_cancelled(m: &membership::Model, now: DateTime<Utc>) -> Option<Da
 
 fn processor_error(e: ProcessorError) -> AppError {
     match e {
-        ProcessorError::Declined(_) => AppError::Conflict(
-            "Your card was declined, so nothing changed. Update your card and try again.".into(),
-        ),
+        ProcessorError::Declined(_) => MembershipRefusal::CardDeclined.into(),
         other => AppError::internal(other),
     }
 }
@@ -719,9 +718,7 @@ async fn own_active(
             .await?
             .ok_or_else(|| AppError::NotFound("Your membership".into()))?;
         if status_of(&m) != MembershipStatus::Active {
-            return Err(AppError::Conflict(
-                "Only an active membership can be changed online. Please call the practice.".into(),
-            ));
+            return Err(MembershipRefusal::NotActive.into());
         }
         let tier = membership_tier::Entity::find_by_id(m.tier_id)
             .one(db)
@@ -804,19 +801,14 @@ async fn prepare_plan_change(
         .ok_or_else(|| AppError::NotFound("That membership".into()))?;
     let current_period = m.billing_period;
     if target.id == current.id && period == current_period {
-        return Err(AppError::Conflict(
-            "That is your membership already.".into(),
-        ));
+        return Err(MembershipRefusal::AlreadyYours.into());
     }
     let (Some(start), Some(end), Some(subscription)) = (
         m.current_period_start,
         m.current_period_end,
         m.processor_subscription_id.clone(),
     ) else {
-        return Err(AppError::Conflict(
-            "This membership is billed outside the portal; please call the practice to change it."
-                .into(),
-        ));
+        return Err(MembershipRefusal::BilledOutside.into());
     };
     let (old, new) = (price_of(current, current_period), price_of(&target, period));
     let change = plan_change(
@@ -918,11 +910,7 @@ pub async fn cancel_or_keep(
         let ends = if keep {
             None
         } else {
-            Some(ends_if_cancelled(&m, now).ok_or_else(|| {
-                AppError::Conflict(
-                    "This membership has no paid period to end; please call us.".into(),
-                )
-            })?)
+            Some(ends_if_cancelled(&m, now).ok_or(MembershipRefusal::NoPaidPeriod)?)
         };
         if let Some(subscription) = &m.processor_subscription_id {
             processor

@@ -74,6 +74,9 @@ test("a visitor joins, confirms the email, signs in, is declined once, pays with
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill("lantern harbor quietly 42");
   await page.getByRole("button", { name: "Sign in" }).click();
+  // Once the page is live, the button opens the processor's page from the browser (the
+  // server function answers with its address).
+  await page.locator("html[data-hydrated]").waitFor();
   await page.getByRole("button", { name: "Pay $199 and start my membership" }).click();
 
   // The processor's page: a declined card says so and can be retried.
@@ -94,6 +97,9 @@ test("a visitor joins, confirms the email, signs in, is declined once, pays with
   await expect(page.locator(".invoice-list")).toContainText("Paid");
   await axeClean(page);
   await screenshot(page, "membership-active-390");
+  // From here each change runs in place: no new document.
+  await page.locator("html[data-hydrated]").waitFor();
+  await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
   // Upgrading says what it costs today before the member presses; cancelling says when it ends.
   const upgrade = page.locator(".plan-option").filter({ hasText: "Family, billed monthly" });
   await expect(upgrade).toContainText(/You pay \$\d+(\.\d\d)? now for the rest of this period, then \$349 a month\./);
@@ -107,6 +113,7 @@ test("a visitor joins, confirms the email, signs in, is declined once, pays with
   await screenshot(page, "membership-changes-390");
   await page.getByRole("button", { name: "Keep my membership" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Your membership continues as it is" })).toBeVisible();
+  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 
   // The receipt and the welcome go out from the job worker within seconds.
   await expect.poll(() => outbox(20), { timeout: 20_000 }).toMatch(/subject: Your receipt from Harbor Street Medicine \(\d{4}-\d{5}\)/);

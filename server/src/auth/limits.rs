@@ -115,6 +115,15 @@ impl AttemptLimits {
     }
 }
 
+impl app::auth::context::AttemptLimiter for AttemptLimits {
+    fn check<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), u64>> + Send + 'a>> {
+        Box::pin(AttemptLimits::check(self, keys))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::AttemptLimits;

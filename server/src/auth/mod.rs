@@ -30,17 +30,10 @@ pub fn routes() -> Router<AppState> {
 
 /// Every `POST` route outside the Leptos server functions, for the CSRF test: a new form
 /// endpoint must be added here, and the test then proves the gate refuses it cross-site.
-pub const FORM_ROUTES: [&str; 21] = [
+pub const FORM_ROUTES: [&str; 14] = [
     "/contact",
     "/join",
     "/join/confirm",
-    "/portal/membership/checkout",
-    "/portal/membership/card",
-    "/portal/membership/resend",
-    "/portal/membership/change",
-    "/portal/membership/keep-plan",
-    "/portal/membership/cancel",
-    "/admin/billing/refund",
     "/pay/checkout/cs_local_any",
     "/signin",
     "/signin/mfa",

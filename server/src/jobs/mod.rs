@@ -321,6 +321,14 @@ impl app::jobs::RunSoon for Soon {
     fn run_soon(&self, job: i32, what: &'static str) {
         self.0.run_soon(job, what);
     }
+
+    fn run_due_now(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            if let Err(error) = self.0.run_due().await {
+                tracing::warn!(%error, "could not run the due jobs now; the worker will");
+            }
+        })
+    }
 }
 
 #[cfg(test)]

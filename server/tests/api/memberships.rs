@@ -40,8 +40,10 @@ async fn post(
     path: &str,
     form: &[(&str, String)],
 ) -> reqwest::Response {
+    // As a browser posts a form (it asks for a page back).
     client
         .post(format!("{}{path}", app.address))
+        .header(reqwest::header::ACCEPT, "text/html")
         .form(form)
         .send()
         .await
@@ -102,7 +104,7 @@ pub async fn join(app: &TestApp, client: &reqwest::Client, email: &str) -> Strin
     )
     .await;
     assert_eq!(signed_in.status(), 303, "{}", app.backend);
-    let checkout = post(app, client, "/portal/membership/checkout", &[]).await;
+    let checkout = post(app, client, "/api/membership/checkout", &[]).await;
     location(&checkout).expect("the checkout page")
 }
 
@@ -211,7 +213,7 @@ async fn joining_stores_everything_in_one_go_and_sends_the_confirmation_link() {
             ],
         )
         .await;
-        let checkout = post(&app, &app.client, "/portal/membership/checkout", &[]).await;
+        let checkout = post(&app, &app.client, "/api/membership/checkout", &[]).await;
         let to = location(&checkout).expect("checkout");
         assert!(to.starts_with("/pay/checkout/cs_local_"), "{to}");
         let page = app
@@ -375,7 +377,7 @@ async fn paying_then_confirming_activates_the_membership_once_with_a_receipt_and
         assert!(page.contains(&invoices[0].number));
 
         // The card can be replaced any time, on the processor's page.
-        let card = post(&app, &client, "/portal/membership/card", &[]).await;
+        let card = post(&app, &client, "/api/membership/card", &[]).await;
         assert!(location(&card).is_some_and(|to| to.starts_with("/pay/checkout/cs_local_")));
         // A used confirmation link is refused, and nothing changes.
         let token = confirmation_token(&app, "ana@example.com").await;
@@ -444,11 +446,11 @@ async fn the_pay_button_opens_the_same_checkout_twice_and_refuses_other_people()
         let app = spawn_app(&backend).await;
         let client = app.new_browser();
         let first = join(&app, &client, "ana@example.com").await;
-        let again = post(&app, &client, "/portal/membership/checkout", &[]).await;
+        let again = post(&app, &client, "/api/membership/checkout", &[]).await;
         assert_eq!(location(&again), Some(first.clone()));
         // Signed out, the button leads to sign-in; nothing is opened.
         let stranger = app.new_browser();
-        let response = post(&app, &stranger, "/portal/membership/checkout", &[]).await;
+        let response = post(&app, &stranger, "/api/membership/checkout", &[]).await;
         assert!(location(&response).is_some_and(|to| to.starts_with("/signin")));
     }
 }
@@ -688,7 +690,7 @@ pub async fn active_member(app: &TestApp, client: &reqwest::Client, email: &str)
 
 /// Replaces the card on file in `client` with `card`.
 async fn replace_card(app: &TestApp, client: &reqwest::Client, card: &str) {
-    let response = post(app, client, "/portal/membership/card", &[]).await;
+    let response = post(app, client, "/api/membership/card", &[]).await;
     let page = location(&response).expect("card page");
     assert!(page.starts_with("/pay/checkout/"), "{page}");
     let response = pay(app, client, &page, card).await;
@@ -1479,7 +1481,7 @@ async fn an_upgrade_starts_now_and_charges_what_the_page_said_for_the_rest_of_th
         let response = post(
             &app,
             &client,
-            "/portal/membership/change",
+            "/api/membership/change",
             &[("tier", "family".into()), ("period", "monthly".into())],
         )
         .await;
@@ -1536,7 +1538,7 @@ async fn a_declined_upgrade_changes_nothing_and_says_why() {
         let response = post(
             &app,
             &client,
-            "/portal/membership/change",
+            "/api/membership/change",
             &[("tier", "family".into()), ("period", "monthly".into())],
         )
         .await;
@@ -1576,7 +1578,7 @@ async fn a_declined_upgrade_changes_nothing_and_says_why() {
         let response = post(
             &app,
             &client,
-            "/portal/membership/change",
+            "/api/membership/change",
             &[("tier", "family".into()), ("period", "monthly".into())],
         )
         .await;
@@ -1606,7 +1608,7 @@ async fn a_cheaper_membership_starts_when_the_paid_period_ends_and_can_be_withdr
             ("tier", "essential".to_owned()),
             ("period", "monthly".to_owned()),
         ];
-        let response = post(&app, &client, "/portal/membership/change", &change).await;
+        let response = post(&app, &client, "/api/membership/change", &change).await;
         assert_eq!(
             location(&response).as_deref(),
             Some("/portal/membership?changed=scheduled")
@@ -1621,9 +1623,9 @@ async fn a_cheaper_membership_starts_when_the_paid_period_ends_and_can_be_withdr
             page.contains("Your membership changes to Essential on"),
             "{page}"
         );
-        post(&app, &client, "/portal/membership/keep-plan", &[]).await;
+        post(&app, &client, "/api/membership/keep-plan", &[]).await;
         assert!(only_membership(&app).await.pending_tier_id.is_none());
-        post(&app, &client, "/portal/membership/change", &change).await;
+        post(&app, &client, "/api/membership/change", &change).await;
         let m = only_membership(&app).await;
         assert_eq!(tier_of(&app, &m).await, "complete", "{}", app.backend);
         assert_eq!(m.change_at, Some(end));
@@ -1681,7 +1683,7 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
         let response = post(
             &app,
             &client,
-            "/portal/membership/cancel",
+            "/api/membership/cancel",
             &[("choice", "cancel".into())],
         )
         .await;
@@ -1694,7 +1696,7 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
         post(
             &app,
             &client,
-            "/portal/membership/cancel",
+            "/api/membership/cancel",
             &[("choice", "keep".into())],
         )
         .await;
@@ -1702,7 +1704,7 @@ async fn cancelling_honours_the_commitment_and_the_membership_ends_on_the_day_st
         post(
             &app,
             &client,
-            "/portal/membership/cancel",
+            "/api/membership/cancel",
             &[("choice", "cancel".into())],
         )
         .await;
@@ -1789,7 +1791,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
                 ("key", key.to_owned()),
             ]
         };
-        let refused = post(&app, &browser, "/admin/billing/refund", &form("250", "k0")).await;
+        let refused = post(&app, &browser, "/api/billing/refund", &form("250", "k0")).await;
         assert!(refused.status() == 303, "{}", refused.status());
         assert_eq!(
             location(&refused).as_deref(),
@@ -1798,13 +1800,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
             app.backend
         );
         for _ in 0..2 {
-            let done = post(
-                &app,
-                &browser,
-                "/admin/billing/refund",
-                &form("49.50", "k1"),
-            )
-            .await;
+            let done = post(&app, &browser, "/api/billing/refund", &form("49.50", "k1")).await;
             assert_eq!(
                 location(&done).as_deref(),
                 Some("/admin/billing?refunded=1")
@@ -1819,13 +1815,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
         assert_eq!(after.amount_refunded_cents, 4_950);
         assert_eq!(after.status, "paid");
         // The rest, then nothing is left.
-        post(
-            &app,
-            &browser,
-            "/admin/billing/refund",
-            &form("149.50", "k2"),
-        )
-        .await;
+        post(&app, &browser, "/api/billing/refund", &form("149.50", "k2")).await;
         app.jobs.run_due().await.expect("jobs");
         let after = invoice::Entity::find_by_id(found.id)
             .one(&app.db)
@@ -1834,7 +1824,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
             .expect("one");
         assert_eq!(after.amount_refunded_cents, 19_900);
         assert_eq!(after.status, "refunded");
-        let more = post(&app, &browser, "/admin/billing/refund", &form("1", "k3")).await;
+        let more = post(&app, &browser, "/api/billing/refund", &form("1", "k3")).await;
         assert_eq!(
             location(&more).as_deref(),
             Some("/admin/billing?problem=nothing_left")
@@ -1851,9 +1841,10 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
             .iter()
             .any(|r| r.action == "invoice.refund" && r.outcome == "allowed"));
         // A member cannot refund themselves.
-        let own = post(&app, &client, "/admin/billing/refund", &form("1", "k4")).await;
-        assert!(
-            own.status() == 403 || location(&own).is_some_and(|l| l.starts_with("/signin")),
+        let own = post(&app, &client, "/api/billing/refund", &form("1", "k4")).await;
+        assert_eq!(
+            location(&own).as_deref(),
+            Some("/admin/billing?problem=forbidden"),
             "{}",
             own.status()
         );
@@ -1879,17 +1870,23 @@ async fn refunds_of_one_invoice_from_two_tabs_at_once_never_exceed_what_was_paid
             ];
             let browser = browser.clone();
             let app = &app;
-            async move { location(&post(app, &browser, "/admin/billing/refund", &form).await) }
+            async move { location(&post(app, &browser, "/api/billing/refund", &form).await) }
         };
         let (first, second) = tokio::join!(tab("tab1"), tab("tab2"));
         let mut answers = vec![first, second];
         answers.sort();
+        // One refunds; the other is refused, by our books when the first refund is recorded
+        // already, or by the processor's when it is not yet.
+        let refused = answers[0].as_deref();
+        assert!(
+            refused == Some("/admin/billing?problem=nothing_left")
+                || refused == Some("/admin/billing?problem=processor_refused"),
+            "{answers:?} {}",
+            app.backend
+        );
         assert_eq!(
-            answers,
-            vec![
-                Some("/admin/billing?problem=nothing_left".to_owned()),
-                Some("/admin/billing?refunded=1".to_owned()),
-            ],
+            answers[1].as_deref(),
+            Some("/admin/billing?refunded=1"),
             "{}",
             app.backend
         );
