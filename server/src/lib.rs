@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod appointments;
+pub mod area;
 pub mod audit_anchor;
 pub mod auth;
 pub mod billing;

@@ -6,7 +6,7 @@ use crate::{
     db, health, mail,
     security::{security_headers, CspNonce, SecurityHeaders},
     settings::{Settings, TlsSettings},
-    site::contact::{self, ContactRateLimit},
+    site::contact::ContactRateLimit,
 };
 use anyhow::Context;
 use app::{
@@ -25,7 +25,7 @@ use axum::{
     extract::{FromRef, State},
     middleware,
     response::{Html, IntoResponse},
-    routing::{get, post},
+    routing::get,
     Router,
 };
 use axum_server::{tls_rustls::RustlsConfig, Handle};
@@ -550,29 +550,26 @@ pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
 }
 
+/// Every area's routes outside the pages and server functions: each area registers its own.
+pub fn areas() -> crate::area::Area {
+    crate::area::Area::new()
+        .merge(crate::site::routes())
+        .merge(crate::memberships::routes())
+        .merge(crate::billing::routes())
+        .merge(crate::appointments::routes())
+        .merge(auth::routes())
+}
+
 fn router(state: AppState, security: SecurityHeaders) -> Router {
     let routes = route_list();
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route("/contact", post(contact::submit))
-        .route("/join", post(crate::memberships::join))
-        .route("/join/confirm", post(crate::memberships::confirm))
-        .route(
-            "/portal/membership/invoices/{file}",
-            get(crate::memberships::download_invoice),
-        )
-        .route("/webhooks/stripe", post(crate::billing::receive_webhook))
-        .route(
-            "/pay/checkout/{id}",
-            get(crate::billing::show_checkout).post(crate::billing::submit_checkout),
-        )
         .route(
             crate::notifications::LIVE_PATH,
             get(crate::notifications::live),
         )
-        .merge(crate::appointments::routes())
-        .merge(auth::routes());
+        .merge(areas().into_router());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));
     }

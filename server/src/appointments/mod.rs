@@ -13,9 +13,8 @@ use axum::{
 };
 
 /// The visit routes outside the pages' server functions: the private calendar feed.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::get;
-    axum::Router::new().route("/calendar/{file}", get(calendar_feed))
+pub fn routes() -> crate::area::Area {
+    crate::area::Area::new().get("/calendar/{file}", calendar_feed)
 }
 
 /// `GET /calendar/<token>.ics`: a private calendar feed. Unknown, turned-off and disabled

@@ -23,6 +23,14 @@ use local::{CardRefusal, LocalProcessor, TestCard};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use std::sync::Arc;
 
+/// The processor's webhook and the built-in processor's checkout page.
+pub fn routes() -> crate::area::Area {
+    crate::area::Area::new()
+        .webhook("/webhooks/stripe", receive_webhook)
+        .get("/pay/checkout/{id}", show_checkout)
+        .post("/pay/checkout/{id}", submit_checkout)
+}
+
 /// The payment side of the application state.
 pub struct Payments {
     pub processor: Arc<dyn PaymentProcessor>,

@@ -20,6 +20,14 @@ use axum::{
 use http::StatusCode;
 use sea_orm::EntityTrait;
 
+/// Joining, confirming the email, a member's invoices.
+pub fn routes() -> crate::area::Area {
+    crate::area::Area::new()
+        .post("/join", join)
+        .post("/join/confirm", confirm)
+        .get("/portal/membership/invoices/{file}", download_invoice)
+}
+
 async fn refuse(
     state: &AppState,
     parts: http::request::Parts,

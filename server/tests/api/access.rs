@@ -163,9 +163,10 @@ async fn every_post_route_and_server_function_refuses_a_cross_site_request() {
     let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
     // Signed in, so a forged request would carry the cookie if the browser sent it.
     let _ = app.signed_in(&maria).await;
-    let mut paths: Vec<String> = bedside::auth::FORM_ROUTES
+    let mut paths: Vec<String> = bedside::startup::areas()
+        .posts()
         .iter()
-        .map(|p| p.to_string())
+        .map(|p| p.replace("{id}", "cs_local_any"))
         .collect();
     let server_fns: Vec<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
@@ -203,6 +204,20 @@ async fn every_post_route_and_server_function_refuses_a_cross_site_request() {
             403,
             "{path} without Origin or Sec-Fetch-Site"
         );
+    }
+    // Webhooks come from servers, not browsers: what guards them is the sender's signature.
+    let webhooks = bedside::startup::areas().webhooks().to_vec();
+    assert!(!webhooks.is_empty());
+    for path in webhooks {
+        let forged = plain
+            .post(format!("{}{path}", app.address))
+            .header("origin", "https://evil.example")
+            .header("content-type", "application/json")
+            .body(r#"{"id":"evt_forged","type":"invoice.paid"}"#)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(forged.status(), 400, "{path} without a signature");
     }
 }
 

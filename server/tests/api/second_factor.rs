@@ -33,9 +33,10 @@ async fn staff_without_authenticator(app: &TestApp) -> TestUser {
 
 /// Every state-changing route and server function, and a path nobody registered.
 fn every_post_path() -> Vec<String> {
-    let mut paths: Vec<String> = bedside::auth::FORM_ROUTES
+    let mut paths: Vec<String> = bedside::startup::areas()
+        .posts()
         .iter()
-        .map(|p| p.to_string())
+        .map(|p| p.replace("{id}", "cs_local_any"))
         .collect();
     paths.extend(leptos::server_fn::axum::server_fn_paths().map(|(path, _)| path.to_owned()));
     paths.push("/a/route/added/later".into());
