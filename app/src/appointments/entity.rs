@@ -16,7 +16,7 @@ pub mod appointment {
         pub starts_at: DateTimeUtc,
         pub ends_at: DateTimeUtc,
         pub reason: Encrypted<String>,
-        pub status: String,
+        pub status: crate::appointments::model::VisitStatus,
         pub created_at: DateTimeUtc,
         pub cancelled_at: Option<DateTimeUtc>,
         /// `included` or `fee` (then `fee_cents`), agreed when booking.
@@ -83,7 +83,7 @@ pub mod waitlist_entry {
         pub patient_id: i32,
         pub visit_type: crate::appointments::VisitType,
         pub day: Date,
-        pub status: String,
+        pub status: crate::appointments::model::WaitlistStatus,
         pub appointment_id: Option<i32>,
         pub offered_until: Option<DateTimeUtc>,
         pub created_at: DateTimeUtc,

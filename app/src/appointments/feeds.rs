@@ -227,7 +227,7 @@ pub async fn render(
         Err(other) => return Err(other),
     };
     let mut query = appointment::Entity::find()
-        .filter(appointment::Column::Status.eq("booked"))
+        .filter(appointment::Column::Status.eq(super::model::VisitStatus::Booked))
         .filter(appointment::Column::StartsAt.gte(now - Duration::days(PAST_DAYS)))
         .filter(appointment::Column::StartsAt.lt(until))
         .order_by_asc(appointment::Column::StartsAt);

@@ -78,6 +78,86 @@ impl VisitType {
 
 crate::stored_as_text!(VisitType, "visit type");
 
+/// Where a visit is in its life (`appointment.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
+pub enum VisitStatus {
+    Booked,
+    Cancelled,
+    /// The physician marked it done (R10.4); its time stays held.
+    Completed,
+    /// A freed time held for the first patient on the waitlist until they answer (not a visit
+    /// yet: it is booked when they accept, deleted when they decline or the hold ends).
+    Offered,
+}
+
+impl VisitStatus {
+    pub const ALL: [VisitStatus; 4] = [
+        VisitStatus::Booked,
+        VisitStatus::Cancelled,
+        VisitStatus::Completed,
+        VisitStatus::Offered,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VisitStatus::Booked => "booked",
+            VisitStatus::Cancelled => "cancelled",
+            VisitStatus::Completed => "completed",
+            VisitStatus::Offered => "offered",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<VisitStatus> {
+        VisitStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+crate::stored_as_text!(VisitStatus, "visit status");
+
+/// Where a place on the waitlist stands (`waitlist_entry.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
+pub enum WaitlistStatus {
+    Waiting,
+    /// A freed time is held for this person.
+    Offered,
+    Booked,
+    Declined,
+    Expired,
+    Withdrawn,
+}
+
+impl WaitlistStatus {
+    pub const ALL: [WaitlistStatus; 6] = [
+        WaitlistStatus::Waiting,
+        WaitlistStatus::Offered,
+        WaitlistStatus::Booked,
+        WaitlistStatus::Declined,
+        WaitlistStatus::Expired,
+        WaitlistStatus::Withdrawn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistStatus::Waiting => "waiting",
+            WaitlistStatus::Offered => "offered",
+            WaitlistStatus::Booked => "booked",
+            WaitlistStatus::Declined => "declined",
+            WaitlistStatus::Expired => "expired",
+            WaitlistStatus::Withdrawn => "withdrawn",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<WaitlistStatus> {
+        WaitlistStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
+crate::stored_as_text!(WaitlistStatus, "waitlist status");
+
 /// `visit_length` is keyed by the kind of visit; keys are never made from a number.
 #[cfg(feature = "ssr")]
 impl sea_orm::TryFromU64 for VisitType {

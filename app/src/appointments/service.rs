@@ -18,20 +18,18 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Set,
 };
 
-/// Where a visit is in its life (`appointment.status`).
+/// Where a visit is in its life (`appointment.status`), by the names the rules use.
 pub mod status {
-    pub const BOOKED: &str = "booked";
-    pub const CANCELLED: &str = "cancelled";
-    /// The physician marked it done (R10.4); its time stays held.
-    pub const COMPLETED: &str = "completed";
-    /// A freed time held for the first patient on the waitlist until they answer (not a visit
-    /// yet: it is booked when they accept, deleted when they decline or the hold ends).
-    pub const OFFERED: &str = "offered";
+    use super::super::model::VisitStatus;
+    pub const BOOKED: VisitStatus = VisitStatus::Booked;
+    pub const CANCELLED: VisitStatus = VisitStatus::Cancelled;
+    pub const COMPLETED: VisitStatus = VisitStatus::Completed;
+    pub const OFFERED: VisitStatus = VisitStatus::Offered;
 }
 
 /// Why a visit that is no longer booked cannot be changed.
-fn not_booked(status: &str) -> VisitRefusal {
-    if status == status::COMPLETED {
+fn not_booked(status: &super::model::VisitStatus) -> VisitRefusal {
+    if *status == status::COMPLETED {
         VisitRefusal::Over
     } else {
         VisitRefusal::Cancelled
@@ -330,7 +328,7 @@ pub async fn book(
             starts_at: Set(request.starts_at),
             ends_at: Set(ends_at),
             reason: Set(sealed),
-            status: Set(status::BOOKED.into()),
+            status: Set(status::BOOKED),
             created_at: Set(now),
             coverage: Set(coverage.to_owned()),
             fee_cents: Set(fee_cents),
@@ -1481,7 +1479,7 @@ pub async fn cancel(
         None => "recorded".to_owned(),
     });
     let mut active: appointment::ActiveModel = row.into();
-    active.status = Set(status::CANCELLED.into());
+    active.status = Set(status::CANCELLED);
     active.cancelled_at = Set(Some(now));
     active.late_outcome = Set(outcome);
     active.update(permit.txn()).await?;
@@ -1683,7 +1681,7 @@ pub async fn complete(
         }
     }
     let mut active: appointment::ActiveModel = row.into();
-    active.status = Set(status::COMPLETED.into());
+    active.status = Set(status::COMPLETED);
     active.update(permit.txn()).await?;
     let job =
         super::notices::plan_follow_up(permit.txn(), &public_id, starts_at, follow_up_weeks, now)

@@ -33,14 +33,15 @@ pub const EXPIRE_JOB_KIND: &str = "waitlist.expire";
 /// The job that emails an offer.
 pub const OFFER_EMAIL_JOB_KIND: &str = "waitlist.offer_email";
 
-/// `waitlist_entry.status`.
+/// `waitlist_entry.status`, by the names the rules use.
 pub mod entry_status {
-    pub const WAITING: &str = "waiting";
-    pub const OFFERED: &str = "offered";
-    pub const BOOKED: &str = "booked";
-    pub const DECLINED: &str = "declined";
-    pub const EXPIRED: &str = "expired";
-    pub const WITHDRAWN: &str = "withdrawn";
+    use super::super::model::WaitlistStatus;
+    pub const WAITING: WaitlistStatus = WaitlistStatus::Waiting;
+    pub const OFFERED: WaitlistStatus = WaitlistStatus::Offered;
+    pub const BOOKED: WaitlistStatus = WaitlistStatus::Booked;
+    pub const DECLINED: WaitlistStatus = WaitlistStatus::Declined;
+    pub const EXPIRED: WaitlistStatus = WaitlistStatus::Expired;
+    pub const WITHDRAWN: WaitlistStatus = WaitlistStatus::Withdrawn;
 }
 
 /// The payload of both waitlist jobs.
@@ -355,7 +356,7 @@ pub async fn offer_next(
 async fn release(
     conn: &impl sea_orm::ConnectionTrait,
     entry: &waitlist_entry::Model,
-    to: &str,
+    to: super::model::WaitlistStatus,
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     waitlist_entry::Entity::update_many()
@@ -526,7 +527,7 @@ pub async fn decline(
 ) -> Result<Option<i32>, AppError> {
     let (entry, _, permit) =
         open_entry(db, now, caller, entry_public_id, "waitlist.decline").await?;
-    let to = match entry.status.as_str() {
+    let to = match entry.status {
         entry_status::OFFERED => entry_status::DECLINED,
         entry_status::WAITING => entry_status::WITHDRAWN,
         _ => {

@@ -676,7 +676,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
                 .await
                 .expect("query")
                 .into_iter()
-                .find(|a| a.status == "booked")
+                .find(|a| a.status.as_str() == "booked")
                 .expect("a booked visit")
                 .public_id
         };
@@ -770,7 +770,7 @@ async fn p3_a_visit_is_cancelled_free_up_to_24_hours_before_and_its_time_is_rele
                 .await
                 .expect("query")
                 .into_iter()
-                .filter(|a| a.status == "booked")
+                .filter(|a| a.status.as_str() == "booked")
                 .count()
         };
         assert_eq!(

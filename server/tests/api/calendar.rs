@@ -262,3 +262,27 @@ async fn a_calendar_link_ends_when_the_password_is_changed_or_reset() {
         assert_eq!(fetch(&second).await.0, 404, "ended with the reset");
     }
 }
+
+#[tokio::test]
+async fn a_stored_visit_status_nobody_knows_is_an_error_never_a_default() {
+    use sea_orm::{ConnectionTrait, EntityTrait};
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app
+            .create_member("maria@example.com", "Maria Lopez", Some("complete"))
+            .await;
+        book(&app, &maria, "A check-up").await;
+        // A word no version of Bedside writes (a hand edit, a bad restore): the visit is never
+        // quietly taken for booked, or for anything else.
+        app.db
+            .execute_unprepared("UPDATE appointment SET status = 'postponed'")
+            .await
+            .expect("update");
+        // Reading the row fails with what was found, for the log.
+        let read = app::appointments::entity::appointment::Entity::find()
+            .all(&app.db)
+            .await;
+        let error = read.expect_err("an unknown status is not read").to_string();
+        assert!(error.contains("postponed"), "{}: {error}", app.backend);
+    }
+}

@@ -127,8 +127,8 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
             Some("/portal/visits?cancelled=1")
         );
         let bens = entry_of(&app, &ben).await;
-        assert_eq!(bens.status, "offered", "{}", app.backend);
-        assert_eq!(entry_of(&app, &cleo).await.status, "waiting");
+        assert_eq!(bens.status.as_str(), "offered", "{}", app.backend);
+        assert_eq!(entry_of(&app, &cleo).await.status.as_str(), "waiting");
         assert!(
             free_on_tuesday(&app, &cleo).await.is_empty(),
             "held for Ben alone"
@@ -177,8 +177,8 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
             .await
             .expect("query")
             .expect("visit");
-        assert_eq!(booked.status, "booked");
-        assert_eq!(entry_of(&app, &ben).await.status, "booked");
+        assert_eq!(booked.status.as_str(), "booked");
+        assert_eq!(entry_of(&app, &ben).await.status.as_str(), "booked");
         app.jobs.settle().await;
         let confirmations = outbox_email::Entity::find()
             .filter(outbox_email::Column::ToAddress.eq("ben@example.com"))
@@ -199,12 +199,12 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         )
         .await;
         let cleos = entry_of(&app, &cleo).await;
-        assert_eq!(cleos.status, "offered");
+        assert_eq!(cleos.status.as_str(), "offered");
         assert_eq!(offers_emailed_to(&app, "cleo@example.com").await, 1);
         app.clock.set(monday_morning() + Duration::minutes(31));
         app.jobs.run_due().await.expect("jobs");
         assert_eq!(
-            entry_of(&app, &cleo).await.status,
+            entry_of(&app, &cleo).await.status.as_str(),
             "expired",
             "{}",
             app.backend
@@ -252,7 +252,7 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
         )
         .await;
         let dans = entry_of(&app, &dan).await;
-        assert_eq!(dans.status, "offered");
+        assert_eq!(dans.status.as_str(), "offered");
         let declined = app
             .post_page_form(
                 &dan_browser,
@@ -264,9 +264,9 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
             location(&declined).as_deref(),
             Some("/portal/visits?left_waitlist=1")
         );
-        assert_eq!(entry_of(&app, &dan).await.status, "declined");
+        assert_eq!(entry_of(&app, &dan).await.status.as_str(), "declined");
         let eves = entry_of(&app, &eve).await;
-        assert_eq!(eves.status, "offered");
+        assert_eq!(eves.status.as_str(), "offered");
         let eves_time = appointment::Entity::find_by_id(eves.appointment_id.expect("held"))
             .one(&app.db)
             .await
@@ -284,7 +284,7 @@ async fn a_freed_time_is_held_for_the_first_in_line_then_booked_let_go_or_timed_
             )
             .await;
         assert_eq!((status, stolen), (403, Err(app::AppError::Forbidden)));
-        assert_eq!(entry_of(&app, &eve).await.status, "offered");
+        assert_eq!(entry_of(&app, &eve).await.status.as_str(), "offered");
     }
 }
 
@@ -392,12 +392,12 @@ async fn a_time_on_the_day_itself_skips_those_whose_membership_books_from_tomorr
             Some("/portal/visits?cancelled=late")
         );
         assert_eq!(
-            entry_of(&app, &ess).await.status,
+            entry_of(&app, &ess).await.status.as_str(),
             "expired",
             "{}",
             app.backend
         );
-        assert_eq!(entry_of(&app, &com).await.status, "offered");
+        assert_eq!(entry_of(&app, &com).await.status.as_str(), "offered");
         assert_eq!(offers_emailed_to(&app, "ess@example.com").await, 0);
     }
 }
@@ -414,7 +414,7 @@ async fn extra_hours_on_a_full_day_go_to_the_people_waiting_for_it() {
         }
         let ben = app.create_patient("ben@example.com", "Ben Ode").await;
         join(&app, &ben).await;
-        assert_eq!(entry_of(&app, &ben).await.status, "waiting");
+        assert_eq!(entry_of(&app, &ben).await.status.as_str(), "waiting");
         // The physician opens Tuesday afternoon for office visits.
         let doctor = app
             .create_user(app::auth::Role::Physician, "doc@example.com")
@@ -438,7 +438,7 @@ async fn extra_hours_on_a_full_day_go_to_the_people_waiting_for_it() {
             Some("/dashboard/schedule?saved=1")
         );
         let bens = entry_of(&app, &ben).await;
-        assert_eq!(bens.status, "offered", "{}", app.backend);
+        assert_eq!(bens.status.as_str(), "offered", "{}", app.backend);
         let held = appointment::Entity::find_by_id(bens.appointment_id.expect("held"))
             .one(&app.db)
             .await
