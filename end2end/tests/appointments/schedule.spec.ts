@@ -2,7 +2,8 @@ import { expect, test } from "@playwright/test";
 import { PHYSICIAN, screenshot, signIn } from "../support";
 
 test("the physician changes the schedule in place: a day off added and taken back, hours that end before they start refused", async ({ page }) => {
-  test.setTimeout(60_000);
+  // Up to 30 s of it may be waiting for the next authenticator code (see enterMfaCode).
+  test.setTimeout(90_000);
   await signIn(page, PHYSICIAN);
   await page.goto("/dashboard/schedule");
   await expect(page.getByRole("heading", { name: "Schedule", exact: true })).toBeVisible();
