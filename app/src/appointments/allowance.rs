@@ -219,9 +219,12 @@ pub async fn holds_allowance(
         > 0)
 }
 
-/// How the visit was booked.
-pub fn coverage_of(row: &appointment::Model) -> Coverage {
-    Coverage::from_columns(&row.coverage, row.fee_cents)
+/// How the visit was booked; a stored coverage the code does not know is an error (a visit is
+/// never quietly taken for included, or charged).
+pub fn coverage_of(row: &appointment::Model) -> Result<Coverage, AppError> {
+    Coverage::from_columns(&row.coverage, row.fee_cents).map_err(|unknown| {
+        AppError::internal(format_args!("appointment {}: {unknown}", row.public_id))
+    })
 }
 
 /// Records `charge` for the visit `row` (once per visit and kind) and plans the job that sends

@@ -23,6 +23,17 @@ async fn practice_schedule(
     }
 }
 
+/// The practice's schedule, which booking and its changes need: `NotFound` before the practice
+/// has set one up.
+#[cfg(feature = "ssr")]
+async fn required_schedule(
+    db: &sea_orm::DatabaseConnection,
+) -> Result<std::sync::Arc<super::availability::Schedule>, AppError> {
+    practice_schedule(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))
+}
+
 /// The free times of `visit_type` a patient can book: two weeks from today, or from `from`
 /// (`YYYY-MM-DD`, a suggested follow-up) when that is later.
 #[server]
@@ -32,9 +43,7 @@ pub async fn load_booking_options(
 ) -> Result<BookingOptions, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    let schedule = practice_schedule(me.db())
-        .await?
-        .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+    let schedule = required_schedule(me.db()).await?;
     let from = chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
     let shown_in =
         super::service::viewer_zone(me.db(), me.auth.user_id, schedule.time_zone).await?;
@@ -105,9 +114,7 @@ pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
 pub async fn load_agenda_page(date: String, span: AgendaSpan) -> Result<AgendaPage, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    let schedule = practice_schedule(me.db())
-        .await?
-        .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+    let schedule = required_schedule(me.db()).await?;
     let today = me.now().with_timezone(&schedule.time_zone).date_naive();
     let first_day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").unwrap_or(today);
     let days = super::service::agenda(
@@ -205,9 +212,7 @@ pub async fn accept_waitlist_offer(
     use crate::auth::api::context;
     let booked = async {
         let me = context::signed_in()?;
-        let schedule = practice_schedule(me.db())
-            .await?
-            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let schedule = required_schedule(me.db()).await?;
         let answer = super::waitlist::Acceptance {
             entry: entry.trim(),
             reason: &reason,
@@ -235,9 +240,7 @@ pub async fn decline_waitlist_entry(entry: String) -> Result<VisitChange, AppErr
     use crate::auth::api::context;
     let declined = async {
         let me = context::signed_in()?;
-        let schedule = practice_schedule(me.db())
-            .await?
-            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let schedule = required_schedule(me.db()).await?;
         let (db, keyring, now) = (me.db(), me.keyring(), me.now());
         let next =
             super::waitlist::decline(db, keyring, now, &me.caller, &schedule, entry.trim()).await?;
@@ -322,9 +325,7 @@ pub async fn book_visit(
             return Err(AppError::Forbidden);
         };
         let starts_at = chosen_time(starts_at.as_deref())?;
-        let schedule = practice_schedule(me.db())
-            .await?
-            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let schedule = required_schedule(me.db()).await?;
         let request = super::service::BookingRequest {
             patient_id,
             patient_public_id,
@@ -361,9 +362,7 @@ pub async fn move_visit(
     let moved = async {
         let me = context::signed_in()?;
         let new_start = chosen_time(starts_at.as_deref())?;
-        let schedule = practice_schedule(me.db())
-            .await?
-            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let schedule = required_schedule(me.db()).await?;
         let (db, now) = (me.db(), me.now());
         let moved =
             super::service::reschedule(db, now, &me.caller, &schedule, &visit, new_start).await?;
@@ -400,9 +399,7 @@ pub async fn join_waitlist(visit_type: String, day: String) -> Result<VisitChang
                 "Please choose one of the days listed for the waitlist.",
             )
         })?;
-        let schedule = practice_schedule(me.db())
-            .await?
-            .ok_or_else(|| AppError::NotFound("The practice's schedule".into()))?;
+        let schedule = required_schedule(me.db()).await?;
         let patient = {
             use sea_orm::EntityTrait;
             crate::patients::entity::patient::Entity::find_by_id(patient_id)

@@ -61,11 +61,19 @@ impl Coverage {
         }
     }
 
-    /// Read back from the columns; an unknown value is treated as included (it charges nothing).
-    pub fn from_columns(coverage: &str, fee_cents: Option<i64>) -> Coverage {
+    /// Read back from the columns; anything [`columns`](Self::columns) does not write (an
+    /// unknown word, a fee without its amount) is an error, never a default.
+    pub fn from_columns(
+        coverage: &str,
+        fee_cents: Option<i64>,
+    ) -> Result<Coverage, crate::stored::UnknownStoredValue> {
         match (coverage, fee_cents) {
-            ("fee", Some(cents)) => Coverage::Fee(cents),
-            _ => Coverage::Included,
+            ("included", None) => Ok(Coverage::Included),
+            ("fee", Some(cents)) => Ok(Coverage::Fee(cents)),
+            _ => Err(crate::stored::UnknownStoredValue {
+                kind: "visit coverage",
+                value: format!("{coverage} ({fee_cents:?})"),
+            }),
         }
     }
 }
@@ -359,6 +367,16 @@ pub fn late_policy_text(policy: LatePolicy, visits_per_year: Option<i32>) -> Str
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_visit_s_coverage_reads_back_what_was_stored_and_nothing_else() {
+        for coverage in [Coverage::Included, Coverage::Fee(9_500)] {
+            let (word, cents) = coverage.columns();
+            assert_eq!(Coverage::from_columns(word, cents), Ok(coverage));
+        }
+        assert!(Coverage::from_columns("free", None).is_err());
+        assert!(Coverage::from_columns("fee", None).is_err());
+    }
+
     use super::*;
     use chrono::TimeZone;
     use proptest::prelude::*;

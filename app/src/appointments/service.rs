@@ -815,7 +815,8 @@ pub async fn my_visits(
             .into_iter()
             .map(|row| {
                 let (late_terms, late_token) = late.remove(&row.id).unzip();
-                VisitSummary {
+                let coverage = allowance::coverage_of(&row)?;
+                Ok(VisitSummary {
                     visit_type: row.visit_type,
                     when: format!(
                         "{}{zone}",
@@ -823,7 +824,7 @@ pub async fn my_visits(
                     ),
                     starts_at: row.starts_at,
                     cancellation: super::model::cancellation_terms(row.starts_at, now),
-                    fee_note: match allowance::coverage_of(&row) {
+                    fee_note: match coverage {
                         benefits::Coverage::Fee(cents) => Some(format!(
                             "{} visit fee, billed after the visit",
                             crate::site::model::format_usd(cents)
@@ -833,9 +834,9 @@ pub async fn my_visits(
                     late_terms,
                     late_token,
                     public_id: row.public_id,
-                }
+                })
             })
-            .collect(),
+            .collect::<Result<_, AppError>>()?,
         past: past
             .into_iter()
             .map(|row| PastVisit {
@@ -1387,7 +1388,7 @@ pub async fn late_terms_of(
         .unwrap_or(benefits::LatePolicy::Counted);
     let holds = allowance::holds_allowance(conn, row.id).await?;
     Ok((
-        benefits::late_effect(policy, allowance::coverage_of(row), holds),
+        benefits::late_effect(policy, allowance::coverage_of(row)?, holds),
         tier.and_then(|t| t.visits_per_year),
     ))
 }
@@ -1661,7 +1662,7 @@ pub async fn complete(
     let starts_at = row.starts_at;
     super::notices::withdraw(permit.txn(), &public_id, starts_at).await?;
     // A visit with a fee is charged once it has taken place.
-    if let benefits::Coverage::Fee(cents) = allowance::coverage_of(&row) {
+    if let benefits::Coverage::Fee(cents) = allowance::coverage_of(&row)? {
         match allowance::membership_of_patient(permit.txn(), row.patient_id).await? {
             Some(membership) => {
                 let tz = practice_time_zone(permit.txn()).await?;
