@@ -104,7 +104,7 @@ pub async fn overview(
             total_cents: row.total_cents,
             paid_cents: row.amount_paid_cents,
             refunded_cents: row.amount_refunded_cents,
-            status: row.status,
+            status: row.status.label().to_owned(),
         })
         .collect();
     permit.commit().await?;

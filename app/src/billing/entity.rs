@@ -15,7 +15,7 @@ pub mod invoice {
         pub membership_id: i32,
         #[sea_orm(unique)]
         pub processor_invoice_id: Option<String>,
-        pub status: String,
+        pub status: crate::billing::service::InvoiceStatus,
         pub currency: String,
         pub total_cents: i64,
         pub amount_paid_cents: i64,

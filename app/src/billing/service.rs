@@ -13,11 +13,54 @@ use sea_orm::{
 };
 use serde::{Deserialize, Serialize};
 
-pub mod invoice_status {
+/// Where an invoice stands (`invoice.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub enum InvoiceStatus {
     /// Issued, not (yet) paid: a failed payment leaves an invoice open.
-    pub const OPEN: &str = "open";
-    pub const PAID: &str = "paid";
-    pub const REFUNDED: &str = "refunded";
+    Open,
+    Paid,
+    /// Refunded in full.
+    Refunded,
+}
+
+impl InvoiceStatus {
+    pub const ALL: [InvoiceStatus; 3] = [
+        InvoiceStatus::Open,
+        InvoiceStatus::Paid,
+        InvoiceStatus::Refunded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceStatus::Open => "open",
+            InvoiceStatus::Paid => "paid",
+            InvoiceStatus::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<InvoiceStatus> {
+        InvoiceStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// As the practice's pages say it.
+    pub fn label(self) -> &'static str {
+        match self {
+            InvoiceStatus::Open => "Open",
+            InvoiceStatus::Paid => "Paid",
+            InvoiceStatus::Refunded => "Refunded",
+        }
+    }
+}
+
+crate::stored_as_text!(InvoiceStatus, "invoice status");
+
+/// `invoice.status`, by the names the rules use.
+pub mod invoice_status {
+    use super::InvoiceStatus;
+    pub const OPEN: InvoiceStatus = InvoiceStatus::Open;
+    pub const PAID: InvoiceStatus = InvoiceStatus::Paid;
+    pub const REFUNDED: InvoiceStatus = InvoiceStatus::Refunded;
 }
 
 /// Days after the first failure on which a payment is tried again.
@@ -132,7 +175,7 @@ pub async fn find_or_create(
         number: Set(public_id),
         membership_id: Set(membership_id),
         processor_invoice_id: Set(Some(reported.processor_invoice_id.clone())),
-        status: Set(invoice_status::OPEN.to_owned()),
+        status: Set(invoice_status::OPEN),
         currency: Set(reported.currency.chars().take(3).collect()),
         total_cents: Set(reported.total_cents),
         amount_paid_cents: Set(0),
@@ -184,7 +227,10 @@ pub async fn mark_paid(
 ) -> Result<bool, AppError> {
     // Conditional, so two deliveries of the same payment cannot both credit it.
     let updated = invoice::Entity::update_many()
-        .col_expr(invoice::Column::Status, invoice_status::PAID.into())
+        .col_expr(
+            invoice::Column::Status,
+            sea_orm::sea_query::Expr::value(invoice_status::PAID),
+        )
         .col_expr(invoice::Column::AmountPaidCents, amount_paid_cents.into())
         .col_expr(invoice::Column::PaidAt, Some(now).into())
         .filter(invoice::Column::Id.eq(found.id))
@@ -335,7 +381,7 @@ pub fn summary(row: &invoice::Model, first_line: Option<&str>, time_zone: Tz) ->
         description: format!("{}{covered}", first_line.unwrap_or("Membership")),
         total_cents: row.total_cents,
         refunded_cents: row.amount_refunded_cents,
-        status: match row.status.as_str() {
+        status: match row.status {
             invoice_status::PAID => "Paid",
             invoice_status::REFUNDED => "Refunded",
             _ if row.failed_attempts > 0 => "Payment failed",
@@ -382,7 +428,7 @@ pub async fn record_refund(
     let mut row: invoice::ActiveModel = found.clone().into();
     row.amount_refunded_cents = Set(refunded);
     if refunded >= found.amount_paid_cents && found.amount_paid_cents > 0 {
-        row.status = Set(invoice_status::REFUNDED.to_owned());
+        row.status = Set(invoice_status::REFUNDED);
     }
     Ok(Some(row.update(conn).await?))
 }

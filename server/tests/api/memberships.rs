@@ -355,7 +355,7 @@ async fn paying_then_confirming_activates_the_membership_once_with_a_receipt_and
             .await
             .expect("invoices");
         assert_eq!(invoices.len(), 1);
-        assert_eq!(invoices[0].status, "paid");
+        assert_eq!(invoices[0].status.as_str(), "paid");
         assert_eq!(invoices[0].amount_paid_cents, 19_900);
         let subjects: Vec<String> = emails_to(&app, "ana@example.com")
             .await
@@ -1153,7 +1153,7 @@ mod properties {
             .map(|i| {
                 (
                     i.processor_invoice_id.unwrap_or_default(),
-                    i.status,
+                    i.status.as_str().to_owned(),
                     i.amount_paid_cents,
                 )
             })
@@ -1813,7 +1813,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
             .expect("read")
             .expect("one");
         assert_eq!(after.amount_refunded_cents, 4_950);
-        assert_eq!(after.status, "paid");
+        assert_eq!(after.status.as_str(), "paid");
         // The rest, then nothing is left.
         post(&app, &browser, "/api/billing/refund", &form("149.50", "k2")).await;
         app.jobs.run_due().await.expect("jobs");
@@ -1823,7 +1823,7 @@ async fn the_admin_refunds_part_then_the_rest_of_an_invoice_once_each_and_the_me
             .expect("read")
             .expect("one");
         assert_eq!(after.amount_refunded_cents, 19_900);
-        assert_eq!(after.status, "refunded");
+        assert_eq!(after.status.as_str(), "refunded");
         let more = post(&app, &browser, "/api/billing/refund", &form("1", "k3")).await;
         assert_eq!(
             location(&more).as_deref(),
