@@ -35,7 +35,7 @@ fi
 
 # The suites whose rules read the clock. Module paths of the API tests (server/tests/api) and of
 # the app's unit tests.
-API_SUITES=(booking:: notices:: benefits:: waitlist:: calendar:: memberships:: stripe:: auth::)
+API_SUITES=(appointments:: memberships:: billing:: auth::sign_in::)
 UNIT_SUITES=(auth::session clock:: appointments:: memberships::)
 
 # Built once; then the test programs themselves run at each instant (no cargo in between, so

@@ -35,3 +35,58 @@ macro_rules! stored_as_text {
         }
     };
 }
+
+/// The stored words of an enum declared next to it: `ALL`, `as_str`, `parse`, and through
+/// [`stored_as_text!`](crate::stored_as_text) `Display` and `FromStr`, so that
+/// `#[derive(DeriveValueType)] #[sea_orm(value_type = "String")]` makes it a column's type.
+/// One list of words per enum: the two directions cannot disagree.
+#[macro_export]
+macro_rules! stored_words {
+    ($enum:ident, $kind:literal, { $($variant:ident => $text:literal),+ $(,)? }) => {
+        impl $enum {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$enum] = &[$($enum::$variant),+];
+
+            /// The word stored for it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($enum::$variant => $text),+
+                }
+            }
+
+            /// The value a stored word names, if any.
+            pub fn parse(text: &str) -> Option<$enum> {
+                match text {
+                    $($text => Some($enum::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+
+        $crate::stored_as_text!($enum, $kind);
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Weather {
+        Sun,
+        Rain,
+    }
+
+    crate::stored_words!(Weather, "weather", { Sun => "sun", Rain => "rain" });
+
+    #[test]
+    fn every_stored_word_reads_back_as_its_value_and_an_unknown_word_is_an_error() {
+        for value in Weather::ALL {
+            assert_eq!(value.as_str().parse::<Weather>(), Ok(*value));
+            assert_eq!(value.to_string(), value.as_str());
+        }
+        let unknown = "snow".parse::<Weather>().expect_err("not a weather");
+        assert_eq!(
+            unknown.to_string(),
+            "unknown weather \"snow\" in the database"
+        );
+    }
+}

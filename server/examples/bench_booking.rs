@@ -115,7 +115,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         browsers.push(client);
     }
 
-    let schedule = app::appointments::service::load_schedule(&db)
+    let schedule = app::appointments::service::schedule::load_schedule(&db)
         .await?
         .context("schedule")?;
     let now = Utc::now();
@@ -195,9 +195,13 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     for _ in 0..200 {
         let began = Instant::now();
         let now = Utc::now();
-        let busy =
-            app::appointments::service::busy_between(&db, &schedule, now, now + Duration::days(31))
-                .await?;
+        let busy = app::appointments::service::calendar::busy_between(
+            &db,
+            &schedule,
+            now,
+            now + Duration::days(31),
+        )
+        .await?;
         let free = app::appointments::availability::free_slots(
             &schedule,
             VisitType::InPerson,

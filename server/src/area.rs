@@ -2,7 +2,7 @@
 //! recorded as they are registered: the CSRF test enumerates every one of them (and every
 //! server function), and no list kept by hand can drift from what is served.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::handler::Handler;
 use axum::routing::post;
 use axum::Router;

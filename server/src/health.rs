@@ -1,6 +1,6 @@
 //! `/healthz`: the process answers. `/readyz`: it can reach its database.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use axum::{extract::State, http::StatusCode};
 
 pub async fn healthz() -> &'static str {

@@ -7,7 +7,7 @@
 //! stream ends (`signed_out`) as soon as the session does (P8), and an open tab never keeps a
 //! session alive.
 
-use crate::startup::AppState;
+use crate::state::AppState;
 use app::auth::service::Authenticated;
 use axum::{
     extract::State,
@@ -37,7 +37,7 @@ pub async fn live(
     headers: HeaderMap,
 ) -> Response {
     let signed_in = auth.is_some_and(|Extension(a)| a.current_user().fully_signed_in);
-    let token = crate::auth::gate::session_token(&headers, state.settings.https());
+    let token = crate::auth::cookie::session_token(&headers, state.settings.https());
     let (true, Some(token)) = (signed_in, token) else {
         return StatusCode::UNAUTHORIZED.into_response();
     };

@@ -4,9 +4,10 @@
 use crate::{
     auth::{self, limits::AttemptLimits},
     db, health, mail,
-    security::{security_headers, CspNonce, SecurityHeaders},
+    security::{security_headers, SecurityHeaders},
     settings::{Settings, TlsSettings},
-    site::contact::ContactRateLimit,
+    site::limit::ContactRateLimit,
+    state::AppState,
 };
 use anyhow::Context;
 use app::{
@@ -17,19 +18,18 @@ use app::{
     },
     clock::{SharedClock, SystemClock},
     crypto::Keyring,
-    mail::Mailer,
     site::service::SiteContentStore,
 };
 use axum::{
     body::Bytes,
-    extract::{FromRef, State},
+    extract::State,
     middleware,
     response::{Html, IntoResponse},
     routing::get,
     Router,
 };
 use axum_server::{tls_rustls::RustlsConfig, Handle};
-use leptos::{config::LeptosOptions, prelude::*};
+use leptos::config::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use sea_orm::{DatabaseConnection, EntityTrait};
 use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
@@ -39,80 +39,6 @@ use tower_http::{
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
-
-/// What every handler can reach. Cheap to clone: everything inside is shared.
-#[derive(Clone)]
-pub struct AppState {
-    pub settings: Arc<Settings>,
-    pub db: DatabaseConnection,
-    pub leptos_options: LeptosOptions,
-    pub site: SiteContentStore,
-    pub mailer: Arc<dyn Mailer>,
-    pub sms: Arc<dyn app::sms::SmsSender>,
-    pub contact_limit: ContactRateLimit,
-    /// Keys for health data at rest (see `keys.rs`).
-    pub keyring: Keyring,
-    /// Accounts, sessions and sign-in.
-    pub identity: Identity,
-    pub attempt_limits: AttemptLimits,
-    /// The time every rule reads (a fake one in tests).
-    pub clock: SharedClock,
-    /// The durable job scheduler (emails now; payment retries and reminders later).
-    pub jobs: Arc<crate::jobs::Scheduler>,
-    /// Where patients pay (the built-in test-mode processor until Stripe is connected).
-    pub payments: Arc<dyn app::billing::processor::PaymentProcessor>,
-    /// The built-in processor, whose checkout pages this server shows.
-    pub local_payments: Option<crate::billing::local::LocalProcessor>,
-    /// The secret payment events are signed with.
-    pub webhook_secret: Arc<Vec<u8>>,
-    /// The practice's schedule, kept while the database says it is current.
-    pub schedules: app::appointments::service::ScheduleCache,
-    baseline: Option<Bytes>,
-    /// Development only: the clock `POST /dev/clock` moves.
-    dev_clock: Option<crate::dev_clock::ShiftedClock>,
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
-    }
-}
-
-impl AppState {
-    /// What every rendered page finds in its Leptos context: this response's CSP nonce and
-    /// the practice's public content.
-    pub fn leptos_context(&self) -> impl Fn() + Clone + Send + Sync + 'static {
-        let site = self.site.clone();
-        let identity = self.identity.clone();
-        let keyring = self.keyring.clone();
-        let schedules = self.schedules.clone();
-        let soon = self.jobs.soon();
-        let payments: app::billing::processor::Payments = self.payments.clone();
-        let limits: app::auth::context::AttemptLimit = Arc::new(self.attempt_limits.clone());
-        move || {
-            provide_context(identity.clone());
-            provide_context(soon.clone());
-            provide_context(payments.clone());
-            provide_context(limits.clone());
-            provide_context(keyring.clone());
-            provide_context(schedules.clone());
-            if let Some(parts) = use_context::<http::request::Parts>() {
-                if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
-                    provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));
-                }
-            }
-            if let Some(content) = site.current() {
-                provide_context(content);
-            }
-        }
-    }
-
-    /// The document shell, as leptos_axum's handlers want it.
-    pub fn shell(&self) -> impl Fn() -> AnyView + Clone + Send + Sync + 'static {
-        let options = self.leptos_options.clone();
-        move || app::shell(options.clone()).into_any()
-    }
-}
 
 /// A bound, migrated, ready-to-serve Bedside.
 pub struct Application {
@@ -181,20 +107,19 @@ impl Application {
             local: local_payments,
             webhook_secret,
         } = crate::billing::processor_from_settings(&settings, &db, clock.clone())?;
-        let jobs = Arc::new(scheduler(
-            &settings,
-            &db,
-            &keyring,
-            (&mailer, &sms),
-            &site,
-            clock.clone(),
-            PaymentJobs {
-                identity: &identity,
-                processor: &payments,
-                local: local_payments.as_ref(),
-                webhook_secret: &webhook_secret,
-            },
-        ));
+        let jobs = Arc::new(scheduler(&crate::jobs::JobServices {
+            db: db.clone(),
+            keyring: keyring.clone(),
+            identity: identity.clone(),
+            mailer: mailer.clone(),
+            sms: sms.clone(),
+            site: site.clone(),
+            public_url: settings.public_url.clone(),
+            clock: clock.clone(),
+            payments: payments.clone(),
+            local_payments: local_payments.clone(),
+            webhook_secret: webhook_secret.clone(),
+        }));
         let attempt_limits = match &settings.redis_url {
             Some(url) => AttemptLimits::shared(
                 url,
@@ -342,130 +267,14 @@ async fn refresh_periodically(state: AppState) {
     }
 }
 
-/// What the payment jobs need.
-struct PaymentJobs<'a> {
-    identity: &'a Identity,
-    processor: &'a Arc<dyn app::billing::processor::PaymentProcessor>,
-    local: Option<&'a crate::billing::local::LocalProcessor>,
-    webhook_secret: &'a Arc<Vec<u8>>,
-}
-
-/// The job scheduler with every kind of job this version runs.
-fn scheduler(
-    settings: &Settings,
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    (mailer, sms): (&Arc<dyn Mailer>, &Arc<dyn app::sms::SmsSender>),
-    site: &SiteContentStore,
-    clock: SharedClock,
-    payments: PaymentJobs<'_>,
-) -> crate::jobs::Scheduler {
-    use crate::billing::{
-        local, DeliverLocalEvent, RenewLocalSubscription, RetryFailedPayment, SendMembershipEmail,
-        SendVisitCharge,
-    };
-    let mut scheduler = crate::jobs::Scheduler::new(db.clone(), clock.clone());
-    scheduler.register(
-        app::memberships::notices::JOB_KIND,
-        Arc::new(SendMembershipEmail {
-            db: db.clone(),
-            keyring: keyring.clone(),
-            identity: payments.identity.clone(),
-            mailer: mailer.clone(),
-            site: site.clone(),
-            public_url: settings.public_url.clone(),
-            clock: clock.clone(),
-        }),
-    );
-    scheduler.register(
-        app::billing::service::RETRY_JOB_KIND,
-        Arc::new(RetryFailedPayment {
-            db: db.clone(),
-            processor: payments.processor.clone(),
-        }),
-    );
-    scheduler.register(
-        app::appointments::allowance::CHARGE_JOB_KIND,
-        Arc::new(SendVisitCharge {
-            db: db.clone(),
-            processor: payments.processor.clone(),
-            clock: clock.clone(),
-        }),
-    );
-    if let Some(local_processor) = payments.local {
-        scheduler.register(
-            local::DELIVER_KIND,
-            Arc::new(DeliverLocalEvent {
-                db: db.clone(),
-                secret: payments.webhook_secret.clone(),
-                clock: clock.clone(),
-            }),
-        );
-        scheduler.register(
-            local::RENEW_KIND,
-            Arc::new(RenewLocalSubscription {
-                processor: local_processor.clone(),
-            }),
-        );
-    }
-    scheduler.register(
-        crate::jobs::visits::KIND,
-        Arc::new(crate::jobs::visits::DeliverVisitNotice {
-            db: db.clone(),
-            keyring: keyring.clone(),
-            mailer: mailer.clone(),
-            sms: sms.clone(),
-            site: site.clone(),
-            public_url: settings.public_url.clone(),
-            clock: clock.clone(),
-        }),
-    );
-    scheduler.register(
-        crate::jobs::address_in_use::KIND,
-        Arc::new(crate::jobs::address_in_use::EmailAddressInUse {
-            identity: payments.identity.clone(),
-            mailer: mailer.clone(),
-            site: site.clone(),
-            public_url: settings.public_url.clone(),
-        }),
-    );
-    scheduler.register(
-        crate::jobs::password_reset::KIND,
-        Arc::new(crate::jobs::password_reset::SendPasswordReset {
-            identity: payments.identity.clone(),
-            mailer: mailer.clone(),
-            site: site.clone(),
-            public_url: settings.public_url.clone(),
-        }),
-    );
-    scheduler.register(
-        app::appointments::waitlist::OFFER_EMAIL_JOB_KIND,
-        Arc::new(crate::jobs::waitlist::EmailWaitlistOffer {
-            db: db.clone(),
-            keyring: keyring.clone(),
-            mailer: mailer.clone(),
-            site: site.clone(),
-            public_url: settings.public_url.clone(),
-        }),
-    );
-    scheduler.register(
-        app::appointments::waitlist::EXPIRE_JOB_KIND,
-        Arc::new(crate::jobs::waitlist::ExpireWaitlistOffer {
-            db: db.clone(),
-            keyring: keyring.clone(),
-            clock: clock.clone(),
-        }),
-    );
-    scheduler.register(
-        crate::jobs::contact::KIND,
-        Arc::new(crate::jobs::contact::NotifyAboutInquiry {
-            db: db.clone(),
-            keyring: keyring.clone(),
-            mailer: mailer.clone(),
-            site: site.clone(),
-            clock,
-        }),
-    );
+/// The job scheduler with every area's jobs.
+fn scheduler(services: &crate::jobs::JobServices) -> crate::jobs::Scheduler {
+    let mut scheduler = crate::jobs::Scheduler::new(services.db.clone(), services.clock.clone());
+    crate::site::jobs(services, &mut scheduler);
+    auth::jobs(services, &mut scheduler);
+    crate::memberships::jobs(services, &mut scheduler);
+    crate::billing::jobs(services, &mut scheduler);
+    crate::appointments::jobs(services, &mut scheduler);
     scheduler
 }
 
@@ -510,29 +319,6 @@ pub async fn identity(
         clock,
         config,
     ))
-}
-
-/// Renders the page at `parts`' path with `page` in its context (a form shown again with its
-/// messages, or a result shown once).
-pub async fn render_page<T: Clone + Send + Sync + 'static>(
-    state: &AppState,
-    parts: http::request::Parts,
-    page: T,
-    status: http::StatusCode,
-) -> axum::response::Response {
-    let mut parts = parts;
-    parts.method = http::Method::GET;
-    let context = state.leptos_context();
-    let render = leptos_axum::render_app_async_with_context(
-        move || {
-            context();
-            provide_context(page.clone());
-        },
-        state.shell(),
-    );
-    let mut response = render(http::Request::from_parts(parts, axum::body::Body::empty())).await;
-    *response.status_mut() = status;
-    response
 }
 
 /// The app's routes, generated once per process.

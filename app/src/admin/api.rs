@@ -1,17 +1,9 @@
 //! Admin server functions.
 
-use crate::audit::{AuditEntry, AuditFilter};
+use super::model::{AdminBilling, AuditPage};
+use crate::audit::AuditFilter;
 use crate::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// One page of the audit log, newest first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditPage {
-    pub entries: Vec<AuditEntry>,
-    /// Pass as `before` for the next (older) page; `None` on the last page.
-    pub older: Option<i64>,
-}
 
 /// The audit log, filtered (admin only; reading it is itself audited).
 #[server]
@@ -21,51 +13,13 @@ pub async fn audit_log(filter: AuditFilter) -> Result<AuditPage, AppError> {
     super::service::audit_log(me.db(), me.now(), &me.caller, &filter).await
 }
 
-/// One invoice on the admin's billing page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminInvoice {
-    pub public_id: String,
-    pub number: String,
-    pub member: String,
-    pub issued_on: String,
-    pub total_cents: i64,
-    pub paid_cents: i64,
-    pub refunded_cents: i64,
-    pub status: String,
-}
-
-impl AdminInvoice {
-    /// What may still be refunded.
-    pub fn refundable_cents(&self) -> i64 {
-        (self.paid_cents - self.refunded_cents).max(0)
-    }
-}
-
-/// A visit fee or late fee on the admin's billing page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminVisitCharge {
-    pub member: String,
-    pub description: String,
-    pub amount_cents: i64,
-    pub recorded_on: String,
-    /// "On the next invoice", "Sending to the payment processor", "Collect at the practice".
-    pub status: String,
-}
-
-/// The admin's billing page: the newest invoices and visit charges.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdminBilling {
-    pub invoices: Vec<AdminInvoice>,
-    pub charges: Vec<AdminVisitCharge>,
-}
-
 /// The practice's newest invoices and visit charges (admin only; the read is audited).
 #[server]
 pub async fn billing_overview() -> Result<AdminBilling, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
     let db = me.db();
-    let time_zone = crate::appointments::service::practice_time_zone(db).await?;
+    let time_zone = crate::appointments::service::schedule::practice_time_zone(db).await?;
     crate::billing::admin::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
 }
 

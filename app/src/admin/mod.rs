@@ -2,6 +2,7 @@
 //! come later).
 
 pub mod api;
+pub mod model;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -104,7 +104,7 @@ pub fn AuditLogPage() -> impl IntoView {
 /// `/admin/billing`: the practice's recent invoices, with refunds.
 #[component]
 pub fn AdminBillingPage() -> impl IntoView {
-    use crate::site::model::format_usd;
+    use crate::domain::format_usd;
     let refund = ServerAction::<super::api::RefundInvoice>::new();
     let billing = Resource::new(
         move || refund.version().get(),

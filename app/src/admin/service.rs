@@ -1,6 +1,6 @@
 //! Reading the audit log for the admin page.
 
-use super::api::AuditPage;
+use super::model::AuditPage;
 use crate::audit::{service as audit, AuditEntry, AuditFilter};
 use crate::auth::entity::user_account;
 use crate::auth::guard::{self, Caller};

@@ -24,16 +24,6 @@ use serde::{Deserialize, Serialize};
 /// The job that sends a visit charge to the payment processor.
 pub const CHARGE_JOB_KIND: &str = "billing.visit_charge";
 
-/// `visit_charge.status`.
-pub mod charge_status {
-    /// Recorded; the job has not reached the processor yet.
-    pub const PENDING: &str = "pending";
-    /// On the processor's next invoice.
-    pub const BILLED: &str = "billed";
-    /// The membership has no processor subscription: the practice collects it itself.
-    pub const COLLECT: &str = "collect";
-}
-
 /// The `billing.visit_charge` job's payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendCharge {
@@ -251,10 +241,10 @@ pub async fn record_charge(
         public_id: Set(public_id.clone()),
         membership_id: Set(membership_id),
         appointment_id: Set(row.id),
-        kind: Set(charge.kind().to_owned()),
+        kind: Set(charge.kind()),
         amount_cents: Set(charge.cents()),
         description: Set(description),
-        status: Set(charge_status::PENDING.to_owned()),
+        status: Set(crate::billing::model::ChargeStatus::Pending),
         created_at: Set(now),
         billed_at: Set(None),
         ..Default::default()

@@ -9,15 +9,15 @@ use super::model::{
 use crate::AppError;
 use leptos::prelude::*;
 
-/// The practice's schedule, from the server's [`ScheduleCache`](super::service::ScheduleCache)
+/// The practice's schedule, from the server's [`ScheduleCache`](super::service::schedule::ScheduleCache)
 /// when it provides one.
 #[cfg(feature = "ssr")]
 async fn practice_schedule(
     db: &sea_orm::DatabaseConnection,
 ) -> Result<Option<std::sync::Arc<super::availability::Schedule>>, AppError> {
-    match use_context::<super::service::ScheduleCache>() {
+    match use_context::<super::service::schedule::ScheduleCache>() {
         Some(cache) => cache.load(db).await,
-        None => Ok(super::service::load_schedule(db)
+        None => Ok(super::service::schedule::load_schedule(db)
             .await?
             .map(std::sync::Arc::new)),
     }
@@ -46,17 +46,8 @@ pub async fn load_booking_options(
     let schedule = required_schedule(me.db()).await?;
     let from = chrono::NaiveDate::parse_from_str(from.trim(), "%Y-%m-%d").ok();
     let shown_in =
-        super::service::viewer_zone(me.db(), me.auth.user_id, schedule.time_zone).await?;
-    super::service::booking_options(
-        me.db(),
-        &schedule,
-        visit_type,
-        me.now(),
-        from,
-        me.auth.patient_id,
-        shown_in,
-    )
-    .await
+        super::service::schedule::viewer_zone(me.db(), me.auth.user_id, schedule.time_zone).await?;
+    super::service::booking::booking_options(&me, &schedule, visit_type, from, shown_in).await
 }
 
 /// The signed-in patient's visits: upcoming, then past and cancelled.
@@ -64,27 +55,12 @@ pub async fn load_booking_options(
 pub async fn my_visits() -> Result<VisitHistory, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    let Some(patient_id) = me.auth.patient_id else {
-        return Ok(VisitHistory::default());
-    };
     let Some(schedule) = practice_schedule(me.db()).await? else {
         return Ok(VisitHistory::default());
     };
-    let Some(public_id) = me.auth.patient_public_id.clone() else {
-        return Ok(VisitHistory::default());
-    };
     let shown_in =
-        super::service::viewer_zone(me.db(), me.auth.user_id, schedule.time_zone).await?;
-    super::service::my_visits(
-        me.db(),
-        &schedule,
-        me.now(),
-        &me.caller,
-        patient_id,
-        &public_id,
-        shown_in,
-    )
-    .await
+        super::service::schedule::viewer_zone(me.db(), me.auth.user_id, schedule.time_zone).await?;
+    super::service::visits::my_visits(&me, &schedule, shown_in).await
 }
 
 /// The physician's (and staff's) agenda for the coming week.
@@ -96,16 +72,7 @@ pub async fn load_agenda() -> Result<Vec<AgendaDay>, AppError> {
         return Ok(Vec::new());
     };
     let today = me.now().with_timezone(&schedule.time_zone).date_naive();
-    super::service::agenda(
-        me.db(),
-        me.keyring(),
-        &schedule,
-        me.now(),
-        &me.caller,
-        today,
-        7,
-    )
-    .await
+    super::service::visits::agenda(&me, &schedule, today, 7).await
 }
 
 /// The agenda for the day or week starting at `date` (`YYYY-MM-DD`; today when empty or not a
@@ -117,16 +84,7 @@ pub async fn load_agenda_page(date: String, span: AgendaSpan) -> Result<AgendaPa
     let schedule = required_schedule(me.db()).await?;
     let today = me.now().with_timezone(&schedule.time_zone).date_naive();
     let first_day = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").unwrap_or(today);
-    let days = super::service::agenda(
-        me.db(),
-        me.keyring(),
-        &schedule,
-        me.now(),
-        &me.caller,
-        first_day,
-        span.days(),
-    )
-    .await?;
+    let days = super::service::visits::agenda(&me, &schedule, first_day, span.days()).await?;
     let step = chrono::Duration::days(span.days());
     let iso = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     Ok(AgendaPage {
@@ -151,7 +109,7 @@ pub async fn load_agenda_page(date: String, span: AgendaSpan) -> Result<AgendaPa
 pub async fn load_schedule_view() -> Result<ScheduleView, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    super::service::schedule_view(me.db(), me.now(), &me.caller).await
+    super::service::schedule::schedule_view(&me).await
 }
 
 /// Where a plain form post of the visit list goes next: the list, saying what happened.
@@ -180,8 +138,7 @@ pub async fn cancel_visit(
     let cancelled = async {
         let me = context::signed_in()?;
         let accept_late = accept_late.as_deref().map(str::trim);
-        let cancelled =
-            super::service::cancel(me.db(), me.now(), &me.caller, id.trim(), accept_late).await?;
+        let cancelled = super::service::changes::cancel(&me, id.trim(), accept_late).await?;
         if let Some(job) = cancelled.charge_job {
             me.run_soon(job, "late charge");
         }
@@ -190,8 +147,7 @@ pub async fn cancel_visit(
                 .freed
                 .with_timezone(&schedule.time_zone)
                 .date_naive();
-            let (db, keyring, now) = (me.db(), me.keyring(), me.now());
-            super::waitlist::offer_freed_and_send(db, keyring, now, &schedule, day, &me).await;
+            super::waitlist::offer_freed_and_send(&me, &schedule, day).await;
         }
         Ok(VisitChange::Cancelled {
             late: cancelled.late,
@@ -218,15 +174,7 @@ pub async fn accept_waitlist_offer(
             reason: &reason,
             accepted_fee_cents: accept_fee_cents,
         };
-        let visit = super::waitlist::accept(
-            me.db(),
-            me.keyring(),
-            me.now(),
-            &me.caller,
-            &schedule,
-            answer,
-        )
-        .await?;
+        let visit = super::waitlist::accept(&me, &schedule, answer).await?;
         me.run_soon(visit.confirmation_job, "confirmation");
         Ok(VisitChange::OfferBooked)
     }
@@ -241,9 +189,7 @@ pub async fn decline_waitlist_entry(entry: String) -> Result<VisitChange, AppErr
     let declined = async {
         let me = context::signed_in()?;
         let schedule = required_schedule(me.db()).await?;
-        let (db, keyring, now) = (me.db(), me.keyring(), me.now());
-        let next =
-            super::waitlist::decline(db, keyring, now, &me.caller, &schedule, entry.trim()).await?;
+        let next = super::waitlist::decline(&me, &schedule, entry.trim()).await?;
         if let Some(job) = next {
             me.run_soon(job, "next waitlist offer");
         }
@@ -326,7 +272,7 @@ pub async fn book_visit(
         };
         let starts_at = chosen_time(starts_at.as_deref())?;
         let schedule = required_schedule(me.db()).await?;
-        let request = super::service::BookingRequest {
+        let request = super::service::booking::BookingRequest {
             patient_id,
             patient_public_id,
             visit_type,
@@ -334,8 +280,7 @@ pub async fn book_visit(
             reason,
             accepted_fee_cents: accept_fee_cents,
         };
-        let (db, keyring, now) = (me.db(), me.keyring(), me.now());
-        let visit = super::service::book(db, keyring, now, &me.caller, &schedule, &request).await?;
+        let visit = super::service::booking::book(&me, &schedule, &request).await?;
         tracing::info!(appointment = %visit.public_id, "visit booked");
         // The confirmation goes out now; if it cannot, the job retries it later.
         me.run_soon(visit.confirmation_job, "confirmation");
@@ -363,13 +308,11 @@ pub async fn move_visit(
         let me = context::signed_in()?;
         let new_start = chosen_time(starts_at.as_deref())?;
         let schedule = required_schedule(me.db()).await?;
-        let (db, now) = (me.db(), me.now());
-        let moved =
-            super::service::reschedule(db, now, &me.caller, &schedule, &visit, new_start).await?;
+        let moved = super::service::changes::reschedule(&me, &schedule, &visit, new_start).await?;
         tracing::info!(appointment = %moved.booked.public_id, "visit moved");
         me.run_soon(moved.booked.confirmation_job, "moved-visit email");
         let day = moved.left.with_timezone(&schedule.time_zone).date_naive();
-        super::waitlist::offer_freed_and_send(db, me.keyring(), now, &schedule, day, &me).await;
+        super::waitlist::offer_freed_and_send(&me, &schedule, day).await;
         Ok(Booked::from(moved.booked))
     }
     .await;
@@ -407,9 +350,8 @@ pub async fn join_waitlist(visit_type: String, day: String) -> Result<VisitChang
                 .await?
                 .ok_or(AppError::Forbidden)?
         };
-        let (db, now) = (me.db(), me.now());
-        super::waitlist::join(db, now, &me.caller, &patient, visit_type, day, &schedule).await?;
-        super::waitlist::offer_freed_and_send(db, me.keyring(), now, &schedule, day, &me).await;
+        super::waitlist::join(&me, &patient, visit_type, day, &schedule).await?;
+        super::waitlist::offer_freed_and_send(&me, &schedule, day).await;
         Ok(VisitChange::Waitlisted)
     }
     .await;
@@ -426,7 +368,7 @@ pub async fn set_time_zone(visit_type: String, time_zone: String) -> Result<(), 
     use crate::auth::api::context;
     let saved = async {
         let me = context::signed_in()?;
-        super::service::set_viewer_zone(me.db(), me.auth.user_id, &time_zone).await
+        super::service::schedule::set_viewer_zone(&me, &time_zone).await
     }
     .await;
     let kind = VisitType::parse(&visit_type).unwrap_or(VisitType::InPerson);
@@ -458,7 +400,7 @@ pub async fn change_schedule(
     #[server(flatten)] form: super::model::ScheduleForm,
 ) -> Result<(), AppError> {
     use super::model::ScheduleEdit;
-    use super::service::ScheduleChange;
+    use super::service::schedule::ScheduleChange;
     use crate::auth::api::context;
     let super::model::ScheduleForm {
         change,
@@ -511,16 +453,12 @@ pub async fn change_schedule(
                 buffer_minutes: text(buffer_minutes),
             },
         };
-        super::service::change_schedule(me.db(), me.now(), &me.caller, &change).await?;
+        super::service::schedule::change_schedule(&me, &change).await?;
         if let Some(schedule) = practice_schedule(me.db()).await? {
-            let (db, keyring, now) = (me.db(), me.keyring(), me.now());
-            match super::waitlist::waiting_days(db, now, &schedule).await {
+            match super::waitlist::waiting_days(me.db(), me.now(), &schedule).await {
                 Ok(days) => {
                     for day in days {
-                        super::waitlist::offer_freed_and_send(
-                            db, keyring, now, &schedule, day, &me,
-                        )
-                        .await;
+                        super::waitlist::offer_freed_and_send(&me, &schedule, day).await;
                     }
                 }
                 Err(error) => tracing::warn!(%error, "could not read the waitlist's days"),
@@ -567,7 +505,7 @@ pub async fn complete_visit(
                     .map_err(|_| AppError::from(super::VisitRefusal::FollowUpInterval))?,
             ),
         };
-        let job = super::service::complete(me.db(), me.now(), &me.caller, id.trim(), weeks).await?;
+        let job = super::service::changes::complete(&me, id.trim(), weeks).await?;
         me.run_soon(job, "follow-up");
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! counted, these decide, and the pages say the outcome in words before anyone confirms.
 
 use super::model::VisitType;
-use crate::site::model::format_usd;
+use crate::domain::format_usd;
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -288,10 +288,10 @@ impl Charge {
     }
 
     /// The `visit_charge.kind` column.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> crate::billing::model::ChargeKind {
         match self {
-            Charge::VisitFee(_) => "visit_fee",
-            Charge::LateFee(_) => "late_fee",
+            Charge::VisitFee(_) => crate::billing::model::ChargeKind::VisitFee,
+            Charge::LateFee(_) => crate::billing::model::ChargeKind::LateFee,
         }
     }
 }

@@ -285,7 +285,7 @@ fn Options(
                         </div>
                         {fee.map(|cents| view! { <input type="hidden" name="accept_fee_cents" value=cents.to_string()/> })}
                         <button class="button" type="submit">{match fee {
-                            Some(cents) => format!("Book this visit ({})", crate::site::model::format_usd(cents)),
+                            Some(cents) => format!("Book this visit ({})", crate::domain::format_usd(cents)),
                             None => "Book this visit".to_owned(),
                         }}</button>
                     </ActionForm>

@@ -24,7 +24,7 @@ pub mod appointment {
         pub fee_cents: Option<i64>,
         /// What a cancellation inside 24 hours did: `counted`, `recorded`, `visit_fee` or
         /// `late_fee`.
-        pub late_outcome: Option<String>,
+        pub late_outcome: Option<crate::appointments::model::LateOutcome>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -179,7 +179,7 @@ pub mod schedule_exception {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub on_date: Date,
-        pub kind: String,
+        pub kind: crate::appointments::model::ExceptionKind,
         pub visit_type: Option<crate::appointments::VisitType>,
         pub start_minute: Option<i32>,
         pub end_minute: Option<i32>,
@@ -202,11 +202,11 @@ pub mod visit_notice {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub appointment_id: i32,
-        pub kind: String,
+        pub kind: crate::appointments::notice_kind::NoticeKind,
         /// The start the notice was about (a moved visit is reminded again).
         pub visit_starts_at: DateTimeUtc,
-        pub channel: String,
-        pub status: String,
+        pub channel: crate::appointments::notice_kind::Channel,
+        pub status: crate::appointments::notice_kind::NoticeStatus,
         pub attempts: i32,
         pub detail: Option<String>,
         pub updated_at: DateTimeUtc,

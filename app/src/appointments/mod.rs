@@ -20,6 +20,8 @@ pub mod feeds;
 #[cfg(feature = "ssr")]
 pub mod ics;
 #[cfg(feature = "ssr")]
+pub mod notice_kind;
+#[cfg(feature = "ssr")]
 pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -78,6 +78,58 @@ impl VisitType {
 
 crate::stored_as_text!(VisitType, "visit type");
 
+/// What a late cancellation cost (`appointment.late_outcome`), by the tier's late policy (P3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
+#[serde(rename_all = "snake_case")]
+pub enum LateOutcome {
+    /// The tier's late-cancellation fee.
+    LateFee,
+    /// The visit's own fee (a visit outside the membership).
+    VisitFee,
+    /// The included visit stays used.
+    Counted,
+    /// Noted, nothing charged or counted.
+    Recorded,
+}
+
+crate::stored_words!(LateOutcome, "late cancellation outcome", {
+    LateFee => "late_fee",
+    VisitFee => "visit_fee",
+    Counted => "counted",
+    Recorded => "recorded",
+});
+
+impl LateOutcome {
+    /// As the patient's past visits say it.
+    pub fn note(self) -> &'static str {
+        match self {
+            LateOutcome::LateFee => "Cancelled late: late-cancellation fee",
+            LateOutcome::VisitFee => "Cancelled late: the visit fee applies",
+            LateOutcome::Counted => "Cancelled late: counted as a visit",
+            LateOutcome::Recorded => "Cancelled late",
+        }
+    }
+}
+
+/// A date on which the weekly hours do not apply (`schedule_exception.kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// A day off: no visits.
+    Closed,
+    /// Hours on that date only (a Saturday clinic), on top of the weekly hours.
+    ExtraHours,
+}
+
+crate::stored_words!(ExceptionKind, "schedule exception kind", {
+    Closed => "closed",
+    ExtraHours => "extra_hours",
+});
+
 /// Where a visit is in its life (`appointment.status`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]

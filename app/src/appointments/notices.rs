@@ -18,7 +18,7 @@
 
 use super::entity::{appointment, visit_notice};
 use super::model::VisitType;
-use super::service::zone_label;
+use super::service::schedule::zone_label;
 use crate::auth::entity::user_account;
 use crate::crypto::{FieldContext, Keyring};
 use crate::jobs::{self, NewJob};
@@ -38,91 +38,7 @@ use serde::{Deserialize, Serialize};
 /// The job kind every visit notice runs as.
 pub const JOB_KIND: &str = "visit.notice";
 
-/// One thing Bedside tells a patient about a visit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// "Your visit is booked", with the calendar entry, right after booking.
-    Confirmation,
-    /// Email, 7 days before (R10.1).
-    WeekAhead,
-    /// Text message, 24 hours before (R10.2).
-    DayAhead,
-    /// In-app notification, 2 hours before (R10.3).
-    HoursAhead,
-    /// "Your visit was moved", with the updated calendar entry, right after rescheduling.
-    Moved,
-    /// After the physician completes the visit: thanks, and a suggested follow-up time when
-    /// the physician asked for one (R10.4, R10.5).
-    FollowUp,
-}
-
-/// Where a notice goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Sms,
-    InApp,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-            Channel::InApp => "in_app",
-        }
-    }
-}
-
-impl NoticeKind {
-    pub const REMINDERS: [NoticeKind; 3] = [
-        NoticeKind::WeekAhead,
-        NoticeKind::DayAhead,
-        NoticeKind::HoursAhead,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NoticeKind::Confirmation => "confirmation",
-            NoticeKind::WeekAhead => "week_ahead",
-            NoticeKind::DayAhead => "day_ahead",
-            NoticeKind::HoursAhead => "hours_ahead",
-            NoticeKind::Moved => "moved",
-            NoticeKind::FollowUp => "follow_up",
-        }
-    }
-
-    pub fn channel(self) -> Channel {
-        match self {
-            NoticeKind::Confirmation
-            | NoticeKind::WeekAhead
-            | NoticeKind::Moved
-            | NoticeKind::FollowUp => Channel::Email,
-            NoticeKind::DayAhead => Channel::Sms,
-            NoticeKind::HoursAhead => Channel::InApp,
-        }
-    }
-
-    /// How long before the visit a reminder goes out (`None` for the confirmation).
-    pub fn lead(self) -> Option<Duration> {
-        match self {
-            NoticeKind::Confirmation | NoticeKind::Moved | NoticeKind::FollowUp => None,
-            NoticeKind::WeekAhead => Some(Duration::days(7)),
-            NoticeKind::DayAhead => Some(Duration::hours(24)),
-            NoticeKind::HoursAhead => Some(Duration::hours(2)),
-        }
-    }
-
-    /// The job key: one planned notice per visit, kind and start.
-    pub fn job_key(self, appointment_public_id: &str, starts_at: DateTime<Utc>) -> String {
-        format!(
-            "visit:{appointment_public_id}:{}@{}",
-            self.as_str(),
-            starts_at.timestamp()
-        )
-    }
-}
+pub use super::notice_kind::{Channel, NoticeKind, NoticeStatus};
 
 /// The reminders to plan for a visit starting at `starts_at`, booked at `now`: each at its lead
 /// time before the start, leaving out those whose time has already passed.
@@ -242,8 +158,8 @@ pub async fn suggested_follow_up(
     weeks: u32,
     now: DateTime<Utc>,
 ) -> Result<(chrono::NaiveDate, Option<DateTime<Utc>>), AppError> {
-    use super::service;
-    let Some(schedule) = service::load_schedule(db).await? else {
+    use super::service::{calendar, schedule};
+    let Some(schedule) = schedule::load_schedule(db).await? else {
         return Ok((visited.date_naive(), None));
     };
     let from =
@@ -251,14 +167,14 @@ pub async fn suggested_follow_up(
     let start =
         super::availability::instant(schedule.time_zone, from.and_time(chrono::NaiveTime::MIN))
             .unwrap_or(visited);
-    let busy = service::busy_between(db, &schedule, start, start + Duration::days(15)).await?;
+    let busy = calendar::busy_between(db, &schedule, start, start + Duration::days(15)).await?;
     let first = super::availability::free_slots(
         &schedule,
         visit_type,
         from,
         from + Duration::days(14),
         &busy,
-        now + Duration::hours(service::MINIMUM_NOTICE_HOURS),
+        now + Duration::hours(calendar::MINIMUM_NOTICE_HOURS),
     )
     .into_iter()
     .next()
@@ -377,10 +293,12 @@ pub struct NoticeSenders<'a> {
     pub public_url: &'a str,
 }
 
+/// How a notice went, by the names the delivery uses.
 pub mod status {
-    pub const SENT: &str = "sent";
-    pub const SKIPPED: &str = "skipped";
-    pub const FAILED: &str = "failed";
+    use super::super::notice_kind::NoticeStatus;
+    pub const SENT: NoticeStatus = NoticeStatus::Sent;
+    pub const SKIPPED: NoticeStatus = NoticeStatus::Skipped;
+    pub const FAILED: NoticeStatus = NoticeStatus::Failed;
 }
 
 /// Records how a notice went (one row per visit, kind and start).
@@ -388,7 +306,7 @@ async fn record(
     conn: &impl ConnectionTrait,
     visit: &appointment::Model,
     job: &NoticeJob,
-    status: &str,
+    status: NoticeStatus,
     attempts: i32,
     detail: Option<String>,
     now: DateTime<Utc>,
@@ -396,10 +314,10 @@ async fn record(
     let kind = job.kind;
     visit_notice::Entity::insert(visit_notice::ActiveModel {
         appointment_id: Set(visit.id),
-        kind: Set(kind.as_str().to_owned()),
+        kind: Set(kind),
         visit_starts_at: Set(job.starts_at),
-        channel: Set(kind.channel().as_str().to_owned()),
-        status: Set(status.to_owned()),
+        channel: Set(kind.channel()),
+        status: Set(status),
         attempts: Set(attempts),
         detail: Set(detail),
         updated_at: Set(now),
@@ -447,7 +365,7 @@ pub async fn deliver(
     let kind = job.kind;
     let earlier = visit_notice::Entity::find()
         .filter(visit_notice::Column::AppointmentId.eq(visit.id))
-        .filter(visit_notice::Column::Kind.eq(kind.as_str()))
+        .filter(visit_notice::Column::Kind.eq(kind))
         .filter(visit_notice::Column::VisitStartsAt.eq(job.starts_at))
         .one(db)
         .await?;
@@ -458,7 +376,7 @@ pub async fn deliver(
         return Ok(Delivery::AlreadyDone);
     }
     let attempts = earlier.as_ref().map_or(0, |n| n.attempts) + 1;
-    use super::service::status as visit_status;
+    use super::service::calendar::status as visit_status;
     let skip = if kind == NoticeKind::FollowUp {
         (visit.status != visit_status::COMPLETED).then_some("the visit was not completed")
     } else if visit.status != visit_status::BOOKED {

@@ -171,7 +171,7 @@ fn WaitlistCard(
         (Some(when), Some(until)) => {
             let reason_id = format!("offer-reason-{}", item.public_id);
             let book = match item.fee_cents {
-                Some(c) => format!("Book this time ({})", crate::site::model::format_usd(c)),
+                Some(c) => format!("Book this time ({})", crate::domain::format_usd(c)),
                 None => "Book this time".to_owned(),
             };
             view! {

@@ -10,9 +10,10 @@ use super::availability::Schedule;
 use super::benefits;
 use super::entity::{appointment, appointment_hold, waitlist_entry};
 use super::model::{VisitType, WaitlistItem};
-use super::service::{self, status, BookedVisit, MINIMUM_NOTICE_HOURS};
+use super::service::calendar::{self, status, BookedVisit, MINIMUM_NOTICE_HOURS};
 use super::VisitRefusal;
-use crate::auth::guard::{self, Caller};
+use crate::auth::context::SignedIn;
+use crate::auth::guard;
 use crate::auth::{Action, Resource};
 use crate::crypto::{Encrypted, Keyring};
 use crate::jobs::{self, NewJob};
@@ -56,14 +57,13 @@ pub struct EntryJob {
 /// member only, for a kind of visit their membership offers, within its booking window. Joining
 /// twice is the same entry.
 pub async fn join(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    caller: &Caller,
+    me: &SignedIn,
     patient: &patient::Model,
     visit_type: VisitType,
     day: NaiveDate,
     schedule: &Schedule,
 ) -> Result<waitlist_entry::Model, AppError> {
+    let (db, now) = (me.db(), me.now());
     let today = now.with_timezone(&schedule.time_zone).date_naive();
     let Some(standing) = allowance::standing(db, patient.id).await? else {
         return Err(benefits::Refusal::NoActiveMembership.into());
@@ -85,7 +85,7 @@ pub async fn join(
     let permit = guard::permit(
         db,
         now,
-        caller,
+        &me.caller,
         Action::Write,
         Resource::Appointments {
             patient_id: patient.id,
@@ -128,18 +128,11 @@ pub async fn join(
 
 /// Offers a freed time to the waitlist of its day and sends the offers at once. A failure here
 /// does not undo what freed the time: it is logged, and the next freed time tries again.
-pub async fn offer_freed_and_send(
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    now: DateTime<Utc>,
-    schedule: &Schedule,
-    day: NaiveDate,
-    send: &dyn jobs::RunSoon,
-) {
-    match offer_freed(db, keyring, now, schedule, day).await {
+pub async fn offer_freed_and_send(me: &SignedIn, schedule: &Schedule, day: NaiveDate) {
+    match offer_freed(me.db(), me.keyring(), me.now(), schedule, day).await {
         Ok(jobs) => {
             for job in jobs {
-                send.run_soon(job, "waitlist offer");
+                me.run_soon(job, "waitlist offer");
             }
         }
         Err(error) => tracing::warn!(%error, %day, "could not offer a freed time to the waitlist"),
@@ -233,7 +226,7 @@ pub async fn offer_next(
     let tz = schedule.time_zone;
     let from =
         super::availability::instant(tz, day.and_time(chrono::NaiveTime::MIN)).unwrap_or(now);
-    let busy = service::busy_between(db, schedule, from, from + Duration::days(2)).await?;
+    let busy = calendar::busy_between(db, schedule, from, from + Duration::days(2)).await?;
     let Some(slot) = super::availability::free_slots(
         schedule,
         visit_type,
@@ -256,7 +249,7 @@ pub async fn offer_next(
     let until = now + Duration::minutes(HOLD_MINUTES);
     let reason = Encrypted::seal(
         keyring,
-        &service::reason_context(&public_id),
+        &calendar::reason_context(&public_id),
         &String::new(),
     )
     .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?;
@@ -274,7 +267,7 @@ pub async fn offer_next(
     }
     .insert(&txn)
     .await?;
-    if service::hold(
+    if calendar::hold(
         &txn,
         held.id,
         slot.starts_at,
@@ -380,14 +373,20 @@ async fn release(
     Ok(())
 }
 
+/// A waitlist entry being changed: the entry, its patient, and the access the change runs in.
+struct OpenEntry {
+    entry: waitlist_entry::Model,
+    patient: patient::Model,
+    permit: guard::Permit,
+}
+
 /// The entry and its patient, with the policy's permit to change it.
 async fn open_entry(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    caller: &Caller,
+    me: &SignedIn,
     entry_public_id: &str,
     verb: &str,
-) -> Result<(waitlist_entry::Model, patient::Model, guard::Permit), AppError> {
+) -> Result<OpenEntry, AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     let Some(entry) = waitlist_entry::Entity::find()
         .filter(waitlist_entry::Column::PublicId.eq(entry_public_id))
         .one(db)
@@ -412,7 +411,11 @@ async fn open_entry(
         verb,
     )
     .await?;
-    Ok((entry, patient, permit))
+    Ok(OpenEntry {
+        entry,
+        patient,
+        permit,
+    })
 }
 
 /// A patient's answer to an offer: book it, with a reason and the fee they were shown.
@@ -426,10 +429,7 @@ pub struct Acceptance<'a> {
 
 /// Books the time held for the patient, on their membership's terms.
 pub async fn accept(
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
+    me: &SignedIn,
     schedule: &Schedule,
     answer: Acceptance<'_>,
 ) -> Result<BookedVisit, AppError> {
@@ -445,8 +445,12 @@ pub async fn accept(
             "Please tell the physician briefly what the visit is about (up to 500 characters).",
         ));
     }
-    let (entry, patient, permit) =
-        open_entry(db, now, caller, entry_public_id, "waitlist.accept").await?;
+    let now = me.now();
+    let OpenEntry {
+        entry,
+        patient,
+        permit,
+    } = open_entry(me, entry_public_id, "waitlist.accept").await?;
     let held = match entry.appointment_id {
         Some(id) if entry.status == entry_status::OFFERED => {
             appointment::Entity::find_by_id(id)
@@ -482,8 +486,8 @@ pub async fn accept(
     }
     let (coverage, fee_cents) = quote.coverage.columns();
     let sealed = Encrypted::seal(
-        keyring,
-        &service::reason_context(&held.public_id),
+        me.keyring(),
+        &calendar::reason_context(&held.public_id),
         &reason.to_owned(),
     )
     .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?;
@@ -518,15 +522,13 @@ pub async fn accept(
 /// The patient lets an offered time go, or leaves the waitlist. The time goes to the next in
 /// line; returns that offer's email job.
 pub async fn decline(
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
+    me: &SignedIn,
     schedule: &Schedule,
     entry_public_id: &str,
 ) -> Result<Option<i32>, AppError> {
-    let (entry, _, permit) =
-        open_entry(db, now, caller, entry_public_id, "waitlist.decline").await?;
+    let (db, keyring, now) = (me.db(), me.keyring(), me.now());
+    let OpenEntry { entry, permit, .. } =
+        open_entry(me, entry_public_id, "waitlist.decline").await?;
     let to = match entry.status {
         entry_status::OFFERED => entry_status::DECLINED,
         entry_status::WAITING => entry_status::WITHDRAWN,

@@ -3,10 +3,9 @@
 
 use super::entity::invoice;
 use super::entity::visit_charge;
+use super::model::invoice_status;
 use super::processor::PaymentProcessor;
-use super::service::invoice_status;
-pub use crate::admin::api::{AdminBilling, AdminInvoice, AdminVisitCharge};
-use crate::appointments::allowance::charge_status;
+pub use crate::admin::model::{AdminBilling, AdminInvoice, AdminVisitCharge};
 use crate::auth::guard::{self, Caller};
 use crate::auth::{Action, Resource};
 use crate::memberships::entity::membership;
@@ -85,12 +84,7 @@ pub async fn overview(
             member: member(c.membership_id),
             recorded_on: day(c.created_at),
             amount_cents: c.amount_cents,
-            status: match c.status.as_str() {
-                charge_status::BILLED => "On the member's next invoice",
-                charge_status::COLLECT => "Collect at the practice (no card on file)",
-                _ => "Being sent to the payment processor",
-            }
-            .to_owned(),
+            status: c.status.label().to_owned(),
             description: c.description,
         })
         .collect();
@@ -177,7 +171,7 @@ async fn ask_for_refund(
             "amount",
             format!(
                 "Enter an amount between $0.01 and {}.",
-                crate::site::model::format_usd(refundable)
+                crate::domain::format_usd(refundable)
             ),
         );
         return Err(AppError::Validation(errors));

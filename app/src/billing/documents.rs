@@ -2,8 +2,8 @@
 //! (sealed) once the invoice is paid, so a receipt reads the same every time it is opened.
 
 use super::entity::{invoice, invoice_document, invoice_line};
+use super::model::invoice_status;
 use super::pdf::{self, InvoiceDocument};
-use super::service::invoice_status;
 use crate::crypto::{Encrypted, FieldContext, Keyring};
 use crate::memberships::entity::membership;
 use crate::patients::entity::patient;
@@ -55,7 +55,7 @@ pub async fn pdf_of(
         .await?
         .ok_or_else(|| AppError::internal("a membership's patient is missing"))?;
     let mut bill_to = vec![crate::patients::service::legal_name(keyring, &member)?];
-    if let Some(address) = crate::memberships::service::address_of(conn, keyring, &member).await? {
+    if let Some(address) = crate::memberships::profile::address_of(conn, keyring, &member).await? {
         bill_to.push(address.street);
         if let Some(second) = address.street2 {
             bill_to.push(second);

@@ -15,7 +15,7 @@ pub mod invoice {
         pub membership_id: i32,
         #[sea_orm(unique)]
         pub processor_invoice_id: Option<String>,
-        pub status: crate::billing::service::InvoiceStatus,
+        pub status: crate::billing::model::InvoiceStatus,
         pub currency: String,
         pub total_cents: i64,
         pub amount_paid_cents: i64,
@@ -42,7 +42,7 @@ pub mod invoice_line {
         #[sea_orm(primary_key)]
         pub id: i32,
         pub invoice_id: i32,
-        pub kind: String,
+        pub kind: crate::billing::model::LineKind,
         pub description: String,
         pub quantity: i32,
         pub unit_amount_cents: i64,
@@ -71,10 +71,10 @@ pub mod visit_charge {
         pub public_id: String,
         pub membership_id: i32,
         pub appointment_id: i32,
-        pub kind: String,
+        pub kind: crate::billing::model::ChargeKind,
         pub amount_cents: i64,
         pub description: String,
-        pub status: String,
+        pub status: crate::billing::model::ChargeStatus,
         pub created_at: DateTimeUtc,
         pub billed_at: Option<DateTimeUtc>,
     }

@@ -9,6 +9,7 @@ pub mod admin;
 pub mod documents;
 #[cfg(feature = "ssr")]
 pub mod entity;
+pub mod model;
 #[cfg(feature = "ssr")]
 pub mod pdf;
 #[cfg(feature = "ssr")]

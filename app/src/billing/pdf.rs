@@ -2,7 +2,7 @@
 //! member, itemized lines in integer cents, and a note for HSA/FSA claims. Drawn with printpdf's
 //! built-in Helvetica and Courier (no font files, no system libraries).
 
-use crate::site::model::format_usd;
+use crate::domain::format_usd;
 use printpdf::{BuiltinFont, Color, Line, Mm, PdfDocument, Point, Rgb};
 
 /// Everything a printed invoice shows.

@@ -65,8 +65,8 @@ pub struct InvoiceItem {
     pub amount_cents: i64,
     /// "Office visit fee, December 3, 2026": the date and kind of visit, nothing clinical.
     pub description: String,
-    /// `visit_fee` or `late_fee`; carried back on the invoice line (webhook `CHARGE_KIND_KEY`).
-    pub kind: String,
+    /// Carried back on the invoice line (webhook `CHARGE_KIND_KEY`, as its stored word).
+    pub kind: crate::billing::model::ChargeKind,
     pub idempotency_key: String,
 }
 

@@ -3,8 +3,8 @@
 //! after the last one fails the membership is suspended.
 
 use super::entity::{invoice, invoice_line, invoice_refund};
+use super::model::{invoice_status, InvoiceSummary};
 use crate::jobs::{self, entity::job, NewJob};
-use crate::memberships::model::InvoiceSummary;
 use crate::AppError;
 use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
@@ -12,56 +12,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde::{Deserialize, Serialize};
-
-/// Where an invoice stands (`invoice.status`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sea_orm::DeriveValueType)]
-#[sea_orm(value_type = "String")]
-pub enum InvoiceStatus {
-    /// Issued, not (yet) paid: a failed payment leaves an invoice open.
-    Open,
-    Paid,
-    /// Refunded in full.
-    Refunded,
-}
-
-impl InvoiceStatus {
-    pub const ALL: [InvoiceStatus; 3] = [
-        InvoiceStatus::Open,
-        InvoiceStatus::Paid,
-        InvoiceStatus::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            InvoiceStatus::Open => "open",
-            InvoiceStatus::Paid => "paid",
-            InvoiceStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<InvoiceStatus> {
-        InvoiceStatus::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
-    /// As the practice's pages say it.
-    pub fn label(self) -> &'static str {
-        match self {
-            InvoiceStatus::Open => "Open",
-            InvoiceStatus::Paid => "Paid",
-            InvoiceStatus::Refunded => "Refunded",
-        }
-    }
-}
-
-crate::stored_as_text!(InvoiceStatus, "invoice status");
-
-/// `invoice.status`, by the names the rules use.
-pub mod invoice_status {
-    use super::InvoiceStatus;
-    pub const OPEN: InvoiceStatus = InvoiceStatus::Open;
-    pub const PAID: InvoiceStatus = InvoiceStatus::Paid;
-    pub const REFUNDED: InvoiceStatus = InvoiceStatus::Refunded;
-}
 
 /// Days after the first failure on which a payment is tried again.
 pub const RETRY_AFTER_DAYS: [i64; 3] = [1, 3, 5];
@@ -137,7 +87,7 @@ pub async fn charge_open_invoices_after_new_card(
 /// A line as the processor reported it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLine {
-    pub kind: &'static str,
+    pub kind: super::model::LineKind,
     pub description: String,
     pub amount_cents: i64,
 }
@@ -192,7 +142,7 @@ pub async fn find_or_create(
     for line in &reported.lines {
         invoice_line::ActiveModel {
             invoice_id: Set(row.id),
-            kind: Set(line.kind.to_owned()),
+            kind: Set(line.kind),
             description: Set(line.description.chars().take(255).collect()),
             quantity: Set(1),
             unit_amount_cents: Set(line.amount_cents),
@@ -200,7 +150,7 @@ pub async fn find_or_create(
             // Membership and visit fees are itemized separately so a patient can submit them
             // to an HSA/FSA administrator (whether a plan reimburses them is the plan's
             // decision); a late-cancellation fee pays for no care, so it is not marked.
-            hsa_eligible: Set(line.kind != "late_fee"),
+            hsa_eligible: Set(line.kind.hsa_eligible()),
             ..Default::default()
         }
         .insert(conn)
@@ -381,13 +331,8 @@ pub fn summary(row: &invoice::Model, first_line: Option<&str>, time_zone: Tz) ->
         description: format!("{}{covered}", first_line.unwrap_or("Membership")),
         total_cents: row.total_cents,
         refunded_cents: row.amount_refunded_cents,
-        status: match row.status {
-            invoice_status::PAID => "Paid",
-            invoice_status::REFUNDED => "Refunded",
-            _ if row.failed_attempts > 0 => "Payment failed",
-            _ => "Open",
-        }
-        .to_owned(),
+        status: row.status,
+        payment_failed: row.failed_attempts > 0,
     }
 }
 

@@ -9,6 +9,7 @@
 //! payment is ignored, and the paid-through date only ever moves forward.
 
 use super::entity::payment_event;
+use super::model::{ChargeKind, LineKind};
 use super::service::{self as billing, Failure, NewLine, ProcessorInvoice};
 use super::signature::{self, SignatureError};
 use crate::memberships::entity::membership;
@@ -93,12 +94,10 @@ pub const CHARGE_KIND_KEY: &str = "bedside_kind";
 
 impl InvoiceLine {
     /// A visit fee or late fee Bedside added as an invoice item, if this line is one.
-    fn visit_charge_kind(&self) -> Option<&'static str> {
-        match self.metadata.get(CHARGE_KIND_KEY).map(String::as_str) {
-            Some("visit_fee") => Some("visit_fee"),
-            Some("late_fee") => Some("late_fee"),
-            _ => None,
-        }
+    fn visit_charge_kind(&self) -> Option<ChargeKind> {
+        self.metadata
+            .get(CHARGE_KIND_KEY)
+            .and_then(|kind| ChargeKind::parse(kind))
     }
 }
 
@@ -177,9 +176,9 @@ impl Invoice {
                 .iter()
                 .map(|line| NewLine {
                     kind: match line.visit_charge_kind() {
-                        Some(kind) => kind,
-                        None if line.proration => "proration",
-                        None => "membership",
+                        Some(kind) => kind.into(),
+                        None if line.proration => LineKind::Proration,
+                        None => LineKind::Membership,
                     },
                     description: line
                         .description

@@ -13,7 +13,7 @@ pub mod job {
         pub payload: String,
         #[sea_orm(unique)]
         pub dedupe_key: Option<String>,
-        pub status: String,
+        pub status: crate::jobs::JobStatus,
         pub run_at: DateTimeUtc,
         pub attempts: i32,
         pub max_attempts: i32,

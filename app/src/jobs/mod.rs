@@ -12,15 +12,35 @@ use sea_orm::{
 };
 use serde::Serialize;
 
-/// Where a job is in its life.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const RUNNING: &str = "running";
-    pub const DONE: &str = "done";
+/// Where a job is in its life (`job.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, sea_orm::DeriveValueType)]
+#[sea_orm(value_type = "String")]
+pub enum JobStatus {
+    Pending,
+    Running,
+    Done,
     /// Gave up after its last attempt.
-    pub const FAILED: &str = "failed";
+    Failed,
     /// Withdrawn before it ran (a cancelled appointment's reminder).
-    pub const CANCELLED: &str = "cancelled";
+    Cancelled,
+}
+
+crate::stored_words!(JobStatus, "job status", {
+    Pending => "pending",
+    Running => "running",
+    Done => "done",
+    Failed => "failed",
+    Cancelled => "cancelled",
+});
+
+/// Where a job is in its life, by the names the scheduler uses.
+pub mod status {
+    use super::JobStatus;
+    pub const PENDING: JobStatus = JobStatus::Pending;
+    pub const RUNNING: JobStatus = JobStatus::Running;
+    pub const DONE: JobStatus = JobStatus::Done;
+    pub const FAILED: JobStatus = JobStatus::Failed;
+    pub const CANCELLED: JobStatus = JobStatus::Cancelled;
 }
 
 /// Starts a job at once in the background: the email a person expects right after what they
@@ -139,7 +159,7 @@ fn row<P: Serialize>(new: NewJob<'_, P>, now: DateTime<Utc>) -> Result<job::Acti
         kind: Set(new.kind.to_owned()),
         payload: Set(payload),
         dedupe_key: Set(new.dedupe_key),
-        status: Set(status::PENDING.to_owned()),
+        status: Set(status::PENDING),
         run_at: Set(new.run_at),
         attempts: Set(0),
         max_attempts: Set(new.max_attempts.max(1)),

@@ -14,7 +14,7 @@ pub async fn load_membership() -> Result<Option<MembershipOverview>, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
     let db = me.db();
-    let time_zone = crate::appointments::service::practice_time_zone(db).await?;
+    let time_zone = crate::appointments::service::schedule::practice_time_zone(db).await?;
     super::service::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
 }
 

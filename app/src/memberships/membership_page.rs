@@ -11,7 +11,7 @@ use super::api::{
 use super::model::{MembershipOverview, MembershipStatus, PlanChange, PlanOption};
 use super::refusal::MembershipRefusal;
 use crate::appointments::refusal::in_place_message;
-use crate::site::model::format_usd;
+use crate::domain::format_usd;
 use crate::ui::error_notice;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -274,12 +274,12 @@ fn membership_view(m: MembershipOverview, actions: Actions) -> impl IntoView {
             .invoices
             .iter()
             .map(|i| {
-                let paid = i.status == "Paid";
+                let paid = i.status == crate::billing::model::InvoiceStatus::Paid;
                 view! {
                     <li class="invoice">
                         <p class="invoice-head">
                             <strong>{format!("Invoice {}", i.number)}</strong>
-                            <span class=if paid { "pill-paid" } else { "pill-due" }>{i.status.clone()}</span>
+                            <span class=if paid { "pill-paid" } else { "pill-due" }>{i.status_label()}</span>
                         </p>
                         <p>{i.description.clone()}</p>
                         <p class="fine-print">

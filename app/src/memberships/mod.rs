@@ -14,6 +14,8 @@ pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod payments;
 #[cfg(feature = "ssr")]
+pub mod profile;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 pub use membership_page::MembershipPage;

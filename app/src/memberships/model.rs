@@ -539,18 +539,6 @@ pub struct PlanOption {
     pub starts_on: String,
 }
 
-/// One invoice as the portal lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InvoiceSummary {
-    pub public_id: String,
-    pub number: String,
-    pub issued_on: String,
-    pub description: String,
-    pub total_cents: i64,
-    pub refunded_cents: i64,
-    pub status: String,
-}
-
 /// A patient's membership as the portal shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MembershipOverview {
@@ -565,7 +553,7 @@ pub struct MembershipOverview {
     pub paid_through: Option<String>,
     pub commitment_ends: Option<String>,
     pub dependents: Vec<String>,
-    pub invoices: Vec<InvoiceSummary>,
+    pub invoices: Vec<crate::billing::model::InvoiceSummary>,
     /// A payment is owed now: the first one, or a failed renewal.
     pub payment_due: bool,
     /// When the next retry of a failed payment is planned.

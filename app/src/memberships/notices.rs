@@ -8,11 +8,12 @@ use crate::appointments::notices::DeliveryError;
 use crate::auth::entity::user_account;
 use crate::auth::service::{Identity, TokenPurpose};
 use crate::billing::entity::{invoice, invoice_line};
+use crate::domain::format_usd;
 use crate::jobs::{self, NewJob};
 use crate::mail::{Mailer, OutgoingEmail};
 use crate::patients::entity::patient;
 use crate::site::entity::membership_tier;
-use crate::site::model::{format_usd, Practice};
+use crate::site::model::Practice;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -296,7 +297,7 @@ pub async fn deliver(
             ..
         } => {
             let (found, _) = invoice_of(db, invoice).await?;
-            if found.status == crate::billing::service::invoice_status::PAID {
+            if found.status == crate::billing::model::invoice_status::PAID {
                 // Paid since: nothing to tell.
                 return Ok(());
             }

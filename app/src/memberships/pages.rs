@@ -2,8 +2,9 @@
 //! membership page is `membership_page.rs`.
 
 use super::model::{EnrollmentForm, RELATIONSHIPS};
+use crate::domain::format_usd;
 use crate::error::FieldErrors;
-use crate::site::model::{format_usd, MembershipTier};
+use crate::site::model::MembershipTier;
 use crate::site::pages::{not_set_up, page_title, site};
 use crate::ui::{described_by, field, invalid};
 use leptos::prelude::*;

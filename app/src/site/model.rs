@@ -1,5 +1,6 @@
 //! What the public website shows, and what a visitor sends through the contact form.
 
+use crate::domain::format_usd;
 use crate::domain::{BoundedText, Email, PhoneNumber};
 use crate::error::FieldErrors;
 use serde::{Deserialize, Serialize};
@@ -170,24 +171,6 @@ impl MembershipTier {
 /// Years between the year a physician began practising and `current_year`.
 pub fn years_of_experience(practicing_since: i32, current_year: i32) -> i32 {
     (current_year - practicing_since).max(0)
-}
-
-/// Formats integer cents as US dollars: `$1,850` for whole dollars, `$19.50` otherwise.
-pub fn format_usd(cents: i64) -> String {
-    let sign = if cents < 0 { "-" } else { "" };
-    let cents = cents.unsigned_abs();
-    let dollars = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(dollars.len() + dollars.len() / 3);
-    for (i, digit) in dollars.chars().enumerate() {
-        if i > 0 && (dollars.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    match cents % 100 {
-        0 => format!("{sign}${grouped}"),
-        rest => format!("{sign}${grouped}.{rest:02}"),
-    }
 }
 
 /// What a visitor's inquiry is about; it decides nothing but helps the practice triage.

@@ -1,5 +1,6 @@
 use super::layout::opening_hours;
-use super::model::{format_usd, ContactForm, InquiryTopic, MembershipTier, SiteContent};
+use super::model::{ContactForm, InquiryTopic, MembershipTier, SiteContent};
+use crate::domain::format_usd;
 use crate::error::FieldErrors;
 use crate::ui::{described_by, field, invalid};
 use leptos::prelude::*;

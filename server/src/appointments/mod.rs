@@ -2,8 +2,11 @@
 //! cancelling, the waitlist, the schedule and completing a visit are server functions
 //! (`app::appointments::api`).
 
-use crate::startup::AppState;
-use app::appointments::service;
+pub mod visit_notices;
+pub mod waitlist_jobs;
+
+use crate::state::AppState;
+use app::appointments::service::schedule as service;
 use app::audit::service::ClientInfo;
 use app::AppError;
 use axum::{
@@ -67,4 +70,39 @@ pub async fn calendar_feed(
         Ok(None) => not_found(),
         Err(error) => error.into_response(),
     }
+}
+
+/// The visits' jobs: confirmations and reminders, waitlist offers and their end.
+pub fn jobs(services: &crate::jobs::JobServices, scheduler: &mut crate::jobs::Scheduler) {
+    use std::sync::Arc;
+    scheduler.register(
+        visit_notices::KIND,
+        Arc::new(visit_notices::DeliverVisitNotice {
+            db: services.db.clone(),
+            keyring: services.keyring.clone(),
+            mailer: services.mailer.clone(),
+            sms: services.sms.clone(),
+            site: services.site.clone(),
+            public_url: services.public_url.clone(),
+            clock: services.clock.clone(),
+        }),
+    );
+    scheduler.register(
+        app::appointments::waitlist::OFFER_EMAIL_JOB_KIND,
+        Arc::new(waitlist_jobs::EmailWaitlistOffer {
+            db: services.db.clone(),
+            keyring: services.keyring.clone(),
+            mailer: services.mailer.clone(),
+            site: services.site.clone(),
+            public_url: services.public_url.clone(),
+        }),
+    );
+    scheduler.register(
+        app::appointments::waitlist::EXPIRE_JOB_KIND,
+        Arc::new(waitlist_jobs::ExpireWaitlistOffer {
+            db: services.db.clone(),
+            keyring: services.keyring.clone(),
+            clock: services.clock.clone(),
+        }),
+    );
 }

@@ -1,11 +1,11 @@
 //! The middleware every request passes: who is asking (client address, session), whether a
 //! state-changing request came from this site (CSRF), and whether the page's area is theirs.
 
-use crate::site::contact::client_ip;
-use crate::startup::AppState;
+use super::cookie::{clear_cookie, session_token};
+use crate::client::client_ip;
+use crate::state::AppState;
 use app::audit::service::ClientInfo;
 use app::auth::service::{Authenticated, Stage};
-use app::auth::session::SessionToken;
 use app::auth::Role;
 use axum::{
     extract::{ConnectInfo, Request, State},
@@ -14,49 +14,6 @@ use axum::{
 };
 use http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use std::net::SocketAddr;
-
-/// The session cookie's name: `__Host-` (Secure, whole site, this host only) over HTTPS. Plain
-/// HTTP (a developer's machine) cannot carry a `__Host-` cookie, so it uses a plain name.
-pub fn cookie_name(https: bool) -> &'static str {
-    if https {
-        "__Host-bedside_session"
-    } else {
-        "bedside_session"
-    }
-}
-
-/// `Set-Cookie` for a new session token.
-pub fn session_cookie(https: bool, token: &SessionToken, max_age_seconds: i64) -> HeaderValue {
-    let secure = if https { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}",
-        cookie_name(https),
-        token.expose()
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// `Set-Cookie` that removes the session cookie.
-pub fn clear_cookie(https: bool) -> HeaderValue {
-    let secure = if https { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
-        cookie_name(https)
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-pub fn session_token(headers: &HeaderMap, https: bool) -> Option<SessionToken> {
-    let name = cookie_name(https);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .and_then(|(_, value)| SessionToken::from_cookie(value))
-}
 
 /// Paths that never need the session (static files, probes): they neither load nor extend it.
 fn is_static(path: &str) -> bool {
@@ -407,21 +364,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn the_session_cookie_is_host_only_and_secure_over_https() {
-        let token = SessionToken::generate();
-        let cookie = session_cookie(true, &token, 60);
-        let text = cookie.to_str().expect("ascii");
-        assert!(text.starts_with("__Host-bedside_session="));
-        assert!(text.contains("; Path=/; HttpOnly; SameSite=Lax"));
-        assert!(text.ends_with("; Secure"));
-        assert!(!text.contains("Domain"));
-        let plain = session_cookie(false, &token, 60);
-        assert!(plain
-            .to_str()
-            .expect("ascii")
-            .starts_with("bedside_session="));
     }
 }

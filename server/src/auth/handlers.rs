@@ -1,16 +1,17 @@
 //! The sign-in and account forms (`POST`), each working without JavaScript: success redirects
 //! (post/redirect/get), a refused form is rendered again with its messages and what was typed.
 
-use super::gate::{clear_cookie, safe_next, session_cookie};
-use crate::startup::{render_page, AppState};
+use super::cookie::{clear_cookie, session_cookie};
+use super::gate::safe_next;
+use crate::plain_form::{retry_after, PlainForm};
+use crate::state::{render_page, AppState};
 use app::audit::service::ClientInfo;
 use app::auth::pages::AuthFormState;
 use app::auth::service::{Authenticated, SignInError, Stage};
 use app::auth::session::SessionToken;
 use app::{AppError, FieldErrors};
 use axum::{
-    body::Body,
-    extract::{Request, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
     Extension, Form,
 };
@@ -30,30 +31,6 @@ pub(crate) fn signed_in_response(state: &AppState, token: &SessionToken, to: &st
     )
 }
 
-pub(crate) async fn parse<T: serde::de::DeserializeOwned>(
-    request: Request,
-) -> Result<(Parts, T), Response> {
-    let (parts, body) = request.into_parts();
-    match Form::<T>::from_request(Request::from_parts(parts.clone(), body), &()).await {
-        Ok(Form(form)) => Ok((parts, form)),
-        Err(rejection) => Err((StatusCode::BAD_REQUEST, rejection.body_text()).into_response()),
-    }
-}
-
-use axum::extract::FromRequest;
-
-pub(crate) fn client_of(parts: &Parts) -> ClientInfo {
-    parts
-        .extensions
-        .get::<ClientInfo>()
-        .cloned()
-        .unwrap_or_default()
-}
-
-pub(crate) fn auth_of(parts: &Parts) -> Option<Authenticated> {
-    parts.extensions.get::<Authenticated>().cloned()
-}
-
 async fn rate_limited(state: &AppState, keys: &[String]) -> Result<(), u64> {
     state.attempt_limits.check(keys).await
 }
@@ -67,15 +44,13 @@ async fn refuse(
     parts: Parts,
     page: AuthFormState,
     status: StatusCode,
-    retry_after: Option<u64>,
+    wait: Option<u64>,
 ) -> Response {
-    let mut response = render_page(state, parts, page, status).await;
-    if let Some(seconds) = retry_after {
-        if let Ok(value) = seconds.to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+    let response = render_page(state, parts, page, status).await;
+    match wait {
+        Some(seconds) => retry_after(response, seconds),
+        None => response,
     }
-    response
 }
 
 /// Counts an attempt against `keys`; over the limit, the form comes back (as `parts`' page) with
@@ -123,12 +98,13 @@ pub struct SignInForm {
 }
 
 /// `POST /signin`
-pub async fn sign_in(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<SignInForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let client = client_of(&parts);
+pub async fn sign_in(State(state): State<AppState>, posted: PlainForm<SignInForm>) -> Response {
+    let PlainForm {
+        form,
+        client,
+        parts,
+        ..
+    } = posted;
     let mut page = AuthFormState::default();
     page.values.insert("email".into(), form.email.clone());
     if let Some(next) = &form.next {
@@ -213,15 +189,16 @@ pub struct CodeForm {
 }
 
 /// `POST /signin/mfa`: the authenticator (or recovery) code after the password.
-pub async fn second_factor(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<CodeForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let Some(auth) = auth_of(&parts).filter(|a| a.stage() == Stage::SecondFactorPending) else {
+pub async fn second_factor(State(state): State<AppState>, posted: PlainForm<CodeForm>) -> Response {
+    let PlainForm {
+        form,
+        client,
+        auth,
+        parts,
+    } = posted;
+    let Some(auth) = auth.filter(|a| a.stage() == Stage::SecondFactorPending) else {
         return Redirect::to("/signin").into_response();
     };
-    let client = client_of(&parts);
     let mut page = AuthFormState::default();
     if let Some(next) = &form.next {
         page.values.insert("next".into(), next.clone());
@@ -275,12 +252,13 @@ pub struct ForgotForm {
 
 /// `POST /signin/forgot`: emails a reset link. The answer is the same whether or not the
 /// address has an account.
-pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<ForgotForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let client = client_of(&parts);
+pub async fn forgot(State(state): State<AppState>, posted: PlainForm<ForgotForm>) -> Response {
+    let PlainForm {
+        form,
+        client,
+        parts,
+        ..
+    } = posted;
     let email = form.email.trim().to_lowercase();
     let mut page = AuthFormState::default();
     page.values.insert("email".into(), form.email.clone());
@@ -305,8 +283,8 @@ pub async fn forgot(State(state): State<AppState>, request: Request<Body>) -> Re
     let queued = app::jobs::enqueue(
         &state.db,
         app::jobs::NewJob {
-            kind: crate::jobs::password_reset::KIND,
-            payload: &crate::jobs::password_reset::Payload {
+            kind: super::password_reset::KIND,
+            payload: &super::password_reset::Payload {
                 email: email.clone(),
                 ip: client.ip.clone(),
                 user_agent: client.user_agent.clone(),
@@ -334,12 +312,13 @@ pub struct ResetForm {
 }
 
 /// `POST /signin/reset`
-pub async fn reset(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<ResetForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let client = client_of(&parts);
+pub async fn reset(State(state): State<AppState>, posted: PlainForm<ResetForm>) -> Response {
+    let PlainForm {
+        form,
+        client,
+        parts,
+        ..
+    } = posted;
     let mut page = AuthFormState::default();
     page.values.insert("token".into(), form.token.clone());
     if let Some(refused) = over_limit(&state, &parts, &[ip_key(&client)], &page).await {
@@ -374,15 +353,16 @@ fn on_security_page(mut parts: Parts) -> Parts {
 
 /// `POST /account/mfa/setup`: confirms the authenticator app with its first code and shows the
 /// recovery codes, once.
-pub async fn confirm_mfa(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<CodeForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let Some(auth) = auth_of(&parts) else {
+pub async fn confirm_mfa(State(state): State<AppState>, posted: PlainForm<CodeForm>) -> Response {
+    let PlainForm {
+        form,
+        client,
+        auth,
+        parts,
+    } = posted;
+    let Some(auth) = auth else {
         return Redirect::to("/signin").into_response();
     };
-    let client = client_of(&parts);
     let mut page = AuthFormState::default();
     if let Some(refused) = over_limit(
         &state,
@@ -427,15 +407,19 @@ pub struct PasswordForm {
 }
 
 /// `POST /account/password`
-pub async fn change_password(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<PasswordForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let Some(auth) = auth_of(&parts) else {
+pub async fn change_password(
+    State(state): State<AppState>,
+    posted: PlainForm<PasswordForm>,
+) -> Response {
+    let PlainForm {
+        form,
+        client,
+        auth,
+        parts,
+    } = posted;
+    let Some(auth) = auth else {
         return Redirect::to("/signin").into_response();
     };
-    let client = client_of(&parts);
     let mut page = AuthFormState::default();
     if let Some(refused) = over_limit(
         &state,
@@ -516,15 +500,19 @@ pub struct RecoveryCodesForm {
 /// `POST /account/recovery-codes`: new recovery codes after the password and a current
 /// authenticator code, shown once: in this answer only (never stored readable, `no-store`), and
 /// a reload posts a code that is used up.
-pub async fn new_recovery_codes(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<RecoveryCodesForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let Some(auth) = auth_of(&parts) else {
+pub async fn new_recovery_codes(
+    State(state): State<AppState>,
+    posted: PlainForm<RecoveryCodesForm>,
+) -> Response {
+    let PlainForm {
+        form,
+        client,
+        auth,
+        parts,
+    } = posted;
+    let Some(auth) = auth else {
         return Redirect::to("/signin").into_response();
     };
-    let client = client_of(&parts);
     let mut page = AuthFormState::default();
     match state
         .identity
@@ -566,13 +554,18 @@ pub struct CalendarForm {
 }
 
 /// `POST /account/calendar`: makes a private calendar link (shown once) or turns it off.
-pub async fn calendar_feed(State(state): State<AppState>, request: Request<Body>) -> Response {
+pub async fn calendar_feed(
+    State(state): State<AppState>,
+    posted: PlainForm<CalendarForm>,
+) -> Response {
     use app::appointments::feeds;
-    let (parts, form) = match parse::<CalendarForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let Some(caller) = auth_of(&parts).and_then(|auth| auth.caller(&client_of(&parts))) else {
+    let PlainForm {
+        form,
+        client,
+        auth,
+        parts,
+    } = posted;
+    let Some(caller) = auth.and_then(|auth| auth.caller(&client)) else {
         return Redirect::to("/signin?next=/account/security").into_response();
     };
     let now = state.clock.now();

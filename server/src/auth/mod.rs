@@ -1,9 +1,12 @@
 //! Identity on the HTTP side: the session gate (middleware), the sign-in and account forms,
 //! attempt limits, and the Redis session store.
 
+pub mod address_in_use;
+pub mod cookie;
 pub mod gate;
 pub mod handlers;
 pub mod limits;
+pub mod password_reset;
 pub mod redis_store;
 
 use crate::area::Area;
@@ -21,4 +24,28 @@ pub fn routes() -> Area {
         .post("/account/sessions/revoke", handlers::revoke_session)
         .post("/account/recovery-codes", handlers::new_recovery_codes)
         .post("/account/calendar", handlers::calendar_feed)
+}
+
+/// Identity's jobs: the password-reset email and the "someone tried to join with your address"
+/// email.
+pub fn jobs(services: &crate::jobs::JobServices, scheduler: &mut crate::jobs::Scheduler) {
+    use std::sync::Arc;
+    scheduler.register(
+        address_in_use::KIND,
+        Arc::new(address_in_use::EmailAddressInUse {
+            identity: services.identity.clone(),
+            mailer: services.mailer.clone(),
+            site: services.site.clone(),
+            public_url: services.public_url.clone(),
+        }),
+    );
+    scheduler.register(
+        password_reset::KIND,
+        Arc::new(password_reset::SendPasswordReset {
+            identity: services.identity.clone(),
+            mailer: services.mailer.clone(),
+            site: services.site.clone(),
+            public_url: services.public_url.clone(),
+        }),
+    );
 }

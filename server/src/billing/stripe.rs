@@ -486,7 +486,7 @@ impl PaymentProcessor for StripeProcessor {
                 currency: "usd",
                 description: &item.description,
                 metadata: ItemMetadata {
-                    bedside_kind: &item.kind,
+                    bedside_kind: item.kind.as_str(),
                 },
             })
             .customize::<IdReply>()

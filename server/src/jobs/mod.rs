@@ -9,12 +9,6 @@
 //!
 //! Every time rule reads the injected clock: tests move it and call [`Scheduler::run_due`].
 
-pub mod address_in_use;
-pub mod contact;
-pub mod password_reset;
-pub mod visits;
-pub mod waitlist;
-
 use app::clock::SharedClock;
 use app::jobs::{entity::job, status};
 use async_trait::async_trait;
@@ -25,6 +19,27 @@ use sea_orm::{
 };
 use std::{collections::HashMap, sync::Arc};
 
+/// What the areas' jobs are made from: each area's `jobs()` registers its handlers with the
+/// services they use.
+#[derive(Clone)]
+pub struct JobServices {
+    pub db: DatabaseConnection,
+    pub keyring: app::crypto::Keyring,
+    pub identity: app::auth::service::Identity,
+    pub mailer: Arc<dyn app::mail::Mailer>,
+    pub sms: Arc<dyn app::sms::SmsSender>,
+    pub site: app::site::service::SiteContentStore,
+    /// `https://practice.example`: the links in emails and texts.
+    pub public_url: String,
+    pub clock: SharedClock,
+    /// Where patients pay.
+    pub payments: Arc<dyn app::billing::processor::PaymentProcessor>,
+    /// The built-in processor, when it is the one in use (its own jobs run then).
+    pub local_payments: Option<crate::billing::local::LocalProcessor>,
+    /// The secret payment events are signed with.
+    pub webhook_secret: Arc<Vec<u8>>,
+}
+
 /// What a job that writes to a patient needs of the practice: its content and its time zone.
 pub async fn practice_and_zone(
     site: &app::site::service::SiteContentStore,
@@ -33,7 +48,7 @@ pub async fn practice_and_zone(
     let content = site
         .current()
         .ok_or_else(|| JobError::Retry("the practice's content is not loaded yet".into()))?;
-    let time_zone = app::appointments::service::practice_time_zone(db)
+    let time_zone = app::appointments::service::schedule::practice_time_zone(db)
         .await
         .map_err(|e| JobError::Retry(e.to_string()))?;
     Ok((content, time_zone))

@@ -3,8 +3,11 @@
 //! messages and everything typed (but the password). The membership page's changes are
 //! server functions (`app::memberships::api`).
 
-use crate::auth::handlers::{auth_of, client_of, ip_key, parse, too_many};
-use crate::startup::{render_page, AppState};
+pub mod emails;
+
+use crate::auth::handlers::{ip_key, too_many};
+use crate::plain_form::PlainForm;
+use crate::state::{render_page, AppState};
 use app::auth::guard;
 use app::auth::service::{NewAccount, PreparedAccount};
 use app::auth::{Action, Resource, Role};
@@ -13,8 +16,7 @@ use app::memberships::service::{self as memberships, ConsentContext};
 use app::memberships::JoinPageState;
 use app::AppError;
 use axum::{
-    body::Body,
-    extract::{Request, State},
+    extract::State,
     response::{IntoResponse, Redirect, Response},
 };
 use http::StatusCode;
@@ -38,12 +40,13 @@ async fn refuse(
 }
 
 /// `POST /join`
-pub async fn join(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<EnrollmentForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    let client = client_of(&parts);
+pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentForm>) -> Response {
+    let PlainForm {
+        form,
+        client,
+        parts,
+        ..
+    } = posted;
     let Some(site) = state.site.current() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -168,7 +171,7 @@ async fn tell_the_owner(
     user_id: i32,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
-    use crate::jobs::address_in_use;
+    use crate::auth::address_in_use;
     let job = app::jobs::enqueue(
         &state.db,
         app::jobs::NewJob {
@@ -192,16 +195,9 @@ pub struct ConfirmForm {
 }
 
 /// `POST /join/confirm`: uses the emailed token.
-pub async fn confirm(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (parts, form) = match parse::<ConfirmForm>(request).await {
-        Ok(parsed) => parsed,
-        Err(response) => return response,
-    };
-    if let Err(wait) = state
-        .attempt_limits
-        .check(&[ip_key(&client_of(&parts))])
-        .await
-    {
+pub async fn confirm(State(state): State<AppState>, posted: PlainForm<ConfirmForm>) -> Response {
+    let PlainForm { form, client, .. } = posted;
+    if let Err(wait) = state.attempt_limits.check(&[ip_key(&client)]).await {
         return (StatusCode::TOO_MANY_REQUESTS, too_many(wait)).into_response();
     }
     match state.identity.confirm_email(&form.token).await {
@@ -225,12 +221,12 @@ pub async fn confirm(State(state): State<AppState>, request: Request<Body>) -> R
 pub async fn download_invoice(
     State(state): State<AppState>,
     axum::extract::Path(file): axum::extract::Path<String>,
-    request: Request<Body>,
+    auth: Option<axum::Extension<app::auth::service::Authenticated>>,
+    axum::Extension(client): axum::Extension<app::audit::service::ClientInfo>,
 ) -> Response {
     use app::billing::entity::invoice;
     use sea_orm::{ColumnTrait, QueryFilter};
-    let (parts, _body) = request.into_parts();
-    let Some(caller) = auth_of(&parts).and_then(|auth| auth.caller(&client_of(&parts))) else {
+    let Some(caller) = auth.and_then(|axum::Extension(auth)| auth.caller(&client)) else {
         return Redirect::to("/signin?next=/portal/membership").into_response();
     };
     let Some(patient_id) = caller.actor.patient_id else {
@@ -291,7 +287,8 @@ pub async fn download_invoice(
     let Some(site) = state.site.current() else {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
-    let time_zone = match app::appointments::service::practice_time_zone(&state.db).await {
+    let time_zone = match app::appointments::service::schedule::practice_time_zone(&state.db).await
+    {
         Ok(tz) => tz,
         Err(error) => return error.into_response(),
     };
@@ -325,4 +322,9 @@ pub async fn download_invoice(
         pdf,
     )
         .into_response()
+}
+
+/// The membership's jobs: its emails.
+pub fn jobs(services: &crate::jobs::JobServices, scheduler: &mut crate::jobs::Scheduler) {
+    emails::register(services, scheduler);
 }

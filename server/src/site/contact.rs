@@ -4,80 +4,20 @@
 //! browser is redirected to the thank-you view (post/redirect/get, so a reload does not send it
 //! twice). A rejected form is rendered again with the messages and everything the visitor typed.
 
-use crate::startup::AppState;
+use crate::plain_form::{retry_after, PlainForm};
+use crate::state::AppState;
 use app::site::model::{ContactForm, ContactInquiry};
 use app::site::{service, ContactPageState};
 use axum::{
-    body::Body,
-    extract::{ConnectInfo, State},
-    http::{HeaderMap, Request, StatusCode},
+    extract::State,
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
-    Form,
 };
-use governor::{clock::Clock, DefaultKeyedRateLimiter, Quota};
-use std::{
-    net::{IpAddr, SocketAddr},
-    num::NonZeroU32,
-    sync::Arc,
-};
+use std::net::IpAddr;
 
-/// Messages per client address per hour; a process-local limit (several processes each allow
-/// this many: acceptable for spam control, and it needs no shared store).
-#[derive(Debug, Clone)]
-pub struct ContactRateLimit(Arc<DefaultKeyedRateLimiter<IpAddr>>);
-
-impl ContactRateLimit {
-    pub fn per_hour(messages: u32) -> Self {
-        let quota = Quota::per_hour(NonZeroU32::new(messages.max(1)).unwrap_or(NonZeroU32::MIN));
-        ContactRateLimit(Arc::new(governor::RateLimiter::keyed(quota)))
-    }
-
-    /// `Err(seconds to wait)` when `ip` has sent its allowance.
-    fn check(&self, ip: IpAddr) -> Result<(), u64> {
-        self.0.check_key(&ip).map_err(|not_until| {
-            not_until
-                .wait_time_from(governor::clock::DefaultClock::default().now())
-                .as_secs()
-                .max(1)
-        })
-    }
-
-    /// Forgets addresses whose allowance has refilled; run now and then to bound memory.
-    pub fn forget_idle(&self) {
-        self.0.retain_recent();
-    }
-}
-
-/// The visitor's address: the TCP peer, or behind a trusted proxy the last `X-Forwarded-For` hop.
-pub fn client_ip(headers: &HeaderMap, peer: SocketAddr, behind_proxy: bool) -> IpAddr {
-    if behind_proxy {
-        let forwarded = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .and_then(|ip| ip.trim().parse().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    peer.ip()
-}
-
-pub async fn submit(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request<Body>,
-) -> Response {
-    let (parts, body) = request.into_parts();
-    let form = match Form::<ContactForm>::from_request(
-        Request::from_parts(parts.clone(), body),
-        &(),
-    )
-    .await
-    {
-        Ok(Form(form)) => form,
-        Err(rejection) => return (StatusCode::BAD_REQUEST, rejection.body_text()).into_response(),
-    };
+/// `POST /contact`
+pub async fn submit(State(state): State<AppState>, posted: PlainForm<ContactForm>) -> Response {
+    let form = posted.form.clone();
     if form.is_spam() {
         // Answer as if it worked, so the bot learns nothing; store and send nothing.
         tracing::info!("contact form: honeypot filled, message dropped");
@@ -91,23 +31,29 @@ pub async fn submit(
                 errors,
                 rate_limited_minutes: None,
             };
-            return render_contact(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return posted
+                .show_again(&state, page, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
-    let ip = client_ip(&parts.headers, peer, state.settings.behind_proxy);
+    // The gate always records the client's address; without one, every such request shares
+    // one allowance (deny rather than let it through unlimited).
+    let ip: IpAddr = posted
+        .client
+        .ip
+        .as_deref()
+        .and_then(|ip| ip.parse().ok())
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
     if let Err(wait_seconds) = state.contact_limit.check(ip) {
         let page = ContactPageState {
             form,
             rate_limited_minutes: Some(wait_seconds.div_ceil(60)),
             ..Default::default()
         };
-        let mut response = render_contact(&state, parts, page, StatusCode::TOO_MANY_REQUESTS).await;
-        if let Ok(value) = wait_seconds.to_string().parse() {
-            response
-                .headers_mut()
-                .insert(http::header::RETRY_AFTER, value);
-        }
-        return response;
+        let shown = posted
+            .show_again(&state, page, StatusCode::TOO_MANY_REQUESTS)
+            .await;
+        return retry_after(shown, wait_seconds);
     }
     if state.site.current().is_none() {
         return (
@@ -126,8 +72,8 @@ pub async fn submit(
         let job = app::jobs::enqueue(
             &txn,
             app::jobs::NewJob {
-                kind: crate::jobs::contact::KIND,
-                payload: &crate::jobs::contact::Payload { inquiry_id: id },
+                kind: super::contact_emails::KIND,
+                payload: &super::contact_emails::Payload { inquiry_id: id },
                 run_at: now,
                 dedupe_key: Some(format!("contact.notify:{id}")),
                 max_attempts: 10,
@@ -151,7 +97,7 @@ pub async fn submit(
                 "message",
                 format!("{error} Your message was not sent; please try again."),
             );
-            return render_contact(&state, parts, page, error.status()).await;
+            return posted.show_again(&state, page, error.status()).await;
         }
     };
     tracing::info!(
@@ -165,49 +111,4 @@ pub async fn submit(
     Redirect::to("/contact?sent=1").into_response()
 }
 
-/// Renders the contact page for `parts`' request with `page` as its state.
-async fn render_contact(
-    state: &AppState,
-    parts: http::request::Parts,
-    page: ContactPageState,
-    status: StatusCode,
-) -> Response {
-    crate::startup::render_page(state, parts, page, status).await
-}
-
-use axum::extract::FromRequest;
 use sea_orm::TransactionTrait;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_forwarded_address_is_trusted_only_behind_a_proxy() {
-        let peer: SocketAddr = "10.0.0.2:5000".parse().expect("addr");
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            "x-forwarded-for",
-            "203.0.113.9, 198.51.100.7".parse().expect("header"),
-        );
-        assert_eq!(client_ip(&headers, peer, false), peer.ip());
-        assert_eq!(
-            client_ip(&headers, peer, true),
-            "198.51.100.7".parse::<IpAddr>().expect("ip")
-        );
-    }
-
-    #[test]
-    fn an_address_is_limited_after_its_hourly_allowance() {
-        let limit = ContactRateLimit::per_hour(2);
-        let ip: IpAddr = "192.0.2.1".parse().expect("ip");
-        assert!(limit.check(ip).is_ok());
-        assert!(limit.check(ip).is_ok());
-        let wait = limit.check(ip).expect_err("third message in the hour");
-        assert!(wait > 0 && wait <= 3600);
-        assert!(
-            limit.check("192.0.2.2".parse().expect("ip")).is_ok(),
-            "other visitors are unaffected"
-        );
-    }
-}

@@ -371,8 +371,9 @@ impl TestApp {
         ahead: i64,
         days: i64,
     ) -> Vec<chrono::DateTime<chrono::Utc>> {
-        use app::appointments::{availability, service};
-        let schedule = service::load_schedule(&self.db)
+        use app::appointments::availability;
+        use app::appointments::service::{calendar, schedule};
+        let schedule = schedule::load_schedule(&self.db)
             .await
             .expect("schedule")
             .expect("the demo schedule");
@@ -381,7 +382,7 @@ impl TestApp {
             .with_timezone(&schedule.time_zone)
             .date_naive();
         let to = from + chrono::Duration::days(days - 1);
-        let busy = service::busy_between(
+        let busy = calendar::busy_between(
             &self.db,
             &schedule,
             now,
@@ -565,8 +566,60 @@ impl TestApp {
             .id
     }
 
-    /// `user` as the policy sees them (a patient with their record).
-    pub async fn caller(&self, user: &TestUser) -> app::auth::guard::Caller {
-        caller_of(self, user, user.patient_id)
+    /// Books `visit_type` at `starts_at` for the patient `who`, as the booking page does.
+    pub async fn book(
+        &self,
+        who: &TestUser,
+        visit_type: app::appointments::VisitType,
+        starts_at: chrono::DateTime<chrono::Utc>,
+        reason: &str,
+        accepted_fee_cents: Option<i64>,
+    ) -> Result<app::appointments::service::calendar::BookedVisit, app::AppError> {
+        use app::appointments::service::{booking, schedule};
+        let schedule = schedule::load_schedule(&self.db)
+            .await
+            .expect("schedule")
+            .expect("the practice's schedule is set up");
+        let me = self.acting_as(who).await;
+        let request = booking::BookingRequest {
+            patient_id: who.patient_id.expect("a patient"),
+            patient_public_id: who.patient_public_id.clone().expect("a patient"),
+            visit_type,
+            starts_at,
+            reason: reason.into(),
+            accepted_fee_cents,
+        };
+        booking::book(&me, &schedule, &request).await
+    }
+
+    /// `user` fully signed in (a session whose second factor is passed), as a server function
+    /// finds them: what the services acting for someone take.
+    pub async fn acting_as(&self, user: &TestUser) -> app::auth::context::SignedIn {
+        use app::auth::session::{SessionRecord, SessionToken};
+        let now = self.clock_now();
+        let token = SessionToken::generate();
+        let record = SessionRecord {
+            id: token.id(),
+            user_id: user.id,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + chrono::Duration::hours(12),
+            mfa_passed: true,
+            ip: None,
+            user_agent: None,
+        };
+        self.identity
+            .sessions()
+            .insert(&record)
+            .await
+            .expect("a session");
+        let auth = self
+            .identity
+            .authenticate(&token)
+            .await
+            .expect("authenticate")
+            .expect("the session just made");
+        app::auth::context::SignedIn::new(self.identity.clone(), auth, &Default::default(), None)
+            .expect("fully signed in")
     }
 }

@@ -289,8 +289,8 @@ async fn a_contact_email_that_fails_is_retried_and_each_email_goes_out_once() {
         });
         let mut jobs = Scheduler::new(app.db.clone(), Arc::new(app.clock.clone()));
         jobs.register(
-            bedside::jobs::contact::KIND,
-            Arc::new(bedside::jobs::contact::NotifyAboutInquiry {
+            bedside::site::contact_emails::KIND,
+            Arc::new(bedside::site::contact_emails::NotifyAboutInquiry {
                 db: app.db.clone(),
                 keyring: app.keyring.clone(),
                 mailer,
@@ -301,8 +301,8 @@ async fn a_contact_email_that_fails_is_retried_and_each_email_goes_out_once() {
         let job_id = enqueue(
             &app.db,
             NewJob {
-                kind: bedside::jobs::contact::KIND,
-                payload: &bedside::jobs::contact::Payload { inquiry_id: id },
+                kind: bedside::site::contact_emails::KIND,
+                payload: &bedside::site::contact_emails::Payload { inquiry_id: id },
                 run_at: app.clock_now(),
                 dedupe_key: None,
                 max_attempts: 5,

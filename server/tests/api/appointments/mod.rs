@@ -1,0 +1,7 @@
+//! The appointments feature's API tests.
+
+pub mod benefits;
+pub mod booking;
+pub mod calendar;
+pub mod notices;
+pub mod waitlist;

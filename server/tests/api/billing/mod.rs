@@ -1,0 +1,3 @@
+//! The billing feature's API tests.
+
+pub mod stripe;

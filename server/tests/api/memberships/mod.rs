@@ -1,0 +1,3 @@
+//! The memberships feature's API tests.
+
+pub mod joining;

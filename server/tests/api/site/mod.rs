@@ -1,0 +1,4 @@
+//! The site feature's API tests.
+
+pub mod contact;
+pub mod pages;
