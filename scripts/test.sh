@@ -29,6 +29,10 @@ say "Lints (clippy, warnings are errors)"
 cargo clippy -p bedside -p bedside-app -p bedside-migrations --all-targets -- -D warnings
 cargo clippy -p bedside-frontend --target wasm32-unknown-unknown -- -D warnings
 
+say "Import circles between source files (DECISIONS #59)"
+python3 scripts/import-circles.py app/src
+python3 scripts/import-circles.py server/src
+
 say "Unit, property and integration tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
 cargo test -p bedside -p bedside-app -p bedside-migrations --features bedside-app/ssr
 

@@ -41,20 +41,28 @@ impl Caller {
 }
 
 /// An allowed access in progress: its work runs in [`txn`](Self::txn), and its audit row is
-/// written in the same transaction by [`commit`](Self::commit). Dropped without committing,
-/// neither the work nor the row remains.
+/// written with it by [`commit`](Self::commit). Dropped without committing, neither the work
+/// nor the row remains.
 ///
 /// On PostgreSQL the row is written last, just before the commit, because appending to the
 /// audit chain locks its head row until the transaction ends: taken at the start, that lock
 /// would make every audited write wait for the whole of the one before it (bookings would run
 /// one at a time); taken at the end, it is held for one statement. On SQLite, which has one
-/// writer at a time anyway, the row is written first: a transaction that read before it wrote
-/// could not become the writer once another had committed.
+/// writer at a time, a change writes its row first (a transaction that read before it wrote
+/// could not become the writer once another had committed), and a read writes none inside its
+/// transaction: its rows are written after it, in one short transaction of their own, before
+/// anything read is handed back. A read then takes no lock while it reads, so pages that read
+/// health data do not queue behind each other for SQLite's one write lock (whose waiters poll,
+/// unfairly: the soak's one-second renders).
 pub struct Permit {
     txn: DatabaseTransaction,
-    /// The row still to write at commit (PostgreSQL).
-    pending: Option<(AuditEvent, DateTime<Utc>, ClientInfo)>,
+    /// Rows still to write at commit.
+    pending: Vec<AuditEvent>,
+    at: DateTime<Utc>,
+    client: ClientInfo,
     seal: AuditSeal,
+    /// SQLite reads: the rows are written after the read, on this connection.
+    after: Option<DatabaseConnection>,
 }
 
 impl Permit {
@@ -62,13 +70,33 @@ impl Permit {
         &self.txn
     }
 
-    /// Writes the audit row (if not yet written) and commits the access with it: both or
-    /// neither.
+    /// Records `event` with this access as well (an agenda's one entry per patient shown).
+    pub fn record_also(&mut self, event: AuditEvent) {
+        self.pending.push(event);
+    }
+
+    /// Writes the audit rows not yet written and commits the access with them: both or
+    /// neither (a read's data is not handed back unless its rows are written).
     pub async fn commit(self) -> Result<(), AppError> {
-        if let Some((event, at, client)) = &self.pending {
-            audit::record(&self.txn, &self.seal, *at, client, event).await?;
+        let Permit {
+            txn,
+            pending,
+            at,
+            client,
+            seal,
+            after,
+        } = self;
+        let rows = match after {
+            Some(db) => {
+                txn.commit().await?;
+                db.begin().await?
+            }
+            None => txn,
+        };
+        for event in &pending {
+            audit::record(&rows, &seal, at, &client, event).await?;
         }
-        self.txn.commit().await.map_err(AppError::from)
+        rows.commit().await.map_err(AppError::from)
     }
 }
 
@@ -84,16 +112,22 @@ pub async fn permit(
 ) -> Result<Permit, AppError> {
     let event = decide(db, now, caller, action, resource, patient, verb).await?;
     let txn = db.begin().await?;
-    let pending = if db.get_database_backend() == sea_orm::DbBackend::Sqlite {
-        audit::record(&txn, &caller.seal, now, &caller.client, &event).await?;
-        None
-    } else {
-        Some((event, now, caller.client.clone()))
+    let sqlite = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
+    let (pending, after) = match (sqlite, action) {
+        (true, Action::Read) => (vec![event], Some(db.clone())),
+        (true, Action::Write) => {
+            audit::record(&txn, &caller.seal, now, &caller.client, &event).await?;
+            (Vec::new(), None)
+        }
+        (false, _) => (vec![event], None),
     };
     Ok(Permit {
         txn,
         pending,
+        at: now,
+        client: caller.client.clone(),
         seal: caller.seal.clone(),
+        after,
     })
 }
 

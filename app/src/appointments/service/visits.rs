@@ -164,7 +164,7 @@ pub async fn agenda(
     };
     let from = midnight(first_day);
     let to = midnight(first_day + Duration::days(days));
-    let permit = guard::permit(
+    let mut permit = guard::permit(
         db,
         now,
         caller,
@@ -200,7 +200,7 @@ pub async fn agenda(
                     Some(p.public_id.clone()),
                     Outcome::Allowed,
                 );
-                audit::record(permit.txn(), &caller.seal, now, &caller.client, &event).await?;
+                permit.record_also(event);
             }
         }
     }
