@@ -15,6 +15,13 @@ impl FieldErrors {
             .or_insert_with(|| message.into());
     }
 
+    /// One field's message.
+    pub fn single(field: &str, message: impl Into<String>) -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        errors.add(field, message);
+        errors
+    }
+
     /// The message for `field`, if it failed validation.
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).map(String::as_str)
@@ -101,9 +108,7 @@ impl From<crate::appointments::benefits::Refusal> for AppError {
 impl AppError {
     /// A validation error for one form field (`field` is the form field's `name`).
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = FieldErrors::default();
-        errors.add(field, message);
-        AppError::Validation(errors)
+        AppError::Validation(FieldErrors::single(field, message))
     }
 
     /// The visit rule that refused, if that is what this is.

@@ -1,6 +1,6 @@
 //! Patient server functions: thin, every one through the policy and the audit log.
 
-use super::model::{PatientListing, PatientProfile};
+use super::model::{DetailsForm, PatientListing, PatientProfile};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -32,4 +32,34 @@ pub async fn patient_directory(query: String) -> Result<Vec<PatientListing>, App
     use crate::auth::api::context;
     let me = context::signed_in()?;
     super::service::directory(me.db(), me.keyring(), me.now(), &me.caller, &query).await
+}
+
+/// The signed-in patient changes their own details ("My details" in the portal). Without
+/// JavaScript the form comes back to `/portal` saying it is saved or which field to fix.
+#[server(endpoint = "patients/details")]
+pub async fn save_my_details(#[server(flatten)] form: DetailsForm) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let saved = async {
+        let me = context::signed_in()?;
+        let public_id = me
+            .auth
+            .patient_public_id
+            .clone()
+            .ok_or(AppError::Forbidden)?;
+        let details = super::model::Details::parse(&form).map_err(AppError::Validation)?;
+        super::service::update_details(&me, &public_id, &details).await
+    }
+    .await;
+    context::answer_write(
+        saved,
+        |()| "/portal?saved=details".to_owned(),
+        // A field to fix is named by its field (never what was typed); the page says how.
+        |error| match error {
+            AppError::Validation(errors) => match errors.0.keys().next() {
+                Some(field) => format!("/portal?error={}", crate::ui::url_encode(field)),
+                None => "/portal?error=details".to_owned(),
+            },
+            _ => "/portal?error=details".to_owned(),
+        },
+    )
 }

@@ -1,11 +1,12 @@
 //! The patient's own record in the portal, and a patient's record in the dashboard.
 
-use super::api::{my_record, patient_directory, patient_record};
-use super::model::PatientProfile;
-use crate::AppError;
+use super::api::{my_record, patient_directory, patient_record, SaveMyDetails};
+use super::model::{DetailsForm, PatientProfile};
+use crate::{AppError, FieldErrors};
+use leptos::form::ActionForm;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_location, use_params_map};
+use leptos_router::hooks::{use_location, use_params_map, use_query_map};
 
 fn failed(error: &AppError) -> AnyView {
     #[cfg(feature = "ssr")]
@@ -41,9 +42,92 @@ fn ProfileCard(profile: PatientProfile) -> impl IntoView {
     }
 }
 
+/// What the last "My details" save said: saved, or the field errors to show (by field name).
+/// From the action once hydrated; after a plain form post, from the address, which names the
+/// field to fix (never what was typed) and the page says how.
+fn details_outcome(save: ServerAction<SaveMyDetails>) -> Memo<Option<Result<(), FieldErrors>>> {
+    let query = use_query_map();
+    Memo::new(move |_| match save.value().get() {
+        Some(Ok(())) => Some(Ok(())),
+        Some(Err(AppError::Validation(errors))) => Some(Err(errors)),
+        Some(Err(other)) => Some(Err(FieldErrors::single("details", other.to_string()))),
+        None => query.with(|q| match (q.get("saved"), q.get("error")) {
+            (Some(_), _) => Some(Ok(())),
+            (_, Some(field)) => Some(Err(FieldErrors::single(
+                &field,
+                DetailsForm::how_to_fill(&field),
+            ))),
+            (None, None) => None,
+        }),
+    })
+}
+
+/// One field of "My details": labelled, its hint, its error under it when there is one.
+fn details_field(
+    outcome: Memo<Option<Result<(), FieldErrors>>>,
+    name: &'static str,
+    label: &'static str,
+    value: String,
+    hint: &'static str,
+    kind: &'static str,
+) -> impl IntoView {
+    let problem = move || {
+        outcome.with(|o| match o {
+            Some(Err(errors)) => errors.get(name).map(str::to_owned),
+            _ => None,
+        })
+    };
+    let error_id = format!("{name}-error");
+    let hint_id = format!("{name}-hint");
+    let described = {
+        let (error_id, hint_id) = (error_id.clone(), hint_id.clone());
+        move || match problem() {
+            Some(_) => format!("{error_id} {hint_id}"),
+            None => hint_id.clone(),
+        }
+    };
+    view! {
+        <div class="field" class:field-invalid=move || problem().is_some()>
+            <label for=name>{label}</label>
+            <input id=name name=name type=kind maxlength="60" value=value
+                aria-invalid=move || problem().map(|_| "true") aria-describedby=described/>
+            {move || problem().map(|text| view! { <p class="field-error" id=error_id.clone() role="alert">{text}</p> })}
+            <p class="fine-print" id=hint_id>{hint}</p>
+        </div>
+    }
+}
+
+/// "My details": what the patient keeps current themselves.
+#[component]
+fn MyDetails(profile: PatientProfile, save: ServerAction<SaveMyDetails>) -> impl IntoView {
+    let outcome = details_outcome(save);
+    let saved = move || matches!(outcome.get(), Some(Ok(())));
+    let failed = move || {
+        outcome.with(|o| match o {
+            Some(Err(errors)) => errors.get("details").map(str::to_owned),
+            _ => None,
+        })
+    };
+    view! {
+        <section class="card stack" aria-labelledby="details-title">
+            <h2 id="details-title">"My details"</h2>
+            <Show when=saved>
+                <div class="notice notice-success" role="status"><p>"Your details are saved."</p></div>
+            </Show>
+            {move || failed().map(|text| view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> })}
+            <ActionForm action=save attr:class="form">
+                {details_field(outcome, "phone", "Phone", profile.phone.clone().unwrap_or_default(),
+                    "For the practice to reach you, and for visit reminders by text. Leave it empty to remove it.", "tel")}
+                <button class="button" type="submit">"Save my details"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
 #[component]
 pub fn PortalHome() -> impl IntoView {
-    let record = OnceResource::new(my_record());
+    let save = ServerAction::<SaveMyDetails>::new();
+    let record = Resource::new(move || save.version().get(), |_| my_record());
     view! {
         <Title text="My health record · Bedside"/>
         <section class="section container narrow">
@@ -57,7 +141,8 @@ pub fn PortalHome() -> impl IntoView {
                         }.into_any(),
                         Ok(Some(profile)) => view! {
                             <h1>{format!("Hello, {}", profile.legal_name.split_whitespace().next().unwrap_or_default())}</h1>
-                            <ProfileCard profile/>
+                            <ProfileCard profile=profile.clone()/>
+                            <MyDetails profile save/>
                         }.into_any(),
                     }
                 })}

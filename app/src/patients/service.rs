@@ -1,7 +1,8 @@
 //! Patient records: created sealed, read and changed only through the guard (audited).
 
 use super::entity::patient;
-use super::model::{PatientListing, PatientProfile};
+use super::model::{Details, PatientListing, PatientProfile};
+use crate::auth::context::SignedIn;
 use crate::auth::guard::{self, Caller};
 use crate::auth::{Action, Resource, Role};
 use crate::crypto::{Encrypted, FieldContext, Keyring};
@@ -167,7 +168,7 @@ fn open(keyring: &Keyring, row: &patient::Model) -> Result<PatientProfile, AppEr
     })
 }
 
-/// Reads a patient's demographics: allowed by the policy, audited in the same transaction.
+/// Reads a patient's demographics: allowed by the policy, audited with the read.
 pub async fn read_profile(
     db: &DatabaseConnection,
     keyring: &Keyring,
@@ -200,16 +201,15 @@ pub async fn read_profile(
     Ok(profile)
 }
 
-/// Changes a patient's phone number (or removes it): allowed by the policy, audited.
-pub async fn update_phone(
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
+/// Changes a patient's details (the patient their own; the physician and staff anyone's):
+/// allowed by the policy, audited, sealed.
+pub async fn update_details(
+    me: &SignedIn,
     public_id: &str,
-    phone: Option<PhoneNumber>,
+    details: &Details,
 ) -> Result<(), AppError> {
-    const VERB: &str = "patient_profile.update_phone";
+    const VERB: &str = "patient_profile.update";
+    let (db, keyring, now, caller) = (me.db(), me.keyring(), me.now(), &me.caller);
     let Some(row) = find(db, public_id).await? else {
         return Err(missing(db, now, caller, VERB, public_id).await);
     };
@@ -224,19 +224,16 @@ pub async fn update_phone(
         VERB,
     )
     .await?;
-    let sealed = match phone {
-        Some(phone) => Some(
-            Encrypted::seal(
-                keyring,
-                &context("phone", &row.public_id),
-                &phone.as_str().to_owned(),
-            )
-            .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?,
-        ),
+    let seal = |column: &str, value: &str| {
+        Encrypted::seal(keyring, &context(column, &row.public_id), &value.to_owned())
+            .map_err(|e| AppError::internal(format_args!("sealing: {e}")))
+    };
+    let phone = match &details.phone {
+        Some(phone) => Some(seal("phone", phone.as_str())?),
         None => None,
     };
-    let mut active: patient::ActiveModel = row.into();
-    active.phone = Set(sealed);
+    let mut active: patient::ActiveModel = row.clone().into();
+    active.phone = Set(phone);
     active.updated_at = Set(now);
     active.update(permit.txn()).await?;
     permit.commit().await

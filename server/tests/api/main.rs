@@ -12,6 +12,7 @@ mod logs;
 mod mail;
 mod memberships;
 mod notifications;
+mod patients;
 mod sealed_at_rest;
 mod server;
 mod site;

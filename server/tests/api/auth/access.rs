@@ -36,6 +36,10 @@ async fn p5_p9_access_is_granted_iff_the_policy_allows_and_every_attempt_is_audi
                 patient_ids.push((public.clone(), app.patient_row_id(public).await));
             }
         }
+        let mut signed = Vec::new();
+        for person in &people {
+            signed.push(app.acting_as(person).await);
+        }
         let handle = tokio::runtime::Handle::current();
         let mut runner = TestRunner::new(Config {
             cases: 40,
@@ -62,16 +66,12 @@ async fn p5_p9_access_is_granted_iff_the_policy_allows_and_every_attempt_is_audi
                 handle.block_on(async {
                     let before = audit_count(&app).await;
                     let outcome = if write {
-                        app::patients::service::update_phone(
-                            &app.db,
-                            &app.keyring,
-                            app.clock_now(),
-                            &caller,
-                            public_id,
-                            app::domain::PhoneNumber::parse("(207) 555-0100").ok(),
-                        )
-                        .await
-                        .map(|_| ())
+                        let details = app::patients::model::Details {
+                            phone: app::domain::PhoneNumber::parse("(207) 555-0100").ok(),
+                        };
+                        app::patients::service::update_details(&signed[who], public_id, &details)
+                            .await
+                            .map(|_| ())
                     } else {
                         app::patients::service::read_profile(
                             &app.db,

@@ -1,0 +1,3 @@
+//! The patients feature's API tests.
+
+pub mod details;
