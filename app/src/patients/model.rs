@@ -40,7 +40,7 @@ impl DetailsForm {
 }
 
 /// A patient's details, checked: the type is the proof.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Details {
     pub phone: Option<PhoneNumber>,
 }

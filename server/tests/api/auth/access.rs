@@ -68,6 +68,7 @@ async fn p5_p9_access_is_granted_iff_the_policy_allows_and_every_attempt_is_audi
                     let outcome = if write {
                         let details = app::patients::model::Details {
                             phone: app::domain::PhoneNumber::parse("(207) 555-0100").ok(),
+                            ..Default::default()
                         };
                         app::patients::service::update_details(&signed[who], public_id, &details)
                             .await
