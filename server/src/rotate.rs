@@ -122,6 +122,15 @@ pub async fn rotate_all(
             active.sealed_legal_name = Set(Some(fresh));
             changed = true;
         }
+        let preferred = FieldContext {
+            table: "patient",
+            column: "preferred_name",
+            row: &row.public_id,
+        };
+        if let Some(fresh) = rotate_sealed(keyring, preferred, &row.preferred_name, &mut report)? {
+            active.preferred_name = Set(Some(fresh));
+            changed = true;
+        }
         if changed {
             active.update(db).await?;
         }

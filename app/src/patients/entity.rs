@@ -21,6 +21,8 @@ pub mod patient {
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
         pub sealed_legal_name: Option<Encrypted<String>>,
+        /// What the patient likes to be called (sealed; `None` until they say).
+        pub preferred_name: Option<Encrypted<String>>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

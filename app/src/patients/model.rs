@@ -1,6 +1,6 @@
 //! Patient data as pages see it.
 
-use crate::domain::PhoneNumber;
+use crate::domain::{BoundedText, PhoneNumber};
 use crate::FieldErrors;
 use serde::{Deserialize, Serialize};
 
@@ -11,6 +11,23 @@ pub struct PatientProfile {
     pub legal_name: String,
     pub date_of_birth: chrono::NaiveDate,
     pub phone: Option<String>,
+    /// What they like to be called, when they said.
+    pub preferred_name: Option<String>,
+}
+
+impl PatientProfile {
+    /// What to call them: their preferred name, else the first word of their legal name.
+    pub fn called(&self) -> String {
+        match &self.preferred_name {
+            Some(name) => name.clone(),
+            None => self
+                .legal_name
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .to_owned(),
+        }
+    }
 }
 
 /// A line of the physician's patient list: no PHI beyond the name.
@@ -26,6 +43,9 @@ pub struct DetailsForm {
     /// Empty removes the number.
     #[serde(default)]
     pub phone: String,
+    /// Empty: call them by their legal name.
+    #[serde(default)]
+    pub preferred_name: String,
 }
 
 impl DetailsForm {
@@ -34,6 +54,7 @@ impl DetailsForm {
     pub fn how_to_fill(field: &str) -> &'static str {
         match field {
             "phone" => "Use digits, spaces, dashes, dots, parentheses and a leading +, like (207) 555-0100.",
+            "preferred_name" => "Keep it to 60 characters.",
             _ => "Please check this field and save again.",
         }
     }
@@ -43,6 +64,7 @@ impl DetailsForm {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Details {
     pub phone: Option<PhoneNumber>,
+    pub preferred_name: Option<BoundedText<1, 60>>,
 }
 
 impl Details {
@@ -59,8 +81,21 @@ impl Details {
                 }
             },
         };
+        let preferred_name = match form.preferred_name.trim() {
+            "" => None,
+            typed => match BoundedText::parse(typed, "the name you like to be called") {
+                Ok(name) => Some(name),
+                Err(message) => {
+                    errors.add("preferred_name", message);
+                    None
+                }
+            },
+        };
         if errors.is_empty() {
-            Ok(Details { phone })
+            Ok(Details {
+                phone,
+                preferred_name,
+            })
         } else {
             Err(errors)
         }
@@ -75,6 +110,7 @@ mod tests {
     fn details_take_a_phone_or_none_and_say_what_to_fix() {
         let parsed = Details::parse(&DetailsForm {
             phone: " (207) 555-0100 ".into(),
+            ..DetailsForm::default()
         })
         .expect("a phone");
         assert_eq!(
@@ -83,10 +119,26 @@ mod tests {
         );
         assert_eq!(
             Details::parse(&DetailsForm::default()),
-            Ok(Details { phone: None })
+            Ok(Details::default())
         );
+        let named = Details::parse(&DetailsForm {
+            preferred_name: " Mia ".into(),
+            ..DetailsForm::default()
+        })
+        .expect("a name");
+        assert_eq!(
+            named.preferred_name.map(|n| n.as_str().to_owned()),
+            Some("Mia".into())
+        );
+        let long = Details::parse(&DetailsForm {
+            preferred_name: "M".repeat(61),
+            ..DetailsForm::default()
+        })
+        .expect_err("too long");
+        assert!(long.get("preferred_name").is_some());
         let refused = Details::parse(&DetailsForm {
             phone: "call me".into(),
+            ..DetailsForm::default()
         })
         .expect_err("not a number");
         assert!(refused.get("phone").is_some());

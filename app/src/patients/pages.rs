@@ -35,6 +35,7 @@ fn ProfileCard(profile: PatientProfile) -> impl IntoView {
             <h2 id="profile-title">"Personal details"</h2>
             <dl class="details">
                 <div><dt>"Legal name"</dt><dd>{profile.legal_name.clone()}</dd></div>
+                <div><dt>"Preferred name"</dt><dd>{profile.preferred_name.clone().unwrap_or_else(|| "Not given".into())}</dd></div>
                 <div><dt>"Date of birth"</dt><dd>{profile.date_of_birth.format("%B %-d, %Y").to_string()}</dd></div>
                 <div><dt>"Phone"</dt><dd>{profile.phone.clone().unwrap_or_else(|| "Not given".into())}</dd></div>
             </dl>
@@ -116,6 +117,8 @@ fn MyDetails(profile: PatientProfile, save: ServerAction<SaveMyDetails>) -> impl
             </Show>
             {move || failed().map(|text| view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> })}
             <ActionForm action=save attr:class="form">
+                {details_field(outcome, "preferred_name", "Preferred name", profile.preferred_name.clone().unwrap_or_default(),
+                    "What you like to be called, if not your legal name. The practice sees it with your record.", "text")}
                 {details_field(outcome, "phone", "Phone", profile.phone.clone().unwrap_or_default(),
                     "For the practice to reach you, and for visit reminders by text. Leave it empty to remove it.", "tel")}
                 <button class="button" type="submit">"Save my details"</button>
@@ -140,7 +143,7 @@ pub fn PortalHome() -> impl IntoView {
                             <p>"Your account has no health record yet. The practice will set it up when your membership starts."</p>
                         }.into_any(),
                         Ok(Some(profile)) => view! {
-                            <h1>{format!("Hello, {}", profile.legal_name.split_whitespace().next().unwrap_or_default())}</h1>
+                            <h1>{format!("Hello, {}", profile.called())}</h1>
                             <ProfileCard profile=profile.clone()/>
                             <MyDetails profile save/>
                         }.into_any(),

@@ -160,11 +160,20 @@ fn open(keyring: &Keyring, row: &patient::Model) -> Result<PatientProfile, AppEr
         ),
         None => None,
     };
+    let preferred_name = match &row.preferred_name {
+        Some(sealed) => Some(
+            sealed
+                .open(keyring, &context("preferred_name", &row.public_id))
+                .map_err(open_err)?,
+        ),
+        None => None,
+    };
     Ok(PatientProfile {
         public_id: row.public_id.clone(),
         legal_name: legal_name(keyring, row)?,
         date_of_birth,
         phone,
+        preferred_name,
     })
 }
 
@@ -232,8 +241,13 @@ pub async fn update_details(
         Some(phone) => Some(seal("phone", phone.as_str())?),
         None => None,
     };
+    let preferred_name = match &details.preferred_name {
+        Some(name) => Some(seal("preferred_name", name.as_str())?),
+        None => None,
+    };
     let mut active: patient::ActiveModel = row.clone().into();
     active.phone = Set(phone);
+    active.preferred_name = Set(preferred_name);
     active.updated_at = Set(now);
     active.update(permit.txn()).await?;
     permit.commit().await

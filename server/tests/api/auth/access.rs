@@ -516,6 +516,15 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
             location(&booked).as_deref(),
             Some("/portal/visits?booked=1")
         );
+        // Ana says what she likes to be called (a sealed preferred name).
+        let (status, _) = app
+            .call::<()>(
+                &member,
+                "/api/patients/details",
+                &[("phone", "(207) 555-0142"), ("preferred_name", "Ana")],
+            )
+            .await;
+        assert_eq!(status, 200);
         let old = app.keyring.clone();
         let old_key = app::crypto::MasterKey::from_base64(1, &dev_key(&app)).expect("key");
         let new_key = app::crypto::MasterKey::generate(2);
@@ -524,8 +533,8 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
             .await
             .expect("rotate");
         // The inquiry; Maria's name, date of birth and phone; the doctor's MFA secret; Ana's
-        // name, date of birth and phone, address and emergency contact, receipt and visit
-        // reason; the three accounts' names; and what the outboxes and the notification
+        // name, date of birth, phone and preferred name, address and emergency contact,
+        // receipt and visit reason; the three accounts' names; and what the outboxes and the notification
         // centre hold (a body per email, file and text, a title and a body per notification).
         use sea_orm::PaginatorTrait;
         let outboxes = app::mail::outbox_email::Entity::find()
@@ -547,7 +556,7 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         assert!(outboxes > 0, "the journey sent emails");
         assert_eq!(
             report.values_rotated,
-            1 + 3 + 1 + 3 + 2 + 1 + 1 + 3 + outboxes,
+            1 + 3 + 1 + 4 + 2 + 1 + 1 + 3 + outboxes,
             "{} {:?}",
             app.backend,
             report

@@ -1,5 +1,6 @@
-//! "My details": a patient keeps their own phone number current from the portal. Sealed at
-//! rest, each change audited once, input to fix said in the field, nobody else's record.
+//! "My details": a patient keeps their own phone number and preferred name current from the
+//! portal. Sealed at rest, each change audited once, input to fix said in the field, nobody
+//! else's record.
 
 use crate::helpers::{backends, location, spawn_app, TestApp, TestUser};
 use app::auth::Role;
@@ -9,14 +10,27 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 const DETAILS: &str = "/api/patients/details";
 
-/// The phone on `who`'s record, as they read it.
-async fn phone_of(app: &TestApp, who: &TestUser) -> Option<String> {
+/// `who`'s record, as they read it.
+async fn profile_of(app: &TestApp, who: &TestUser) -> app::patients::model::PatientProfile {
     let me = app.acting_as(who).await;
     let public_id = who.patient_public_id.as_deref().expect("a patient");
     app::patients::service::read_profile(me.db(), me.keyring(), me.now(), &me.caller, public_id)
         .await
         .expect("their record")
-        .phone
+}
+
+/// The phone on `who`'s record, as they read it.
+async fn phone_of(app: &TestApp, who: &TestUser) -> Option<String> {
+    profile_of(app, who).await.phone
+}
+
+/// Whether the sealed bytes of a column hold `text` in the clear.
+fn in_clear(sealed: Option<app::crypto::Encrypted<String>>, text: &str) -> bool {
+    let stored: sea_orm::Value = sealed.expect("a sealed value").into();
+    let sea_orm::Value::Bytes(Some(bytes)) = stored else {
+        panic!("a sealed value is bytes: {stored:?}")
+    };
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
 }
 
 #[tokio::test]
@@ -29,7 +43,11 @@ async fn a_patient_keeps_their_own_phone_current_sealed_and_audited() {
 
         // From the hydrated page: the form in, the answer as JSON.
         let (status, saved) = app
-            .call::<()>(&browser, DETAILS, &[("phone", " (207) 555-0100 ")])
+            .call::<()>(
+                &browser,
+                DETAILS,
+                &[("phone", " (207) 555-0100 "), ("preferred_name", "Mia")],
+            )
             .await;
         assert_eq!((status, saved), (200, Ok(())), "{}", app.backend);
         let profile = phone_of(&app, &maria).await;
@@ -42,11 +60,17 @@ async fn a_patient_keeps_their_own_phone_current_sealed_and_audited() {
             .await
             .expect("query")
             .expect("her row");
-        let stored: sea_orm::Value = row.phone.clone().expect("a phone").into();
-        let sea_orm::Value::Bytes(Some(bytes)) = stored else {
-            panic!("a sealed phone is bytes: {stored:?}")
-        };
-        assert!(!bytes.windows(8).any(|w| w == b"555-0100"));
+        assert!(!in_clear(row.phone.clone(), "555-0100"));
+        assert!(!in_clear(row.preferred_name.clone(), "Mia"));
+        // The portal greets her by it, and her record shows it.
+        assert_eq!(profile_of(&app, &maria).await.called(), "Mia");
+        let portal = app
+            .get_with(&browser, "/portal")
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(portal.contains("Hello, Mia"), "{portal}");
 
         // Input to fix: 422 with the phone field's message, and nothing changes.
         let (status, refused) = app
@@ -82,7 +106,17 @@ async fn a_patient_keeps_their_own_phone_current_sealed_and_audited() {
             .post_page_form(&browser, DETAILS, &[("phone", "call me")])
             .await;
         assert_eq!(location(&response).as_deref(), Some("/portal?error=phone"));
+        let long_name = "M".repeat(61);
+        let response = app
+            .post_page_form(&browser, DETAILS, &[("preferred_name", long_name.as_str())])
+            .await;
+        assert_eq!(
+            location(&response).as_deref(),
+            Some("/portal?error=preferred_name")
+        );
+        // The plain post that removed the phone sent no name either: she is Maria again.
         assert_eq!(phone_of(&app, &maria).await, None);
+        assert_eq!(profile_of(&app, &maria).await.called(), "Maria");
 
         // Each change that went through is audited once; the refused ones changed nothing.
         let updates = app
