@@ -130,7 +130,15 @@ fn MyDetails(profile: PatientProfile, save: ServerAction<SaveMyDetails>) -> impl
 #[component]
 pub fn PortalHome() -> impl IntoView {
     let save = ServerAction::<SaveMyDetails>::new();
-    let record = Resource::new(move || save.version().get(), |_| my_record());
+    // The record is read again after a save that went through; a refused one keeps the form
+    // as the patient typed it, with the error under its field.
+    let saves = RwSignal::new(0_u32);
+    Effect::new(move |_| {
+        if let Some(Ok(())) = save.value().get() {
+            saves.update(|n| *n += 1);
+        }
+    });
+    let record = Resource::new(move || saves.get(), |_| my_record());
     view! {
         <Title text="My health record · Bedside"/>
         <section class="section container narrow">
