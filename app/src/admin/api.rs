@@ -10,7 +10,7 @@ use leptos::prelude::*;
 pub async fn audit_log(filter: AuditFilter) -> Result<AuditPage, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    super::service::audit_log(me.db(), me.now(), &me.caller, &filter).await
+    super::service::audit_log(&me, &filter).await
 }
 
 /// The practice's newest invoices and visit charges (admin only; the read is audited).
@@ -18,9 +18,8 @@ pub async fn audit_log(filter: AuditFilter) -> Result<AuditPage, AppError> {
 pub async fn billing_overview() -> Result<AdminBilling, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    let db = me.db();
-    let time_zone = crate::appointments::service::schedule::practice_time_zone(db).await?;
-    crate::billing::admin::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
+    let time_zone = crate::appointments::service::schedule::practice_time_zone(me.db()).await?;
+    crate::billing::admin::overview(&me, time_zone).await
 }
 
 /// Where a refund posted without JavaScript goes: the billing page, saying it started or why
@@ -57,9 +56,7 @@ pub async fn refund_invoice(
         })?;
         let key = crate::memberships::api::form_key(key.as_deref());
         let payments = context::payments()?;
-        let (db, now) = (me.db(), me.now());
-        crate::billing::admin::refund(db, payments.as_ref(), now, &me.caller, &invoice, amount_cents, &key)
-            .await?;
+        crate::billing::admin::refund(&me, payments.as_ref(), &invoice, amount_cents, &key).await?;
         // The processor reports the refund as an event: record it now, so the page shows it.
         me.run_due_now().await;
         Ok(())

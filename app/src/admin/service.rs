@@ -2,23 +2,19 @@
 
 use super::model::AuditPage;
 use crate::audit::{service as audit, AuditEntry, AuditFilter};
+use crate::auth::context::SignedIn;
 use crate::auth::entity::user_account;
-use crate::auth::guard::{self, Caller};
+use crate::auth::guard;
 use crate::auth::{Action, Resource};
 use crate::patients::entity::patient;
 use crate::AppError;
-use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::collections::HashMap;
 
 const PAGE_SIZE: u64 = 50;
 
-pub async fn audit_log(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    caller: &Caller,
-    filter: &AuditFilter,
-) -> Result<AuditPage, AppError> {
+pub async fn audit_log(me: &SignedIn, filter: &AuditFilter) -> Result<AuditPage, AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     let permit = guard::permit(
         db,
         now,

@@ -38,6 +38,9 @@ pub fn BookVisitPage() -> impl IntoView {
     });
     // Moving a booked visit: same kind of visit, a new time, the reason kept.
     let moving = Memo::new(move |_| query.with(|q| q.get("reschedule")).and_then(visit_id));
+    // The server reads the page's title after the page is rendered, when its memos may be gone:
+    // the title falls back to what the page was first rendered for, never reads a disposed one.
+    let first_moving = moving.get_untracked().is_some();
     // A follow-up the physician asked for: the times from that day, one suggested.
     let from = Memo::new(move |_| query.with(|q| q.get("from")).unwrap_or_default());
     let suggested = Memo::new(move |_| {
@@ -113,7 +116,7 @@ pub fn BookVisitPage() -> impl IntoView {
     };
     let notice = move || latest.get().or_else(from_address);
     view! {
-        <Title text=move || if moving.get().is_some() { "Move a visit · Bedside" } else { "Book a visit · Bedside" }/>
+        <Title text=move || title_of(moving.try_get().map_or(first_moving, |m| m.is_some()))/>
         <section class="section container narrow">
             {move || if moving.get().is_some() {
                 view! {
@@ -326,5 +329,14 @@ fn FreeTimes(
                 }
             }).collect_view()}
         </fieldset>
+    }
+}
+
+/// The page's title: moving a visit or booking one.
+fn title_of(moving: bool) -> &'static str {
+    if moving {
+        "Move a visit · Bedside"
+    } else {
+        "Book a visit · Bedside"
     }
 }

@@ -86,19 +86,27 @@ impl Permit {
             seal,
             after,
         } = self;
-        let rows = match after {
-            Some(db) => {
-                txn.commit().await?;
-                db.begin().await?
+        let Some(db) = after else {
+            for event in &pending {
+                audit::record(&txn, &seal, at, &client, event).await?;
             }
-            None => txn,
+            return txn.commit().await.map_err(AppError::from);
         };
+        txn.commit().await?;
+        // SQLite's waiters for its one write lock poll with growing sleeps, so a writer can
+        // wait behind later ones; these short writes take turns here first, in order. (SQLite
+        // is the one-process database: one queue per process is one per database.)
+        let _turn = SQLITE_READ_AUDITS.lock().await;
+        let rows = db.begin().await?;
         for event in &pending {
             audit::record(&rows, &seal, at, &client, event).await?;
         }
         rows.commit().await.map_err(AppError::from)
     }
 }
+
+/// The turn of a read's audit rows on SQLite (see [`Permit::commit`]).
+static SQLITE_READ_AUDITS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Decides and records `verb` by `caller` on `resource` (concerning patient `patient`).
 pub async fn permit(

@@ -6,7 +6,8 @@ use super::entity::visit_charge;
 use super::model::invoice_status;
 use super::processor::PaymentProcessor;
 pub use crate::admin::model::{AdminBilling, AdminInvoice, AdminVisitCharge};
-use crate::auth::guard::{self, Caller};
+use crate::auth::context::SignedIn;
+use crate::auth::guard;
 use crate::auth::{Action, Resource};
 use crate::memberships::entity::membership;
 use crate::memberships::refusal::RefundRefusal;
@@ -14,17 +15,12 @@ use crate::patients::entity::patient;
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::HashMap;
 
 /// The newest invoices and visit charges of the whole practice (admin only; one audited read).
-pub async fn overview(
-    db: &DatabaseConnection,
-    keyring: &crate::crypto::Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
-    time_zone: Tz,
-) -> Result<AdminBilling, AppError> {
+pub async fn overview(me: &SignedIn, time_zone: Tz) -> Result<AdminBilling, AppError> {
+    let (db, keyring, now, caller) = (me.db(), me.keyring(), me.now(), &me.caller);
     let permit = guard::permit(
         db,
         now,
@@ -108,14 +104,13 @@ pub async fn overview(
 /// Refunds `amount_cents` of an invoice (a write on the member's membership, audited). The
 /// processor reports the refund back as an event, which records it on the invoice.
 pub async fn refund(
-    db: &DatabaseConnection,
+    me: &SignedIn,
     processor: &dyn PaymentProcessor,
-    now: DateTime<Utc>,
-    caller: &Caller,
     invoice_public_id: &str,
     amount_cents: i64,
     form_key: &str,
 ) -> Result<(), AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     let found = invoice::Entity::find()
         .filter(invoice::Column::PublicId.eq(invoice_public_id))
         .one(db)

@@ -13,9 +13,8 @@ use leptos::prelude::*;
 pub async fn load_membership() -> Result<Option<MembershipOverview>, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    let db = me.db();
-    let time_zone = crate::appointments::service::schedule::practice_time_zone(db).await?;
-    super::service::overview(db, me.keyring(), me.now(), &me.caller, time_zone).await
+    let time_zone = crate::appointments::service::schedule::practice_time_zone(me.db()).await?;
+    super::service::overview(&me, time_zone).await
 }
 
 /// What a change on the membership page did (the page says it in words).
@@ -151,17 +150,9 @@ pub async fn change_plan(
         let period = BillingPeriod::parse(&period)
             .ok_or_else(|| AppError::field("period", "Choose monthly or annual billing."))?;
         let payments = context::payments()?;
-        let (db, now) = (me.db(), me.now());
-        let change = super::service::change_plan(
-            db,
-            payments.as_ref(),
-            &me.caller,
-            &tier,
-            period,
-            &form_key(key.as_deref()),
-            now,
-        )
-        .await?;
+        let key = form_key(key.as_deref());
+        let change =
+            super::service::change_plan(&me, payments.as_ref(), &tier, period, &key).await?;
         // An upgrade's charge is reported by the processor: deliver it now, so the page shows it.
         me.run_due_now().await;
         Ok(match change {
@@ -180,15 +171,8 @@ pub async fn keep_plan(key: Option<String>) -> Result<MembershipChange, AppError
     let kept = async {
         let me = context::signed_in()?;
         let payments = context::payments()?;
-        let (db, now) = (me.db(), me.now());
-        super::service::keep_current_plan(
-            db,
-            payments.as_ref(),
-            &me.caller,
-            &form_key(key.as_deref()),
-            now,
-        )
-        .await?;
+        super::service::keep_current_plan(&me, payments.as_ref(), &form_key(key.as_deref()))
+            .await?;
         Ok(MembershipChange::Kept)
     }
     .await;
@@ -216,16 +200,8 @@ pub async fn cancel_membership(
             }
         };
         let payments = context::payments()?;
-        let (db, now) = (me.db(), me.now());
-        let ends = super::service::cancel_or_keep(
-            db,
-            payments.as_ref(),
-            &me.caller,
-            keep,
-            &form_key(key.as_deref()),
-            now,
-        )
-        .await?;
+        let key = form_key(key.as_deref());
+        let ends = super::service::cancel_or_keep(&me, payments.as_ref(), keep, &key).await?;
         Ok(match ends {
             Some(_) => MembershipChange::Cancelled,
             None => MembershipChange::Kept,

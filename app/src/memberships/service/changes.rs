@@ -13,11 +13,10 @@ pub(super) fn processor_error(e: ProcessorError) -> AppError {
 /// with the change ([`apply_audited`]), after the processor has agreed, so the log never says a
 /// change was made that then failed.
 pub(super) async fn own_active(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    caller: &Caller,
+    me: &SignedIn,
     verb: &str,
 ) -> Result<(guard::Approval, membership::Model, membership_tier::Model), AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     let patient_id = caller.actor.patient_id.ok_or(AppError::Forbidden)?;
     let approval = guard::approve(
         db,
@@ -83,15 +82,14 @@ pub(super) async fn apply_audited<R>(
 /// difference for the rest of the period charged today), anything else at the end of the paid
 /// period. The processor is asked first; Bedside records the change only once it agreed.
 pub async fn change_plan(
-    db: &DatabaseConnection,
+    me: &SignedIn,
     processor: &dyn PaymentProcessor,
-    caller: &Caller,
     tier_slug: &str,
     period: BillingPeriod,
     form_key: &str,
-    now: DateTime<Utc>,
 ) -> Result<PlanChange, AppError> {
-    let (approval, m, current) = own_active(db, now, caller, "membership.change").await?;
+    let (db, now) = (me.db(), me.now());
+    let (approval, m, current) = own_active(me, "membership.change").await?;
     let prepared = prepare_plan_change(
         db, processor, &m, &current, tier_slug, period, form_key, now,
     )
@@ -172,13 +170,12 @@ pub(super) async fn prepare_plan_change(
 
 /// Withdraws a move planned for the end of the period: the current price continues.
 pub async fn keep_current_plan(
-    db: &DatabaseConnection,
+    me: &SignedIn,
     processor: &dyn PaymentProcessor,
-    caller: &Caller,
     form_key: &str,
-    now: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let (approval, m, current) = own_active(db, now, caller, "membership.keep_plan").await?;
+    let (db, now) = (me.db(), me.now());
+    let (approval, m, current) = own_active(me, "membership.keep_plan").await?;
     let prepared = async {
         if m.pending_tier_id.is_none() {
             return Ok((None, ()));
@@ -211,19 +208,18 @@ pub async fn keep_current_plan(
 /// Cancels the caller's membership: it ends on the day [`ends_if_cancelled`] gives, billed as
 /// usual until then. `keep` withdraws a cancellation.
 pub async fn cancel_or_keep(
-    db: &DatabaseConnection,
+    me: &SignedIn,
     processor: &dyn PaymentProcessor,
-    caller: &Caller,
     keep: bool,
     form_key: &str,
-    now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, AppError> {
+    let (db, now) = (me.db(), me.now());
     let verb = if keep {
         "membership.keep"
     } else {
         "membership.cancel"
     };
-    let (approval, m, _) = own_active(db, now, caller, verb).await?;
+    let (approval, m, _) = own_active(me, verb).await?;
     let prepared = async {
         let ends = if keep {
             None

@@ -5,12 +5,10 @@ use crate::billing::model::LineKind;
 
 /// The signed-in patient's membership, for the portal (audited read).
 pub async fn overview(
-    db: &DatabaseConnection,
-    keyring: &crate::crypto::Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
+    me: &SignedIn,
     time_zone: Tz,
 ) -> Result<Option<MembershipOverview>, AppError> {
+    let (db, keyring, now, caller) = (me.db(), me.keyring(), me.now(), &me.caller);
     let Some(patient_id) = caller.actor.patient_id else {
         return Ok(None);
     };
