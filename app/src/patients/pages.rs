@@ -28,17 +28,21 @@ fn failed(error: &AppError) -> AnyView {
     .into_any()
 }
 
+/// A patient's details as the practice sees them; on the patient's own page (`own`), the ones
+/// they keep themselves are in the form below it instead, and it says how to change the rest.
 #[component]
-fn ProfileCard(profile: PatientProfile) -> impl IntoView {
+fn ProfileCard(profile: PatientProfile, #[prop(optional)] own: bool) -> impl IntoView {
+    let given = |value: Option<String>| value.unwrap_or_else(|| "Not given".into());
     view! {
         <section class="card stack" aria-labelledby="profile-title">
             <h2 id="profile-title">"Personal details"</h2>
             <dl class="details">
                 <div><dt>"Legal name"</dt><dd>{profile.legal_name.clone()}</dd></div>
-                <div><dt>"Preferred name"</dt><dd>{profile.preferred_name.clone().unwrap_or_else(|| "Not given".into())}</dd></div>
+                {(!own).then(|| view! { <div><dt>"Preferred name"</dt><dd>{given(profile.preferred_name.clone())}</dd></div> })}
                 <div><dt>"Date of birth"</dt><dd>{profile.date_of_birth.format("%B %-d, %Y").to_string()}</dd></div>
-                <div><dt>"Phone"</dt><dd>{profile.phone.clone().unwrap_or_else(|| "Not given".into())}</dd></div>
+                {(!own).then(|| view! { <div><dt>"Phone"</dt><dd>{given(profile.phone.clone())}</dd></div> })}
             </dl>
+            {own.then(|| view! { <p class="fine-print">"To correct your legal name or date of birth, please call the practice: they are checked against your ID."</p> })}
         </section>
     }
 }
@@ -152,7 +156,7 @@ pub fn PortalHome() -> impl IntoView {
                         }.into_any(),
                         Ok(Some(profile)) => view! {
                             <h1>{format!("Hello, {}", profile.called())}</h1>
-                            <ProfileCard profile=profile.clone()/>
+                            <ProfileCard profile=profile.clone() own=true/>
                             <MyDetails profile save/>
                         }.into_any(),
                     }
