@@ -23,6 +23,7 @@ pub struct PlainForm<T> {
     pub client: ClientInfo,
     /// The session behind the request, at whatever stage (the handler decides what it needs).
     pub auth: Option<Authenticated>,
+    /// The request the form came with (its address and headers: the page to render again).
     pub parts: Parts,
 }
 
@@ -61,11 +62,6 @@ where
 }
 
 impl<T> PlainForm<T> {
-    /// The request the form came with (its address, headers).
-    pub fn parts(&self) -> &Parts {
-        &self.parts
-    }
-
     /// Renders the form's page again with `page` (what was typed and the messages) and
     /// `status` (422 for input to fix, 429 when over a limit, …).
     pub async fn show_again<P: Clone + Send + Sync + 'static>(
@@ -75,22 +71,6 @@ impl<T> PlainForm<T> {
         status: StatusCode,
     ) -> Response {
         render_page(state, self.parts.clone(), page, status).await
-    }
-
-    /// As [`show_again`](Self::show_again), rendered as the page at `path` (a form posted
-    /// from one page that answers on another).
-    pub async fn show_at<P: Clone + Send + Sync + 'static>(
-        &self,
-        state: &AppState,
-        path: &str,
-        page: P,
-        status: StatusCode,
-    ) -> Response {
-        let mut parts = self.parts.clone();
-        if let Ok(uri) = path.parse() {
-            parts.uri = uri;
-        }
-        render_page(state, parts, page, status).await
     }
 }
 

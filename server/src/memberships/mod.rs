@@ -30,15 +30,6 @@ pub fn routes() -> crate::area::Area {
         .get("/portal/membership/invoices/{file}", download_invoice)
 }
 
-async fn refuse(
-    state: &AppState,
-    parts: http::request::Parts,
-    page: JoinPageState,
-    status: StatusCode,
-) -> Response {
-    render_page(state, parts, page, status).await
-}
-
 /// `POST /join`
 pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentForm>) -> Response {
     let PlainForm {
@@ -63,7 +54,7 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
             problem: Some(too_many(wait)),
             ..Default::default()
         };
-        return refuse(&state, parts, page, StatusCode::TOO_MANY_REQUESTS).await;
+        return render_page(&state, parts, page, StatusCode::TOO_MANY_REQUESTS).await;
     }
     let now = state.clock.now();
     let enrollment = match Enrollment::parse(&form, &tier, now.date_naive()) {
@@ -74,7 +65,7 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
                 errors,
                 problem: None,
             };
-            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_page(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     // The same answer and the same work whether or not the address already has an account:
@@ -105,7 +96,7 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
                 errors,
                 problem: None,
             };
-            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_page(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(error) => return error.into_response(),
     };
@@ -138,7 +129,7 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
                 errors,
                 problem: None,
             };
-            return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return render_page(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
         Err(error) => {
             tracing::error!(%error, "enrollment failed; nothing was stored");
@@ -150,7 +141,7 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
                 ),
                 ..Default::default()
             };
-            return refuse(&state, parts, page, error.status()).await;
+            return render_page(&state, parts, page, error.status()).await;
         }
     };
     tracing::info!(membership = %enrolled.membership_public_id, tier = %tier.slug, "enrolled");
