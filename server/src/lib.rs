@@ -3,6 +3,7 @@
 
 #![recursion_limit = "256"]
 
+mod api_status;
 pub mod appointments;
 pub mod area;
 pub mod audit_anchor;

@@ -62,6 +62,16 @@ where
 }
 
 impl<T> PlainForm<T> {
+    /// The session behind the form, or the way to sign in first (a handler returning
+    /// `Result<Response, Response>` ends there with `?`).
+    // The error is the handler's answer, returned at once (axum's `Result<Response, Response>`).
+    #[allow(clippy::result_large_err)]
+    pub fn session(&self) -> Result<Authenticated, Response> {
+        self.auth
+            .clone()
+            .ok_or_else(|| axum::response::Redirect::to("/signin").into_response())
+    }
+
     /// Renders the form's page again with `page` (what was typed and the messages) and
     /// `status` (422 for input to fix, 429 when over a limit, …).
     pub async fn show_again<P: Clone + Send + Sync + 'static>(

@@ -379,6 +379,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), auth::gate::gate))
         .with_state(state)
+        .layer(middleware::from_fn(crate::api_status::server_fn_status))
         .layer(middleware::from_fn(crate::security::limit_request_body))
         .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(CompressionLayer::new())

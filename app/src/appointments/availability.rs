@@ -226,6 +226,19 @@ mod tests {
         DateTime::<Utc>::MIN_UTC
     }
 
+    /// The free slots of one day, with nothing in the past.
+    fn slots_on(s: &Schedule, visit_type: VisitType, day: NaiveDate, busy: &[Busy]) -> Vec<Slot> {
+        free_slots(s, visit_type, day, day, busy, long_ago())
+    }
+
+    /// The slots' starting times on the wall clock of `tz`, as `format` writes them.
+    fn wall_clock(slots: &[Slot], tz: Tz, format: &str) -> Vec<String> {
+        slots
+            .iter()
+            .map(|s| s.starts_at.with_timezone(&tz).format(format).to_string())
+            .collect()
+    }
+
     #[test]
     fn a_morning_of_half_hour_visits_with_ten_minute_buffers() {
         let s = schedule(
@@ -235,23 +248,8 @@ mod tests {
             30,
             10,
         );
-        let slots = free_slots(
-            &s,
-            VisitType::InPerson,
-            date(2026, 6, 1),
-            date(2026, 6, 1),
-            &[],
-            long_ago(),
-        );
-        let local: Vec<String> = slots
-            .iter()
-            .map(|s| {
-                s.starts_at
-                    .with_timezone(&chrono_tz::America::New_York)
-                    .format("%H:%M")
-                    .to_string()
-            })
-            .collect();
+        let slots = slots_on(&s, VisitType::InPerson, date(2026, 6, 1), &[]);
+        let local = wall_clock(&slots, chrono_tz::America::New_York, "%H:%M");
         assert_eq!(local, ["09:00", "09:40", "10:20", "11:00"]);
         assert_eq!(slots[0].starts_at.to_rfc3339(), "2026-06-01T13:00:00+00:00");
     }
@@ -268,73 +266,28 @@ mod tests {
             start: time(17, 0),
             end: time(18, 0),
         });
-        assert!(free_slots(
-            &s,
-            VisitType::InPerson,
-            date(2026, 6, 1),
-            date(2026, 6, 1),
-            &[],
-            long_ago()
-        )
-        .is_empty());
+        assert!(slots_on(&s, VisitType::InPerson, date(2026, 6, 1), &[]).is_empty());
         assert_eq!(
-            free_slots(
-                &s,
-                VisitType::InPerson,
-                date(2026, 6, 2),
-                date(2026, 6, 2),
-                &[],
-                long_ago()
-            )
-            .len(),
+            slots_on(&s, VisitType::InPerson, date(2026, 6, 2), &[]).len(),
             4
         );
-        assert!(free_slots(
-            &s,
-            VisitType::Telemedicine,
-            date(2026, 6, 2),
-            date(2026, 6, 2),
-            &[],
-            long_ago()
-        )
-        .is_empty());
+        assert!(slots_on(&s, VisitType::Telemedicine, date(2026, 6, 2), &[]).is_empty());
     }
 
     #[test]
     fn a_booked_visit_and_its_buffer_take_the_slots_they_overlap() {
         let s = schedule(chrono_tz::Europe::Berlin, time(9, 0), time(11, 0), 30, 0);
-        let all = free_slots(
-            &s,
-            VisitType::InPerson,
-            date(2026, 6, 1),
-            date(2026, 6, 1),
-            &[],
-            long_ago(),
-        );
+        let all = slots_on(&s, VisitType::InPerson, date(2026, 6, 1), &[]);
         assert_eq!(all.len(), 4);
         let busy = [Busy {
             starts_at: all[1].starts_at,
             ends_at: all[1].ends_at,
         }];
-        let free = free_slots(
-            &s,
-            VisitType::InPerson,
-            date(2026, 6, 1),
-            date(2026, 6, 1),
-            &busy,
-            long_ago(),
-        );
+        let free = slots_on(&s, VisitType::InPerson, date(2026, 6, 1), &busy);
         assert_eq!(free, vec![all[0], all[2], all[3]]);
         // A slot whose buffer would run into the booked visit is not free either.
         let buffered = schedule(chrono_tz::Europe::Berlin, time(9, 0), time(11, 0), 30, 15);
-        let free = free_slots(
-            &buffered,
-            VisitType::InPerson,
-            date(2026, 6, 1),
-            date(2026, 6, 1),
-            &busy,
-            long_ago(),
-        );
+        let free = slots_on(&buffered, VisitType::InPerson, date(2026, 6, 1), &busy);
         assert!(free.iter().all(|s| !(s.starts_at < busy[0].ends_at
             && busy[0].starts_at < s.ends_at + Duration::minutes(15))));
     }
@@ -344,37 +297,12 @@ mod tests {
         let ny = chrono_tz::America::New_York;
         // 2026-03-08: 2:00 → 3:00. Hours 1:00–4:00, hourly visits: 1:00, 3:00 (2:00 does not exist).
         let s = schedule(ny, time(1, 0), time(4, 0), 60, 0);
-        let spring = free_slots(
-            &s,
-            VisitType::InPerson,
-            date(2026, 3, 8),
-            date(2026, 3, 8),
-            &[],
-            long_ago(),
-        );
-        let local: Vec<String> = spring
-            .iter()
-            .map(|s| s.starts_at.with_timezone(&ny).format("%H:%M").to_string())
-            .collect();
+        let spring = slots_on(&s, VisitType::InPerson, date(2026, 3, 8), &[]);
+        let local = wall_clock(&spring, ny, "%H:%M");
         assert_eq!(local, ["01:00", "03:00"]);
         // 2026-11-01: 2:00 → 1:00. The 1:00 slot exists once, at its first occurrence (EDT).
-        let autumn = free_slots(
-            &s,
-            VisitType::InPerson,
-            date(2026, 11, 1),
-            date(2026, 11, 1),
-            &[],
-            long_ago(),
-        );
-        let local: Vec<String> = autumn
-            .iter()
-            .map(|s| {
-                s.starts_at
-                    .with_timezone(&ny)
-                    .format("%H:%M %Z")
-                    .to_string()
-            })
-            .collect();
+        let autumn = slots_on(&s, VisitType::InPerson, date(2026, 11, 1), &[]);
+        let local = wall_clock(&autumn, ny, "%H:%M %Z");
         assert_eq!(local, ["01:00 EDT", "02:00 EST", "03:00 EST"]);
     }
 

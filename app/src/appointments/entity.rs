@@ -44,6 +44,8 @@ pub mod appointment {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    crate::sealed_row!(public_id; Column::Reason => "reason");
 }
 
 /// The included visits of a membership year, numbered: unique per (membership, year, number),

@@ -14,6 +14,7 @@
 use super::entity::{appointment, calendar_feed};
 use super::model::VisitType;
 use crate::audit::service::ClientInfo;
+use crate::auth::context::SignedIn;
 use crate::auth::entity::user_account;
 use crate::auth::guard::{self, Caller};
 use crate::auth::policy::Actor;
@@ -77,11 +78,8 @@ async fn record(
 
 /// Makes a new feed for the caller (turning off any earlier one) and returns its token, which is
 /// shown once.
-pub async fn create(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    caller: &Caller,
-) -> Result<String, AppError> {
+pub async fn create(me: &SignedIn) -> Result<String, AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     if !offered_to(caller.actor.role) {
         return Err(AppError::Forbidden);
     }
@@ -144,11 +142,8 @@ pub async fn end_for_account(
 }
 
 /// Turns the caller's feed off: its link stops working at once.
-pub async fn revoke(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-    caller: &Caller,
-) -> Result<(), AppError> {
+pub async fn revoke(me: &SignedIn) -> Result<(), AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     if revoke_in(db, caller.actor.user_id, now).await? > 0 {
         record(db, now, caller, "calendar_feed.revoke").await?;
     }

@@ -301,45 +301,64 @@ pub mod status {
     pub const FAILED: NoticeStatus = NoticeStatus::Failed;
 }
 
-/// Records how a notice went (one row per visit, kind and start).
-async fn record(
-    conn: &impl ConnectionTrait,
-    visit: &appointment::Model,
-    job: &NoticeJob,
-    status: NoticeStatus,
+/// One try at delivering a notice, whose outcome is recorded against the visit.
+struct Attempt<'a> {
+    visit: &'a appointment::Model,
+    job: &'a NoticeJob,
     attempts: i32,
-    detail: Option<String>,
     now: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    let kind = job.kind;
-    visit_notice::Entity::insert(visit_notice::ActiveModel {
-        appointment_id: Set(visit.id),
-        kind: Set(kind),
-        visit_starts_at: Set(job.starts_at),
-        channel: Set(kind.channel()),
-        status: Set(status),
-        attempts: Set(attempts),
-        detail: Set(detail),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            visit_notice::Column::AppointmentId,
-            visit_notice::Column::Kind,
-            visit_notice::Column::VisitStartsAt,
-        ])
-        .update_columns([
-            visit_notice::Column::Status,
-            visit_notice::Column::Attempts,
-            visit_notice::Column::Detail,
-            visit_notice::Column::UpdatedAt,
-        ])
-        .to_owned(),
-    )
-    .exec(conn)
-    .await
-    .map(|_| ())
+}
+
+impl Attempt<'_> {
+    /// Records how the notice went (one row per visit, kind and start).
+    async fn record(
+        &self,
+        conn: &impl ConnectionTrait,
+        status: NoticeStatus,
+        detail: Option<String>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let kind = self.job.kind;
+        visit_notice::Entity::insert(visit_notice::ActiveModel {
+            appointment_id: Set(self.visit.id),
+            kind: Set(kind),
+            visit_starts_at: Set(self.job.starts_at),
+            channel: Set(kind.channel()),
+            status: Set(status),
+            attempts: Set(self.attempts),
+            detail: Set(detail),
+            updated_at: Set(self.now),
+            ..Default::default()
+        })
+        .on_conflict(
+            OnConflict::columns([
+                visit_notice::Column::AppointmentId,
+                visit_notice::Column::Kind,
+                visit_notice::Column::VisitStartsAt,
+            ])
+            .update_columns([
+                visit_notice::Column::Status,
+                visit_notice::Column::Attempts,
+                visit_notice::Column::Detail,
+                visit_notice::Column::UpdatedAt,
+            ])
+            .to_owned(),
+        )
+        .exec(conn)
+        .await
+        .map(|_| ())
+    }
+
+    /// Not sent, and never will be, because of `why`.
+    async fn skip(
+        &self,
+        conn: &impl ConnectionTrait,
+        why: impl Into<String>,
+    ) -> Result<Delivery, sea_orm::DbErr> {
+        let why = why.into();
+        self.record(conn, status::SKIPPED, Some(why.clone()))
+            .await?;
+        Ok(Delivery::Skipped(why))
+    }
 }
 
 /// Delivers notice `job` if it is still due: the visit booked, not started, not already told.
@@ -376,6 +395,12 @@ pub async fn deliver(
         return Ok(Delivery::AlreadyDone);
     }
     let attempts = earlier.as_ref().map_or(0, |n| n.attempts) + 1;
+    let attempt = Attempt {
+        visit: &visit,
+        job,
+        attempts,
+        now,
+    };
     use super::service::calendar::status as visit_status;
     let skip = if kind == NoticeKind::FollowUp {
         (visit.status != visit_status::COMPLETED).then_some("the visit was not completed")
@@ -389,17 +414,7 @@ pub async fn deliver(
         None
     };
     if let Some(why) = skip {
-        record(
-            db,
-            &visit,
-            job,
-            status::SKIPPED,
-            attempts,
-            Some(why.into()),
-            now,
-        )
-        .await?;
-        return Ok(Delivery::Skipped(why.into()));
+        return Ok(attempt.skip(db, why).await?);
     }
     let Some(patient) = patient else {
         return Err(DeliveryError::Permanent(
@@ -408,17 +423,7 @@ pub async fn deliver(
     };
     let Some(account) = account.filter(|a| a.disabled_at.is_none()) else {
         let why = "the patient has no active account";
-        record(
-            db,
-            &visit,
-            job,
-            status::SKIPPED,
-            attempts,
-            Some(why.into()),
-            now,
-        )
-        .await?;
-        return Ok(Delivery::Skipped(why.into()));
+        return Ok(attempt.skip(db, why).await?);
     };
     let visit_type = visit.visit_type;
     let when = when_text(visit.starts_at, senders.time_zone);
@@ -520,17 +525,7 @@ pub async fn deliver(
                 .and_then(|p| p.e164())
             else {
                 let why = "no mobile number on file";
-                record(
-                    db,
-                    &visit,
-                    job,
-                    status::SKIPPED,
-                    attempts,
-                    Some(why.into()),
-                    now,
-                )
-                .await?;
-                return Ok(Delivery::Skipped(why.into()));
+                return Ok(attempt.skip(db, why).await?);
             };
             let body = format!(
                 "{practice}: reminder of your visit tomorrow, {when}. To change or cancel: {visits_url}"
@@ -539,17 +534,7 @@ pub async fn deliver(
                 Ok(()) => Ok(()),
                 Err(SmsError::InvalidNumber(number)) => {
                     let why = format!("{number} cannot receive text messages");
-                    record(
-                        db,
-                        &visit,
-                        job,
-                        status::SKIPPED,
-                        attempts,
-                        Some(why.clone()),
-                        now,
-                    )
-                    .await?;
-                    return Ok(Delivery::Skipped(why));
+                    return Ok(attempt.skip(db, why).await?);
                 }
                 Err(other) => Err(other.to_string()),
             }
@@ -639,27 +624,20 @@ pub async fn deliver(
             )
             .await
             .map_err(|e| DeliveryError::Retry(e.to_string()))?;
-            record(&txn, &visit, job, status::SENT, attempts, None, now).await?;
+            attempt.record(&txn, status::SENT, None).await?;
             txn.commit().await?;
             return Ok(Delivery::Sent);
         }
     };
     match sent {
         Ok(()) => {
-            record(db, &visit, job, status::SENT, attempts, None, now).await?;
+            attempt.record(db, status::SENT, None).await?;
             Ok(Delivery::Sent)
         }
         Err(why) => {
-            record(
-                db,
-                &visit,
-                job,
-                status::FAILED,
-                attempts,
-                Some(why.clone()),
-                now,
-            )
-            .await?;
+            attempt
+                .record(db, status::FAILED, Some(why.clone()))
+                .await?;
             Err(DeliveryError::Retry(why))
         }
     }

@@ -2,7 +2,7 @@
 //! `visits_page.rs`.
 
 use super::api::{load_schedule_view, ChangeSchedule, CompleteVisit};
-use super::model::{ScheduleProblem, VisitType};
+use super::model::{DayOffRow, ScheduleProblem, VisitType};
 use super::refusal::in_place_message;
 use leptos::form::ActionForm;
 use leptos::prelude::*;
@@ -99,28 +99,7 @@ pub fn SchedulePage() -> impl IntoView {
                                 </section>
                                 <section class="card stack" aria-labelledby="off-title">
                                     <h2 id="off-title">"Days off"</h2>
-                                    {if schedule.days_off.is_empty() {
-                                        view! { <p>"No days off planned."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ul class="session-list">
-                                                {schedule.days_off.into_iter().map(|day| view! {
-                                                    <li class="session-row">
-                                                        <span><strong>{day.label.clone()}</strong>{day.note.clone().map(|n| format!(" · {n}"))}</span>
-                                                        {edit.then(|| view! {
-                                                            <ActionForm action=change>
-                                                                <input type="hidden" name="change" value="remove_day_off"/>
-                                                                <input type="hidden" name="id" value=day.id.to_string()/>
-                                                                <button class="button button-small button-quiet" type="submit">
-                                                                    "Remove"<span class="visually-hidden">{format!(" {}", day.label)}</span>
-                                                                </button>
-                                                            </ActionForm>
-                                                        })}
-                                                    </li>
-                                                }).collect_view()}
-                                            </ul>
-                                        }.into_any()
-                                    }}
+                                    <DatedList rows=schedule.days_off empty="No days off planned." remove="remove_day_off" what="" edit=edit change=change/>
                                     {edit.then(|| view! {
                                         <ActionForm action=change attr:class="form filter-form">
                                             <input type="hidden" name="change" value="add_day_off"/>
@@ -133,28 +112,7 @@ pub fn SchedulePage() -> impl IntoView {
                                 </section>
                                 <section class="card stack" aria-labelledby="extra-title">
                                     <h2 id="extra-title">"Extra hours on a date"</h2>
-                                    {if schedule.extra_hours.is_empty() {
-                                        view! { <p>"No extra hours planned."</p> }.into_any()
-                                    } else {
-                                        view! {
-                                            <ul class="session-list">
-                                                {schedule.extra_hours.into_iter().map(|day| view! {
-                                                    <li class="session-row">
-                                                        <span><strong>{day.label.clone()}</strong>{day.note.clone().map(|n| format!(" · {n}"))}</span>
-                                                        {edit.then(|| view! {
-                                                            <ActionForm action=change>
-                                                                <input type="hidden" name="change" value="remove_extra_hours"/>
-                                                                <input type="hidden" name="id" value=day.id.to_string()/>
-                                                                <button class="button button-small button-quiet" type="submit">
-                                                                    "Remove"<span class="visually-hidden">{format!(" extra hours {} {}", day.label, day.note.clone().unwrap_or_default())}</span>
-                                                                </button>
-                                                            </ActionForm>
-                                                        })}
-                                                    </li>
-                                                }).collect_view()}
-                                            </ul>
-                                        }.into_any()
-                                    }}
+                                    <DatedList rows=schedule.extra_hours empty="No extra hours planned." remove="remove_extra_hours" what="extra hours " edit=edit change=change/>
                                     {edit.then(|| view! {
                                         <ActionForm action=change attr:class="form filter-form">
                                             <input type="hidden" name="change" value="add_extra_hours"/>
@@ -348,4 +306,44 @@ pub fn AgendaDays(
             }
         })
         .collect_view()
+}
+
+/// Dated changes to the weekly hours of one kind (days off, extra hours), each removable by
+/// whoever may edit the schedule.
+#[component]
+fn DatedList(
+    rows: Vec<DayOffRow>,
+    empty: &'static str,
+    /// The change that removes one (`remove_day_off`, …).
+    remove: &'static str,
+    /// What a row is, for the remove button's accessible name ("extra hours ").
+    what: &'static str,
+    edit: bool,
+    change: ServerAction<ChangeSchedule>,
+) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <p>{empty}</p> }.into_any();
+    }
+    view! {
+        <ul class="session-list">
+            {rows.into_iter().map(|day| {
+                let note = day.note.clone().unwrap_or_default();
+                view! {
+                    <li class="session-row">
+                        <span><strong>{day.label.clone()}</strong>{day.note.clone().map(|n| format!(" · {n}"))}</span>
+                        {edit.then(|| view! {
+                            <ActionForm action=change>
+                                <input type="hidden" name="change" value=remove/>
+                                <input type="hidden" name="id" value=day.id.to_string()/>
+                                <button class="button button-small button-quiet" type="submit">
+                                    "Remove"<span class="visually-hidden">{format!(" {what}{} {note}", day.label).trim_end().to_owned()}</span>
+                                </button>
+                            </ActionForm>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }

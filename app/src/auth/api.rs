@@ -11,8 +11,7 @@ pub use super::context;
 /// The signed-in person, if any, and the practice's name.
 #[server]
 pub async fn get_app_frame() -> Result<AppFrame, AppError> {
-    let practice_name = use_context::<std::sync::Arc<crate::site::model::SiteContent>>()
-        .map_or_else(|| "Bedside".to_owned(), |site| site.practice.name.clone());
+    let practice_name = context::practice_name();
     let auth = context::authenticated();
     let unread_notifications = match &auth {
         Some(a) if a.current_user().fully_signed_in => {

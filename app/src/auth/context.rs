@@ -110,6 +110,12 @@ impl crate::jobs::RunSoon for SignedIn {
     }
 }
 
+/// The practice's name, as its published content says ("Bedside" before that is loaded).
+pub fn practice_name() -> String {
+    use_context::<std::sync::Arc<crate::site::model::SiteContent>>()
+        .map_or_else(|| "Bedside".to_owned(), |site| site.practice.name.clone())
+}
+
 /// Where patients pay, as the server configured it (the built-in test-mode processor or
 /// Stripe).
 pub fn payments() -> Result<crate::billing::processor::Payments, AppError> {

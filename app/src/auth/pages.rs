@@ -53,6 +53,16 @@ fn form_error(state: &AuthFormState) -> impl IntoView + use<> {
     message.map(|m| view! { <div class="notice notice-error" role="alert"><p>{m}</p></div> })
 }
 
+/// Where to go after signing in: as posted, else as asked in the address.
+fn next_of(state: &AuthFormState) -> String {
+    state
+        .values
+        .get("next")
+        .cloned()
+        .or_else(|| query("next"))
+        .unwrap_or_default()
+}
+
 /// The narrow card every sign-in step sits in.
 #[component]
 fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
@@ -70,12 +80,7 @@ fn AuthCard(title: &'static str, children: Children) -> impl IntoView {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let state = form_state();
-    let next = state
-        .values
-        .get("next")
-        .cloned()
-        .or_else(|| query("next"))
-        .unwrap_or_default();
+    let next = next_of(&state);
     // Good news in green; a sign-in that was ended or timed out is a warning.
     let notice = if query("signed_out").is_some() {
         Some(("notice notice-success", "You are signed out."))
@@ -120,12 +125,7 @@ pub fn SignInPage() -> impl IntoView {
 #[component]
 pub fn MfaChallengePage() -> impl IntoView {
     let state = form_state();
-    let next = state
-        .values
-        .get("next")
-        .cloned()
-        .or_else(|| query("next"))
-        .unwrap_or_default();
+    let next = next_of(&state);
     let errors = state.errors.clone();
     view! {
         <AuthCard title="Two-step sign-in">

@@ -126,6 +126,11 @@ pub mod invoice_document {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    crate::sealed_row!(
+        owner super::invoice::Entity, invoice_id;
+        Column::Content => "content",
+    );
 }
 
 pub mod invoice_refund {

@@ -396,17 +396,7 @@ async fn dispatch(
             match billing::record_failure(txn, &found, attempt, now).await? {
                 Failure::Known => Ok(format!("failure on {} already known", found.number)),
                 Failure::First { next_retry } => {
-                    memberships::set_status(txn, &m, MembershipStatus::PastDue, now).await?;
-                    notices::enqueue(
-                        txn,
-                        &MembershipEmail::PaymentFailed {
-                            invoice: found.public_id.clone(),
-                            attempt,
-                            next_retry: Some(next_retry),
-                        },
-                        now,
-                    )
-                    .await?;
+                    past_due(txn, &m, &found, attempt, Some(next_retry), now).await?;
                     Ok(format!(
                         "payment of {} failed; retries planned",
                         found.number
@@ -416,17 +406,7 @@ async fn dispatch(
                     attempt,
                     next_retry,
                 } => {
-                    memberships::set_status(txn, &m, MembershipStatus::PastDue, now).await?;
-                    notices::enqueue(
-                        txn,
-                        &MembershipEmail::PaymentFailed {
-                            invoice: found.public_id.clone(),
-                            attempt,
-                            next_retry,
-                        },
-                        now,
-                    )
-                    .await?;
+                    past_due(txn, &m, &found, attempt, next_retry, now).await?;
                     Ok(format!("attempt {attempt} on {} failed", found.number))
                 }
                 Failure::Exhausted => {
@@ -501,6 +481,30 @@ async fn dispatch(
 }
 
 /// Used by tests and the built-in processor: whether an event id has been handled.
+/// A payment of `invoice` failed on attempt `attempt` with another planned: the membership is
+/// past due and the member is told (the next try's date, when there is one).
+async fn past_due(
+    txn: &impl ConnectionTrait,
+    m: &membership::Model,
+    invoice: &super::entity::invoice::Model,
+    attempt: i32,
+    next_retry: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    memberships::set_status(txn, m, MembershipStatus::PastDue, now).await?;
+    notices::enqueue(
+        txn,
+        &MembershipEmail::PaymentFailed {
+            invoice: invoice.public_id.clone(),
+            attempt,
+            next_retry,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn seen(conn: &impl ConnectionTrait, event_id: &str) -> Result<bool, AppError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     Ok(payment_event::Entity::find()

@@ -7,9 +7,11 @@
 //!   checked against an injected clock.
 
 mod keyring;
+mod sealed_rows;
 mod tokens;
 
 pub use keyring::{
     AuditSeal, CryptoError, Encrypted, FieldContext, Keyring, MasterKey, SealedField,
 };
+pub use sealed_rows::{SealedColumn, SealedRow};
 pub use tokens::{TokenError, TokenSigner};

@@ -23,3 +23,5 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::sealed_row!(id; Column::SealedBody => "sealed_body");

@@ -94,8 +94,7 @@ pub async fn pay_first_fee() -> Result<String, AppError> {
     use crate::auth::api::context;
     let page = async {
         let me = context::signed_in()?;
-        let practice = use_context::<crate::site::model::SiteContent>()
-            .map_or_else(|| "Bedside".to_owned(), |s| s.practice.name.clone());
+        let practice = context::practice_name();
         let payments = context::payments()?;
         super::payments::first_payment_page(&me, payments.as_ref(), &practice).await
     }

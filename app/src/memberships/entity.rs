@@ -94,6 +94,12 @@ pub mod patient_profile {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    crate::sealed_row!(
+        owner crate::patients::entity::patient::Entity, patient_id;
+        Column::Address => "address",
+        Column::EmergencyContact => "emergency_contact",
+    );
 }
 
 pub mod household_member {

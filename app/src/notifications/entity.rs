@@ -24,4 +24,10 @@ pub mod notification {
     pub enum Relation {}
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    crate::sealed_row!(
+        id;
+        Column::SealedTitle => "sealed_title",
+        Column::SealedBody => "sealed_body",
+    );
 }

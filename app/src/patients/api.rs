@@ -12,7 +12,7 @@ pub async fn my_record() -> Result<Option<PatientProfile>, AppError> {
     let Some(public_id) = me.auth.patient_public_id.clone() else {
         return Ok(None);
     };
-    super::service::read_profile(me.db(), me.keyring(), me.now(), &me.caller, &public_id)
+    super::service::read_profile(&me, &public_id)
         .await
         .map(Some)
 }
@@ -22,7 +22,7 @@ pub async fn my_record() -> Result<Option<PatientProfile>, AppError> {
 pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    super::service::read_profile(me.db(), me.keyring(), me.now(), &me.caller, &public_id).await
+    super::service::read_profile(&me, &public_id).await
 }
 
 /// The practice's patients whose names hold every word of `query` (all of them when it is
@@ -31,7 +31,7 @@ pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppErro
 pub async fn patient_directory(query: String) -> Result<Vec<PatientListing>, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    super::service::directory(me.db(), me.keyring(), me.now(), &me.caller, &query).await
+    super::service::directory(&me, &query).await
 }
 
 /// The signed-in patient changes their own details ("My details" in the portal). Without

@@ -43,4 +43,12 @@ pub mod patient {
     }
 
     impl ActiveModelBehavior for ActiveModel {}
+
+    crate::sealed_row!(
+        public_id;
+        Column::DateOfBirth => "date_of_birth",
+        Column::Phone => "phone",
+        Column::SealedLegalName => "legal_name",
+        Column::PreferredName => "preferred_name",
+    );
 }

@@ -177,35 +177,45 @@ fn open(keyring: &Keyring, row: &patient::Model) -> Result<PatientProfile, AppEr
     })
 }
 
-/// Reads a patient's demographics: allowed by the policy, audited with the read.
-pub async fn read_profile(
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
+/// A patient's row and the caller's permit for an action on one of their resources (refused
+/// and audited when the policy says no; an unknown patient is audited as such).
+pub(crate) struct OpenPatient {
+    pub row: patient::Model,
+    pub permit: guard::Permit,
+}
+
+/// Finds patient `public_id` and asks the guard for `action` on `resource` of theirs.
+pub(crate) async fn open_patient(
+    me: &SignedIn,
     public_id: &str,
-) -> Result<PatientProfile, AppError> {
-    const VERB: &str = "patient_profile.read";
+    action: Action,
+    resource: impl FnOnce(i32) -> Resource,
+    verb: &'static str,
+) -> Result<OpenPatient, AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
     let Some(row) = find(db, public_id).await? else {
-        return Err(missing(db, now, caller, VERB, public_id).await);
+        return Err(missing(db, now, caller, verb, public_id).await);
     };
-    let resource = Resource::PatientProfile { patient_id: row.id };
-    let permit = guard::permit(
-        db,
-        now,
-        caller,
-        Action::Read,
-        resource,
-        Some(row.public_id.clone()),
-        VERB,
-    )
-    .await?;
+    let resource = resource(row.id);
+    let at = Some(row.public_id.clone());
+    let permit = guard::permit(db, now, caller, action, resource, at, verb).await?;
+    Ok(OpenPatient { row, permit })
+}
+
+fn profile(patient_id: i32) -> Resource {
+    Resource::PatientProfile { patient_id }
+}
+
+/// Reads a patient's demographics: allowed by the policy, audited with the read.
+pub async fn read_profile(me: &SignedIn, public_id: &str) -> Result<PatientProfile, AppError> {
+    let OpenPatient { row, permit } =
+        open_patient(me, public_id, Action::Read, profile, "patient_profile.read").await?;
     // Read again inside the audited transaction: what is shown is what was logged.
     let row = patient::Entity::find_by_id(row.id)
         .one(permit.txn())
         .await?
         .ok_or_else(|| AppError::NotFound("That patient".into()))?;
-    let profile = open(keyring, &row)?;
+    let profile = open(me.keyring(), &row)?;
     permit.commit().await?;
     Ok(profile)
 }
@@ -217,22 +227,15 @@ pub async fn update_details(
     public_id: &str,
     details: &Details,
 ) -> Result<(), AppError> {
-    const VERB: &str = "patient_profile.update";
-    let (db, keyring, now, caller) = (me.db(), me.keyring(), me.now(), &me.caller);
-    let Some(row) = find(db, public_id).await? else {
-        return Err(missing(db, now, caller, VERB, public_id).await);
-    };
-    let resource = Resource::PatientProfile { patient_id: row.id };
-    let permit = guard::permit(
-        db,
-        now,
-        caller,
+    let OpenPatient { row, permit } = open_patient(
+        me,
+        public_id,
         Action::Write,
-        resource,
-        Some(row.public_id.clone()),
-        VERB,
+        profile,
+        "patient_profile.update",
     )
     .await?;
+    let (keyring, now) = (me.keyring(), me.now());
     let seal = |column: &str, value: &str| {
         Encrypted::seal(keyring, &context(column, &row.public_id), &value.to_owned())
             .map_err(|e| AppError::internal(format_args!("sealing: {e}")))
@@ -257,17 +260,12 @@ pub async fn update_details(
 /// name and narrowed to those whose name holds every word of `query` (any case). Names are
 /// sealed, so they are opened and then sorted and matched here: a practice's few thousand
 /// patients take milliseconds, and no index of names rests on disk (DECISIONS #55).
-pub async fn directory(
-    db: &DatabaseConnection,
-    keyring: &Keyring,
-    now: DateTime<Utc>,
-    caller: &Caller,
-    query: &str,
-) -> Result<Vec<PatientListing>, AppError> {
+pub async fn directory(me: &SignedIn, query: &str) -> Result<Vec<PatientListing>, AppError> {
+    let keyring = me.keyring();
     let permit = guard::permit(
-        db,
-        now,
-        caller,
+        me.db(),
+        me.now(),
+        &me.caller,
         Action::Read,
         Resource::PatientDirectory,
         None,

@@ -36,15 +36,7 @@ pub async fn load_site_content(
         .all(db)
         .await?
         .into_iter()
-        .map(|s| {
-            Ok(Service {
-                highlights: json_list("practice_service.highlights", &s.highlights)?,
-                slug: s.slug,
-                name: s.name,
-                summary: s.summary,
-                description: s.description,
-            })
-        })
+        .map(Service::try_from)
         .collect::<Result<Vec<_>, AppError>>()?;
     let tiers = membership_tier::Entity::find()
         .filter(membership_tier::Column::Active.eq(true))
@@ -52,33 +44,7 @@ pub async fn load_site_content(
         .all(db)
         .await?
         .into_iter()
-        .map(|t| {
-            Ok(MembershipTier {
-                benefits: json_list("membership_tier.benefits", &t.benefits)?,
-                slug: t.slug,
-                name: t.name,
-                tagline: t.tagline,
-                monthly_price_cents: t.monthly_price_cents,
-                annual_price_cents: t.annual_price_cents,
-                visits_per_year: t.visits_per_year,
-                includes_in_person: t.includes_in_person,
-                includes_telemedicine: t.includes_telemedicine,
-                includes_home_visits: t.includes_home_visits,
-                max_dependents: t.max_dependents,
-                commitment_months: t.commitment_months,
-                cancellation_policy: t.cancellation_policy,
-                late_cancellation_policy: crate::appointments::benefits::late_policy_text(
-                    crate::appointments::benefits::LatePolicy::from_fee(t.late_fee_cents),
-                    t.visits_per_year,
-                ),
-                featured: t.featured,
-                booking_horizon_days: t.booking_horizon_days,
-                same_day_booking: t.same_day_booking,
-                extra_visit_fee_cents: t.extra_visit_fee_cents,
-                home_visit_fee_cents: t.home_visit_fee_cents,
-                late_fee_cents: t.late_fee_cents,
-            })
-        })
+        .map(MembershipTier::try_from)
         .collect::<Result<Vec<_>, AppError>>()?;
     let practice = Practice {
         physician: Physician {
@@ -132,6 +98,12 @@ pub struct SiteContentStore {
 impl SiteContentStore {
     pub fn current(&self) -> Option<Arc<SiteContent>> {
         self.current.read().ok().and_then(|guard| guard.clone())
+    }
+
+    /// The practice's name, for emails and titles ("Bedside" before the content is loaded).
+    pub fn practice_name(&self) -> String {
+        self.current()
+            .map_or_else(|| "Bedside".to_owned(), |site| site.practice.name.clone())
     }
 
     /// Reloads from the database as of `now` (the clock's: the physician's years of practice
@@ -321,4 +293,52 @@ pub async fn notify_about_inquiry(
         update.update(db).await?;
     }
     Ok(all_sent)
+}
+
+/// A published service as pages show it (its highlights are stored as a JSON list).
+impl TryFrom<practice_service::Model> for Service {
+    type Error = AppError;
+
+    fn try_from(s: practice_service::Model) -> Result<Self, AppError> {
+        Ok(Service {
+            highlights: json_list("practice_service.highlights", &s.highlights)?,
+            slug: s.slug,
+            name: s.name,
+            summary: s.summary,
+            description: s.description,
+        })
+    }
+}
+
+/// A tier as pages show it (its benefits are stored as a JSON list).
+impl TryFrom<membership_tier::Model> for MembershipTier {
+    type Error = AppError;
+
+    fn try_from(t: membership_tier::Model) -> Result<Self, AppError> {
+        Ok(MembershipTier {
+            benefits: json_list("membership_tier.benefits", &t.benefits)?,
+            slug: t.slug,
+            name: t.name,
+            tagline: t.tagline,
+            monthly_price_cents: t.monthly_price_cents,
+            annual_price_cents: t.annual_price_cents,
+            visits_per_year: t.visits_per_year,
+            includes_in_person: t.includes_in_person,
+            includes_telemedicine: t.includes_telemedicine,
+            includes_home_visits: t.includes_home_visits,
+            max_dependents: t.max_dependents,
+            commitment_months: t.commitment_months,
+            cancellation_policy: t.cancellation_policy,
+            late_cancellation_policy: crate::appointments::benefits::late_policy_text(
+                crate::appointments::benefits::LatePolicy::from_fee(t.late_fee_cents),
+                t.visits_per_year,
+            ),
+            featured: t.featured,
+            booking_horizon_days: t.booking_horizon_days,
+            same_day_booking: t.same_day_booking,
+            extra_visit_fee_cents: t.extra_visit_fee_cents,
+            home_visit_fee_cents: t.home_visit_fee_cents,
+            late_fee_cents: t.late_fee_cents,
+        })
+    }
 }

@@ -21,3 +21,5 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::sealed_row!(id; Column::SealedBody => "sealed_body");

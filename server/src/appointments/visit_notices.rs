@@ -26,8 +26,7 @@ pub struct DeliverVisitNotice {
 #[async_trait]
 impl JobHandler for DeliverVisitNotice {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
-        let payload: NoticeJob = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let payload: NoticeJob = crate::jobs::payload(job)?;
         let (site, time_zone) = crate::jobs::practice_and_zone(&self.site, &self.db).await?;
         let senders = NoticeSenders {
             db: &self.db,

@@ -5,14 +5,11 @@
 //! hour (the job's key), so the form cannot be used to flood a member's inbox.
 
 use crate::jobs::{JobError, JobHandler};
-use app::auth::service::Identity;
 use app::jobs::entity::job;
-use app::mail::{Mailer, OutgoingEmail};
-use app::site::service::SiteContentStore;
+use app::mail::OutgoingEmail;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 pub const KIND: &str = "memberships.address_in_use_email";
 
@@ -27,19 +24,14 @@ pub fn dedupe_key(user_id: i32, now: DateTime<Utc>) -> String {
     format!("address-in-use:{user_id}:{}", now.format("%Y-%m-%dT%H"))
 }
 
-pub struct EmailAddressInUse {
-    pub identity: Identity,
-    pub mailer: Arc<dyn Mailer>,
-    pub site: SiteContentStore,
-    pub public_url: String,
-}
+pub struct EmailAddressInUse(pub super::AccountMail);
 
 #[async_trait]
 impl JobHandler for EmailAddressInUse {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
-        let Some((email, name)) = self
+        let payload: Payload = crate::jobs::payload(job)?;
+        let mail = &self.0;
+        let Some((email, name)) = mail
             .identity
             .address_of(payload.user_id)
             .await
@@ -48,12 +40,8 @@ impl JobHandler for EmailAddressInUse {
             // The account was removed or disabled since: nothing to tell.
             return Ok(());
         };
-        let practice = self
-            .site
-            .current()
-            .map(|s| s.practice.name.clone())
-            .unwrap_or_else(|| "Bedside".into());
-        let base = self.public_url.trim_end_matches('/');
+        let practice = mail.site.practice_name();
+        let (sign_in, forgot) = (mail.link("/signin"), mail.link("/signin/forgot"));
         let message = OutgoingEmail {
             to: email,
             reply_to: None,
@@ -61,15 +49,12 @@ impl JobHandler for EmailAddressInUse {
             text_body: format!(
                 "Hello {name},\n\nSomeone, we hope you, just tried to join {practice} with this email address. \
                  You already have an account with us, so nothing was changed and no second account was made.\n\n\
-                 Sign in here: {base}/signin\n\
-                 Forgot your password? Choose a new one here: {base}/signin/forgot\n\n\
+                 Sign in here: {sign_in}\n\
+                 Forgot your password? Choose a new one here: {forgot}\n\n\
                  If this was not you, you can ignore this email: your account and your password stay as they are.\n"
             ),
             ..Default::default()
         };
-        self.mailer
-            .send(message)
-            .await
-            .map_err(|e| JobError::Retry(e.to_string()))
+        mail.send(message).await
     }
 }

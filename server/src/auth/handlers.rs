@@ -6,10 +6,11 @@ use super::gate::safe_next;
 use crate::plain_form::{retry_after, PlainForm};
 use crate::state::{render_page, AppState};
 use app::audit::service::ClientInfo;
+use app::auth::context::SignedIn;
 use app::auth::pages::AuthFormState;
 use app::auth::service::{Authenticated, SignInError, Stage};
 use app::auth::session::SessionToken;
-use app::{AppError, FieldErrors};
+use app::AppError;
 use axum::{
     extract::State,
     response::{IntoResponse, Redirect, Response},
@@ -53,27 +54,47 @@ async fn refuse(
     }
 }
 
-/// Counts an attempt against `keys`; over the limit, the form comes back (as `parts`' page) with
-/// how long to wait, answered 429 with Retry-After.
+/// A service's refusal: input to fix shows the form again with its field errors (422); anything
+/// else answers as itself.
+async fn to_fix(
+    state: &AppState,
+    parts: Parts,
+    mut page: AuthFormState,
+    error: AppError,
+) -> Response {
+    match error {
+        AppError::Validation(errors) => {
+            page.errors = errors;
+            refuse(state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
+        }
+        other => other.into_response(),
+    }
+}
+
+/// Counts an attempt against the client's address and, when given, the account; over the limit,
+/// the form comes back (as `parts`' page) with how long to wait, answered 429 with Retry-After.
 async fn over_limit(
     state: &AppState,
     parts: &Parts,
-    keys: &[String],
+    client: &ClientInfo,
+    account: Option<&str>,
     page: &AuthFormState,
-) -> Option<Response> {
-    let wait = rate_limited(state, keys).await.err()?;
+) -> Result<(), Response> {
+    let mut keys = vec![ip_key(client)];
+    keys.extend(account.map(|email| format!("account:{email}")));
+    let Err(wait) = rate_limited(state, &keys).await else {
+        return Ok(());
+    };
     let mut page = page.clone();
     page.error = Some(too_many(wait));
-    Some(
-        refuse(
-            state,
-            parts.clone(),
-            page,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some(wait),
-        )
-        .await,
+    Err(refuse(
+        state,
+        parts.clone(),
+        page,
+        StatusCode::TOO_MANY_REQUESTS,
+        Some(wait),
     )
+    .await)
 }
 
 pub(crate) fn too_many(seconds: u64) -> String {
@@ -111,14 +132,7 @@ pub async fn sign_in(State(state): State<AppState>, posted: PlainForm<SignInForm
         page.values.insert("next".into(), next.clone());
     }
     let email = form.email.trim().to_lowercase();
-    if let Some(refused) = over_limit(
-        &state,
-        &parts,
-        &[ip_key(&client), format!("account:{email}")],
-        &page,
-    )
-    .await
-    {
+    if let Err(refused) = over_limit(&state, &parts, &client, Some(&email), &page).await {
         return refused;
     }
     if email.is_empty() || form.password.is_empty() {
@@ -203,14 +217,7 @@ pub async fn second_factor(State(state): State<AppState>, posted: PlainForm<Code
     if let Some(next) = &form.next {
         page.values.insert("next".into(), next.clone());
     }
-    if let Some(refused) = over_limit(
-        &state,
-        &parts,
-        &[ip_key(&client), format!("account:{}", auth.email)],
-        &page,
-    )
-    .await
-    {
+    if let Err(refused) = over_limit(&state, &parts, &client, Some(&auth.email), &page).await {
         return refused;
     }
     match state
@@ -266,14 +273,7 @@ pub async fn forgot(State(state): State<AppState>, posted: PlainForm<ForgotForm>
         page.errors.add("email", message);
         return refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await;
     }
-    if let Some(refused) = over_limit(
-        &state,
-        &parts,
-        &[ip_key(&client), format!("account:{email}")],
-        &page,
-    )
-    .await
-    {
+    if let Err(refused) = over_limit(&state, &parts, &client, Some(&email), &page).await {
         return refused;
     }
     // The same work for every address: one job, sent in the background. Whether an account
@@ -321,7 +321,7 @@ pub async fn reset(State(state): State<AppState>, posted: PlainForm<ResetForm>) 
     } = posted;
     let mut page = AuthFormState::default();
     page.values.insert("token".into(), form.token.clone());
-    if let Some(refused) = over_limit(&state, &parts, &[ip_key(&client)], &page).await {
+    if let Err(refused) = over_limit(&state, &parts, &client, None, &page).await {
         return refused;
     }
     match state
@@ -330,17 +330,13 @@ pub async fn reset(State(state): State<AppState>, posted: PlainForm<ResetForm>) 
         .await
     {
         Ok(owner) => end_feeds_then(&state, &owner, &client, "/signin?reset=1").await,
-        Err(AppError::Validation(errors)) => {
-            page.errors = errors;
-            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
-        }
         Err(AppError::NotFound(_)) => {
             page.error = Some(
                 "This reset link has expired or was used already. Ask for a new one below.".into(),
             );
             refuse(&state, parts, page, StatusCode::GONE, None).await
         }
-        Err(other) => other.into_response(),
+        Err(error) => to_fix(&state, parts, page, error).await,
     }
 }
 
@@ -353,49 +349,39 @@ fn on_security_page(mut parts: Parts) -> Parts {
 
 /// `POST /account/mfa/setup`: confirms the authenticator app with its first code and shows the
 /// recovery codes, once.
-pub async fn confirm_mfa(State(state): State<AppState>, posted: PlainForm<CodeForm>) -> Response {
-    let PlainForm {
-        form,
-        client,
-        auth,
-        parts,
-    } = posted;
-    let Some(auth) = auth else {
-        return Redirect::to("/signin").into_response();
-    };
+pub async fn confirm_mfa(
+    State(state): State<AppState>,
+    posted: PlainForm<CodeForm>,
+) -> Result<Response, Response> {
+    let auth = posted.session()?;
     let mut page = AuthFormState::default();
-    if let Some(refused) = over_limit(
+    over_limit(
         &state,
-        &parts,
-        &[ip_key(&client), format!("account:{}", auth.email)],
+        &posted.parts,
+        &posted.client,
+        Some(&auth.email),
         &page,
     )
-    .await
-    {
-        return refused;
-    }
-    match state
+    .await?;
+    let answer = match state
         .identity
-        .confirm_mfa_enrollment(&auth, &form.code, &client)
+        .confirm_mfa_enrollment(&auth, &posted.form.code, &posted.client)
         .await
     {
         Ok((codes, token)) => {
             page.recovery_codes = Some(codes);
             page.values
                 .insert("home".into(), auth.role.home_path().into());
-            let response = render_page(&state, parts, page, StatusCode::OK).await;
+            let response = render_page(&state, posted.parts, page, StatusCode::OK).await;
             let max_age = state.settings.sessions.absolute_hours * 3600;
             with_cookie(
                 response,
                 session_cookie(state.settings.https(), &token, max_age),
             )
         }
-        Err(AppError::Validation(errors)) => {
-            page.errors = errors;
-            refuse(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY, None).await
-        }
-        Err(other) => other.into_response(),
-    }
+        Err(error) => to_fix(&state, posted.parts, page, error).await,
+    };
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize)]
@@ -410,30 +396,25 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     posted: PlainForm<PasswordForm>,
-) -> Response {
-    let PlainForm {
-        form,
-        client,
-        auth,
-        parts,
-    } = posted;
-    let Some(auth) = auth else {
-        return Redirect::to("/signin").into_response();
-    };
-    let mut page = AuthFormState::default();
-    if let Some(refused) = over_limit(
+) -> Result<Response, Response> {
+    let auth = posted.session()?;
+    let page = AuthFormState::default();
+    over_limit(
         &state,
-        &on_security_page(parts.clone()),
-        &[ip_key(&client), format!("account:{}", auth.email)],
+        &on_security_page(posted.parts.clone()),
+        &posted.client,
+        Some(&auth.email),
         &page,
     )
-    .await
-    {
-        return refused;
-    }
-    match state
+    .await?;
+    let answer = match state
         .identity
-        .change_password(&auth, &form.current_password, &form.new_password, &client)
+        .change_password(
+            &auth,
+            &posted.form.current_password,
+            &posted.form.new_password,
+            &posted.client,
+        )
         .await
     {
         Ok(()) => {
@@ -441,24 +422,14 @@ pub async fn change_password(
             end_feeds_then(
                 &state,
                 &owner,
-                &client,
+                &posted.client,
                 "/account/security?changed=password",
             )
             .await
         }
-        Err(AppError::Validation(errors)) => {
-            page.errors = errors;
-            refuse(
-                &state,
-                on_security_page(parts),
-                page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-            )
-            .await
-        }
-        Err(other) => other.into_response(),
-    }
+        Err(error) => to_fix(&state, on_security_page(posted.parts), page, error).await,
+    };
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize)]
@@ -503,47 +474,26 @@ pub struct RecoveryCodesForm {
 pub async fn new_recovery_codes(
     State(state): State<AppState>,
     posted: PlainForm<RecoveryCodesForm>,
-) -> Response {
-    let PlainForm {
-        form,
-        client,
-        auth,
-        parts,
-    } = posted;
-    let Some(auth) = auth else {
-        return Redirect::to("/signin").into_response();
-    };
+) -> Result<Response, Response> {
+    let auth = posted.session()?;
     let mut page = AuthFormState::default();
-    match state
+    let answer = match state
         .identity
-        .regenerate_recovery_codes(&auth, &form.codes_password, &form.codes_code, &client)
+        .regenerate_recovery_codes(
+            &auth,
+            &posted.form.codes_password,
+            &posted.form.codes_code,
+            &posted.client,
+        )
         .await
     {
         Ok(codes) => {
             page.recovery_codes = Some(codes);
-            render_page(&state, on_security_page(parts), page, StatusCode::OK).await
+            render_page(&state, on_security_page(posted.parts), page, StatusCode::OK).await
         }
-        Err(AppError::Validation(errors)) => {
-            page.errors = errors;
-            refuse(
-                &state,
-                on_security_page(parts),
-                page,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-            )
-            .await
-        }
-        Err(other) => other.into_response(),
-    }
-}
-
-/// Field errors that came back from a service, for a page.
-pub fn field_errors(error: &AppError) -> FieldErrors {
-    match error {
-        AppError::Validation(errors) => errors.clone(),
-        _ => FieldErrors::default(),
-    }
+        Err(error) => to_fix(&state, on_security_page(posted.parts), page, error).await,
+    };
+    Ok(answer)
 }
 
 #[derive(Debug, Deserialize)]
@@ -565,12 +515,13 @@ pub async fn calendar_feed(
         auth,
         parts,
     } = posted;
-    let Some(caller) = auth.and_then(|auth| auth.caller(&client)) else {
+    let signed_in =
+        auth.and_then(|auth| SignedIn::new(state.identity.clone(), auth, &client, None));
+    let Some(me) = signed_in else {
         return Redirect::to("/signin?next=/account/security").into_response();
     };
-    let now = state.clock.now();
     match form.change.as_str() {
-        "create" => match feeds::create(&state.db, now, &caller).await {
+        "create" => match feeds::create(&me).await {
             Ok(token) => {
                 let mut page = AuthFormState::default();
                 page.values.insert(
@@ -585,7 +536,7 @@ pub async fn calendar_feed(
             }
             Err(error) => error.into_response(),
         },
-        "revoke" => match feeds::revoke(&state.db, now, &caller).await {
+        "revoke" => match feeds::revoke(&me).await {
             Ok(()) => Redirect::to("/account/security?calendar=off").into_response(),
             Err(error) => error.into_response(),
         },

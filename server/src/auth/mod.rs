@@ -26,26 +26,51 @@ pub fn routes() -> Area {
         .post("/account/calendar", handlers::calendar_feed)
 }
 
+/// What the account emails need: the accounts, the mail, the practice's name and address.
+pub struct AccountMail {
+    pub identity: app::auth::service::Identity,
+    pub mailer: std::sync::Arc<dyn app::mail::Mailer>,
+    pub site: app::site::service::SiteContentStore,
+    pub public_url: String,
+}
+
+impl AccountMail {
+    fn new(services: &crate::jobs::JobServices) -> Self {
+        AccountMail {
+            identity: services.identity.clone(),
+            mailer: services.mailer.clone(),
+            site: services.site.clone(),
+            public_url: services.public_url.clone(),
+        }
+    }
+
+    /// Bedside's address followed by `path`, for a link in an email.
+    fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.public_url.trim_end_matches('/'))
+    }
+
+    async fn send(&self, email: app::mail::OutgoingEmail) -> Result<(), crate::jobs::JobError> {
+        self.mailer
+            .send(email)
+            .await
+            .map_err(|e| crate::jobs::JobError::Retry(e.to_string()))
+    }
+}
+
 /// Identity's jobs: the password-reset email and the "someone tried to join with your address"
 /// email.
 pub fn jobs(services: &crate::jobs::JobServices, scheduler: &mut crate::jobs::Scheduler) {
     use std::sync::Arc;
     scheduler.register(
         address_in_use::KIND,
-        Arc::new(address_in_use::EmailAddressInUse {
-            identity: services.identity.clone(),
-            mailer: services.mailer.clone(),
-            site: services.site.clone(),
-            public_url: services.public_url.clone(),
-        }),
+        Arc::new(address_in_use::EmailAddressInUse(AccountMail::new(
+            services,
+        ))),
     );
     scheduler.register(
         password_reset::KIND,
-        Arc::new(password_reset::SendPasswordReset {
-            identity: services.identity.clone(),
-            mailer: services.mailer.clone(),
-            site: services.site.clone(),
-            public_url: services.public_url.clone(),
-        }),
+        Arc::new(password_reset::SendPasswordReset(AccountMail::new(
+            services,
+        ))),
     );
 }

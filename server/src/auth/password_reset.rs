@@ -5,13 +5,10 @@
 
 use crate::jobs::{JobError, JobHandler};
 use app::audit::service::ClientInfo;
-use app::auth::service::Identity;
 use app::jobs::entity::job;
-use app::mail::{Mailer, OutgoingEmail};
-use app::site::service::SiteContentStore;
+use app::mail::OutgoingEmail;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
 
 pub const KIND: &str = "auth.password_reset_email";
 
@@ -23,23 +20,18 @@ pub struct Payload {
     pub user_agent: Option<String>,
 }
 
-pub struct SendPasswordReset {
-    pub identity: Identity,
-    pub mailer: Arc<dyn Mailer>,
-    pub site: SiteContentStore,
-    pub public_url: String,
-}
+pub struct SendPasswordReset(pub super::AccountMail);
 
 #[async_trait]
 impl JobHandler for SendPasswordReset {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let payload: Payload = crate::jobs::payload(job)?;
+        let mail = &self.0;
         let client = ClientInfo {
             ip: payload.ip,
             user_agent: payload.user_agent,
         };
-        let asked = self
+        let asked = mail
             .identity
             .request_password_reset(&payload.email, &client)
             .await
@@ -48,15 +40,8 @@ impl JobHandler for SendPasswordReset {
             // No account, or a disabled one: nothing is sent, and the form said the same.
             return Ok(());
         };
-        let practice = self
-            .site
-            .current()
-            .map(|s| s.practice.name.clone())
-            .unwrap_or_else(|| "Bedside".into());
-        let link = format!(
-            "{}/signin/reset?token={token}",
-            self.public_url.trim_end_matches('/')
-        );
+        let practice = mail.site.practice_name();
+        let link = mail.link(&format!("/signin/reset?token={token}"));
         let email = OutgoingEmail {
             to: user.email.clone(),
             reply_to: None,
@@ -65,14 +50,11 @@ impl JobHandler for SendPasswordReset {
                 "Hello {name},\n\nSomeone (we hope you) asked to reset the password of your {practice} account.\n\
                  Choose a new password here within the next hour:\n\n{link}\n\n\
                  The link works once. If you did not ask for this, ignore this email: your password stays as it is.\n",
-                name = app::auth::service::display_name(self.identity.keyring(), &user)
+                name = app::auth::service::display_name(mail.identity.keyring(), &user)
                     .map_err(|e| JobError::Retry(e.to_string()))?,
             ),
             ..Default::default()
         };
-        self.mailer
-            .send(email)
-            .await
-            .map_err(|e| JobError::Retry(e.to_string()))
+        mail.send(email).await
     }
 }

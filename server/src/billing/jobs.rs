@@ -57,8 +57,7 @@ pub struct DeliverLocalEvent {
 #[async_trait]
 impl JobHandler for DeliverLocalEvent {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
-        let delivery: local::Delivery = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let delivery: local::Delivery = crate::jobs::payload(job)?;
         let now = self.clock.now();
         let body = delivery.event.as_bytes();
         let header = app::billing::signature::sign(&self.secret, now.timestamp(), body);
@@ -78,8 +77,7 @@ pub struct RenewLocalSubscription {
 #[async_trait]
 impl JobHandler for RenewLocalSubscription {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
-        let renewal: local::Renewal = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let renewal: local::Renewal = crate::jobs::payload(job)?;
         self.processor
             .renew(&renewal)
             .await
@@ -99,8 +97,7 @@ impl JobHandler for RetryFailedPayment {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
         use app::billing::entity::invoice;
         use app::billing::model::invoice_status;
-        let retry: RetryPayment = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let retry: RetryPayment = crate::jobs::payload(job)?;
         let found = invoice::Entity::find()
             .filter(invoice::Column::PublicId.eq(retry.invoice.as_str()))
             .one(&self.db)
@@ -143,8 +140,7 @@ impl JobHandler for SendVisitCharge {
         use app::billing::processor::{InvoiceItem, ProcessorError};
         use app::memberships::entity::membership;
         use sea_orm::{ActiveModelTrait, Set};
-        let send: SendCharge = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let send: SendCharge = crate::jobs::payload(job)?;
         let retry = |e: sea_orm::DbErr| JobError::Retry(e.to_string());
         let charge = visit_charge::Entity::find()
             .filter(visit_charge::Column::PublicId.eq(send.charge.as_str()))

@@ -39,8 +39,7 @@ impl JobHandler for SendMembershipEmail {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
         use app::appointments::notices::DeliveryError;
         use app::memberships::notices::{self, EmailSenders, MembershipEmail};
-        let email: MembershipEmail = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let email: MembershipEmail = crate::jobs::payload(job)?;
         let (site, time_zone) = crate::jobs::practice_and_zone(&self.site, &self.db).await?;
         let senders = EmailSenders {
             db: &self.db,

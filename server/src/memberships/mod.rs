@@ -7,14 +7,14 @@ pub mod emails;
 
 use crate::auth::handlers::{ip_key, too_many};
 use crate::plain_form::PlainForm;
-use crate::state::{render_page, AppState};
+use crate::state::AppState;
 use app::auth::guard;
 use app::auth::service::{NewAccount, PreparedAccount};
 use app::auth::{Action, Resource, Role};
 use app::memberships::model::{Enrollment, EnrollmentForm};
 use app::memberships::service::{self as memberships, ConsentContext};
 use app::memberships::JoinPageState;
-use app::AppError;
+use app::{AppError, FieldErrors};
 use axum::{
     extract::State,
     response::{IntoResponse, Redirect, Response},
@@ -32,12 +32,14 @@ pub fn routes() -> crate::area::Area {
 
 /// `POST /join`
 pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentForm>) -> Response {
-    let PlainForm {
-        form,
-        client,
-        parts,
-        ..
-    } = posted;
+    let form = &posted.form;
+    let client = &posted.client;
+    // The form again, with what was typed (never the password) and what to fix.
+    let again = |errors, problem| JoinPageState {
+        form: form.clone().without_password(),
+        errors,
+        problem,
+    };
     let Some(site) = state.site.current() else {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -48,24 +50,20 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
     let Some(tier) = site.tiers.iter().find(|t| t.slug == form.tier).cloned() else {
         return Redirect::to("/join").into_response();
     };
-    if let Err(wait) = state.attempt_limits.check(&[ip_key(&client)]).await {
-        let page = JoinPageState {
-            form: form.without_password(),
-            problem: Some(too_many(wait)),
-            ..Default::default()
-        };
-        return render_page(&state, parts, page, StatusCode::TOO_MANY_REQUESTS).await;
+    if let Err(wait) = state.attempt_limits.check(&[ip_key(client)]).await {
+        let page = again(FieldErrors::default(), Some(too_many(wait)));
+        return posted
+            .show_again(&state, page, StatusCode::TOO_MANY_REQUESTS)
+            .await;
     }
     let now = state.clock.now();
-    let enrollment = match Enrollment::parse(&form, &tier, now.date_naive()) {
+    let enrollment = match Enrollment::parse(form, &tier, now.date_naive()) {
         Ok(enrollment) => enrollment,
         Err(errors) => {
-            let page = JoinPageState {
-                form: form.without_password(),
-                errors,
-                problem: None,
-            };
-            return render_page(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let page = again(errors, None);
+            return posted
+                .show_again(&state, page, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     // The same answer and the same work whether or not the address already has an account:
@@ -91,12 +89,10 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
     {
         Ok(prepared) => prepared,
         Err(AppError::Validation(errors)) => {
-            let page = JoinPageState {
-                form: form.without_password(),
-                errors,
-                problem: None,
-            };
-            return render_page(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let page = again(errors, None);
+            return posted
+                .show_again(&state, page, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
         Err(error) => return error.into_response(),
     };
@@ -124,24 +120,21 @@ pub async fn join(State(state): State<AppState>, posted: PlainForm<EnrollmentFor
     {
         Ok(enrolled) => enrolled,
         Err(AppError::Validation(errors)) => {
-            let page = JoinPageState {
-                form: form.without_password(),
-                errors,
-                problem: None,
-            };
-            return render_page(&state, parts, page, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let page = again(errors, None);
+            return posted
+                .show_again(&state, page, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
         Err(error) => {
             tracing::error!(%error, "enrollment failed; nothing was stored");
-            let page = JoinPageState {
-                form: form.without_password(),
-                problem: Some(
+            let page = again(
+                FieldErrors::default(),
+                Some(
                     "We could not complete your enrollment just now, and nothing was saved. Please try again in a minute, or call us."
                         .into(),
                 ),
-                ..Default::default()
-            };
-            return render_page(&state, parts, page, error.status()).await;
+            );
+            return posted.show_again(&state, page, error.status()).await;
         }
     };
     tracing::info!(membership = %enrolled.membership_public_id, tier = %tier.slug, "enrolled");

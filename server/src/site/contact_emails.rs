@@ -32,8 +32,7 @@ pub struct NotifyAboutInquiry {
 #[async_trait]
 impl JobHandler for NotifyAboutInquiry {
     async fn run(&self, job: &job::Model) -> Result<(), JobError> {
-        let payload: Payload = serde_json::from_str(&job.payload)
-            .map_err(|e| JobError::Permanent(format!("bad payload: {e}")))?;
+        let payload: Payload = crate::jobs::payload(job)?;
         let row = contact_inquiry::Entity::find_by_id(payload.inquiry_id)
             .one(&self.db)
             .await

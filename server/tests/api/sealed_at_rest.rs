@@ -250,22 +250,16 @@ async fn names_are_sealed_and_the_directory_still_sorts_and_finds_them() {
             assert!(row.sealed_display_name.is_some());
         }
 
-        let caller = crate::helpers::caller_of(&app, &doctor, None);
+        let me = app.acting_as(&doctor).await;
         let listed = |query: &'static str| {
-            let (app, caller) = (&app, caller.clone());
+            let me = me.clone();
             async move {
-                app::patients::service::directory(
-                    &app.db,
-                    &app.keyring,
-                    app.clock_now(),
-                    &caller,
-                    query,
-                )
-                .await
-                .expect("directory")
-                .into_iter()
-                .map(|p| p.legal_name)
-                .collect::<Vec<_>>()
+                app::patients::service::directory(&me, query)
+                    .await
+                    .expect("directory")
+                    .into_iter()
+                    .map(|p| p.legal_name)
+                    .collect::<Vec<_>>()
             }
         };
         assert_eq!(

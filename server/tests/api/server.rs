@@ -425,3 +425,34 @@ async fn a_request_body_over_one_mebibyte_is_refused_with_413_everywhere() {
         .await;
     assert_ne!(fits.status(), 413);
 }
+
+/// A server function's refusal is answered with its own status, not "server error": a call
+/// without a session is 401, a form that does not fit the function's arguments is 422 with a
+/// field to fix, and another patient's chart is 403.
+#[tokio::test]
+async fn server_function_refusals_are_answered_with_their_own_status() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let stranger = app.new_browser();
+        let (status, answer) = app
+            .call::<app::auth::model::SessionStatus>(&stranger, "/api/keep_alive", &[])
+            .await;
+        assert_eq!(
+            (status, answer),
+            (401, Err(app::AppError::Unauthorized)),
+            "{}",
+            app.backend
+        );
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let browser = app.signed_in(&maria).await;
+        let (status, answer) = app
+            .call::<()>(&browser, "/api/records/chart/remove", &[("patient", "x")])
+            .await;
+        assert_eq!(status, 422, "{}", app.backend);
+        match answer {
+            Err(app::AppError::Validation(errors)) => assert!(errors.get("form").is_some()),
+            other => panic!("{other:?}"),
+        }
+        app.stop().await;
+    }
+}

@@ -52,3 +52,9 @@ impl Related<crate::patients::entity::patient::Entity> for Entity {
 }
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::sealed_row!(
+    public_id;
+    Column::MfaSecret => "mfa_secret",
+    Column::SealedDisplayName => "display_name",
+);

@@ -291,6 +291,15 @@ impl Identity {
         }
     }
 
+    /// The same accounts, sessions and clock, sealing and opening with `keyring` (key
+    /// rotation: what reads with the new keys alone).
+    pub fn with_keyring(&self, keyring: Keyring) -> Identity {
+        Identity {
+            keyring,
+            ..self.clone()
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
     }

@@ -20,3 +20,5 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+crate::sealed_row!(public_id; Column::SealedDetails => "sealed_details");

@@ -214,6 +214,44 @@ impl LocalProcessor {
         }))
     }
 
+    /// Ends `subscription` and tells Bedside (`customer.subscription.deleted`). Returns the
+    /// delivery job.
+    pub(super) async fn end(
+        txn: &DatabaseTransaction,
+        subscription: local_subscription::Model,
+        now: DateTime<Utc>,
+    ) -> Result<i32, DbErr> {
+        let mut ended: local_subscription::ActiveModel = subscription.clone().into();
+        ended.status = Set(SubscriptionStatus::Canceled);
+        ended.update(txn).await?;
+        Self::emit(
+            txn,
+            "customer.subscription.deleted",
+            json!({
+                "id": subscription.subscription_id,
+                "object": "subscription",
+                "customer": subscription.customer_id,
+                "status": "canceled",
+                "metadata": { MEMBERSHIP_KEY: subscription.membership_ref },
+            }),
+            now,
+        )
+        .await
+    }
+
+    /// The subscription `invoice` bills.
+    pub(super) async fn subscription_of(
+        txn: &DatabaseTransaction,
+        invoice: &local_invoice::Model,
+    ) -> Result<local_subscription::Model, ProcessorError> {
+        local_subscription::Entity::find()
+            .filter(local_subscription::Column::SubscriptionId.eq(invoice.subscription_id.as_str()))
+            .one(txn)
+            .await
+            .map_err(unavailable)?
+            .ok_or_else(|| ProcessorError::Rejected("the invoice's subscription is gone".into()))
+    }
+
     /// Bills the next period of a subscription (the renewal job). Returns the delivery job.
     pub async fn renew(&self, renewal: &Renewal) -> Result<Option<i32>, DbErr> {
         let now = self.clock.now();
@@ -233,22 +271,7 @@ impl LocalProcessor {
             .is_some_and(|at| at <= subscription.current_period_end)
         {
             // Asked to stop by now: no next invoice; the subscription ends.
-            let mut ended: local_subscription::ActiveModel = subscription.clone().into();
-            ended.status = Set(SubscriptionStatus::Canceled);
-            ended.update(&txn).await?;
-            let job = Self::emit(
-                &txn,
-                "customer.subscription.deleted",
-                json!({
-                    "id": subscription.subscription_id,
-                    "object": "subscription",
-                    "customer": subscription.customer_id,
-                    "status": "canceled",
-                    "metadata": { MEMBERSHIP_KEY: subscription.membership_ref },
-                }),
-                now,
-            )
-            .await?;
+            let job = Self::end(&txn, subscription, now).await?;
             txn.commit().await?;
             return Ok(Some(job));
         }

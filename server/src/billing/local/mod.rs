@@ -138,6 +138,18 @@ impl LocalProcessor {
             .map(|r| r.response))
     }
 
+    /// A transaction for the request with idempotency key `key`, or `None` when that key was
+    /// answered before (the request is a replay: nothing to do again).
+    pub(super) async fn first_time(
+        &self,
+        key: &str,
+    ) -> Result<Option<DatabaseTransaction>, ProcessorError> {
+        if self.replayed(key).await.map_err(unavailable)?.is_some() {
+            return Ok(None);
+        }
+        self.db.begin().await.map(Some).map_err(unavailable)
+    }
+
     /// Records `key`'s answer in `txn`. `false` when another request with the key won.
     pub(super) async fn remember(
         txn: &DatabaseTransaction,

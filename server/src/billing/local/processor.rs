@@ -94,11 +94,10 @@ impl PaymentProcessor for LocalProcessor {
         idempotency_key: &str,
     ) -> Result<(), ProcessorError> {
         let key = format!("pay:{idempotency_key}");
-        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+        let Some(txn) = self.first_time(&key).await? else {
             return Ok(());
-        }
+        };
         let now = self.clock.now();
-        let txn = self.db.begin().await.map_err(unavailable)?;
         if !Self::remember(&txn, &key, invoice_id, now)
             .await
             .map_err(unavailable)?
@@ -115,12 +114,7 @@ impl PaymentProcessor for LocalProcessor {
             txn.commit().await.map_err(unavailable)?;
             return Ok(());
         }
-        let subscription = local_subscription::Entity::find()
-            .filter(local_subscription::Column::SubscriptionId.eq(invoice.subscription_id.as_str()))
-            .one(&txn)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| ProcessorError::Rejected("the invoice's subscription is gone".into()))?;
+        let subscription = Self::subscription_of(&txn, &invoice).await?;
         let card = Self::card_of(&txn, &subscription.customer_id)
             .await
             .map_err(unavailable)?;
@@ -132,11 +126,10 @@ impl PaymentProcessor for LocalProcessor {
 
     async fn change_price(&self, change: &PriceChange) -> Result<(), ProcessorError> {
         let key = format!("price:{}", change.idempotency_key);
-        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+        let Some(txn) = self.first_time(&key).await? else {
             return Ok(());
-        }
+        };
         let now = self.clock.now();
-        let txn = self.db.begin().await.map_err(unavailable)?;
         let subscription = local_subscription::Entity::find()
             .filter(local_subscription::Column::SubscriptionId.eq(change.subscription_id.as_str()))
             .filter(local_subscription::Column::Status.eq(SubscriptionStatus::Active))
@@ -212,11 +205,10 @@ impl PaymentProcessor for LocalProcessor {
         idempotency_key: &str,
     ) -> Result<(), ProcessorError> {
         let key = format!("cancel-at:{idempotency_key}");
-        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+        let Some(txn) = self.first_time(&key).await? else {
             return Ok(());
-        }
+        };
         let now = self.clock.now();
-        let txn = self.db.begin().await.map_err(unavailable)?;
         let updated = local_subscription::Entity::update_many()
             .col_expr(local_subscription::Column::CancelAt, at.into())
             .filter(local_subscription::Column::SubscriptionId.eq(subscription_id))
@@ -239,11 +231,10 @@ impl PaymentProcessor for LocalProcessor {
         idempotency_key: &str,
     ) -> Result<(), ProcessorError> {
         let key = format!("refund:{idempotency_key}");
-        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+        let Some(txn) = self.first_time(&key).await? else {
             return Ok(());
-        }
+        };
         let now = self.clock.now();
-        let txn = self.db.begin().await.map_err(unavailable)?;
         // One conditional update, written first: two refunds at the same moment (two tabs)
         // cannot together return more than was paid. The database re-checks the condition on
         // the row it locks, where a read-then-write would let both pass.
@@ -275,12 +266,7 @@ impl PaymentProcessor for LocalProcessor {
             .await
             .map_err(unavailable)?
             .ok_or_else(|| ProcessorError::Rejected(format!("no invoice {invoice_id}")))?;
-        let subscription = local_subscription::Entity::find()
-            .filter(local_subscription::Column::SubscriptionId.eq(invoice.subscription_id.as_str()))
-            .one(&txn)
-            .await
-            .map_err(unavailable)?
-            .ok_or_else(|| ProcessorError::Rejected("the invoice's subscription is gone".into()))?;
+        let subscription = Self::subscription_of(&txn, &invoice).await?;
         Self::emit(
             &txn,
             "refund.created",
@@ -301,11 +287,10 @@ impl PaymentProcessor for LocalProcessor {
 
     async fn add_invoice_item(&self, item: &InvoiceItem) -> Result<(), ProcessorError> {
         let key = format!("invoiceitem:{}", item.idempotency_key);
-        if self.replayed(&key).await.map_err(unavailable)?.is_some() {
+        let Some(txn) = self.first_time(&key).await? else {
             return Ok(());
-        }
+        };
         let now = self.clock.now();
-        let txn = self.db.begin().await.map_err(unavailable)?;
         let subscription = local_subscription::Entity::find()
             .filter(local_subscription::Column::SubscriptionId.eq(item.subscription_id.as_str()))
             .filter(local_subscription::Column::CustomerId.eq(item.customer_id.as_str()))
@@ -364,23 +349,9 @@ impl PaymentProcessor for LocalProcessor {
                 "no subscription {subscription_id}"
             )));
         };
-        let mut row: local_subscription::ActiveModel = subscription.clone().into();
-        row.status = Set(SubscriptionStatus::Canceled);
-        row.update(&txn).await.map_err(unavailable)?;
-        Self::emit(
-            &txn,
-            "customer.subscription.deleted",
-            json!({
-                "id": subscription.subscription_id,
-                "object": "subscription",
-                "customer": subscription.customer_id,
-                "status": "canceled",
-                "metadata": { MEMBERSHIP_KEY: subscription.membership_ref },
-            }),
-            now,
-        )
-        .await
-        .map_err(unavailable)?;
+        Self::end(&txn, subscription, now)
+            .await
+            .map_err(unavailable)?;
         txn.commit().await.map_err(unavailable)
     }
 }

@@ -226,6 +226,12 @@ async fn joining_stores_everything_in_one_go_and_sends_the_confirmation_link() {
             page.contains("$349") && page.contains("4242 4242 4242 4242"),
             "{page}"
         );
+        // The charge is described with the practice's own name (what the card statement and
+        // the receipt show), not the software's.
+        assert!(
+            page.contains("Harbor Street Medicine: ") && page.contains(" membership, billed "),
+            "{page}"
+        );
     }
 }
 

@@ -14,7 +14,7 @@ const DETAILS: &str = "/api/patients/details";
 async fn profile_of(app: &TestApp, who: &TestUser) -> app::patients::model::PatientProfile {
     let me = app.acting_as(who).await;
     let public_id = who.patient_public_id.as_deref().expect("a patient");
-    app::patients::service::read_profile(me.db(), me.keyring(), me.now(), &me.caller, public_id)
+    app::patients::service::read_profile(&me, public_id)
         .await
         .expect("their record")
 }
