@@ -50,6 +50,8 @@ pub enum Refusal {
     Membership(crate::memberships::refusal::MembershipRefusal),
     /// A refund the admin asked for (nothing left, refused by the processor).
     Refund(crate::memberships::refusal::RefundRefusal),
+    /// A change to a chart entry made from an older version, or to one removed meanwhile.
+    Chart(crate::records::refusal::ChartRefusal),
 }
 
 impl Refusal {
@@ -61,6 +63,7 @@ impl Refusal {
             Refusal::Schedule(r) => format!("schedule.{}", r.code()),
             Refusal::Membership(r) => format!("membership.{}", r.code()),
             Refusal::Refund(r) => format!("refund.{}", r.code()),
+            Refusal::Chart(r) => format!("chart.{}", r.code()),
         }
     }
 
@@ -71,6 +74,7 @@ impl Refusal {
             Refusal::Schedule(r) => r.message().to_owned(),
             Refusal::Membership(r) => r.message(),
             Refusal::Refund(r) => r.message(),
+            Refusal::Chart(r) => r.message().to_owned(),
         }
     }
 }

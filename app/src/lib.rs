@@ -16,6 +16,7 @@ pub mod error;
 pub mod memberships;
 pub mod notifications;
 pub mod patients;
+pub mod records;
 pub mod shell;
 pub mod site;
 pub mod stored;

@@ -297,6 +297,7 @@ pub async fn seed_accounts(
         ),
     ];
     let mut accounts = Vec::new();
+    let mut physician = None;
     for (role, name, email, patient) in people {
         let password = demo_password();
         let user = identity
@@ -308,6 +309,9 @@ pub async fn seed_accounts(
             })
             .await
             .map_err(|e| anyhow::anyhow!("creating {email}: {e:?}"))?;
+        if role == Role::Physician {
+            physician = Some(user.id);
+        }
         let mfa_key = if role.requires_mfa() {
             let secret = app::auth::totp::new_secret();
             identity
@@ -335,6 +339,20 @@ pub async fn seed_accounts(
             demo_membership(identity, user.id, record.id)
                 .await
                 .map_err(|e| anyhow::anyhow!("creating the membership of {email}: {e:?}"))?;
+            // Recorded by the physician (created first).
+            let by = physician.unwrap_or(user.id);
+            for item in crate::demo_chart::chart_of(name) {
+                app::records::service::file(
+                    identity.db(),
+                    identity.keyring(),
+                    record.id,
+                    by,
+                    &item,
+                    identity.now(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("filing the chart of {email}: {e:?}"))?;
+            }
         }
         accounts.push(DemoAccount {
             role,

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod client;
 pub mod db;
 pub mod demo;
+mod demo_chart;
 pub mod dev_clock;
 pub mod health;
 pub mod jobs;

@@ -262,6 +262,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
     match resource {
         Resource::PatientProfile { patient_id }
         | Resource::PatientChart { patient_id }
+        | Resource::PatientHistory { patient_id }
         | Resource::Appointments { patient_id }
         | Resource::Membership { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),

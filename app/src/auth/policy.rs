@@ -35,6 +35,12 @@ pub enum Resource {
     PatientChart {
         patient_id: i32,
     },
+    /// The parts of the chart a patient keeps themselves: their history, allergies,
+    /// medications, family history, emergency contacts and insurance (a change is a new
+    /// version; the physician sees who made it).
+    PatientHistory {
+        patient_id: i32,
+    },
     /// A patient's visits (booking, cancelling, the reason given).
     Appointments {
         patient_id: i32,
@@ -69,6 +75,7 @@ impl Resource {
         match self {
             Resource::PatientProfile { .. } => "patient_profile",
             Resource::PatientChart { .. } => "patient_chart",
+            Resource::PatientHistory { .. } => "patient_history",
             Resource::Appointments { .. } => "appointments",
             Resource::Membership { .. } => "membership",
             Resource::Billing => "billing",
@@ -92,11 +99,13 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         // A patient sees and corrects their own details and reads their own chart.
         (Patient, Read | Write, Resource::PatientProfile { patient_id }) => owns(*patient_id),
         (Patient, Read, Resource::PatientChart { patient_id }) => owns(*patient_id),
+        (Patient, Read | Write, Resource::PatientHistory { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::Appointments { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::Membership { patient_id }) => owns(*patient_id),
         // The physician treats every member of the practice.
         (Physician, Read | Write, Resource::PatientProfile { .. })
         | (Physician, Read | Write, Resource::PatientChart { .. })
+        | (Physician, Read | Write, Resource::PatientHistory { .. })
         | (Physician, Read | Write, Resource::Appointments { .. })
         | (Physician, Read, Resource::Membership { .. })
         | (Physician, Read, Resource::PatientDirectory)
@@ -133,6 +142,25 @@ mod tests {
             role,
             patient_id,
         }
+    }
+
+    #[test]
+    fn a_patient_keeps_their_own_history_the_physician_all_of_it_and_nobody_else_any() {
+        let history = |patient_id| Resource::PatientHistory { patient_id };
+        let maria = actor(Role::Patient, 10, Some(3));
+        for action in [Action::Read, Action::Write] {
+            assert!(can(&maria, action, &history(3)));
+            assert!(!can(&maria, action, &history(4)));
+            assert!(can(&actor(Role::Physician, 1, None), action, &history(4)));
+            assert!(!can(&actor(Role::Staff, 2, None), action, &history(3)));
+            assert!(!can(&actor(Role::Admin, 3, None), action, &history(3)));
+        }
+        // The clinical chart (immunizations, notes) stays the practice's to write.
+        assert!(!can(
+            &maria,
+            Action::Write,
+            &Resource::PatientChart { patient_id: 3 }
+        ));
     }
 
     #[test]

@@ -158,6 +158,9 @@ pub fn PortalHome() -> impl IntoView {
                             <h1>{format!("Hello, {}", profile.called())}</h1>
                             <ProfileCard profile=profile.clone() own=true/>
                             <MyDetails profile save/>
+                            <h2 class="chart-title">"My chart"</h2>
+                            <p class="fine-print">"Keep your allergies, conditions, medications and contacts current: the practice sees every change, with who made it and when. Immunizations are recorded by the practice."</p>
+                            <crate::records::ChartPanel/>
                         }.into_any(),
                     }
                 })}
@@ -170,7 +173,7 @@ pub fn PortalHome() -> impl IntoView {
 pub fn PatientPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.with_untracked(|p| p.get("id")).unwrap_or_default();
-    let record = OnceResource::new(patient_record(id));
+    let record = OnceResource::new(patient_record(id.clone()));
     let from_dashboard = use_location()
         .pathname
         .get_untracked()
@@ -179,16 +182,22 @@ pub fn PatientPage() -> impl IntoView {
         <section class="section container narrow">
             {from_dashboard.then(|| view! { <p><a href="/dashboard">"← All patients"</a></p> })}
             <Suspense fallback=|| view! { <p>"Loading the record…"</p> }>
-                {move || Suspend::new(async move {
-                    match record.await {
-                        Err(error) => failed(&error),
-                        Ok(profile) => view! {
-                            <Title text=format!("{} · Bedside", profile.legal_name)/>
-                            <h1>{profile.legal_name.clone()}</h1>
-                            <ProfileCard profile/>
-                        }.into_any(),
-                    }
-                })}
+                {move || {
+                    let id = id.clone();
+                    Suspend::new(async move {
+                        // The chart is asked for only once the record may be read: a refused
+                        // look is one refusal in the audit log, not two.
+                        match record.await {
+                            Err(error) => failed(&error),
+                            Ok(profile) => view! {
+                                <Title text=format!("{} · Bedside", profile.legal_name)/>
+                                <h1>{profile.legal_name.clone()}</h1>
+                                <ProfileCard profile/>
+                                <crate::records::ChartPanel patient=id/>
+                            }.into_any(),
+                        }
+                    })
+                }}
             </Suspense>
         </section>
     }

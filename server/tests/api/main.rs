@@ -13,6 +13,7 @@ mod mail;
 mod memberships;
 mod notifications;
 mod patients;
+mod records;
 mod sealed_at_rest;
 mod server;
 mod site;
