@@ -52,6 +52,8 @@ pub enum Refusal {
     Refund(crate::memberships::refusal::RefundRefusal),
     /// A change to a chart entry made from an older version, or to one removed meanwhile.
     Chart(crate::records::refusal::ChartRefusal),
+    /// A visit note saved from a stale window, changed after signing, or for a cancelled visit.
+    Note(crate::records::notes::refusal::NoteRefusal),
 }
 
 impl Refusal {
@@ -64,6 +66,7 @@ impl Refusal {
             Refusal::Membership(r) => format!("membership.{}", r.code()),
             Refusal::Refund(r) => format!("refund.{}", r.code()),
             Refusal::Chart(r) => format!("chart.{}", r.code()),
+            Refusal::Note(r) => format!("note.{}", r.code()),
         }
     }
 
@@ -75,6 +78,7 @@ impl Refusal {
             Refusal::Membership(r) => r.message(),
             Refusal::Refund(r) => r.message(),
             Refusal::Chart(r) => r.message().to_owned(),
+            Refusal::Note(r) => r.message().to_owned(),
         }
     }
 }

@@ -100,12 +100,14 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("visits") view=MyVisitsPage/>
                     <Route path=path!("notifications") view=NotificationsPage/>
                     <Route path=path!("membership") view=MembershipPage/>
+                    <Route path=path!("notes") view=crate::records::MyNotesPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>
                     <Route path=path!("schedule") view=SchedulePage/>
                     <Route path=path!("agenda") view=AgendaPage/>
                     <Route path=path!("patients/:id") view=PatientPage/>
+                    <Route path=path!("visits/:id/note") view=crate::records::VisitNotePage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AuditLogPage/>

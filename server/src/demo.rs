@@ -353,6 +353,15 @@ pub async fn seed_accounts(
                 .await
                 .map_err(|e| anyhow::anyhow!("filing the chart of {email}: {e:?}"))?;
             }
+            crate::demo_visits::file(
+                identity.db(),
+                identity.keyring(),
+                record.id,
+                name,
+                by,
+                identity.now(),
+            )
+            .await?;
         }
         accounts.push(DemoAccount {
             role,

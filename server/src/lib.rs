@@ -14,6 +14,7 @@ pub mod client;
 pub mod db;
 pub mod demo;
 mod demo_chart;
+mod demo_visits;
 pub mod dev_clock;
 pub mod health;
 pub mod jobs;

@@ -14,6 +14,7 @@ use app::memberships::entity::patient_profile;
 use app::notifications::entity::notification;
 use app::patients::entity::patient;
 use app::records::entity::{chart_entry, chart_entry_version};
+use app::records::notes::entity::{visit_note, visit_note_addendum};
 use app::site::entity::contact_inquiry;
 use app::sms::outbox_sms;
 use sea_orm::{
@@ -64,6 +65,8 @@ macro_rules! sealed_tables {
         $each!(notification::Model);
         $each!(chart_entry::Model);
         $each!(chart_entry_version::Model);
+        $each!(visit_note::Model);
+        $each!(visit_note_addendum::Model);
     };
 }
 

@@ -30,7 +30,7 @@ pub mod waitlist;
 
 pub use book_page::BookVisitPage;
 pub use model::VisitType;
-pub use pages::{AgendaDays, AgendaPage, CompletionNotice, SchedulePage};
+pub use pages::{AgendaDays, AgendaPage, SchedulePage};
 pub use refusal::VisitRefusal;
 pub use visits_page::MyVisitsPage;
 

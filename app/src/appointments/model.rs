@@ -372,10 +372,10 @@ pub struct AgendaItem {
     pub visit_type: VisitType,
     pub reason: String,
     pub public_id: String,
-    /// Marked done by the physician.
+    /// Completed (its note signed).
     pub completed: bool,
-    /// The caller may mark it done now (the physician, once it has started).
-    pub can_complete: bool,
+    /// The caller may document it: write, sign or read its note (the physician).
+    pub can_document: bool,
 }
 
 /// The agenda of one day.

@@ -581,9 +581,10 @@ pub async fn deliver(
                 to: account.email.clone(),
                 subject: format!("Thank you for your visit — {practice}"),
                 text_body: format!(
-                    "Dear {first_name},\n\nThank you for your visit today. If anything comes up, \
-                     or you have a question about what we discussed, call us at {phone}.\n\n{follow_up_text}\
-                     Your visits: {visits_url}\n\n{practice}\n",
+                    "Dear {first_name},\n\nThank you for your visit. Your physician's note and plan \
+                     from it are in your health record: {public}/portal/notes\n\nIf anything comes \
+                     up, or you have a question about what we discussed, call us at {phone}.\n\n\
+                     {follow_up_text}Your visits: {visits_url}\n\n{practice}\n",
                     phone = senders.practice.phone,
                 ),
                 ..Default::default()

@@ -1,7 +1,7 @@
 //! The physician's agenda and schedule. The booking page is `book_page.rs`, the visit list
 //! `visits_page.rs`.
 
-use super::api::{load_schedule_view, ChangeSchedule, CompleteVisit};
+use super::api::{load_schedule_view, ChangeSchedule};
 use super::model::{DayOffRow, ScheduleProblem, VisitType};
 use super::refusal::in_place_message;
 use leptos::form::ActionForm;
@@ -176,23 +176,16 @@ pub fn AgendaPage() -> impl IntoView {
     let date = Memo::new(move |_| query.with(|q| q.get("date")).unwrap_or_default());
     let span =
         Memo::new(move |_| AgendaSpan::parse(&query.with(|q| q.get("span")).unwrap_or_default()));
-    let complete = ServerAction::<CompleteVisit>::new();
     let page = Resource::new(
-        move || (date.get(), span.get(), complete.version().get()),
-        |(date, span, _)| super::api::load_agenda_page(date, span),
+        move || (date.get(), span.get()),
+        |(date, span)| super::api::load_agenda_page(date, span),
     );
     view! {
         <Title text="Agenda · Bedside"/>
         <section class="section container narrow">
             <p><a href="/dashboard">"← Dashboard"</a></p>
-            <CompletionNotice complete/>
             <Suspense fallback=|| view! { <p>"Loading the agenda…"</p> }>
                 {move || Suspend::new(async move {
-                    let here = format!(
-                        "/dashboard/agenda?date={}&span={}",
-                        crate::ui::url_encode(&date.get()),
-                        span.get().as_str()
-                    );
                     match page.await {
                         Err(error) => crate::ui::error_notice(&error),
                         Ok(page) => {
@@ -213,7 +206,7 @@ pub fn AgendaPage() -> impl IntoView {
                                 {if empty {
                                     view! { <p>{format!("No visits booked this {unit}.")}</p> }.into_any()
                                 } else {
-                                    view! { <AgendaDays days=page.days back=here complete/> }.into_any()
+                                    view! { <AgendaDays days=page.days/> }.into_any()
                                 }}
                             }.into_any()
                         }
@@ -224,56 +217,19 @@ pub fn AgendaPage() -> impl IntoView {
     }
 }
 
-/// What marking a visit completed did: the last change made in place, else what the address
-/// says (a plain form post comes back with `completed=1` or `error=<code>`).
+/// Days of the agenda, each with its visits (time, patient, kind, reason) and, for the
+/// physician, the way to the visit's note (signing it completes the visit).
 #[component]
-pub fn CompletionNotice(complete: ServerAction<CompleteVisit>) -> impl IntoView {
-    let query = use_query_map();
-    let said = move || {
-        match complete.value().get() {
-        Some(result) => Some(result.map_err(|e| in_place_message(&e))),
-        None => query.with(|q| {
-            if q.get("completed").is_some() {
-                return Some(Ok(()));
-            }
-            let code = q.get("error")?;
-            Some(Err(match code.as_str() {
-                "follow_up" => super::VisitRefusal::FollowUpInterval.message(),
-                _ => "That visit could not be marked completed: it has not started yet, or it was cancelled or completed already.".to_owned(),
-            }))
-        }),
-    }
-    };
-    view! {
-        <div aria-live="polite">
-            {move || said().map(|result| match result {
-                Ok(()) => view! { <div class="notice notice-success" role="status"><p>"Marked completed. The patient has the follow-up email."</p></div> }.into_any(),
-                Err(message) => view! { <div class="notice notice-error" role="alert"><p>{message}</p></div> }.into_any(),
-            })}
-        </div>
-    }
-}
-
-/// Days of the agenda, each with its visits (time, patient, kind, reason); the physician marks
-/// a visit that has started as completed, with a follow-up if needed. `back` is the page the
-/// form returns to.
-#[component]
-pub fn AgendaDays(
-    days: Vec<super::model::AgendaDay>,
-    back: String,
-    complete: ServerAction<CompleteVisit>,
-) -> impl IntoView {
+pub fn AgendaDays(days: Vec<super::model::AgendaDay>) -> impl IntoView {
     days.into_iter()
         .map(|day| {
-            let back = back.clone();
             view! {
                 <section class="agenda-day" aria-label=day.day.clone()>
                     <h2>{day.day.clone()}</h2>
                     <ul class="agenda">
                         {day.visits.into_iter().map(|v| {
                             let label = format!("{} at {}", v.patient_name, v.time);
-                            let select_id = format!("follow-up-{}", v.public_id);
-                            let back = back.clone();
+                            let note = format!("/dashboard/visits/{}/note", crate::ui::url_encode(&v.public_id));
                             view! {
                             <li class="agenda-item">
                                 <span class="agenda-time">{v.time}</span>
@@ -282,22 +238,12 @@ pub fn AgendaDays(
                                     " · "{v.visit_type.label()}
                                     {v.completed.then(|| view! { " "<span class="pill-muted">"Completed"</span> })}
                                     <br/><span class="fine-print">{v.reason}</span>
-                                    {v.can_complete.then(|| view! {
-                                        <ActionForm action=complete attr:class="complete-visit">
-                                            <input type="hidden" name="id" value=v.public_id.clone()/>
-                                            <input type="hidden" name="back" value=back/>
-                                            <label for=select_id.clone()>"Follow-up"</label>
-                                            <select id=select_id name="follow_up_weeks">
-                                                <option value="">"None needed"</option>
-                                                {super::service_messages::FOLLOW_UP_WEEKS.iter().map(|w| view! {
-                                                    <option value=w.to_string()>{if *w == 1 { "In 1 week".to_owned() } else { format!("In {w} weeks") }}</option>
-                                                }).collect_view()}
-                                            </select>
-                                            <button class="button button-small" type="submit">
-                                                "Mark visit completed"<span class="visually-hidden">{format!(": {label}")}</span>
-                                            </button>
-                                        </ActionForm>
-                                    }.into_any())}
+                                    {v.can_document.then(|| view! {
+                                        <br/><a class="button button-small button-quiet" href=note>
+                                            {if v.completed { "Visit note" } else { "Write the visit note" }}
+                                            <span class="visually-hidden">{format!(": {label}")}</span>
+                                        </a>
+                                    })}
                                 </span>
                             </li>
                         }.into_any()}).collect_view()}

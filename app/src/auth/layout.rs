@@ -34,6 +34,7 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Patient => vec![
             ("/portal", "My health record"),
             ("/portal/visits", "My visits"),
+            ("/portal/notes", "Visit notes"),
             ("/portal/book", "Book a visit"),
             ("/portal/membership", "Membership"),
         ],

@@ -193,6 +193,7 @@ pub fn PatientPage() -> impl IntoView {
                                 <Title text=format!("{} · Bedside", profile.legal_name)/>
                                 <h1>{profile.legal_name.clone()}</h1>
                                 <ProfileCard profile/>
+                                <crate::records::NoteTimeline patient=id.clone()/>
                                 <crate::records::ChartPanel patient=id/>
                             }.into_any(),
                         }
@@ -208,24 +209,19 @@ pub fn DashboardHome() -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
     let search = move || query.with(|q| q.get("q").unwrap_or_default());
     let patients = Resource::new(search, patient_directory);
-    let complete = ServerAction::<crate::appointments::api::CompleteVisit>::new();
-    let agenda = Resource::new(
-        move || complete.version().get(),
-        |_| crate::appointments::api::load_agenda(),
-    );
+    let agenda = OnceResource::new(crate::appointments::api::load_agenda());
     view! {
         <Title text="Dashboard · Bedside"/>
         <section class="section container dashboard">
             <div>
                 <h1>"This week"</h1>
-                <crate::appointments::CompletionNotice complete/>
                 <Suspense fallback=|| view! { <p>"Loading the agenda…"</p> }>
                     {move || Suspend::new(async move {
                         match agenda.await {
                             Err(error) => failed(&error),
                             Ok(days) if days.is_empty() => view! { <p>"No visits booked in the next seven days."</p> }.into_any(),
                             Ok(days) => view! {
-                                <crate::appointments::AgendaDays days back="/dashboard".to_owned() complete/>
+                                <crate::appointments::AgendaDays days/>
                                 <p><a href="/dashboard/agenda">"Open the agenda: day and week, forward and back →"</a></p>
                             }.into_any(),
                         }

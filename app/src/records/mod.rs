@@ -1,9 +1,11 @@
 //! Medical records: the patient's chart (problems, allergies, medications, immunizations, family
-//! history, emergency contacts, insurance), every entry sealed, versioned and audited.
+//! history, emergency contacts, insurance), every entry sealed, versioned and audited; and the
+//! visit notes (`notes`): drafts, signing, addenda.
 
 pub mod api;
 pub mod fields;
 pub mod model;
+pub mod notes;
 mod pages;
 pub mod refusal;
 
@@ -12,4 +14,5 @@ pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+pub use notes::{MyNotesPage, NoteTimeline, VisitNotePage};
 pub use pages::ChartPanel;

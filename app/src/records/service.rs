@@ -69,7 +69,7 @@ fn seal_version(
 }
 
 /// The names of the accounts `ids`, for "changed by".
-async fn names_of(
+pub(crate) async fn names_of(
     conn: &impl ConnectionTrait,
     keyring: &Keyring,
     ids: impl IntoIterator<Item = i32>,
@@ -84,6 +84,33 @@ async fn names_of(
         names.insert(user.id, crate::auth::service::display_name(keyring, &user)?);
     }
     Ok(names)
+}
+
+/// Patient `patient_id`'s allergies in a line each ("Penicillin (hives, severe)"), inside an
+/// access already permitted and audited (the visit note's page shows them above the note).
+pub(crate) async fn allergies(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    patient_id: i32,
+) -> Result<Vec<String>, AppError> {
+    let rows = chart_entry::Entity::find()
+        .filter(chart_entry::Column::PatientId.eq(patient_id))
+        .filter(chart_entry::Column::Section.eq(ChartSection::Allergy))
+        .filter(chart_entry::Column::RemovedAt.is_null())
+        .order_by_asc(chart_entry::Column::Id)
+        .all(conn)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for entry in &rows {
+        let item = open_entry(keyring, entry)?;
+        let details = item.details();
+        out.push(if details.is_empty() {
+            item.headline()
+        } else {
+            format!("{} ({details})", item.headline())
+        });
+    }
+    Ok(out)
 }
 
 /// Patient `patient`'s chart as it stands (removed entries left out), with the sections the

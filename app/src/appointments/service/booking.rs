@@ -228,14 +228,15 @@ pub(super) async fn record_refusal(
 
 /// Records a refused change to `row` on its own (the caller dropped the permit, whose entry
 /// rolled back with it) and returns the refusal, or the error that kept it from being recorded.
-pub(super) async fn refusal_recorded(
+pub(crate) async fn refusal_recorded(
     me: &SignedIn,
     verb: &str,
     row: &appointment::Model,
     patient: &patient::Model,
-    refusal: VisitRefusal,
+    refusal: impl Into<AppError>,
 ) -> AppError {
-    let why = refusal.message();
+    let refusal = refusal.into();
+    let why = refusal.to_string();
     let recorded = record_refusal(
         me,
         verb,
@@ -245,7 +246,7 @@ pub(super) async fn refusal_recorded(
     )
     .await;
     match recorded {
-        Ok(()) => refusal.into(),
+        Ok(()) => refusal,
         Err(error) => error,
     }
 }

@@ -54,6 +54,64 @@ pub(in crate::appointments) async fn hold(
         .map(|_| ())
 }
 
+/// A visit filed outside a person's request (the demo practice's week).
+pub struct FiledVisit<'a> {
+    pub patient_id: i32,
+    pub visit_type: crate::appointments::VisitType,
+    pub starts_at: DateTime<Utc>,
+    pub minutes: i64,
+    /// Kept free after it (the schedule's buffer for its kind).
+    pub buffer_minutes: i64,
+    pub reason: &'a str,
+    pub status: crate::appointments::model::VisitStatus,
+}
+
+/// Files `visit` with the time it holds, as a booking would, without a person's request: the
+/// demo practice's visits (an included visit of an unlimited membership; reminders are not
+/// planned). Not audited as an access, because nobody booked anything.
+pub async fn file_visit(
+    db: &DatabaseConnection,
+    keyring: &crate::crypto::Keyring,
+    visit: &FiledVisit<'_>,
+    now: DateTime<Utc>,
+) -> Result<crate::appointments::entity::appointment::Model, AppError> {
+    use crate::appointments::entity::appointment;
+    use sea_orm::{ActiveModelTrait, TransactionTrait};
+    let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let reason = crate::crypto::Encrypted::seal(
+        keyring,
+        &reason_context(&public_id),
+        &visit.reason.to_owned(),
+    )
+    .map_err(|e| AppError::internal(format_args!("sealing: {e}")))?;
+    let ends_at = visit.starts_at + Duration::minutes(visit.minutes);
+    let txn = db.begin().await?;
+    let row = appointment::ActiveModel {
+        public_id: Set(public_id),
+        patient_id: Set(visit.patient_id),
+        visit_type: Set(visit.visit_type),
+        starts_at: Set(visit.starts_at),
+        ends_at: Set(ends_at),
+        reason: Set(reason),
+        status: Set(visit.status),
+        created_at: Set(now.min(visit.starts_at - Duration::days(3))),
+        coverage: Set("included".to_owned()),
+        fee_cents: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    hold(
+        &txn,
+        row.id,
+        visit.starts_at,
+        ends_at + Duration::minutes(visit.buffer_minutes),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(row)
+}
+
 /// Time already booked between `from` and `to`, with each visit's buffer (for free slots).
 pub async fn busy_between(
     db: &DatabaseConnection,
@@ -97,6 +155,18 @@ pub(in crate::appointments) fn reason_context(public_id: &str) -> FieldContext<'
         column: "reason",
         row: public_id,
     }
+}
+
+/// What the patient wrote when booking visit `row`.
+pub fn reason_of(
+    keyring: &crate::crypto::Keyring,
+    row: &crate::appointments::entity::appointment::Model,
+) -> Result<String, crate::AppError> {
+    row.reason
+        .open(keyring, &reason_context(&row.public_id))
+        .map_err(|e| {
+            crate::AppError::internal(format_args!("opening appointment {}: {e}", row.public_id))
+        })
 }
 
 /// What the confirmation shows.

@@ -57,17 +57,19 @@ fn why_not_moved_online(row: &appointment::Model, now: DateTime<Utc>) -> Option<
 }
 
 /// A visit being changed: its row, its patient, and the access the change runs in.
-struct OpenVisit {
-    row: appointment::Model,
-    patient: patient::Model,
-    permit: guard::Permit,
+pub(crate) struct OpenVisit {
+    pub(crate) row: appointment::Model,
+    pub(crate) patient: patient::Model,
+    pub(crate) permit: guard::Permit,
 }
 
-/// Finds a visit and its patient and asks the policy for `verb` on `resource(patient)`: the
-/// start of every change to a booked visit. An unknown visit is recorded as a denial.
-async fn open_visit(
+/// Finds a visit and its patient and asks the policy for `action` (`verb`) on
+/// `resource(patient)`: the start of every change to a booked visit, and of its note. An unknown
+/// visit is recorded as a denial.
+pub(crate) async fn open_visit(
     me: &SignedIn,
     appointment_public_id: &str,
+    action: Action,
     verb: &str,
     resource: impl FnOnce(i32) -> Resource,
 ) -> Result<OpenVisit, AppError> {
@@ -88,7 +90,7 @@ async fn open_visit(
         db,
         now,
         caller,
-        Action::Write,
+        action,
         resource(row.patient_id),
         Some(patient.public_id.clone()),
         verb,
@@ -142,9 +144,13 @@ pub async fn cancel(
         row,
         patient,
         permit,
-    } = open_visit(me, appointment_public_id, VERB, |patient_id| {
-        Resource::Appointments { patient_id }
-    })
+    } = open_visit(
+        me,
+        appointment_public_id,
+        Action::Write,
+        VERB,
+        |patient_id| Resource::Appointments { patient_id },
+    )
     .await?;
     let terms = cancellation_terms(row.starts_at, now);
     let late = match (row.status == status::BOOKED, terms) {
@@ -249,9 +255,13 @@ pub async fn reschedule(
         row,
         patient,
         permit,
-    } = open_visit(me, appointment_public_id, VERB, |patient_id| {
-        Resource::Appointments { patient_id }
-    })
+    } = open_visit(
+        me,
+        appointment_public_id,
+        Action::Write,
+        VERB,
+        |patient_id| Resource::Appointments { patient_id },
+    )
     .await?;
     let visit_type = row.visit_type;
     if let Some(refusal) = why_not_moved_online(&row, now) {
@@ -363,25 +373,44 @@ pub async fn reschedule(
 }
 
 /// The physician marks a visit that has started as completed (a clinical act: the policy's
-/// chart write, which staff do not have). The patient gets the follow-up email (R10.4), and,
-/// when `follow_up_weeks` is set, a suggested time to book in that many weeks (R10.5). Returns
-/// the follow-up job's id (the request runs it at once).
+/// chart write, which staff do not have): signing its note does this (`records::notes`). The
+/// patient gets the follow-up email (R10.4), and, when `follow_up_weeks` is set, a suggested
+/// time to book in that many weeks (R10.5). Returns the follow-up job's id (the request runs it
+/// at once).
 pub async fn complete(
     me: &SignedIn,
     appointment_public_id: &str,
     follow_up_weeks: Option<u32>,
 ) -> Result<i32, AppError> {
     const VERB: &str = "appointment.complete";
-    let now = me.now();
     let OpenVisit {
         row,
         patient,
         permit,
-    } = open_visit(me, appointment_public_id, VERB, |patient_id| {
-        Resource::PatientChart { patient_id }
-    })
+    } = open_visit(
+        me,
+        appointment_public_id,
+        Action::Write,
+        VERB,
+        |patient_id| Resource::PatientChart { patient_id },
+    )
     .await?;
-    let refusal = if row.status != status::BOOKED {
+    if let Some(refusal) = why_not_completed(&row, me.now(), follow_up_weeks) {
+        drop(permit);
+        return Err(refusal_recorded(me, VERB, &row, &patient, refusal).await);
+    }
+    let job = mark_completed(permit.txn(), row, follow_up_weeks, me.now()).await?;
+    permit.commit().await?;
+    Ok(job)
+}
+
+/// Why visit `row` cannot be completed now with a follow-up in `follow_up_weeks`, if it cannot.
+pub(crate) fn why_not_completed(
+    row: &appointment::Model,
+    now: DateTime<Utc>,
+    follow_up_weeks: Option<u32>,
+) -> Option<VisitRefusal> {
+    if row.status != status::BOOKED {
         Some(not_booked(&row.status))
     } else if now < row.starts_at {
         Some(VisitRefusal::NotStarted)
@@ -389,21 +418,27 @@ pub async fn complete(
         Some(VisitRefusal::FollowUpInterval)
     } else {
         None
-    };
-    if let Some(refusal) = refusal {
-        drop(permit);
-        return Err(refusal_recorded(me, VERB, &row, &patient, refusal).await);
     }
+}
+
+/// Marks visit `row` completed in `conn` (the access's transaction): its reminders withdrawn,
+/// its fee (if any) charged, its follow-up email planned. Returns the follow-up job's id.
+pub(crate) async fn mark_completed(
+    conn: &impl sea_orm::ConnectionTrait,
+    row: appointment::Model,
+    follow_up_weeks: Option<u32>,
+    now: DateTime<Utc>,
+) -> Result<i32, AppError> {
     let public_id = row.public_id.clone();
     let starts_at = row.starts_at;
-    crate::appointments::notices::withdraw(permit.txn(), &public_id, starts_at).await?;
+    crate::appointments::notices::withdraw(conn, &public_id, starts_at).await?;
     // A visit with a fee is charged once it has taken place.
     if let benefits::Coverage::Fee(cents) = allowance::coverage_of(&row)? {
-        match allowance::membership_of_patient(permit.txn(), row.patient_id).await? {
+        match allowance::membership_of_patient(conn, row.patient_id).await? {
             Some(membership) => {
-                let tz = practice_time_zone(permit.txn()).await?;
+                let tz = practice_time_zone(conn).await?;
                 allowance::record_charge(
-                    permit.txn(),
+                    conn,
                     membership.id,
                     &row,
                     benefits::Charge::VisitFee(cents),
@@ -419,15 +454,7 @@ pub async fn complete(
     }
     let mut active: appointment::ActiveModel = row.into();
     active.status = Set(status::COMPLETED);
-    active.update(permit.txn()).await?;
-    let job = crate::appointments::notices::plan_follow_up(
-        permit.txn(),
-        &public_id,
-        starts_at,
-        follow_up_weeks,
-        now,
-    )
-    .await?;
-    permit.commit().await?;
-    Ok(job)
+    active.update(conn).await?;
+    crate::appointments::notices::plan_follow_up(conn, &public_id, starts_at, follow_up_weeks, now)
+        .await
 }

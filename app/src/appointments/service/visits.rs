@@ -1,7 +1,7 @@
 //! What visits there are: a patient's own (upcoming, past, waiting for) and the physician's
 //! agenda. Both reads are audited (P9).
 
-use super::calendar::{reason_context, status};
+use super::calendar::{reason_of, status};
 use super::changes::late_terms_of;
 use super::schedule::zone_label;
 use crate::appointments::availability::Schedule;
@@ -210,12 +210,7 @@ pub async fn agenda(
             continue;
         };
         let visit_type = row.visit_type;
-        let reason = row
-            .reason
-            .open(keyring, &reason_context(&row.public_id))
-            .map_err(|e| {
-                AppError::internal(format_args!("opening appointment {}: {e}", row.public_id))
-            })?;
+        let reason = reason_of(keyring, &row)?;
         let (start, end) = (
             row.starts_at.with_timezone(&tz),
             row.ends_at.with_timezone(&tz),
@@ -231,8 +226,7 @@ pub async fn agenda(
             patient_name: crate::patients::service::legal_name(keyring, patient)?,
             visit_type,
             reason,
-            can_complete: row.status == status::BOOKED
-                && now >= row.starts_at
+            can_document: (row.status == status::BOOKED || row.status == status::COMPLETED)
                 && crate::auth::policy::can(
                     &caller.actor,
                     Action::Write,

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use std::str::FromStr;
 
 /// Books Maria's first free in-person time at least `days` ahead.
-async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
+pub(crate) async fn book_ahead(app: &TestApp, maria: &TestUser, days: i64) -> BookedVisit {
     let starts_at = *app
         .free_times(VisitType::InPerson, days, 7)
         .await
@@ -611,28 +611,32 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             .format("%Y-%m-%d")
             .to_string();
         let agenda = format!("/dashboard/agenda?date={day}&span=day");
-        let complete = |weeks: &'static str| {
+        let note_page = format!("/dashboard/visits/{}/note", visit.public_id);
+        // Signing the visit's note completes it, with the note's follow-up.
+        let sign = |version: &'static str| {
             vec![
-                ("id", visit.public_id.clone()),
-                ("follow_up_weeks", weeks.to_owned()),
-                ("back", agenda.clone()),
+                ("visit", visit.public_id.clone()),
+                ("version", version.to_owned()),
+                ("note[assessment]", "Tension-type headache".to_owned()),
+                ("note[plan]", "Hydration, sleep diary".to_owned()),
+                ("note[follow_up_weeks]", "4".to_owned()),
+                ("sign", "1".to_owned()),
             ]
         };
-        let form =
-            |pairs: &[(&'static str, String)]| -> Vec<(&'static str, String)> { pairs.to_vec() };
+        let post = |client: &reqwest::Client, form: Vec<(&'static str, String)>| {
+            client
+                .post(format!("{}/api/records/notes/save", app.address))
+                .header("Accept", "text/html")
+                .form(&form)
+                .send()
+        };
 
-        // Before it starts, there is nothing to complete.
+        // Before it starts, the draft is kept but not signed: the visit is not completed.
         let physician = app.signed_in(&doctor).await;
-        let early = physician
-            .post(format!("{}/api/visits/complete", app.address))
-            .header("Accept", "text/html")
-            .form(&form(&complete("4")))
-            .send()
-            .await
-            .expect("POST");
+        let early = post(&physician, sign("")).await.expect("POST");
         assert_eq!(
             crate::helpers::location(&early),
-            Some(format!("{agenda}&error=complete")),
+            Some(format!("{note_page}?saved=1&refused=visit.not_started")),
             "{}",
             app.backend
         );
@@ -640,52 +644,43 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
         // During the visit: staff may not (a clinical act), the physician may.
         app.clock.set(visit.starts_at + Duration::minutes(25));
         let physician = app.signed_in(&doctor).await;
-        let page = app
+        let shown = app
             .get_with(&physician, &agenda)
             .await
             .text()
             .await
             .expect("body");
-        assert!(page.contains("Mark visit completed"), "{page}");
+        assert!(shown.contains("Write the visit note"), "{shown}");
         let staff = app.signed_in(&front_desk).await;
-        let page = app
+        let shown = app
             .get_with(&staff, &agenda)
             .await
             .text()
             .await
             .expect("body");
-        assert!(
-            !page.contains("Mark visit completed"),
-            "staff see no completion form"
-        );
+        assert!(!shown.contains("visit note"), "staff see no note link");
         let refused = staff
-            .post(format!("{}/api/visits/complete", app.address))
-            .form(&form(&complete("4")))
+            .post(format!("{}/api/records/notes/save", app.address))
+            .form(&sign("1"))
             .send()
             .await
             .expect("POST");
         assert_eq!(refused.status(), 403, "{}", app.backend);
 
-        let done = physician
-            .post(format!("{}/api/visits/complete", app.address))
-            .header("Accept", "text/html")
-            .form(&form(&complete("4")))
-            .send()
-            .await
-            .expect("POST");
+        let done = post(&physician, sign("1")).await.expect("POST");
         assert_eq!(
             crate::helpers::location(&done),
-            Some(format!("{agenda}&completed=1"))
+            Some(format!("{note_page}?signed=1"))
         );
-        let page = app
+        let shown = app
             .get_with(&physician, &agenda)
             .await
             .text()
             .await
             .expect("body");
         assert!(
-            page.contains(">Completed<") && !page.contains("Mark visit completed"),
-            "{page}"
+            shown.contains(">Completed<") && !shown.contains("Write the visit note"),
+            "{shown}"
         );
 
         // The follow-up email: thanks, and a link that books the suggested time in one click.
@@ -700,6 +695,11 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             follow_up.text_body
         );
         assert!(!follow_up.text_body.contains("migraine"));
+        assert!(
+            !follow_up.text_body.contains("headache"),
+            "no health details"
+        );
+        assert!(follow_up.text_body.contains("/portal/notes"));
         let link = follow_up
             .text_body
             .split_whitespace()
@@ -707,7 +707,8 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             .expect("a booking link");
         let path = &link[link.find("/portal/book?").expect("path")..];
         assert!(path.contains("&suggested="), "{path}");
-        assert_eq!(notifications(&app).await, 1);
+        // "Your visit note is ready" and the follow-up suggestion.
+        assert_eq!(notifications(&app).await, 2);
 
         let browser = app.signed_in(&maria).await;
         let page = app
@@ -749,7 +750,7 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             starts.with_timezone(&Utc) >= visit.starts_at + Duration::weeks(4) - Duration::days(1)
         );
 
-        // The completed visit is in her history, not marked cancelled; completing twice is refused.
+        // The completed visit is in her history, not marked cancelled; signing twice is refused.
         let history = app
             .get_with(&browser, "/portal/visits")
             .await
@@ -760,16 +761,10 @@ async fn a_completed_visit_gets_a_follow_up_email_and_a_suggested_time_to_book_i
             history.contains("Past and cancelled") && !history.contains(">Cancelled<"),
             "{history}"
         );
-        let again = physician
-            .post(format!("{}/api/visits/complete", app.address))
-            .header("Accept", "text/html")
-            .form(&form(&complete("")))
-            .send()
-            .await
-            .expect("POST");
+        let again = post(&physician, sign("2")).await.expect("POST");
         assert_eq!(
             crate::helpers::location(&again),
-            Some(format!("{agenda}&error=complete"))
+            Some(format!("{note_page}?refused=note.signed"))
         );
     }
 }

@@ -456,7 +456,7 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         let app = spawn_app(&backend).await;
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
         let maria_signed = app.acting_as(&maria).await;
-        let _doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
         app.post_form(
             "/contact",
             &[
@@ -528,6 +528,53 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
             )
             .await;
         assert_eq!(status, 200);
+        // Two visits of Maria's: one with a draft note, one with a signed note and an addendum.
+        {
+            use app::appointments::VisitType;
+            use app::records::notes::{model, service};
+            let physician = app.acting_as(&doctor).await;
+            let mut visits = Vec::new();
+            for days in [3, 10] {
+                let at = app.free_times(VisitType::InPerson, days, 7).await[0];
+                let booked = app
+                    .book(&maria, VisitType::InPerson, at, "Check-up", None)
+                    .await
+                    .expect("booked");
+                visits.push(booked.public_id);
+            }
+            let draft = model::NoteDraft {
+                plan: "Fasting labs".into(),
+                ..Default::default()
+            };
+            service::save_draft(&physician, &visits[0], None, &draft)
+                .await
+                .expect("a draft");
+            let row = app::appointments::entity::appointment::Entity::find()
+                .all(&app.db)
+                .await
+                .expect("visits")
+                .into_iter()
+                .find(|a| a.public_id == visits[1])
+                .expect("the visit");
+            let content = model::NoteContent {
+                assessment: "Well adult".into(),
+                plan: "Return in a year".into(),
+                ..Default::default()
+            };
+            service::file_signed(
+                &app.db,
+                &app.keyring,
+                &row,
+                doctor.id,
+                &content,
+                app.clock_now(),
+            )
+            .await
+            .expect("a signed note");
+            service::add_addendum(&physician, &visits[1], "Labs normal.")
+                .await
+                .expect("an addendum");
+        }
         let old = app.keyring.clone();
         let old_key = app::crypto::MasterKey::from_base64(1, &dev_key(&app)).expect("key");
         let new_key = app::crypto::MasterKey::generate(2);
@@ -535,7 +582,7 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         // The inquiry; Maria's name, date of birth and phone; the doctor's MFA secret; Ana's
         // name, date of birth, phone and preferred name, address and emergency contact,
         // receipt and visit reason; the three accounts' names; the outboxes and notifications;
-        // Maria's allergy and its first version.
+        // Maria's allergy and its first version; her two visits' reasons, notes and addendum.
         let before = values_under_key(&app, 1).await;
         assert!(before >= 20, "{} sealed values", before);
         let report = bedside::rotate::rotate_all(&app.db, &both, |_| {})

@@ -1,1 +1,2 @@
 mod chart;
+mod notes;
