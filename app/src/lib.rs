@@ -16,6 +16,8 @@ pub mod error;
 pub mod memberships;
 pub mod notifications;
 pub mod patients;
+#[cfg(feature = "ssr")]
+pub mod pdf_text;
 pub mod records;
 pub mod shell;
 pub mod site;

@@ -160,50 +160,43 @@ pub async fn file(
     by: i32,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
-    let filed = |starts_at, visit_type, reason, status| FiledVisit {
-        patient_id,
-        visit_type,
-        starts_at,
-        minutes: 30,
-        buffer_minutes: 10,
-        reason,
-        status,
-    };
-    for visit in visits_of(name) {
-        let starts_at = visit_time(now, visit.days_ago, visit.hour);
-        let row = file_visit(
-            db,
-            keyring,
-            &filed(
-                starts_at,
-                visit.visit_type,
-                visit.reason,
-                VisitStatus::Completed,
-            ),
-            now,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("filing a demo visit: {e:?}"))?;
-        let signed_at = starts_at + Duration::hours(3);
-        app::records::notes::service::file_signed(db, keyring, &row, by, &visit.note, signed_at)
-            .await
-            .map_err(|e| anyhow::anyhow!("filing a demo note: {e:?}"))?;
+    // Each visit: when, what kind, why, where it stands, and for a past one its note.
+    let mut visits = Vec::new();
+    for past in visits_of(name) {
+        let starts_at = visit_time(now, past.days_ago, past.hour);
+        let status = VisitStatus::Completed;
+        visits.push((
+            starts_at,
+            past.visit_type,
+            past.reason,
+            status,
+            Some(past.note),
+        ));
     }
-    for visit in booked_of(name) {
-        let starts_at = weekday_from(now, visit.weekdays_ahead, visit.hour, visit.minute);
-        file_visit(
-            db,
-            keyring,
-            &filed(
-                starts_at,
-                visit.visit_type,
-                visit.reason,
-                VisitStatus::Booked,
-            ),
-            now,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("filing a demo visit: {e:?}"))?;
+    for booked in booked_of(name) {
+        let starts_at = weekday_from(now, booked.weekdays_ahead, booked.hour, booked.minute);
+        let status = VisitStatus::Booked;
+        visits.push((starts_at, booked.visit_type, booked.reason, status, None));
+    }
+    for (starts_at, visit_type, reason, status, note) in visits {
+        let visit = FiledVisit {
+            patient_id,
+            visit_type,
+            starts_at,
+            minutes: 30,
+            buffer_minutes: 10,
+            reason,
+            status,
+        };
+        let row = file_visit(db, keyring, &visit, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("filing a demo visit: {e:?}"))?;
+        if let Some(note) = note {
+            let signed_at = starts_at + Duration::hours(3);
+            app::records::notes::service::file_signed(db, keyring, &row, by, &note, signed_at)
+                .await
+                .map_err(|e| anyhow::anyhow!("filing a demo note: {e:?}"))?;
+        }
     }
     Ok(())
 }

@@ -24,6 +24,7 @@ pub mod memberships;
 pub mod notifications;
 pub mod plain_form;
 pub mod production;
+pub mod records;
 pub mod rotate;
 pub mod sealing;
 pub mod security;

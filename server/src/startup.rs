@@ -343,6 +343,7 @@ pub fn areas() -> crate::area::Area {
         .merge(crate::memberships::routes())
         .merge(crate::billing::routes())
         .merge(crate::appointments::routes())
+        .merge(crate::records::routes())
         .merge(auth::routes())
 }
 

@@ -75,11 +75,7 @@ pub async fn pdf_of(
     let paid = found.status == invoice_status::PAID || found.status == invoice_status::REFUNDED;
     let document = InvoiceDocument {
         practice_name: practice.name.clone(),
-        practice_lines: vec![
-            practice.address.street.clone(),
-            practice.address.second_line(),
-            format!("{}  {}", practice.phone, practice.email),
-        ],
+        practice_lines: practice.letterhead(),
         number: found.number.clone(),
         issued_on: day(found.issued_at, time_zone),
         paid_on: found.paid_at.filter(|_| paid).map(|at| day(at, time_zone)),

@@ -3,7 +3,8 @@
 //! built-in Helvetica and Courier (no font files, no system libraries).
 
 use crate::domain::format_usd;
-use printpdf::{BuiltinFont, Color, Line, Mm, PdfDocument, Point, Rgb};
+use crate::pdf_text::printable;
+use printpdf::{BuiltinFont, Color, Line, Mm, Point, Rgb};
 
 /// Everything a printed invoice shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,20 +23,6 @@ pub struct InvoiceDocument {
     pub refunded_cents: i64,
 }
 
-/// The built-in fonts speak Windows-1252: anything outside it is written plainly.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '–' | '—' => '-',
-            '‘' | '’' => '\'',
-            '“' | '”' => '"',
-            '·' => '-',
-            c if (c as u32) < 0x100 => c,
-            _ => '?',
-        })
-        .collect()
-}
-
 /// Renders `doc` as PDF bytes.
 pub fn render(doc: &InvoiceDocument) -> Result<Vec<u8>, String> {
     let title = if doc.paid_on.is_some() {
@@ -43,24 +30,16 @@ pub fn render(doc: &InvoiceDocument) -> Result<Vec<u8>, String> {
     } else {
         "Invoice"
     };
-    // US Letter.
-    let (pdf, page, layer) = PdfDocument::new(
-        format!("{title} {}", doc.number),
-        Mm(215.9),
-        Mm(279.4),
-        "Invoice",
-    );
-    let regular = pdf
-        .add_builtin_font(BuiltinFont::Helvetica)
-        .map_err(|e| e.to_string())?;
-    let bold = pdf
-        .add_builtin_font(BuiltinFont::HelveticaBold)
-        .map_err(|e| e.to_string())?;
+    let crate::pdf_text::Letter {
+        pdf,
+        first: canvas,
+        regular,
+        bold,
+    } = crate::pdf_text::Letter::new(&format!("{title} {}", doc.number), "Invoice")?;
     let mono = pdf
         .add_builtin_font(BuiltinFont::Courier)
         .map_err(|e| e.to_string())?;
     {
-        let canvas = pdf.get_page(page).get_layer(layer);
         let text = |s: &str, size: f32, x: f32, y: f32, font: &printpdf::IndirectFontRef| {
             canvas.use_text(printable(s), size, Mm(x), Mm(y), font);
         };

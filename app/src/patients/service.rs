@@ -144,7 +144,11 @@ async fn missing(
     }
 }
 
-fn open(keyring: &Keyring, row: &patient::Model) -> Result<PatientProfile, AppError> {
+/// Patient `row`'s profile, opened (for a read already permitted and audited).
+pub(crate) fn open_profile(
+    keyring: &Keyring,
+    row: &patient::Model,
+) -> Result<PatientProfile, AppError> {
     let open_err = |e: crate::crypto::CryptoError| {
         AppError::internal(format_args!("opening patient {}: {e}", row.public_id))
     };
@@ -215,7 +219,7 @@ pub async fn read_profile(me: &SignedIn, public_id: &str) -> Result<PatientProfi
         .one(permit.txn())
         .await?
         .ok_or_else(|| AppError::NotFound("That patient".into()))?;
-    let profile = open(me.keyring(), &row)?;
+    let profile = open_profile(me.keyring(), &row)?;
     permit.commit().await?;
     Ok(profile)
 }

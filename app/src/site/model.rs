@@ -32,6 +32,15 @@ pub struct Practice {
 }
 
 impl Practice {
+    /// The lines under the practice's name on a printed page: street, town, phone and email.
+    pub fn letterhead(&self) -> Vec<String> {
+        vec![
+            self.address.street.clone(),
+            self.address.second_line(),
+            format!("{}  {}", self.phone, self.email),
+        ]
+    }
+
     /// A `tel:` link for the practice's phone number: digits and a leading `+` only.
     pub fn tel_href(&self) -> String {
         let digits: String = self

@@ -1,4 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
+import * as fs from "node:fs";
 import { expect, Page, test } from "@playwright/test";
 import { JAMES, PHYSICIAN, screenshot, signIn } from "../support";
 
@@ -87,6 +88,14 @@ test("the physician documents this morning's visit as she types, through a dropp
   await expect(notes.first()).toContainText("Continue lisinopril 40 mg");
   await expect(notes.first()).toContainText("Lab order for kidney function sent.");
   await expect(notes.last()).toContainText("Type 2 diabetes, slightly above target");
+  // The note as a PDF: a real file, named for the visit's day.
+  const [download] = await Promise.all([
+    patient.waitForEvent("download"),
+    notes.first().getByRole("link", { name: /Download as PDF/ }).click(),
+  ]);
+  expect(download.suggestedFilename()).toMatch(/^visit-note-\d{4}-\d{2}-\d{2}\.pdf$/);
+  const file = await download.path();
+  expect(fs.readFileSync(file).subarray(0, 5).toString()).toBe("%PDF-");
   await axeClean(patient);
   await screenshot(patient, "notes-patient-390");
 });

@@ -345,9 +345,9 @@ fn PrescriptionRow(
         <div class="prescription-row" role="group" aria-label=format!("Prescription {}", index + 1)>
             {input("drug", "Drug", row.drug)}
             {input("strength", "Strength", row.strength)}
-            {input("directions", "Directions", row.directions)}
             {input("quantity", "Quantity", row.quantity)}
             {input("refills", "Refills", row.refills)}
+            {input("directions", "Directions", row.directions)}
             <button type="button" class="button button-small button-quiet" on:click=remove>
                 "Remove"<span class="visually-hidden">{format!(" prescription {}", index + 1)}</span>
             </button>

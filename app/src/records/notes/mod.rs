@@ -12,6 +12,10 @@ mod view;
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
+pub mod export;
+#[cfg(feature = "ssr")]
+mod pdf;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 pub use view::{MyNotesPage, NoteTimeline, VisitNotePage};

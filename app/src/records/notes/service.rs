@@ -165,16 +165,7 @@ pub async fn save_draft(
             }
         }
         (Some(note), Some(at)) if note.version == at => {
-            let written = visit_note::Entity::update_many()
-                .col_expr(visit_note::Column::Version, (at + 1).into())
-                .col_expr(
-                    visit_note::Column::Content,
-                    sea_orm::Value::from(seal(keyring, &note.public_id, &body)?).into(),
-                )
-                .col_expr(visit_note::Column::UpdatedAt, now.into())
-                .filter(visit_note::Column::Id.eq(note.id))
-                .filter(visit_note::Column::Version.eq(at))
-                .filter(visit_note::Column::Status.eq(NoteStatus::Draft))
+            let written = next_version(keyring, &note, at, &body, now)?
                 .exec(open.permit.txn())
                 .await?;
             if written.rows_affected != 1 {
@@ -193,6 +184,27 @@ pub async fn save_draft(
         signed: false,
         not_signed: None,
     })
+}
+
+/// The update that makes draft `note`, stored at version `at`, the next version saying `body`.
+/// It changes no row unless the note is still a draft at `at`: a save from behind cannot land.
+fn next_version(
+    keyring: &Keyring,
+    note: &visit_note::Model,
+    at: i32,
+    body: &NoteBody,
+    now: DateTime<Utc>,
+) -> Result<sea_orm::UpdateMany<visit_note::Entity>, AppError> {
+    Ok(visit_note::Entity::update_many()
+        .col_expr(visit_note::Column::Version, (at + 1).into())
+        .col_expr(
+            visit_note::Column::Content,
+            sea_orm::Value::from(seal(keyring, &note.public_id, body)?).into(),
+        )
+        .col_expr(visit_note::Column::UpdatedAt, now.into())
+        .filter(visit_note::Column::Id.eq(note.id))
+        .filter(visit_note::Column::Version.eq(at))
+        .filter(visit_note::Column::Status.eq(NoteStatus::Draft)))
 }
 
 /// What signing did: the note's last version, and the follow-up job to run at once (none when
@@ -236,24 +248,11 @@ pub async fn sign(me: &SignedIn, visit: &str, at: i32) -> Result<Signed, AppErro
             return Err(refuse(me, VERB, open, refusal.into()).await);
         }
     }
-    let written = visit_note::Entity::update_many()
-        .col_expr(visit_note::Column::Version, (at + 1).into())
+    let signed = NoteBody::Signed(content.clone());
+    let written = next_version(keyring, &note, at, &signed, now)?
         .col_expr(visit_note::Column::Status, NoteStatus::Signed.into())
-        .col_expr(
-            visit_note::Column::Content,
-            sea_orm::Value::from(seal(
-                keyring,
-                &note.public_id,
-                &NoteBody::Signed(content.clone()),
-            )?)
-            .into(),
-        )
         .col_expr(visit_note::Column::SignedBy, Some(by).into())
         .col_expr(visit_note::Column::SignedAt, Some(now).into())
-        .col_expr(visit_note::Column::UpdatedAt, now.into())
-        .filter(visit_note::Column::Id.eq(note.id))
-        .filter(visit_note::Column::Version.eq(at))
-        .filter(visit_note::Column::Status.eq(NoteStatus::Draft))
         .exec(open.permit.txn())
         .await?;
     if written.rows_affected != 1 {
@@ -346,7 +345,7 @@ pub async fn note_page(me: &SignedIn, visit: &str) -> Result<NotePage, AppError>
         .await?
         .filter(|n| can_write || n.status == NoteStatus::Signed);
     let note = match stored {
-        Some(note) => filed(txn, keyring, tz, vec![note]).await?.pop(),
+        Some(note) => Some(filed_one(txn, keyring, tz, note).await?),
         None => None,
     };
     let allergies = crate::records::service::allergies(txn, keyring, open.row.patient_id).await?;
@@ -399,6 +398,19 @@ pub async fn notes_of(me: &SignedIn, patient: &str) -> Result<Vec<FiledNote>, Ap
     permit.commit().await?;
     out.sort_by_key(|n| std::cmp::Reverse(n.visit.starts_at));
     Ok(out)
+}
+
+/// Note `note` opened, with who signed it and its addenda.
+pub(super) async fn filed_one(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    tz: chrono_tz::Tz,
+    note: visit_note::Model,
+) -> Result<VisitNote, AppError> {
+    filed(conn, keyring, tz, vec![note])
+        .await?
+        .pop()
+        .ok_or_else(|| AppError::internal("a note lost while opening it"))
 }
 
 /// The visit as a note shows it.

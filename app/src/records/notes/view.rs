@@ -68,6 +68,7 @@ fn NotePageBody(
                 <div class="notice notice-success" role="status"><p>"Signed and filed in the patient's record. The visit is completed and the patient has been told their note is ready."</p></div>
             })}
             <NoteText content signed=by/>
+            <p><a class="button button-small button-quiet" href=format!("/dashboard/visits/{}/note.pdf", crate::ui::url_encode(&visit.appointment)) download="" rel="external">"Download as PDF"</a></p>
             <Addenda addenda/>
             {can_write.then(|| view! { <AddendumForm visit=visit.appointment.clone() add/> })}
         }
@@ -244,7 +245,12 @@ fn FiledNoteCard(filed: FiledNote) -> impl IntoView {
         <article class="stack filed-note" aria-label=format!("Visit on {}", visit.when)>
             <h2>{visit.when.clone()}" · "{visit.visit_type.label()}</h2>
             {match body {
-                NoteBody::Signed(content) => view! { <NoteText content signed/> }.into_any(),
+                NoteBody::Signed(content) => view! {
+                    <NoteText content signed/>
+                    <p><a class="button button-small button-quiet" href=format!("/portal/notes/{}.pdf", crate::ui::url_encode(&visit.appointment)) download="" rel="external">
+                        "Download as PDF"<span class="visually-hidden">{format!(": the note of {}", visit.when)}</span>
+                    </a></p>
+                }.into_any(),
                 NoteBody::Draft(_) => view! { <p>"Not signed yet."</p> }.into_any(),
             }}
             <Addenda addenda/>

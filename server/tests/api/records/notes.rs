@@ -16,6 +16,26 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 
 const SAVE: &str = "/api/records/notes/save";
 
+/// A note ready to sign, with a prescription and a follow-up, and the signature asked for.
+const SIGNED: &[(&str, &str)] = &[
+    (
+        "note[subjective]",
+        "Headaches for a week, worse in the afternoon",
+    ),
+    ("note[assessment]", "Tension-type headache"),
+    ("note[plan]", "Ibuprofen as needed; sleep diary"),
+    ("note[prescriptions][0][drug]", "Ibuprofen"),
+    ("note[prescriptions][0][strength]", "400 mg tablet"),
+    (
+        "note[prescriptions][0][directions]",
+        "One tablet every 8 hours with food",
+    ),
+    ("note[prescriptions][0][quantity]", "30"),
+    ("note[prescriptions][0][refills]", "1"),
+    ("note[follow_up_weeks]", "6"),
+    ("sign", "1"),
+];
+
 async fn audits(app: &TestApp) -> u64 {
     app::audit::entity::audit_event::Entity::find()
         .count(&app.db)
@@ -33,6 +53,20 @@ async fn save(
     let mut form = vec![("visit", visit), ("version", version)];
     form.extend_from_slice(fields);
     app.call::<NoteSaved>(browser, SAVE, &form).await
+}
+
+async fn add_addendum(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    visit: &str,
+    text: &str,
+) -> (u16, Result<(), AppError>) {
+    app.call::<()>(
+        browser,
+        "/api/records/notes/addendum",
+        &[("visit", visit), ("addendum", text)],
+    )
+    .await
 }
 
 fn refused(refusal: NoteRefusal) -> Result<NoteSaved, AppError> {
@@ -215,31 +249,7 @@ async fn signing_checks_the_note_files_it_completes_the_visit_and_only_the_patie
         // Complete: signed, immutable, the visit completed, the patient told (no details).
         let before = audits(&app).await;
         let version = saved.version.to_string();
-        let (status, signed) = save(
-            &app,
-            &physician,
-            id,
-            &version,
-            &[
-                (
-                    "note[subjective]",
-                    "Headaches for a week, worse in the afternoon",
-                ),
-                ("note[assessment]", "Tension-type headache"),
-                ("note[plan]", "Ibuprofen as needed; sleep diary"),
-                ("note[prescriptions][0][drug]", "Ibuprofen"),
-                ("note[prescriptions][0][strength]", "400 mg tablet"),
-                (
-                    "note[prescriptions][0][directions]",
-                    "One tablet every 8 hours with food",
-                ),
-                ("note[prescriptions][0][quantity]", "30"),
-                ("note[prescriptions][0][refills]", "1"),
-                ("note[follow_up_weeks]", "6"),
-                ("sign", "1"),
-            ],
-        )
-        .await;
+        let (status, signed) = save(&app, &physician, id, &version, SIGNED).await;
         assert_eq!(status, 200, "{}: {signed:?}", app.backend);
         let signed = signed.expect("signed");
         assert!(signed.signed && signed.not_signed.is_none(), "{signed:?}");
@@ -265,16 +275,8 @@ async fn signing_checks_the_note_files_it_completes_the_visit_and_only_the_patie
         let (status, again) = save(&app, &physician, id, &signed.version.to_string(), &[]).await;
         assert_eq!((status, again), (409, refused(NoteRefusal::Signed)));
         // Corrections are addenda, and only of a signed note.
-        let (status, added) = app
-            .call::<()>(
-                &physician,
-                "/api/records/notes/addendum",
-                &[
-                    ("visit", id),
-                    ("addendum", "Also advised to limit caffeine."),
-                ],
-            )
-            .await;
+        let (status, added) =
+            add_addendum(&app, &physician, id, "Also advised to limit caffeine.").await;
         assert_eq!((status, added), (200, Ok(())), "{}", app.backend);
         let (status, _) = save(
             &app,
@@ -426,6 +428,95 @@ async fn a_cancelled_visit_has_no_note_and_a_plain_post_comes_back_saying_what_h
         assert_eq!(
             crate::helpers::location(&unknown),
             Some("/dashboard/visits/nope/note?error=1".to_owned())
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_signed_note_downloads_as_a_pdf_whose_text_reads_back_for_its_readers_only() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let desk = app.create_user(Role::Staff, "desk@example.com").await;
+        let visit = book_ahead(&app, &maria, 2).await;
+        app.clock.set(visit.starts_at + Duration::minutes(20));
+        let physician = app.signed_in(&doctor).await;
+        let id = visit.public_id.as_str();
+        let for_patient = format!("/portal/notes/{id}.pdf");
+        let for_practice = format!("/dashboard/visits/{id}/note.pdf");
+
+        // A draft is not part of the record: nothing to download yet.
+        let (status, _) = save(&app, &physician, id, "", &[("note[plan]", "Rest")]).await;
+        assert_eq!(status, 200);
+        assert_eq!(app.get_with(&physician, &for_practice).await.status(), 404);
+        let (status, signed) = save(&app, &physician, id, "1", SIGNED).await;
+        assert_eq!(status, 200);
+        assert!(signed.expect("signed").signed);
+        let (status, _) =
+            add_addendum(&app, &physician, id, "Also advised to limit caffeine.").await;
+        assert_eq!(status, 200);
+
+        // Maria downloads it: a PDF attachment, one audited read, its text readable.
+        let mine = app.signed_in(&maria).await;
+        let before = audits(&app).await;
+        let response = app.get_with(&mine, &for_patient).await;
+        assert_eq!(response.status(), 200, "{}", app.backend);
+        assert_eq!(
+            response.headers()["content-type"].to_str().expect("type"),
+            "application/pdf"
+        );
+        let disposition = response.headers()["content-disposition"]
+            .to_str()
+            .expect("disposition")
+            .to_owned();
+        assert!(
+            disposition.starts_with("attachment; filename=\"visit-note-"),
+            "{disposition}"
+        );
+        assert_eq!(
+            response.headers()["cache-control"].to_str().expect("cache"),
+            "no-store"
+        );
+        let bytes = response.bytes().await.expect("bytes");
+        assert_eq!(audits(&app).await, before + 1, "one audit entry per export");
+        let pdf = lopdf::Document::load_mem(&bytes).expect("a valid PDF");
+        let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
+        let text = pdf.extract_text(&pages).expect("text");
+        for expected in [
+            "Visit note",
+            "Maria Lopez",
+            "Headaches for a week, worse in the afternoon",
+            "Tension-type headache",
+            "Ibuprofen as needed; sleep diary",
+            "Ibuprofen 400 mg tablet",
+            "Quantity 30, 1 refill",
+            "In 6 weeks",
+            "Signed by",
+            "Also advised to limit caffeine.",
+        ] {
+            assert!(text.contains(expected), "{expected} in {text}");
+        }
+        // The physician, from the dashboard.
+        assert_eq!(app.get_with(&physician, &for_practice).await.status(), 200);
+
+        // Nobody else: another patient, the front desk (no clinical access), signed out.
+        for (who, path) in [(&james, &for_patient), (&desk, &for_practice)] {
+            let browser = app.signed_in(who).await;
+            let before = audits(&app).await;
+            let response = app.get_with(&browser, path).await;
+            assert_eq!(response.status(), 403, "{:?} on {}", who.role, app.backend);
+            assert_eq!(audits(&app).await, before + 1, "the denial is audited");
+        }
+        let response = app.get_with(&app.new_browser(), &for_patient).await;
+        assert!(
+            response.status().is_redirection()
+                && crate::helpers::location(&response).is_some_and(|to| to.starts_with("/signin")),
+            "{}",
+            response.status()
         );
     }
 }
