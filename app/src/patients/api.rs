@@ -27,6 +27,15 @@ pub async fn patient_record(public_id: String) -> Result<PatientProfile, AppErro
 
 /// The practice's patients whose names hold every word of `query` (all of them when it is
 /// empty), for the physician and staff.
+/// Patient `patient`'s next visits and membership, for the practice's patient page.
+#[server(endpoint = "patients/summary")]
+pub async fn load_patient_summary(
+    patient: String,
+) -> Result<super::model::PatientSummary, AppError> {
+    use crate::auth::api::context;
+    super::summary::summary(&context::signed_in()?, &patient).await
+}
+
 #[server]
 pub async fn patient_directory(query: String) -> Result<Vec<PatientListing>, AppError> {
     use crate::auth::api::context;

@@ -8,6 +8,8 @@ mod pages;
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod summary;
 
 pub use model::{PatientListing, PatientProfile};
 pub use pages::{DashboardHome, PatientPage, PortalHome};

@@ -144,3 +144,31 @@ mod tests {
         assert!(refused.get("phone").is_some());
     }
 }
+
+/// A visit coming up, as the physician's patient page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpcomingVisit {
+    pub appointment: String,
+    /// "Fri, Jun 19 at 10:00 am", in the practice's time zone.
+    pub when: String,
+    pub visit_type: crate::appointments::VisitType,
+    pub reason: String,
+}
+
+/// Where a patient's membership stands, for the practice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryMembership {
+    pub tier: String,
+    /// "Active", "Payment overdue", …
+    pub status: String,
+    /// "June 1, 2026": when it became active.
+    pub since: Option<String>,
+}
+
+/// What the physician's patient page shows beside the chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientSummary {
+    pub upcoming: Vec<UpcomingVisit>,
+    /// `None`: no membership, or not the caller's to see.
+    pub membership: Option<SummaryMembership>,
+}

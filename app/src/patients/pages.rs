@@ -179,7 +179,7 @@ pub fn PatientPage() -> impl IntoView {
         .get_untracked()
         .starts_with("/dashboard");
     view! {
-        <section class="section container narrow">
+        <section class=if from_dashboard { "section container" } else { "section container narrow" }>
             {from_dashboard.then(|| view! { <p><a href="/dashboard">"← All patients"</a></p> })}
             <Suspense fallback=|| view! { <p>"Loading the record…"</p> }>
                 {move || {
@@ -192,15 +192,76 @@ pub fn PatientPage() -> impl IntoView {
                             Ok(profile) => view! {
                                 <Title text=format!("{} · Bedside", profile.legal_name)/>
                                 <h1>{profile.legal_name.clone()}</h1>
-                                <ProfileCard profile/>
-                                <crate::records::NoteTimeline patient=id.clone()/>
-                                <crate::records::ChartPanel patient=id/>
+                                {if from_dashboard {
+                                    view! {
+                                        <div class="patient-layout">
+                                            <div class="stack">
+                                                <ProfileCard profile/>
+                                                <crate::records::ChartPanel patient=id.clone()/>
+                                            </div>
+                                            <aside class="stack" aria-label="Visits and membership">
+                                                <PatientSide patient=id.clone()/>
+                                                <crate::records::NoteTimeline patient=id/>
+                                            </aside>
+                                        </div>
+                                    }.into_any()
+                                } else {
+                                    view! {
+                                        <ProfileCard profile/>
+                                        <crate::records::ChartPanel patient=id/>
+                                    }.into_any()
+                                }}
                             }.into_any(),
                         }
                     })
                 }}
             </Suspense>
         </section>
+    }
+}
+
+/// Beside the chart in the dashboard: the patient's next visits (each with its note) and their
+/// membership.
+#[component]
+fn PatientSide(patient: String) -> impl IntoView {
+    let summary = OnceResource::new(super::api::load_patient_summary(patient));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading visits…"</p> }>
+            {move || Suspend::new(async move {
+                match summary.await {
+                    Err(error) => failed(&error),
+                    Ok(summary) => view! {
+                        <section class="card stack" aria-labelledby="upcoming-title">
+                            <h2 id="upcoming-title">"Upcoming visits"</h2>
+                            {if summary.upcoming.is_empty() {
+                                view! { <p class="fine-print">"No visits booked."</p> }.into_any()
+                            } else {
+                                view! {
+                                    <ul class="upcoming-visits">
+                                        {summary.upcoming.into_iter().map(|v| view! {
+                                            <li>
+                                                <strong>{v.when.clone()}</strong>" · "{v.visit_type.label()}
+                                                {(!v.reason.is_empty()).then(|| view! { <br/><span class="fine-print">{v.reason.clone()}</span> })}
+                                                <br/><a href=crate::records::notes::api::note_address(&v.appointment)>
+                                                    "Visit note"<span class="visually-hidden">{format!(": {}", v.when)}</span>
+                                                </a>
+                                            </li>
+                                        }).collect_view()}
+                                    </ul>
+                                }.into_any()
+                            }}
+                        </section>
+                        {summary.membership.map(|m| view! {
+                            <section class="card stack" aria-labelledby="membership-title">
+                                <h2 id="membership-title">"Membership"</h2>
+                                <p><strong>{m.tier}</strong>" · "{m.status}</p>
+                                {m.since.map(|since| view! { <p class="fine-print">{format!("Member since {since}")}</p> })}
+                            </section>
+                        })}
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
     }
 }
 

@@ -34,6 +34,11 @@ test("a patient adds an allergy in place; the physician sees it first on the cha
   await physician.locator(".patient-list").getByRole("link", { name: "Maria Lopez" }).click();
   const chart = physician.getByRole("region", { name: "Allergies" });
   await expect(chart).toContainText("Latex");
+  // Beside the chart: her next visit, her membership and her signed notes.
+  const side = physician.getByRole("complementary", { name: "Visits and membership" });
+  await expect(side.getByRole("region", { name: "Upcoming visits" })).toContainText("Headache diary review");
+  await expect(side.getByRole("region", { name: "Membership" })).toContainText("Complete · Active");
+  await expect(side.getByRole("region", { name: "Visit notes" })).toContainText("Signed");
   await expect(chart).toContainText("Updated by Maria Lopez");
   await physician.locator("html[data-hydrated]").waitFor();
   const latex = chart.getByRole("listitem").filter({ hasText: "Latex" });

@@ -1,3 +1,4 @@
 //! The patients feature's API tests.
 
 pub mod details;
+mod summary;
