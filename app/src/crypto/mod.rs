@@ -8,6 +8,7 @@
 
 mod keyring;
 mod sealed_rows;
+pub mod stream;
 mod tokens;
 
 pub use keyring::{
