@@ -67,3 +67,48 @@ ensure_end2end_packages() {
     npm ci --prefix "$ROOT/end2end" --no-audit --no-fund
   fi
 }
+
+# The test servers and checkers that come from PyPI, in a venv of their own (pinned in
+# tools/requirements-test.txt): moto's S3-compatible server.
+PY_TOOLS="$ROOT/tools/.venv"
+ensure_python_tools() {
+  local stamp="$PY_TOOLS/.installed"
+  if [ ! -f "$stamp" ] || [ "$ROOT/tools/requirements-test.txt" -nt "$stamp" ]; then
+    say "Installing the test servers from PyPI (tools/requirements-test.txt)"
+    if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+      # Debian and Ubuntu ship venv's pip bootstrap in a package of its own.
+      as_root apt-get update -qq
+      as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+    fi
+    python3 -m venv "$PY_TOOLS"
+    "$PY_TOOLS/bin/pip" install -q -r "$ROOT/tools/requirements-test.txt"
+    touch "$stamp"
+  fi
+}
+
+# Starts moto's S3-compatible server on a free loopback port with an empty bucket, and exports
+# where it is (BEDSIDE_TEST_S3_ENDPOINT, BEDSIDE_TEST_S3_BUCKET) for the storage tests.
+# S3_PID is the server's process: stop it when done.
+start_s3() {
+  local port
+  port=$("$PY_TOOLS/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  mkdir -p "$ROOT/target"
+  "$PY_TOOLS/bin/moto_server" -H 127.0.0.1 -p "$port" > "$ROOT/target/moto.log" 2>&1 &
+  S3_PID=$!
+  "$PY_TOOLS/bin/python" - "$port" <<'PY'
+import sys, time, urllib.request
+import boto3
+url = f"http://127.0.0.1:{sys.argv[1]}"
+for _ in range(100):
+    try:
+        urllib.request.urlopen(url + "/moto-api/", timeout=1)
+        break
+    except Exception:
+        time.sleep(0.2)
+boto3.client("s3", endpoint_url=url, aws_access_key_id="test", aws_secret_access_key="test",
+             region_name="us-east-1").create_bucket(Bucket="bedside-test")
+PY
+  export BEDSIDE_TEST_S3_ENDPOINT="http://127.0.0.1:$port" BEDSIDE_TEST_S3_BUCKET=bedside-test
+  say "S3-compatible server (moto) at $BEDSIDE_TEST_S3_ENDPOINT"
+}
+

@@ -16,11 +16,12 @@ export LEPTOS_OUTPUT_NAME=bedside
 # the disk (they are several GB for the Leptos crates; a CI run once ran out of space).
 if [ ! -d target ]; then export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"; fi
 say "Disk space before the build: $(df -h --output=avail . | tail -1 | tr -d ' ') free"
-trap 'status=$?; [ $status -eq 0 ] || say "Failed (exit $status); disk space now: $(df -h --output=avail . | tail -1 | tr -d " ") free"' EXIT
+trap 'status=$?; [ -z "${S3_PID:-}" ] || kill "$S3_PID" 2>/dev/null; [ $status -eq 0 ] || say "Failed (exit $status); disk space now: $(df -h --output=avail . | tail -1 | tr -d " ") free"' EXIT
 
 ensure_build_tools
 ensure_chromium
 ensure_end2end_packages
+ensure_python_tools
 
 say "Checking formatting"
 cargo fmt --all -- --check
@@ -33,6 +34,8 @@ say "Import circles between source files (DECISIONS #59)"
 python3 scripts/import-circles.py app/src
 python3 scripts/import-circles.py server/src
 
+# The storage tests run against a real S3-compatible server as well as the local folder.
+start_s3
 say "Unit, property and integration tests (SQLite and PostgreSQL at ${DATABASE_URL%%@*}@…)"
 cargo test -p bedside -p bedside-app -p bedside-migrations --features bedside-app/ssr
 

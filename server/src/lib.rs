@@ -33,6 +33,7 @@ pub mod site;
 pub mod sms;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 pub use settings::Settings;

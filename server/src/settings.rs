@@ -60,6 +60,10 @@ pub struct Settings {
     pub jobs: JobSettings,
     pub notifications: NotificationSettings,
     pub payments: PaymentSettings,
+    /// Where the record's files are kept: a local folder, or an S3-compatible bucket
+    /// (`BEDSIDE_STORAGE__BACKEND=s3`, `…__BUCKET`, `…__ENDPOINT`, `…__REGION`,
+    /// `…__ACCESS_KEY_ID`, `…__SECRET_ACCESS_KEY`).
+    pub storage: crate::storage::StorageSettings,
     /// `redis://127.0.0.1:6379`: keep sessions in Redis (shared by several processes) instead
     /// of the database. `BEDSIDE_REDIS_URL`.
     pub redis_url: Option<String>,
@@ -277,6 +281,7 @@ impl Default for Settings {
                     timeout_seconds: 15,
                 },
             },
+            storage: Default::default(),
             sms: SmsSettings {
                 transport: SmsTransport::Outbox,
                 from: "+10000000000".into(),

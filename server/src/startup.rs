@@ -130,7 +130,10 @@ impl Application {
             .with_context(|| format!("connecting to Redis at {}", crate::db::redact(url)))?,
             None => AttemptLimits::per_minute(settings.sign_in.attempts_per_minute),
         };
+        let objects =
+            crate::storage::Objects::from_settings(&settings.storage, &settings.data_dir)?;
         let state = AppState {
+            objects,
             attempt_limits,
             jobs,
             clock,

@@ -40,6 +40,8 @@ pub struct AppState {
     pub webhook_secret: Arc<Vec<u8>>,
     /// The practice's schedule, kept while the database says it is current.
     pub schedules: app::appointments::service::schedule::ScheduleCache,
+    /// The record's files, sealed (`storage.rs`).
+    pub objects: crate::storage::Objects,
     pub(crate) baseline: Option<Bytes>,
     /// Development only: the clock `POST /dev/clock` moves.
     pub(crate) dev_clock: Option<crate::dev_clock::ShiftedClock>,

@@ -1,2 +1,3 @@
 mod chart;
 mod notes;
+mod storage;
