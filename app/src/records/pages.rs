@@ -15,8 +15,9 @@ use leptos_router::hooks::use_query_map;
 /// form post (which names the section and the field to fix, never what was typed).
 #[derive(Debug, Clone, PartialEq)]
 enum Outcome {
-    Saved,
-    Removed,
+    /// Saved in the section named (its notice shows there, where the person pressed the button).
+    Saved(String),
+    Removed(String),
     Refused(String),
     /// Input to fix, by field name; the section is the one whose fields they are.
     Fix(FieldErrors),
@@ -35,11 +36,11 @@ impl Outcome {
     }
 
     fn from_address(get: impl Fn(&str) -> Option<String>) -> Option<Outcome> {
-        if get("saved").is_some() {
-            return Some(Outcome::Saved);
+        if let Some(section) = get("saved") {
+            return Some(Outcome::Saved(section));
         }
-        if get("removed").is_some() {
-            return Some(Outcome::Removed);
+        if let Some(section) = get("removed") {
+            return Some(Outcome::Removed(section));
         }
         if let Some(code) = get("refused") {
             let text = ChartRefusal::from_code(&code).map_or(
@@ -86,10 +87,23 @@ pub fn ChartPanel(#[prop(optional)] patient: Option<String>) -> impl IntoView {
     // as it was typed.
     let changes = RwSignal::new(0_u32);
     let last = RwSignal::new(None::<Outcome>);
+    // The section of the last change sent, for its outcome's notice.
+    let acted_in = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(input) = save.input().get() {
+            acted_in.set(Some(input.form.section));
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(input) = remove.input().get() {
+            acted_in.set(Some(input.section));
+        }
+    });
     Effect::new(move |_| {
         if let Some(result) = save.value().get() {
             let ok = result.is_ok();
-            last.set(Some(Outcome::of(result, || Outcome::Saved)));
+            let section = acted_in.get_untracked().unwrap_or_default();
+            last.set(Some(Outcome::of(result, || Outcome::Saved(section))));
             if ok {
                 changes.update(|n| *n += 1);
             }
@@ -98,7 +112,8 @@ pub fn ChartPanel(#[prop(optional)] patient: Option<String>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(result) = remove.value().get() {
             let ok = result.is_ok();
-            last.set(Some(Outcome::of(result, || Outcome::Removed)));
+            let section = acted_in.get_untracked().unwrap_or_default();
+            last.set(Some(Outcome::of(result, || Outcome::Removed(section))));
             if ok {
                 changes.update(|n| *n += 1);
             }
@@ -124,9 +139,7 @@ pub fn ChartPanel(#[prop(optional)] patient: Option<String>) -> impl IntoView {
     view! {
         {move || outcome.get().and_then(|o| match o {
             Outcome::Refused(text) => Some(view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> }.into_any()),
-            Outcome::Saved => Some(view! { <div class="notice notice-success" role="status"><p>"The chart is saved."</p></div> }.into_any()),
-            Outcome::Removed => Some(view! { <div class="notice notice-success" role="status"><p>"The entry is removed from the chart. Its history is kept."</p></div> }.into_any()),
-            Outcome::Fix(_) => None,
+            Outcome::Saved(_) | Outcome::Removed(_) | Outcome::Fix(_) => None,
         })}
         <Suspense fallback=|| view! { <p>"Loading the chart…"</p> }>
             {move || Suspend::new(async move {
@@ -178,6 +191,11 @@ fn ChartSectionCard(
             <Show when=to_fix>
                 <div class="notice notice-error" role="alert"><p>"Nothing was saved: please check the fields marked below."</p></div>
             </Show>
+            {move || outcome.with(|o| match o {
+                Some(Outcome::Saved(s)) if s == section.as_str() => Some(view! { <div class="notice notice-success" role="status"><p>"The chart is saved."</p></div> }.into_any()),
+                Some(Outcome::Removed(s)) if s == section.as_str() => Some(view! { <div class="notice notice-success" role="status"><p>"The entry is removed from the chart. Its history is kept."</p></div> }.into_any()),
+                _ => None,
+            })}
             {if entries.is_empty() {
                 view! { <p class="fine-print">{empty}</p> }.into_any()
             } else {
