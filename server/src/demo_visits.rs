@@ -87,7 +87,8 @@ struct BookedVisit {
 
 fn booked_of(name: &str) -> Vec<BookedVisit> {
     match name {
-        // This morning's first visit: on the physician's agenda, ready for its note.
+        // This morning's first visit (before it starts, the last weekday's): on the
+        // physician's agenda, ready for its note.
         "James Okafor" => vec![BookedVisit {
             weekdays_ahead: 0,
             hour: 8,
@@ -130,13 +131,14 @@ fn visit_time(now: DateTime<Utc>, days_ago: i64, hour: u32) -> DateTime<Utc> {
     at(day, hour, 0, now - Duration::days(days_ago))
 }
 
-/// The `ahead`-th weekday from today (0: today, or the last Friday on a weekend).
+/// The `ahead`-th weekday from today. For 0: today's visit if it has started, else the last
+/// weekday's (a visit still waiting for its note), so the demo always has one to document.
 fn weekday_from(now: DateTime<Utc>, ahead: i64, hour: u32, minute: u32) -> DateTime<Utc> {
     let mut day = now
         .with_timezone(&chrono_tz::America::New_York)
         .date_naive();
     if ahead == 0 {
-        while weekend(day) {
+        while weekend(day) || at(day, hour, minute, now) > now {
             day -= Duration::days(1);
         }
     }
@@ -199,4 +201,37 @@ pub async fn file(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eastern(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .expect("time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_visit_to_document_has_always_started() {
+        // Wednesday 9:30: this morning's 8:40. Wednesday 7:00: Tuesday's. Saturday: Friday's.
+        for (now, expected) in [
+            ("2026-06-17T09:30:00-04:00", "2026-06-17T08:40:00-04:00"),
+            ("2026-06-17T07:00:00-04:00", "2026-06-16T08:40:00-04:00"),
+            ("2026-06-20T12:00:00-04:00", "2026-06-19T08:40:00-04:00"),
+            ("2026-06-22T06:00:00-04:00", "2026-06-19T08:40:00-04:00"),
+        ] {
+            assert_eq!(
+                weekday_from(eastern(now), 0, 8, 40),
+                eastern(expected),
+                "{now}"
+            );
+        }
+        // Two weekdays ahead of a Thursday is the Monday.
+        assert_eq!(
+            weekday_from(eastern("2026-06-18T09:30:00-04:00"), 2, 10, 0),
+            eastern("2026-06-22T10:00:00-04:00")
+        );
+    }
 }
