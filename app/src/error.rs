@@ -54,6 +54,8 @@ pub enum Refusal {
     Chart(crate::records::refusal::ChartRefusal),
     /// A visit note saved from a stale window, changed after signing, or for a cancelled visit.
     Note(crate::records::notes::refusal::NoteRefusal),
+    /// A file not added to the record (not a PDF, JPEG or PNG, too large, cut off).
+    Document(crate::records::documents::refusal::DocumentRefusal),
 }
 
 impl Refusal {
@@ -67,6 +69,7 @@ impl Refusal {
             Refusal::Refund(r) => format!("refund.{}", r.code()),
             Refusal::Chart(r) => format!("chart.{}", r.code()),
             Refusal::Note(r) => format!("note.{}", r.code()),
+            Refusal::Document(r) => format!("document.{}", r.code()),
         }
     }
 
@@ -79,6 +82,7 @@ impl Refusal {
             Refusal::Refund(r) => r.message(),
             Refusal::Chart(r) => r.message().to_owned(),
             Refusal::Note(r) => r.message().to_owned(),
+            Refusal::Document(r) => r.message().to_owned(),
         }
     }
 }
@@ -104,6 +108,12 @@ impl From<crate::memberships::refusal::MembershipRefusal> for AppError {
 impl From<crate::memberships::refusal::RefundRefusal> for AppError {
     fn from(refusal: crate::memberships::refusal::RefundRefusal) -> Self {
         AppError::Refused(Refusal::Refund(refusal))
+    }
+}
+
+impl From<crate::records::documents::refusal::DocumentRefusal> for AppError {
+    fn from(refusal: crate::records::documents::refusal::DocumentRefusal) -> Self {
+        AppError::Refused(Refusal::Document(refusal))
     }
 }
 
@@ -165,6 +175,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             // Input that does not fit the schedule is the form's to fix, not a conflict.
             AppError::Refused(Refusal::Schedule(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Refused(Refusal::Document(r)) => r.status(),
             AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

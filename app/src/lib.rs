@@ -34,6 +34,8 @@ pub mod jobs;
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod sms;
+#[cfg(feature = "ssr")]
+pub mod storage;
 
 pub use error::{AppError, FieldErrors, Refusal};
 pub use shell::{shell, App};

@@ -67,8 +67,9 @@ async fn main() -> anyhow::Result<()> {
     bedside::db::migrate(&db).await?;
     bedside::demo::seed(&db).await?;
     let keyring = bedside::keys::load_keyring(&settings)?;
+    let objects = bedside::storage::Objects::from_settings(&settings.storage, data.path())?;
     let app = Application::build(settings).await?;
-    let accounts = bedside::demo::seed_accounts(app.identity(), data.path())
+    let accounts = bedside::demo::seed_accounts(app.identity(), &objects, data.path())
         .await?
         .context("a fresh database has no accounts")?;
     let address = app.url();

@@ -140,7 +140,11 @@ pub async fn run() -> anyhow::Result<()> {
                 println!("A practice exists already; nothing seeded.");
             }
             let identity = identity_for(&settings).await?;
-            if let Some(accounts) = demo::seed_accounts(&identity, &settings.data_dir).await? {
+            let objects =
+                app::storage::Objects::from_settings(&settings.storage, &settings.data_dir)?;
+            if let Some(accounts) =
+                demo::seed_accounts(&identity, &objects, &settings.data_dir).await?
+            {
                 print!("{}", demo::describe_accounts(&accounts));
                 println!(
                     "(Saved in {}.)",

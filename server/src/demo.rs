@@ -253,6 +253,7 @@ fn demo_password() -> String {
 /// exists. Passwords are random per installation; they are written to `data_dir/demo-accounts.txt`.
 pub async fn seed_accounts(
     identity: &app::auth::service::Identity,
+    objects: &app::storage::Objects,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Option<Vec<DemoAccount>>> {
     use app::auth::{service::NewAccount, Role};
@@ -362,6 +363,9 @@ pub async fn seed_accounts(
                 identity.now(),
             )
             .await?;
+            if let Some((dob, _)) = patient {
+                lab_report(identity, objects, record.id, name, dob, by).await?;
+            }
         }
         accounts.push(DemoAccount {
             role,
@@ -376,6 +380,44 @@ pub async fn seed_accounts(
     let _ = std::fs::remove_file(&path);
     crate::keys::write_private(&path, &describe_accounts(&accounts))?;
     Ok(Some(accounts))
+}
+
+/// Files the demo lab report of patient `name`, collected nine days ago, as the physician.
+async fn lab_report(
+    identity: &app::auth::service::Identity,
+    objects: &app::storage::Objects,
+    patient_id: i32,
+    name: &str,
+    born: &str,
+    by: i32,
+) -> anyhow::Result<()> {
+    use app::records::documents::model::{DocumentDetails, DocumentKind, MediaType};
+    use app::records::documents::service::{file, NewDocument, NewFile};
+    let collected = (identity.now() - chrono::Duration::days(9)).date_naive();
+    let Some((title, bytes)) = crate::demo_lab::report_of(name, born, collected)? else {
+        return Ok(());
+    };
+    let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let row = NewDocument {
+        public_id: &public_id,
+        patient_id,
+        appointment_id: None,
+        details: DocumentDetails {
+            kind: DocumentKind::LabResult,
+            date: collected,
+            title: title.clone(),
+        },
+        file: NewFile {
+            file_name: format!("{}.pdf", title.to_lowercase().replace(' ', "-")),
+            media_type: MediaType::Pdf,
+        },
+        size: bytes.len() as u64,
+        by,
+        at: identity.now(),
+    };
+    file(identity.db(), identity.keyring(), objects, row, bytes)
+        .await
+        .map_err(|e| anyhow::anyhow!("filing the lab report of {name}: {e:?}"))
 }
 
 /// The demo patients are members already: a confirmed address and a paid month of the Complete

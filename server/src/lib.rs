@@ -14,6 +14,7 @@ pub mod client;
 pub mod db;
 pub mod demo;
 mod demo_chart;
+mod demo_lab;
 mod demo_visits;
 pub mod dev_clock;
 pub mod health;
@@ -33,7 +34,8 @@ pub mod site;
 pub mod sms;
 pub mod startup;
 pub mod state;
-pub mod storage;
+/// Object storage lives in the app crate (its server functions stream uploads into it).
+pub use app::storage;
 pub mod telemetry;
 
 pub use settings::Settings;

@@ -13,6 +13,7 @@ use app::mail::{outbox_attachment, outbox_email};
 use app::memberships::entity::patient_profile;
 use app::notifications::entity::notification;
 use app::patients::entity::patient;
+use app::records::documents::entity::document;
 use app::records::entity::{chart_entry, chart_entry_version};
 use app::records::notes::entity::{visit_note, visit_note_addendum};
 use app::site::entity::contact_inquiry;
@@ -67,6 +68,7 @@ macro_rules! sealed_tables {
         $each!(chart_entry_version::Model);
         $each!(visit_note::Model);
         $each!(visit_note_addendum::Model);
+        $each!(document::Model);
     };
 }
 

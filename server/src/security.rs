@@ -34,8 +34,11 @@ pub async fn security_headers(
     request.extensions_mut().insert(CspNonce(nonce.clone()));
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    // A response that set its own (stricter) policy keeps it: a downloaded file is sandboxed.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        if let Ok(csp) = HeaderValue::from_str(&content_security_policy(&nonce)) {
+            headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+        }
     }
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -66,9 +69,74 @@ pub async fn security_headers(
     response
 }
 
-/// The largest request body any route takes (forms, server functions). Routes that take files
-/// will be mounted with their own, larger limit.
+/// The largest request body any route takes (forms, server functions), except the upload of a
+/// file ([`MAX_UPLOAD_BODY_BYTES`]).
 pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
+
+/// The upload's body: the largest file the record takes and room for the form around it.
+pub const MAX_UPLOAD_BODY_BYTES: u64 = app::records::documents::model::MAX_BYTES + 1024 * 1024;
+
+/// How long a request may take to be answered (its body streamed out after that is not
+/// limited): 30 seconds, and 15 minutes for an upload (25 MB over a slow phone connection).
+pub async fn time_limit(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    let limit = if request.uri().path() == app::records::documents::model::UPLOAD_PATH {
+        std::time::Duration::from_secs(15 * 60)
+    } else {
+        std::time::Duration::from_secs(30)
+    };
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => http::StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
+/// The upload's body is streamed on, never gathered: counted as it passes, and cut off (the
+/// upload then fails and leaves nothing) once it passes [`MAX_UPLOAD_BODY_BYTES`]. Only a
+/// `multipart/form-data` body with its boundary is taken (the form reader cannot read another).
+async fn limit_upload_body(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    use futures::StreamExt;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| multer::parse_boundary(v).is_ok());
+    if !multipart {
+        return (
+            http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Send the file as a multipart/form-data form.",
+        )
+            .into_response();
+    }
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > MAX_UPLOAD_BODY_BYTES) {
+        return (
+            http::StatusCode::PAYLOAD_TOO_LARGE,
+            "This file is larger than 25 MB, so it was not read.",
+        )
+            .into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let mut seen = 0u64;
+    let capped = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen += chunk.len() as u64;
+        if seen > MAX_UPLOAD_BODY_BYTES {
+            return Err(std::io::Error::other("the upload is larger than its limit"));
+        }
+        Ok(chunk)
+    });
+    next.run(Request::from_parts(
+        parts,
+        axum::body::Body::from_stream(capped),
+    ))
+    .await
+}
 
 /// Reads every request body, server functions' included, up to [`MAX_REQUEST_BODY_BYTES`]
 /// before anything else sees it: a larger declared length is answered 413 without reading, and a
@@ -78,6 +146,9 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 pub async fn limit_request_body(request: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
     use futures::StreamExt;
+    if request.uri().path() == app::records::documents::model::UPLOAD_PATH {
+        return limit_upload_body(request, next).await;
+    }
     const TOO_LARGE: &str = "This request is larger than 1 MB, so it was not read. \
                              Shorten what you sent and try again.";
     let declared = request

@@ -36,7 +36,6 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use tower_http::{
     compression::CompressionLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
-    timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 
@@ -203,6 +202,7 @@ impl Application {
             }
         });
         let refresher = tokio::spawn(refresh_periodically(self.state.clone()));
+        let sweeper = tokio::spawn(crate::records::sweep_periodically(self.state.clone()));
         let anchors = match self.state.settings.audit_anchor_minutes {
             0 => None,
             minutes => Some(tokio::spawn(crate::audit_anchor::export_periodically(
@@ -237,6 +237,7 @@ impl Application {
             }
         };
         refresher.abort();
+        sweeper.abort();
         if let Some(anchors) = anchors {
             anchors.abort();
         }
@@ -387,7 +388,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
         .layer(middleware::from_fn(crate::security::limit_request_body))
         .layer(middleware::from_fn_with_state(security, security_headers))
         .layer(CompressionLayer::new())
-        .layer(TimeoutLayer::with_status_code(http::StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(middleware::from_fn(crate::security::time_limit))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TraceLayer::new_for_http().make_span_with(|request: &http::Request<_>| {
             let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");

@@ -61,6 +61,7 @@ impl AppState {
         let identity = self.identity.clone();
         let keyring = self.keyring.clone();
         let schedules = self.schedules.clone();
+        let objects = self.objects.clone();
         let soon = self.jobs.soon();
         let payments: app::billing::processor::Payments = self.payments.clone();
         let limits: app::auth::context::AttemptLimit = Arc::new(self.attempt_limits.clone());
@@ -71,6 +72,7 @@ impl AppState {
             provide_context(limits.clone());
             provide_context(keyring.clone());
             provide_context(schedules.clone());
+            provide_context(objects.clone());
             if let Some(parts) = use_context::<http::request::Parts>() {
                 if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                     provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));

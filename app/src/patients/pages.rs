@@ -161,6 +161,7 @@ pub fn PortalHome() -> impl IntoView {
                             <h2 class="chart-title">"My chart"</h2>
                             <p class="fine-print">"Keep your allergies, conditions, medications and contacts current: the practice sees every change, with who made it and when. Immunizations are recorded by the practice."</p>
                             <crate::records::ChartPanel/>
+                            <crate::records::DocumentsPanel/>
                         }.into_any(),
                     }
                 })}
@@ -201,14 +202,16 @@ pub fn PatientPage() -> impl IntoView {
                                             </div>
                                             <aside class="stack" aria-label="Visits and membership">
                                                 <PatientSide patient=id.clone()/>
-                                                <crate::records::NoteTimeline patient=id/>
+                                                <crate::records::NoteTimeline patient=id.clone()/>
+                                                <crate::records::DocumentsPanel patient=id/>
                                             </aside>
                                         </div>
                                     }.into_any()
                                 } else {
                                     view! {
                                         <ProfileCard profile/>
-                                        <crate::records::ChartPanel patient=id/>
+                                        <crate::records::ChartPanel patient=id.clone()/>
+                                        <crate::records::DocumentsPanel patient=id/>
                                     }.into_any()
                                 }}
                             }.into_any(),

@@ -115,7 +115,7 @@ pub async fn seal_old_names(
     Ok(sealed)
 }
 
-async fn find(
+pub(crate) async fn find(
     db: &DatabaseConnection,
     public_id: &str,
 ) -> Result<Option<patient::Model>, AppError> {

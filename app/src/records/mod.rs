@@ -1,8 +1,10 @@
 //! Medical records: the patient's chart (problems, allergies, medications, immunizations, family
 //! history, emergency contacts, insurance), every entry sealed, versioned and audited; and the
-//! visit notes (`notes`): drafts, signing, addenda.
+//! visit notes (`notes`): drafts, signing, addenda; and the documents (`documents`): files kept
+//! sealed in object storage.
 
 pub mod api;
+pub mod documents;
 pub mod fields;
 pub mod model;
 pub mod notes;
@@ -14,5 +16,6 @@ pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+pub use documents::DocumentsPanel;
 pub use notes::{MyNotesPage, NoteTimeline, VisitNotePage};
 pub use pages::ChartPanel;

@@ -1,6 +1,9 @@
-//! The records routes that are not page actions: a signed visit note as a PDF download, for the
-//! patient (`/portal/notes/{visit}.pdf`) and the practice (`/dashboard/visits/{visit}/note.pdf`).
-//! The gate keeps each to its area's roles; the service asks the policy and audits the read.
+//! The records routes that are not page actions: downloads (a signed visit note as a PDF, for
+//! the patient at `/portal/notes/{visit}.pdf` and the practice at
+//! `/dashboard/visits/{visit}/note.pdf`; a document's file at `/portal/documents/{id}` and
+//! `/dashboard/documents/{id}`), and the sweeper of objects whose upload was never recorded.
+//! The gate keeps each route to its area's roles; the service asks the policy and audits the
+//! read.
 
 use crate::state::AppState;
 use app::audit::service::ClientInfo;
@@ -16,6 +19,84 @@ pub fn routes() -> crate::area::Area {
     crate::area::Area::new()
         .get("/portal/notes/{file}", patient_note_pdf)
         .get("/dashboard/visits/{visit}/note.pdf", practice_note_pdf)
+        .get("/portal/documents/{id}", document_file)
+        .get("/dashboard/documents/{id}", document_file)
+}
+
+/// Every hour, removes documents' objects whose row never landed (see
+/// `app::records::documents::service::sweep`).
+pub async fn sweep_periodically(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        let now = state.identity.now();
+        match app::records::documents::service::sweep(&state.db, &state.objects, now).await {
+            Ok(0) => {}
+            Ok(removed) => tracing::info!(removed, "swept unrecorded uploads"),
+            Err(e) => tracing::warn!(error = %e, "could not sweep unrecorded uploads"),
+        }
+    }
+}
+
+/// The person behind the request, fully signed in.
+fn signed_in(
+    state: &AppState,
+    auth: Option<Extension<Authenticated>>,
+    client: &ClientInfo,
+) -> Option<SignedIn> {
+    auth.and_then(|Extension(auth)| SignedIn::new(state.identity.clone(), auth, client, None))
+}
+
+/// Document `id`'s file, opened as it streams out: one audited read by whoever may read the
+/// patient's chart. A file that does not open (changed in the bucket) fails before any byte is
+/// sent when its first frame is bad, and is cut off (never completed) when a later one is.
+async fn document_file(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+) -> Response {
+    let Some(me) = signed_in(&state, auth, &client) else {
+        return AppError::Unauthorized.into_response();
+    };
+    let file = match app::records::documents::service::open(&me, &id).await {
+        Ok(file) => file,
+        Err(error) => return error.into_response(),
+    };
+    let stream = match state.objects.open(&file.object, &file.key).await {
+        Ok(stream) => stream,
+        Err(e) => {
+            return AppError::internal(format_args!("opening {}: {e}", file.object)).into_response()
+        }
+    };
+    let mut stream = Box::pin(stream);
+    // The first piece is read before answering, so a damaged object is a clear error.
+    let first = match futures::StreamExt::next(&mut stream).await {
+        Some(Ok(bytes)) => bytes,
+        Some(Err(e)) => {
+            return AppError::internal(format_args!("reading {}: {e}", file.object)).into_response()
+        }
+        None => bytes::Bytes::new(),
+    };
+    let body = futures::StreamExt::chain(futures::stream::iter([Ok(first)]), stream);
+    (
+        [
+            (header::CONTENT_TYPE, file.media_type.mime().to_owned()),
+            (header::CONTENT_LENGTH, file.size.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", file.download_name),
+            ),
+            // Never shown inside the site's own pages, whatever the file holds.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        axum::body::Body::from_stream(body),
+    )
+        .into_response()
 }
 
 async fn patient_note_pdf(
@@ -46,9 +127,7 @@ async fn note_pdf(
     auth: Option<Extension<Authenticated>>,
     client: &ClientInfo,
 ) -> Response {
-    let Some(me) =
-        auth.and_then(|Extension(auth)| SignedIn::new(state.identity.clone(), auth, client, None))
-    else {
+    let Some(me) = signed_in(state, auth, client) else {
         return AppError::Unauthorized.into_response();
     };
     let Some(site) = state.site.current() else {

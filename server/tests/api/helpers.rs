@@ -525,6 +525,15 @@ impl TestApp {
             .await
             .expect("audit rows")
     }
+
+    /// How many audit entries there are (one more per audited read or write).
+    pub async fn audit_count(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        app::audit::entity::audit_event::Entity::find()
+            .count(&self.db)
+            .await
+            .expect("audit count")
+    }
 }
 
 pub fn location(response: &reqwest::Response) -> Option<String> {

@@ -121,6 +121,8 @@ pub struct VisitNote {
     /// Who signed it and when ("December 1, 2026, 4:10 pm").
     pub signed: Option<(String, String)>,
     pub addenda: Vec<Addendum>,
+    /// Files attached to the visit's note (a lab result, an ECG, a photo).
+    pub attachments: Vec<crate::records::documents::model::DocumentSummary>,
 }
 
 /// The note page: the visit, the note if one was started, and the patient's allergies (what
@@ -131,6 +133,8 @@ pub struct NotePage {
     pub note: Option<VisitNote>,
     /// "Penicillin (hives, severe)".
     pub allergies: Vec<String>,
+    /// Files attached to the visit's note (before the note was first saved too).
+    pub attachments: Vec<crate::records::documents::model::DocumentSummary>,
     /// The caller may write and sign it.
     pub can_write: bool,
 }

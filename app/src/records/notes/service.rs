@@ -25,6 +25,7 @@ use crate::auth::{can, Action, Resource};
 use crate::crypto::{Encrypted, FieldContext, Keyring};
 use crate::patients::entity::patient;
 use crate::patients::service::{open_patient, OpenPatient};
+use crate::records::documents::service::attachments;
 use crate::{AppError, Refusal};
 use chrono::{DateTime, Utc};
 use sea_orm::{
@@ -349,11 +350,20 @@ pub async fn note_page(me: &SignedIn, visit: &str) -> Result<NotePage, AppError>
         None => None,
     };
     let allergies = crate::records::service::allergies(txn, keyring, open.row.patient_id).await?;
+    let attachments = match &note {
+        Some(note) => note.attachments.clone(),
+        None if can_write => {
+            let mut by_visit = attachments(txn, keyring, vec![open.row.id]).await?;
+            by_visit.remove(&open.row.id).unwrap_or_default()
+        }
+        None => Vec::new(),
+    };
     open.permit.commit().await?;
     Ok(NotePage {
         visit,
         note,
         allergies,
+        attachments,
         can_write,
     })
 }
@@ -455,6 +465,8 @@ async fn filed(
         .chain(addenda.iter().map(|a| a.written_by));
     let names = crate::records::service::names_of(conn, keyring, people).await?;
     let name = |id: i32| names.get(&id).cloned().unwrap_or_default();
+    let visits = rows.iter().map(|n| n.appointment_id).collect();
+    let mut files = attachments(conn, keyring, visits).await?;
     let mut out = Vec::with_capacity(rows.len());
     for note in rows {
         let mut kept = Vec::new();
@@ -482,6 +494,7 @@ async fn filed(
             version: note.version,
             updated_at: note.updated_at,
             addenda: kept,
+            attachments: files.remove(&note.appointment_id).unwrap_or_default(),
         });
     }
     Ok(out)

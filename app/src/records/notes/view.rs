@@ -47,6 +47,7 @@ fn NotePageBody(
         visit,
         note,
         allergies,
+        attachments,
         can_write,
     } = page;
     let query = use_query_map();
@@ -57,6 +58,16 @@ fn NotePageBody(
         "/dashboard/patients/{}",
         crate::ui::url_encode(&visit.patient)
     );
+    let signed_already = note
+        .as_ref()
+        .is_some_and(|n| n.status == NoteStatus::Signed);
+    let files = (can_write || !attachments.is_empty()).then(|| {
+        view! {
+            <crate::records::documents::NoteAttachments visit=visit.appointment.clone()
+                patient=visit.patient.clone() initial=attachments
+                can_attach=can_write && !signed_already/>
+        }
+    });
     let body = match note {
         Some(VisitNote {
             body: NoteBody::Signed(content),
@@ -108,6 +119,7 @@ fn NotePageBody(
             }}
         </div>
         {body}
+        {files}
     }
 }
 
@@ -239,6 +251,7 @@ fn FiledNoteCard(filed: FiledNote) -> impl IntoView {
         body,
         signed,
         addenda,
+        attachments,
         ..
     } = note;
     view! {
@@ -254,6 +267,12 @@ fn FiledNoteCard(filed: FiledNote) -> impl IntoView {
                 NoteBody::Draft(_) => view! { <p>"Not signed yet."</p> }.into_any(),
             }}
             <Addenda addenda/>
+            {(!attachments.is_empty()).then(|| view! {
+                <section class="stack" aria-label=format!("Attachments of the note of {}", visit.when)>
+                    <h3>"Attachments"</h3>
+                    <crate::records::documents::DocumentList documents=attachments/>
+                </section>
+            })}
         </article>
     }
 }

@@ -575,6 +575,30 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
                 .await
                 .expect("an addendum");
         }
+        // A lab report Maria added (its label and data key sealed in the row; the object
+        // sealed under the data key, which rotation must leave as it is).
+        let objects = bedside::storage::Objects::from_settings(&Default::default(), app.data_dir())
+            .expect("objects");
+        let lab = b"%PDF-1.4 glucose 101 mg/dL".to_vec();
+        let form = reqwest::multipart::Form::new()
+            .text("patient", maria_record.clone())
+            .text("kind", "lab_result")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(lab.clone()).file_name("labs.pdf"),
+            );
+        let document: String = chart
+            .post(format!("{}/api/records/documents/upload", app.address))
+            .header(reqwest::header::ACCEPT, "application/json")
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload")
+            .json()
+            .await
+            .expect("its id");
+        let object = format!("documents/{document}");
+        let sealed_object = objects.sealed_bytes(&object).await.expect("object");
         let old = app.keyring.clone();
         let old_key = app::crypto::MasterKey::from_base64(1, &dev_key(&app)).expect("key");
         let new_key = app::crypto::MasterKey::generate(2);
@@ -582,7 +606,8 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
         // The inquiry; Maria's name, date of birth and phone; the doctor's MFA secret; Ana's
         // name, date of birth, phone and preferred name, address and emergency contact,
         // receipt and visit reason; the three accounts' names; the outboxes and notifications;
-        // Maria's allergy and its first version; her two visits' reasons, notes and addendum.
+        // Maria's allergy and its first version; her two visits' reasons, notes and addendum; her
+        // lab report's label and data key.
         let before = values_under_key(&app, 1).await;
         assert!(before >= 20, "{} sealed values", before);
         let report = bedside::rotate::rotate_all(&app.db, &both, |_| {})
@@ -615,6 +640,17 @@ async fn rotating_keys_re_encrypts_every_sealed_value_under_the_active_key() {
             )
             .expect("signed in")
         };
+        // The lab report opens with the new key alone, from the very same object.
+        let file = app::records::documents::service::open(&maria_with(only_new.clone()), &document)
+            .await
+            .expect("the document opens");
+        assert!(objects.sealed_bytes(&object).await.expect("object") == sealed_object);
+        let mut read = Box::pin(objects.open(&object, &file.key).await.expect("open"));
+        let mut bytes = Vec::new();
+        while let Some(piece) = futures::StreamExt::next(&mut read).await {
+            bytes.extend_from_slice(&piece.expect("a checked piece"));
+        }
+        assert!(bytes == lab, "{}", app.backend);
         let public_id = maria.patient_public_id.as_deref().expect("id");
         let profile = app::patients::service::read_profile(&maria_with(only_new), public_id)
             .await

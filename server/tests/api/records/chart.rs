@@ -22,13 +22,6 @@ async fn chart_of(
         .await
 }
 
-async fn audits(app: &TestApp) -> u64 {
-    app::audit::entity::audit_event::Entity::find()
-        .count(&app.db)
-        .await
-        .expect("count")
-}
-
 fn patient_id(user: &TestUser) -> String {
     user.patient_public_id.clone().expect("a patient")
 }
@@ -44,7 +37,7 @@ async fn a_patient_keeps_her_allergies_and_the_physician_sees_them_sealed_versio
         let theirs = app.signed_in(&doctor).await;
 
         // Maria adds an allergy: one audit entry, sealed at rest, a first version.
-        let before = audits(&app).await;
+        let before = app.audit_count().await;
         let (status, saved) = app
             .call::<()>(
                 &mine,
@@ -59,7 +52,11 @@ async fn a_patient_keeps_her_allergies_and_the_physician_sees_them_sealed_versio
             )
             .await;
         assert_eq!((status, saved), (200, Ok(())), "{}", app.backend);
-        assert_eq!(audits(&app).await, before + 1, "one audit entry per write");
+        assert_eq!(
+            app.audit_count().await,
+            before + 1,
+            "one audit entry per write"
+        );
         let rows = chart_entry::Entity::find()
             .all(&app.db)
             .await
@@ -75,11 +72,15 @@ async fn a_patient_keeps_her_allergies_and_the_physician_sees_them_sealed_versio
         );
 
         // The physician reads the chart: one audit entry; the allergy, by whom.
-        let before = audits(&app).await;
+        let before = app.audit_count().await;
         let (status, chart) = chart_of(&app, &theirs, &patient).await;
         assert_eq!(status, 200, "{}", app.backend);
         let chart = chart.expect("chart");
-        assert_eq!(audits(&app).await, before + 1, "one audit entry per read");
+        assert_eq!(
+            app.audit_count().await,
+            before + 1,
+            "one audit entry per read"
+        );
         assert_eq!(chart.patient_name, "Maria Lopez");
         let allergy = &chart.entries[0];
         assert_eq!(
@@ -303,7 +304,7 @@ async fn nobody_else_reads_or_changes_a_chart_and_each_attempt_is_audited() {
         let patient = patient_id(&maria);
         for who in [&ben, &staff, &admin] {
             let browser = app.signed_in(who).await;
-            let before = audits(&app).await;
+            let before = app.audit_count().await;
             let (status, _) = chart_of(&app, &browser, &patient).await;
             assert_eq!(status, 403, "{} {}", app.backend, who.email);
             let (status, _) = app
@@ -318,7 +319,11 @@ async fn nobody_else_reads_or_changes_a_chart_and_each_attempt_is_audited() {
                 )
                 .await;
             assert_eq!(status, 403, "{} {}", app.backend, who.email);
-            assert_eq!(audits(&app).await, before + 2, "each denial is audited");
+            assert_eq!(
+                app.audit_count().await,
+                before + 2,
+                "each denial is audited"
+            );
         }
         // Maria keeps her own history, but immunizations are the practice's to record.
         let mine = app.signed_in(&maria).await;

@@ -1,3 +1,4 @@
 mod chart;
+mod documents;
 mod notes;
 mod storage;

@@ -36,13 +36,6 @@ const SIGNED: &[(&str, &str)] = &[
     ("sign", "1"),
 ];
 
-async fn audits(app: &TestApp) -> u64 {
-    app::audit::entity::audit_event::Entity::find()
-        .count(&app.db)
-        .await
-        .expect("count")
-}
-
 async fn save(
     app: &TestApp,
     browser: &reqwest::Client,
@@ -84,7 +77,7 @@ async fn a_draft_saves_as_typed_and_a_window_behind_never_writes_over_it() {
         let physician = app.signed_in(&doctor).await;
 
         // A first save, with a prescription half typed: kept as typed, sealed, audited once.
-        let before = audits(&app).await;
+        let before = app.audit_count().await;
         let (status, saved) = save(
             &app,
             &physician,
@@ -99,7 +92,11 @@ async fn a_draft_saves_as_typed_and_a_window_behind_never_writes_over_it() {
         assert_eq!(status, 200, "{}: {saved:?}", app.backend);
         let saved = saved.expect("saved");
         assert_eq!((saved.version, saved.signed), (1, false));
-        assert_eq!(audits(&app).await, before + 1, "one audit entry per save");
+        assert_eq!(
+            app.audit_count().await,
+            before + 1,
+            "one audit entry per save"
+        );
         let rows = visit_note::Entity::find().all(&app.db).await.expect("rows");
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].status, NoteStatus::Draft);
@@ -183,10 +180,10 @@ async fn a_draft_saves_as_typed_and_a_window_behind_never_writes_over_it() {
         assert_eq!(page.expect("her visit").note, None);
         // Nor may she, or the front desk, write one (a clinical act): refused and audited.
         for who in [&mine, &app.signed_in(&desk).await] {
-            let before = audits(&app).await;
+            let before = app.audit_count().await;
             let (status, _) = save(&app, who, &visit.public_id, "2", &[("note[plan]", "x")]).await;
             assert_eq!(status, 403, "{}", app.backend);
-            assert_eq!(audits(&app).await, before + 1, "the denial is audited");
+            assert_eq!(app.audit_count().await, before + 1, "the denial is audited");
         }
         // Nothing of theirs was written.
         let (_, page) = app
@@ -247,13 +244,17 @@ async fn signing_checks_the_note_files_it_completes_the_visit_and_only_the_patie
         assert!(fix.get("assessment").is_none());
 
         // Complete: signed, immutable, the visit completed, the patient told (no details).
-        let before = audits(&app).await;
+        let before = app.audit_count().await;
         let version = saved.version.to_string();
         let (status, signed) = save(&app, &physician, id, &version, SIGNED).await;
         assert_eq!(status, 200, "{}: {signed:?}", app.backend);
         let signed = signed.expect("signed");
         assert!(signed.signed && signed.not_signed.is_none(), "{signed:?}");
-        assert_eq!(audits(&app).await, before + 2, "the save and the signature");
+        assert_eq!(
+            app.audit_count().await,
+            before + 2,
+            "the save and the signature"
+        );
         let row = app::appointments::entity::appointment::Entity::find()
             .all(&app.db)
             .await
@@ -320,12 +321,16 @@ async fn signing_checks_the_note_files_it_completes_the_visit_and_only_the_patie
         // Maria reads her signed note, its prescription, follow-up and addendum: one audited
         // read. The draft of her later visit is not there.
         let mine = app.signed_in(&maria).await;
-        let before = audits(&app).await;
+        let before = app.audit_count().await;
         let (status, notes) = app
             .call::<Vec<FiledNote>>(&mine, "/api/records/my-notes", &[])
             .await;
         assert_eq!(status, 200);
-        assert_eq!(audits(&app).await, before + 1, "one audit entry per read");
+        assert_eq!(
+            app.audit_count().await,
+            before + 1,
+            "one audit entry per read"
+        );
         let notes = notes.expect("notes");
         assert_eq!(notes.len(), 1, "only the signed note");
         let NoteBody::Signed(content) = &notes[0].note.body else {
@@ -348,7 +353,7 @@ async fn signing_checks_the_note_files_it_completes_the_visit_and_only_the_patie
         // Nobody else: another patient, the administrator (no clinical access), signed out.
         for who in [&james, &admin] {
             let browser = app.signed_in(who).await;
-            let before = audits(&app).await;
+            let before = app.audit_count().await;
             let (status, _) = app
                 .call::<Vec<FiledNote>>(&browser, "/api/records/notes", &[("patient", &record)])
                 .await;
@@ -357,7 +362,7 @@ async fn signing_checks_the_note_files_it_completes_the_visit_and_only_the_patie
                 .call::<NotePage>(&browser, "/api/records/notes/page", &[("visit", id)])
                 .await;
             assert_eq!(status, 403);
-            assert_eq!(audits(&app).await, before + 2, "each denial audited");
+            assert_eq!(app.audit_count().await, before + 2, "each denial audited");
         }
         let (status, _) = app
             .call::<Vec<FiledNote>>(
@@ -462,7 +467,7 @@ async fn a_signed_note_downloads_as_a_pdf_whose_text_reads_back_for_its_readers_
 
         // Maria downloads it: a PDF attachment, one audited read, its text readable.
         let mine = app.signed_in(&maria).await;
-        let before = audits(&app).await;
+        let before = app.audit_count().await;
         let response = app.get_with(&mine, &for_patient).await;
         assert_eq!(response.status(), 200, "{}", app.backend);
         assert_eq!(
@@ -482,7 +487,11 @@ async fn a_signed_note_downloads_as_a_pdf_whose_text_reads_back_for_its_readers_
             "no-store"
         );
         let bytes = response.bytes().await.expect("bytes");
-        assert_eq!(audits(&app).await, before + 1, "one audit entry per export");
+        assert_eq!(
+            app.audit_count().await,
+            before + 1,
+            "one audit entry per export"
+        );
         let pdf = lopdf::Document::load_mem(&bytes).expect("a valid PDF");
         let pages: Vec<u32> = pdf.get_pages().keys().copied().collect();
         let text = pdf.extract_text(&pages).expect("text");
@@ -506,10 +515,10 @@ async fn a_signed_note_downloads_as_a_pdf_whose_text_reads_back_for_its_readers_
         // Nobody else: another patient, the front desk (no clinical access), signed out.
         for (who, path) in [(&james, &for_patient), (&desk, &for_practice)] {
             let browser = app.signed_in(who).await;
-            let before = audits(&app).await;
+            let before = app.audit_count().await;
             let response = app.get_with(&browser, path).await;
             assert_eq!(response.status(), 403, "{:?} on {}", who.role, app.backend);
-            assert_eq!(audits(&app).await, before + 1, "the denial is audited");
+            assert_eq!(app.audit_count().await, before + 1, "the denial is audited");
         }
         let response = app.get_with(&app.new_browser(), &for_patient).await;
         assert!(

@@ -1,12 +1,12 @@
 //! Object storage for the record's files (documents, later recordings and attachments), through
 //! the `object_store` crate: a folder under the data directory by default, any S3-compatible
 //! service in production. Every object is sealed before its bytes leave the process
-//! (`app::crypto::stream`: its own data key, AES-256-GCM frame by frame, bound to the object's
+//! (`crate::crypto::stream`: its own data key, AES-256-GCM frame by frame, bound to the object's
 //! name), written as a multipart upload as the bytes arrive, and read back frame by frame: a
 //! 25 MB file is never whole in memory. An upload that fails or runs over its limit is aborted,
 //! so no object is left behind.
 
-use app::crypto::stream::{DataKey, Opener, Sealer, StreamError};
+use crate::crypto::stream::{DataKey, Opener, Sealer, StreamError};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use object_store::aws::AmazonS3Builder;
@@ -63,6 +63,8 @@ pub enum StorageError {
     TooLarge { limit: u64 },
     #[error("the upload was interrupted: {0}")]
     Interrupted(String),
+    #[error("object storage is not usable: {0}")]
+    Unavailable(String),
     #[error("object storage: {0}")]
     Store(#[from] object_store::Error),
     #[error("{0}")]
@@ -82,11 +84,13 @@ impl Objects {
     pub fn from_settings(
         settings: &StorageSettings,
         data_dir: &std::path::Path,
-    ) -> anyhow::Result<Objects> {
+    ) -> Result<Objects, StorageError> {
         let store: Arc<dyn ObjectStore> = match settings.backend {
             StorageBackend::Local => {
                 let folder = data_dir.join("objects");
-                std::fs::create_dir_all(&folder)?;
+                std::fs::create_dir_all(&folder).map_err(|e| {
+                    StorageError::Unavailable(format!("making {}: {e}", folder.display()))
+                })?;
                 Arc::new(LocalFileSystem::new_with_prefix(folder)?)
             }
             StorageBackend::S3 => {
@@ -205,6 +209,24 @@ impl Objects {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The objects under `folder` (names as [`Objects::put_sealed`] takes them) and when each
+    /// was last written: what the sweeper checks against the database.
+    pub async fn list(
+        &self,
+        folder: &str,
+    ) -> Result<Vec<(String, chrono::DateTime<chrono::Utc>)>, StorageError> {
+        let mut listing = self.store.list(Some(&self.path(folder)));
+        let skip = format!("{}/", self.prefix);
+        let mut out = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            if let Some(name) = meta.location.as_ref().strip_prefix(&skip) {
+                out.push((name.to_owned(), meta.last_modified));
+            }
+        }
+        Ok(out)
     }
 
     /// Whether object `name` exists (tests: nothing left behind).
