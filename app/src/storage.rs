@@ -179,9 +179,10 @@ impl Objects {
     {
         let sealed = self.store.get(&self.path(name)).await?.into_stream();
         let opener = Opener::new(key, name);
-        Ok(futures::stream::unfold(
-            (sealed, Some(opener)),
-            |(mut sealed, opener)| async move {
+        // Fused: a body may be polled again after it ended (compression does), and an unfold
+        // must not be.
+        Ok(
+            futures::stream::unfold((sealed, Some(opener)), |(mut sealed, opener)| async move {
                 let mut opener = opener?;
                 loop {
                     match sealed.next().await {
@@ -199,8 +200,9 @@ impl Objects {
                         }
                     }
                 }
-            },
-        ))
+            })
+            .fuse(),
+        )
     }
 
     /// Removes object `name` (a file removed from the record, or an upload whose row failed).

@@ -100,16 +100,19 @@ export async function signIn(page: Page, email: string, data = DATA) {
  * with it, the page asks again, and the next code (at most 30 s later) is entered.
  */
 export async function enterMfaCode(page: Page, email: string, data = DATA) {
-  const first = await mfaCode(page, email, data);
-  await page.getByLabel("Code").fill(first);
-  await page.getByRole("button", { name: "Continue" }).click();
-  await page.waitForLoadState();
-  if (!page.url().includes("/signin/mfa")) return;
-  let next = first;
-  for (let waited = 0; next === first && waited < 40_000; waited += 1_000) {
-    await page.waitForTimeout(1_000);
-    next = await mfaCode(page, email, data);
+  let used = "";
+  // Up to three codes: with three tests signing the physician in at once, the next code can be
+  // taken by another one too.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let code = await mfaCode(page, email, data);
+    for (let waited = 0; code === used && waited < 40_000; waited += 1_000) {
+      await page.waitForTimeout(1_000);
+      code = await mfaCode(page, email, data);
+    }
+    used = code;
+    await page.getByLabel("Code").fill(code);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.waitForLoadState();
+    if (!page.url().includes("/signin/mfa")) return;
   }
-  await page.getByLabel("Code").fill(next);
-  await page.getByRole("button", { name: "Continue" }).click();
 }

@@ -8,6 +8,12 @@ async function axeClean(page: Page) {
   expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
 }
 
+/** A small real PNG (1x1). */
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
+  "base64",
+);
+
 const saved = (page: Page) => page.locator(".note-status").filter({ hasText: /Draft saved at/ });
 
 test("the physician documents this morning's visit as she types, through a dropped connection, and signs it; the patient reads it", async ({ browser }) => {
@@ -62,6 +68,15 @@ test("the physician documents this morning's visit as she types, through a dropp
   await rx.getByLabel("Refills").fill("3");
   await physician.getByLabel("Follow-up").selectOption("12");
   await expect(saved(physician)).toBeVisible();
+  // His home readings, attached to the note in place (the draft stays as typed).
+  const attachments = physician.getByRole("region", { name: "Attachments" });
+  await attachments.getByText("Attach a file").click();
+  await attachments.getByLabel("Kind").selectOption("other");
+  await attachments.getByLabel("Title (optional)").fill("Home blood pressure log");
+  await attachments.getByLabel("File").setInputFiles({ name: "bp-log.png", mimeType: "image/png", buffer: PNG });
+  await attachments.getByRole("button", { name: "Add the file" }).click();
+  await expect(attachments.getByRole("link", { name: "Home blood pressure log" })).toBeVisible();
+  await expect(physician.getByLabel("Plan")).toHaveValue("Continue lisinopril 40 mg. Kidney function in 3 months.");
   await axeClean(physician);
   await screenshot(physician, "note-draft-1280");
 
@@ -90,6 +105,7 @@ test("the physician documents this morning's visit as she types, through a dropp
   await expect(notes).toHaveCount(2);
   await expect(notes.first()).toContainText("Continue lisinopril 40 mg");
   await expect(notes.first()).toContainText("Lab order for kidney function sent.");
+  await expect(notes.first().getByRole("link", { name: "Home blood pressure log" })).toBeVisible();
   await expect(notes.last()).toContainText("Type 2 diabetes, slightly above target");
   // The note as a PDF: a real file, named for the visit's day.
   const [download] = await Promise.all([

@@ -224,7 +224,8 @@ pub fn human_size(bytes: u64) -> String {
     } else if b < KB * KB {
         format!("{:.0} KB", (b / KB).max(1.0))
     } else {
-        format!("{:.1} MB", b / (KB * KB))
+        let mb = format!("{:.1}", b / (KB * KB));
+        format!("{} MB", mb.strip_suffix(".0").unwrap_or(&mb))
     }
 }
 
@@ -293,5 +294,6 @@ mod tests {
         assert_eq!(human_size(900), "900 bytes");
         assert_eq!(human_size(812 * 1024), "812 KB");
         assert_eq!(human_size(2_516_582), "2.4 MB");
+        assert_eq!(human_size(MAX_BYTES), "25 MB");
     }
 }

@@ -16,7 +16,7 @@ use leptos_router::hooks::{use_location, use_query_map};
 
 /// What the last upload came to.
 #[derive(Debug, Clone, PartialEq)]
-enum Outcome {
+pub enum Outcome {
     Added,
     /// A field to fix (its name) and what to do.
     Fix(String, String),
@@ -88,6 +88,8 @@ fn download_base() -> &'static str {
 #[component]
 pub fn DocumentsPanel(#[prop(optional)] patient: Option<String>) -> impl IntoView {
     let added = RwSignal::new(0_u32);
+    // Kept here, above the list that is read again, so the notice outlives the new list.
+    let last = RwSignal::new(None::<Outcome>);
     let documents = Resource::new(
         move || added.get(),
         move |_| {
@@ -101,20 +103,24 @@ pub fn DocumentsPanel(#[prop(optional)] patient: Option<String>) -> impl IntoVie
         },
     );
     view! {
-        <Suspense fallback=|| view! { <p>"Loading documents…"</p> }>
+        <Transition fallback=|| view! { <p>"Loading documents…"</p> }>
             {move || Suspend::new(async move {
                 match documents.await {
                     Err(error) => crate::ui::error_notice(&error),
                     Ok(None) => ().into_any(),
-                    Ok(Some(documents)) => view! { <DocumentsCard documents added/> }.into_any(),
+                    Ok(Some(documents)) => view! { <DocumentsCard documents added last/> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
 }
 
 #[component]
-fn DocumentsCard(documents: Documents, added: RwSignal<u32>) -> impl IntoView {
+fn DocumentsCard(
+    documents: Documents,
+    added: RwSignal<u32>,
+    last: RwSignal<Option<Outcome>>,
+) -> impl IntoView {
     let Documents {
         patient,
         documents,
@@ -129,7 +135,7 @@ fn DocumentsCard(documents: Documents, added: RwSignal<u32>) -> impl IntoView {
                 view! { <DocumentList documents/> }.into_any()
             }}
             {can_upload.then(|| view! {
-                <UploadForm patient visit=None added summary="Add a document"/>
+                <UploadForm patient visit=None added last summary="Add a document"/>
             })}
         </section>
     }
@@ -168,11 +174,12 @@ pub fn UploadForm(
     patient: String,
     visit: Option<String>,
     added: RwSignal<u32>,
+    /// What the last upload came to (held by the parent, which may draw this form again).
+    last: RwSignal<Option<Outcome>>,
     summary: &'static str,
 ) -> impl IntoView {
     let upload = Action::new_local(|data: &FormData| upload_document(data.clone().into()));
     let query = use_query_map();
-    let last = RwSignal::new(None::<Outcome>);
     let form = NodeRef::<leptos::html::Form>::new();
     let file = NodeRef::<leptos::html::Input>::new();
     Effect::new(move |_| {
@@ -217,7 +224,8 @@ pub fn UploadForm(
         }
     };
     let id = visit.clone().unwrap_or_else(|| "documents".to_owned());
-    let field_id = move |name: &str| format!("{id}-{name}");
+    // Apart from the page's other ids ("documents-title" is the section's heading).
+    let field_id = move |name: &str| format!("upload-{id}-{name}");
     let problem = move |field: &'static str| {
         move || outcome.with(|o| o.as_ref().and_then(|o| o.problem(field)))
     };
@@ -270,6 +278,8 @@ pub fn UploadForm(
             </form>
         </details>
     }
+    // Erased, so the pages that hold it stay within the compiler's type depth.
+    .into_any()
 }
 
 /// The files attached to visit `visit`'s note (`initial`, as the page loaded), and, while the
@@ -282,6 +292,7 @@ pub fn NoteAttachments(
     can_attach: bool,
 ) -> impl IntoView {
     let added = RwSignal::new(0_u32);
+    let last = RwSignal::new(None::<Outcome>);
     let files = Resource::new(move || added.get(), {
         let visit = visit.clone();
         move |n| {
@@ -298,7 +309,7 @@ pub fn NoteAttachments(
     view! {
         <section class="card stack note-attachments" id="attachments" aria-labelledby="attachments-title">
             <h2 id="attachments-title">"Attachments"</h2>
-            <Suspense fallback=|| view! { <p>"Loading attachments…"</p> }>
+            <Transition fallback=|| view! { <p>"Loading attachments…"</p> }>
                 {move || Suspend::new(async move {
                     match files.await {
                         Err(error) => crate::ui::error_notice(&error),
@@ -306,9 +317,9 @@ pub fn NoteAttachments(
                         Ok(documents) => view! { <DocumentList documents/> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
             {can_attach.then(|| view! {
-                <UploadForm patient visit=Some(visit) added summary="Attach a file"/>
+                <UploadForm patient visit=Some(visit) added last summary="Attach a file"/>
             })}
         </section>
     }

@@ -552,7 +552,7 @@ pub fn download_name(title: &str, media_type: MediaType) -> String {
     let stem: String = title
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '(' | ')') {
+            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ',' | '(' | ')') {
                 c
             } else {
                 '-'

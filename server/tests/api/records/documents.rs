@@ -210,6 +210,18 @@ async fn a_patient_adds_a_lab_pdf_and_the_physician_downloads_it_exactly_sealed_
             "one audit entry per download"
         );
 
+        // A browser asks for it compressed: it still arrives whole (the compressed body is
+        // read to its end, and polled once more after it).
+        let response = physician
+            .get(format!("{}/dashboard/documents/{id}", app.address))
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status().as_u16(), 200);
+        let compressed = response.bytes().await.expect("the whole body");
+        assert!(!compressed.is_empty() && compressed.len() < lab_pdf().len());
+
         // Maria downloads her own from the portal.
         let (status, bytes, _) = download(&app, &mine, &format!("/portal/documents/{id}")).await;
         assert_eq!((status, bytes == lab_pdf()), (200, true), "{}", app.backend);
