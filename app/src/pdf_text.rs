@@ -1,6 +1,7 @@
 //! Text for PDFs drawn with printpdf's built-in fonts: a US Letter document with them, text
-//! they can write (they speak Windows-1252, so anything outside it is written plainly), and
-//! paragraphs wrapped to a page's width.
+//! they can write (they speak Windows-1252, so anything outside it is written plainly),
+//! paragraphs wrapped to a page's width, and [`Pages`], which writes lines down as many pages as
+//! they take (a visit note, an exported record).
 
 use printpdf::{
     BuiltinFont, IndirectFontRef, Mm, PdfDocument, PdfDocumentReference, PdfLayerReference,
@@ -31,6 +32,101 @@ impl Letter {
             regular,
             bold,
         })
+    }
+}
+
+const LEFT: f32 = 20.0;
+const TOP: f32 = 259.0;
+const BOTTOM: f32 = 22.0;
+/// Characters of 10 pt Helvetica that fit 176 mm, with room to spare.
+const WIDTH: usize = 92;
+
+/// Writes lines down the page, starting a new page when one is full.
+pub struct Pages {
+    pdf: PdfDocumentReference,
+    layer: PdfLayerReference,
+    y: f32,
+    regular: IndirectFontRef,
+    bold: IndirectFontRef,
+    layer_name: String,
+}
+
+impl Pages {
+    /// A new document titled `title`, at the top of its first page.
+    pub fn new(title: &str, layer: &str) -> Result<Pages, String> {
+        let Letter {
+            pdf,
+            first,
+            regular,
+            bold,
+        } = Letter::new(title, layer)?;
+        Ok(Pages {
+            pdf,
+            layer: first,
+            y: TOP + 6.0,
+            regular,
+            bold,
+            layer_name: layer.to_owned(),
+        })
+    }
+
+    fn room(&mut self, needed: f32) {
+        if self.y - needed < BOTTOM {
+            let (page, layer) = self
+                .pdf
+                .add_page(Mm(215.9), Mm(279.4), self.layer_name.as_str());
+            self.layer = self.pdf.get_page(page).get_layer(layer);
+            self.y = TOP;
+        }
+    }
+
+    /// One line of `size` points, `step` mm below the last.
+    pub fn line(&mut self, text: &str, size: f32, bold: bool, step: f32) {
+        self.room(step);
+        self.y -= step;
+        let font = if bold { &self.bold } else { &self.regular };
+        self.layer
+            .use_text(printable(text), size, Mm(LEFT), Mm(self.y), font);
+    }
+
+    /// Body text, wrapped to the page.
+    pub fn paragraph(&mut self, text: &str) {
+        for line in wrap(text, WIDTH) {
+            self.line(&line, 10.0, false, 4.8);
+        }
+    }
+
+    /// A section's heading, kept with at least a line of what follows.
+    pub fn heading(&mut self, text: &str) {
+        self.room(14.0);
+        self.y -= 3.0;
+        self.line(text, 11.0, true, 6.0);
+    }
+
+    /// A part's title, larger, starting a new page when little room is left.
+    pub fn title(&mut self, text: &str) {
+        self.room(40.0);
+        self.y -= 6.0;
+        self.line(text, 15.0, true, 8.0);
+    }
+
+    /// Empty space of `mm`.
+    pub fn gap(&mut self, mm: f32) {
+        self.y -= mm;
+    }
+
+    /// The practice's name and address at the top.
+    pub fn letterhead(&mut self, name: &str, lines: &[String]) {
+        self.line(name, 16.0, true, 6.0);
+        for line in lines {
+            self.line(line, 9.0, false, 4.5);
+        }
+        self.y -= 6.0;
+    }
+
+    /// The document's bytes.
+    pub fn finish(self) -> Result<Vec<u8>, String> {
+        self.pdf.save_to_bytes().map_err(|e| e.to_string())
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod documents;
+pub mod export;
 pub mod fields;
 pub mod model;
 pub mod notes;

@@ -113,6 +113,34 @@ pub(crate) async fn allergies(
     Ok(out)
 }
 
+/// Patient `patient_id`'s chart entries as they stand (removed ones left out), inside an access
+/// already permitted (the chart, the exported record).
+pub(crate) async fn current_entries(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    patient_id: i32,
+) -> Result<Vec<ChartEntry>, AppError> {
+    let rows = chart_entry::Entity::find()
+        .filter(chart_entry::Column::PatientId.eq(patient_id))
+        .filter(chart_entry::Column::RemovedAt.is_null())
+        .order_by_asc(chart_entry::Column::Id)
+        .all(conn)
+        .await?;
+    let names = names_of(conn, keyring, rows.iter().map(|r| r.updated_by)).await?;
+    let mut entries = Vec::with_capacity(rows.len());
+    for entry in rows {
+        let item = open_entry(keyring, &entry)?;
+        entries.push(ChartEntry {
+            version: entry.version,
+            item,
+            updated_by: names.get(&entry.updated_by).cloned().unwrap_or_default(),
+            updated_at: entry.updated_at,
+            public_id: entry.public_id,
+        });
+    }
+    Ok(entries)
+}
+
 /// Patient `patient`'s chart as it stands (removed entries left out), with the sections the
 /// reader may change. One audited read.
 pub async fn chart(me: &SignedIn, patient: &str) -> Result<Chart, AppError> {
@@ -125,24 +153,7 @@ pub async fn chart(me: &SignedIn, patient: &str) -> Result<Chart, AppError> {
     )
     .await?;
     let keyring = me.keyring();
-    let rows = chart_entry::Entity::find()
-        .filter(chart_entry::Column::PatientId.eq(row.id))
-        .filter(chart_entry::Column::RemovedAt.is_null())
-        .order_by_asc(chart_entry::Column::Id)
-        .all(permit.txn())
-        .await?;
-    let names = names_of(permit.txn(), keyring, rows.iter().map(|r| r.updated_by)).await?;
-    let mut entries = Vec::with_capacity(rows.len());
-    for entry in rows {
-        let item = open_entry(keyring, &entry)?;
-        entries.push(ChartEntry {
-            version: entry.version,
-            item,
-            updated_by: names.get(&entry.updated_by).cloned().unwrap_or_default(),
-            updated_at: entry.updated_at,
-            public_id: entry.public_id,
-        });
-    }
+    let entries = current_entries(permit.txn(), keyring, row.id).await?;
     let patient_name = crate::patients::service::legal_name(keyring, &row)?;
     permit.commit().await?;
     let can_edit = ChartSection::ALL

@@ -58,6 +58,23 @@ test("a patient adds a photo of her insurance card in place, a file that is not 
   ]);
   expect(report.suggestedFilename()).toBe("Complete blood count and ferritin.pdf");
   expect(fs.readFileSync(await report.path()).subarray(0, 5).toString()).toBe("%PDF-");
+  // Her whole record as one PDF, and her files as a zip, from her visit notes.
+  await patient.getByRole("link", { name: "Visit notes" }).first().click();
+  const exporting = patient.getByRole("region", { name: "Download the record" });
+  await expect(exporting.getByRole("checkbox", { name: /Visit note of/ }).first()).toBeChecked();
+  const [record] = await Promise.all([
+    patient.waitForEvent("download"),
+    exporting.getByRole("button", { name: "Download PDF" }).click(),
+  ]);
+  expect(record.suggestedFilename()).toMatch(/^health-record-\d{4}-\d{2}-\d{2}\.pdf$/);
+  expect(fs.readFileSync(await record.path()).subarray(0, 5).toString()).toBe("%PDF-");
+  const [files] = await Promise.all([
+    patient.waitForEvent("download"),
+    exporting.getByRole("link", { name: "Download the original files (zip)" }).click(),
+  ]);
+  expect(fs.readFileSync(await files.path()).subarray(0, 2).toString()).toBe("PK");
+  await axeClean(patient);
+  await screenshot(patient, "record-export-390");
   expect(errors).toEqual([]);
 
   // The physician finds both on Maria's page and downloads the photo exactly.

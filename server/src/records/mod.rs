@@ -21,6 +21,38 @@ pub fn routes() -> crate::area::Area {
         .get("/dashboard/visits/{visit}/note.pdf", practice_note_pdf)
         .get("/portal/documents/{id}", document_file)
         .get("/dashboard/documents/{id}", document_file)
+        .get("/portal/record.pdf", export::my_record_pdf)
+        .get(
+            "/dashboard/patients/{id}/record.pdf",
+            export::patient_record_pdf,
+        )
+        .get("/portal/documents.zip", export::my_documents_zip)
+        .get(
+            "/dashboard/patients/{id}/documents.zip",
+            export::patient_documents_zip,
+        )
+}
+
+mod export;
+
+/// A file to download, never shown in the site's pages.
+fn attachment(content_type: &str, file_name: &str, body: axum::body::Body) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "sandbox; default-src 'none'".to_owned(),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// Every hour, removes documents' objects whose row never landed (see
@@ -39,7 +71,7 @@ pub async fn sweep_periodically(state: AppState) {
 }
 
 /// The person behind the request, fully signed in.
-fn signed_in(
+pub(crate) fn signed_in(
     state: &AppState,
     auth: Option<Extension<Authenticated>>,
     client: &ClientInfo,

@@ -424,6 +424,57 @@ fn writes_chart(me: &SignedIn, patient_id: i32) -> bool {
     )
 }
 
+/// Patient `patient_id`'s documents as the caller sees them (a draft note's attachments only for
+/// whoever writes the chart), newest first, inside an access already permitted.
+pub(crate) async fn in_record(
+    conn: &impl ConnectionTrait,
+    me: &SignedIn,
+    patient_id: i32,
+) -> Result<Vec<DocumentSummary>, AppError> {
+    let mut documents = select(
+        conn,
+        me.keyring(),
+        document::Column::PatientId.eq(patient_id),
+    )
+    .await?;
+    if !writes_chart(me, patient_id) {
+        let visits = documents.iter().filter_map(|(visit, _)| *visit).collect();
+        let signed = signed_visits(conn, visits).await?;
+        documents.retain(|(visit, _)| visit.is_none_or(|v| signed.contains(&v)));
+    }
+    Ok(documents.into_iter().map(|(_, d)| d).collect())
+}
+
+/// The objects and keys of documents `public_ids` (in that order), inside an access already
+/// permitted: what a zip of the record's files streams.
+pub(crate) async fn keys_of(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    public_ids: Vec<String>,
+) -> Result<Vec<(String, DataKey)>, AppError> {
+    let rows: HashMap<String, document::Model> = document::Entity::find()
+        .filter(document::Column::PublicId.is_in(public_ids.clone()))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|r| (r.public_id.clone(), r))
+        .collect();
+    let mut out = Vec::with_capacity(public_ids.len());
+    for id in public_ids {
+        let row = rows
+            .get(&id)
+            .ok_or_else(|| AppError::internal("a listed document without its row"))?;
+        let key = row
+            .data_key
+            .open(keyring, &context("data_key", &row.public_id))
+            .map_err(|e| {
+                AppError::internal(format_args!("opening document {}'s key: {e}", row.id))
+            })?;
+        out.push((object_name(&row.public_id), key));
+    }
+    Ok(out)
+}
+
 /// Patient `patient`'s documents (those attached to notes included): one audited read.
 pub async fn list(me: &SignedIn, patient: &str) -> Result<Documents, AppError> {
     let OpenPatient { row, permit } = open_patient(
@@ -434,19 +485,8 @@ pub async fn list(me: &SignedIn, patient: &str) -> Result<Documents, AppError> {
         "document.list",
     )
     .await?;
-    let mut documents = select(
-        permit.txn(),
-        me.keyring(),
-        document::Column::PatientId.eq(row.id),
-    )
-    .await?;
-    if !writes_chart(me, row.id) {
-        let visits = documents.iter().filter_map(|(visit, _)| *visit).collect();
-        let signed = signed_visits(permit.txn(), visits).await?;
-        documents.retain(|(visit, _)| visit.is_none_or(|v| signed.contains(&v)));
-    }
+    let documents = in_record(permit.txn(), me, row.id).await?;
     permit.commit().await?;
-    let documents = documents.into_iter().map(|(_, d)| d).collect();
     let can_upload = can(
         &me.caller.actor,
         Action::Write,

@@ -14,7 +14,7 @@ pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod export;
 #[cfg(feature = "ssr")]
-mod pdf;
+pub(crate) mod pdf;
 #[cfg(feature = "ssr")]
 pub mod service;
 

@@ -4,8 +4,7 @@
 //! aloud.
 
 use super::model::NoteContent;
-use crate::pdf_text::{printable, wrap, Letter};
-use printpdf::{IndirectFontRef, Mm, PdfDocumentReference};
+use crate::pdf_text::Pages;
 
 /// Everything a printed note shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,76 +23,26 @@ pub struct NoteDocument {
     pub addenda: Vec<(String, String)>,
 }
 
-const LEFT: f32 = 20.0;
-const TOP: f32 = 259.0;
-const BOTTOM: f32 = 22.0;
-/// Characters of 10 pt Helvetica that fit 176 mm, with room to spare.
-const WIDTH: usize = 92;
-
-/// Writes lines down the page, starting a new page when one is full.
-struct Pages {
-    pdf: PdfDocumentReference,
-    layer: printpdf::PdfLayerReference,
-    y: f32,
-    regular: IndirectFontRef,
-    bold: IndirectFontRef,
-}
-
-impl Pages {
-    fn room(&mut self, needed: f32) {
-        if self.y - needed < BOTTOM {
-            let (page, layer) = self.pdf.add_page(Mm(215.9), Mm(279.4), "Note");
-            self.layer = self.pdf.get_page(page).get_layer(layer);
-            self.y = TOP;
-        }
-    }
-
-    fn line(&mut self, text: &str, size: f32, bold: bool, step: f32) {
-        self.room(step);
-        self.y -= step;
-        let font = if bold { &self.bold } else { &self.regular };
-        self.layer
-            .use_text(printable(text), size, Mm(LEFT), Mm(self.y), font);
-    }
-
-    fn paragraph(&mut self, text: &str) {
-        for line in wrap(text, WIDTH) {
-            self.line(&line, 10.0, false, 4.8);
-        }
-    }
-
-    fn heading(&mut self, text: &str) {
-        self.room(14.0);
-        self.y -= 3.0;
-        self.line(text, 11.0, true, 6.0);
-    }
-}
-
 /// Renders `doc` as PDF bytes.
 pub fn render(doc: &NoteDocument) -> Result<Vec<u8>, String> {
-    let Letter {
-        pdf,
-        first: layer,
-        regular,
-        bold,
-    } = Letter::new(&format!("Visit note, {}", doc.patient_name), "Note")?;
-    let mut pages = Pages {
-        pdf,
-        layer,
-        y: TOP + 6.0,
-        regular,
-        bold,
-    };
-    pages.line(&doc.practice_name, 16.0, true, 6.0);
-    for line in &doc.practice_lines {
-        pages.line(line, 9.0, false, 4.5);
-    }
-    pages.y -= 6.0;
+    let mut pages = Pages::new(&format!("Visit note, {}", doc.patient_name), "Note")?;
+    pages.letterhead(&doc.practice_name, &doc.practice_lines);
     pages.line("Visit note", 18.0, true, 8.0);
     pages.line(&doc.patient_name, 12.0, true, 7.0);
     pages.line(&doc.patient_line, 10.0, false, 5.0);
     pages.line(&doc.visit, 10.0, false, 5.0);
-    let c = &doc.content;
+    write_note(&mut pages, &doc.content, &doc.signed, &doc.addenda);
+    pages.finish()
+}
+
+/// A signed note's parts, prescriptions, follow-up, signature and addenda, written on `pages`
+/// (the note's own PDF, and each note in the exported record).
+pub(crate) fn write_note(
+    pages: &mut Pages,
+    c: &NoteContent,
+    signed: &str,
+    addenda: &[(String, String)],
+) {
     for (title, text) in [
         ("Subjective", &c.subjective),
         ("Objective", &c.objective),
@@ -121,17 +70,16 @@ pub fn render(doc: &NoteDocument) -> Result<Vec<u8>, String> {
     }
     pages.heading("Follow-up");
     pages.paragraph(&c.follow_up());
-    pages.y -= 4.0;
-    pages.paragraph(&doc.signed);
-    if !doc.addenda.is_empty() {
+    pages.gap(4.0);
+    pages.paragraph(signed);
+    if !addenda.is_empty() {
         pages.heading("Addenda");
-        for (text, by) in &doc.addenda {
+        for (text, by) in addenda {
             pages.paragraph(text);
             pages.line(by, 9.0, false, 4.5);
-            pages.y -= 2.0;
+            pages.gap(2.0);
         }
     }
-    pages.pdf.save_to_bytes().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

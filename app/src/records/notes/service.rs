@@ -379,33 +379,44 @@ pub async fn notes_of(me: &SignedIn, patient: &str) -> Result<Vec<FiledNote>, Ap
         "visit_note.list",
     )
     .await?;
-    let keyring = me.keyring();
-    let txn = permit.txn();
+    let only_signed = !writes_chart(me, row.id);
+    let out = filed_of(permit.txn(), me.keyring(), &row, only_signed).await?;
+    permit.commit().await?;
+    Ok(out)
+}
+
+/// Patient `row`'s notes (signed ones only, or drafts too), newest visit first, inside an access
+/// already permitted (the timeline, the portal, the exported record).
+pub(crate) async fn filed_of(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    row: &patient::Model,
+    only_signed: bool,
+) -> Result<Vec<FiledNote>, AppError> {
     let mut query = visit_note::Entity::find().filter(visit_note::Column::PatientId.eq(row.id));
-    if !writes_chart(me, row.id) {
+    if only_signed {
         query = query.filter(visit_note::Column::Status.eq(NoteStatus::Signed));
     }
-    let notes = query.all(txn).await?;
+    let notes = query.all(conn).await?;
     let visits: HashMap<i32, appointment::Model> = appointment::Entity::find()
         .filter(appointment::Column::Id.is_in(notes.iter().map(|n| n.appointment_id)))
-        .all(txn)
+        .all(conn)
         .await?
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let tz = practice_time_zone(txn).await?;
+    let tz = practice_time_zone(conn).await?;
     let mut out = Vec::with_capacity(notes.len());
-    let opened = filed(txn, keyring, tz, notes.clone()).await?;
+    let opened = filed(conn, keyring, tz, notes.clone()).await?;
     for (stored, note) in notes.iter().zip(opened) {
         let visit = visits
             .get(&stored.appointment_id)
             .ok_or_else(|| AppError::internal("a visit note without its visit"))?;
         out.push(FiledNote {
-            visit: note_visit(keyring, tz, visit, &row)?,
+            visit: note_visit(keyring, tz, visit, row)?,
             note,
         });
     }
-    permit.commit().await?;
     out.sort_by_key(|n| std::cmp::Reverse(n.visit.starts_at));
     Ok(out)
 }

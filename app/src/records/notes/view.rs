@@ -290,8 +290,17 @@ pub fn MyNotesPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match notes.await {
                         Err(error) => crate::ui::error_notice(&error),
-                        Ok(notes) if notes.is_empty() => view! { <p>"No visit notes yet."</p> }.into_any(),
-                        Ok(notes) => notes.into_iter().map(|filed| view! { <FiledNoteCard filed/> }).collect_view().into_any(),
+                        Ok(notes) if notes.is_empty() => view! {
+                            <p>"No visit notes yet."</p>
+                            <crate::records::export::RecordExport notes=Vec::new()/>
+                        }.into_any(),
+                        Ok(notes) => {
+                            let choices = export_choices(&notes);
+                            view! {
+                                <crate::records::export::RecordExport notes=choices/>
+                                {notes.into_iter().map(|filed| view! { <FiledNoteCard filed/> }).collect_view()}
+                            }.into_any()
+                        }
                     }
                 })}
             </Suspense>
@@ -303,7 +312,7 @@ pub fn MyNotesPage() -> impl IntoView {
 /// draft or signed, the assessment's first line, and a link to the note.
 #[component]
 pub fn NoteTimeline(patient: String) -> impl IntoView {
-    let notes = OnceResource::new(load_notes(patient));
+    let notes = OnceResource::new(load_notes(patient.clone()));
     view! {
         <section class="card stack note-timeline" aria-labelledby="notes-title">
             <h2 id="notes-title">"Visit notes"</h2>
@@ -337,5 +346,27 @@ pub fn NoteTimeline(patient: String) -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        <Suspense fallback=|| ()>
+            {move || {
+                let patient = patient.clone();
+                Suspend::new(async move {
+                match notes.await {
+                    Err(_) => ().into_any(),
+                    Ok(notes) => {
+                        let choices = export_choices(&notes);
+                        view! { <crate::records::export::RecordExport patient notes=choices/> }.into_any()
+                    }
+                }
+            })}}
+        </Suspense>
     }
+}
+
+/// The signed notes among `notes`, as the export form offers them (visit, date).
+fn export_choices(notes: &[FiledNote]) -> Vec<(String, String)> {
+    notes
+        .iter()
+        .filter(|n| n.note.status == NoteStatus::Signed)
+        .map(|n| (n.visit.appointment.clone(), n.visit.when.clone()))
+        .collect()
 }

@@ -1,4 +1,5 @@
 mod chart;
 mod documents;
+mod export;
 mod notes;
 mod storage;
