@@ -6,6 +6,7 @@
 pub mod api;
 pub mod documents;
 pub mod export;
+pub mod fhir;
 pub mod fields;
 pub mod model;
 pub mod notes;

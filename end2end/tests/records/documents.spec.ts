@@ -73,6 +73,13 @@ test("a patient adds a photo of her insurance card in place, a file that is not 
     exporting.getByRole("link", { name: "Download the original files (zip)" }).click(),
   ]);
   expect(fs.readFileSync(await files.path()).subarray(0, 2).toString()).toBe("PK");
+  const [data] = await Promise.all([
+    patient.waitForEvent("download"),
+    exporting.getByRole("link", { name: "Download as FHIR data" }).click(),
+  ]);
+  const bundle = JSON.parse(fs.readFileSync(await data.path(), "utf8"));
+  expect(bundle.resourceType).toBe("Bundle");
+  expect(bundle.entry[0].resource.name[0].text).toBe("Maria Lopez");
   await axeClean(patient);
   await screenshot(patient, "record-export-390");
   expect(errors).toEqual([]);

@@ -238,7 +238,10 @@ pub async fn gate(
             return response;
         }
     }
-    let private = auth.is_some() || area_of(&path).is_some() || path.starts_with("/api/");
+    let private = auth.is_some()
+        || area_of(&path).is_some()
+        || path.starts_with("/api/")
+        || path.starts_with("/fhir/");
     if let Some(auth) = auth {
         if counts_as_signed_in(auth.stage(), &path) {
             request.extensions_mut().insert(auth);

@@ -1,4 +1,5 @@
-//! The exported record: one PDF of the parts asked for (`/portal/record.pdf`,
+//! The exported record: FHIR R4 (`/fhir/Patient/{id}/$everything`, and the portal's download
+//! `/portal/my-data.json`), one PDF of the parts asked for (`/portal/record.pdf`,
 //! `/dashboard/patients/{id}/record.pdf`) and the original files as a zip
 //! (`/portal/documents.zip`, `/dashboard/patients/{id}/documents.zip`). The zip is written as it
 //! streams out: each file is opened frame by frame from storage and stored (PDFs and photos do
@@ -24,6 +25,58 @@ use std::io::Write;
 fn own_record(auth: &Option<Extension<Authenticated>>) -> Option<String> {
     auth.as_ref()
         .and_then(|Extension(a)| a.patient_public_id.clone())
+}
+
+/// `GET /fhir/Patient/{id}/$everything`: the record as a FHIR Bundle, for whoever may read it
+/// (a signed-in session; SMART on FHIR authorization is not offered).
+pub async fn fhir_everything(
+    State(state): State<AppState>,
+    Path(patient): Path<String>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+) -> Response {
+    fhir(&state, &patient, auth, &client, false).await
+}
+
+/// *Download my data*: the signed-in patient's own Bundle, as a file.
+pub async fn my_data(
+    State(state): State<AppState>,
+    auth: Option<Extension<Authenticated>>,
+    Extension(client): Extension<ClientInfo>,
+) -> Response {
+    let Some(patient) = own_record(&auth) else {
+        return AppError::Forbidden.into_response();
+    };
+    fhir(&state, &patient, auth, &client, true).await
+}
+
+async fn fhir(
+    state: &AppState,
+    patient: &str,
+    auth: Option<Extension<Authenticated>>,
+    client: &ClientInfo,
+    download: bool,
+) -> Response {
+    const FHIR_JSON: &str = "application/fhir+json";
+    let Some(me) = super::signed_in(state, auth, client) else {
+        return AppError::Unauthorized.into_response();
+    };
+    let public_url = state.settings.public_url.to_string();
+    match app::records::fhir::service::everything(&me, patient, &public_url).await {
+        Ok(bundle) => {
+            let body = axum::body::Body::from(bundle.to_string());
+            if download {
+                let name = format!(
+                    "health-record-{}.fhir.json",
+                    state.identity.now().format("%Y-%m-%d")
+                );
+                super::attachment(FHIR_JSON, &name, body)
+            } else {
+                ([(header::CONTENT_TYPE, FHIR_JSON)], body).into_response()
+            }
+        }
+        Err(error) => error.into_response(),
+    }
 }
 
 pub async fn my_record_pdf(

@@ -27,6 +27,8 @@ pub fn routes() -> crate::area::Area {
             export::patient_record_pdf,
         )
         .get("/portal/documents.zip", export::my_documents_zip)
+        .get("/portal/my-data.json", export::my_data)
+        .get("/fhir/Patient/{id}/$everything", export::fhir_everything)
         .get(
             "/dashboard/patients/{id}/documents.zip",
             export::patient_documents_zip,

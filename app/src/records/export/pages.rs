@@ -1,5 +1,6 @@
 //! The export form: the parts of the record to put in one PDF (a plain GET form, so the file
-//! downloads and the page stays), and the link to the original files as a zip.
+//! downloads and the page stays), the link to the original files as a zip, and the record as
+//! FHIR data for other health apps.
 
 use leptos::prelude::*;
 
@@ -10,17 +11,19 @@ pub fn RecordExport(
     #[prop(optional)] patient: Option<String>,
     notes: Vec<(String, String)>,
 ) -> impl IntoView {
-    let (pdf, zip) = match &patient {
+    let (pdf, zip, fhir) = match &patient {
         Some(id) => {
             let id = crate::ui::url_encode(id);
             (
                 format!("/dashboard/patients/{id}/record.pdf"),
                 format!("/dashboard/patients/{id}/documents.zip"),
+                format!("/fhir/Patient/{id}/$everything"),
             )
         }
         None => (
             "/portal/record.pdf".to_owned(),
             "/portal/documents.zip".to_owned(),
+            "/portal/my-data.json".to_owned(),
         ),
     };
     view! {
@@ -39,6 +42,10 @@ pub fn RecordExport(
                 <button class="button button-small" type="submit">"Download PDF"</button>
             </form>
             <p><a href=zip download="" rel="external">"Download the original files (zip)"</a></p>
+            <p>
+                <a href=fhir download="health-record.fhir.json" rel="external">"Download as FHIR data"</a>
+                <br/><span class="fine-print">"The standard format other health apps and doctors' systems read (FHIR R4)."</span>
+            </p>
         </section>
     }
 }

@@ -42,7 +42,11 @@ fn pdf_text(bytes: &[u8]) -> String {
     pdf.extract_text(&pages).expect("text")
 }
 
-async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, String, Vec<u8>) {
+pub(super) async fn get(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> (u16, String, Vec<u8>) {
     let response = app.get_with(client, path).await;
     let status = response.status().as_u16();
     let kind = response
@@ -56,15 +60,15 @@ async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, Strin
 
 /// Maria's record: an allergy, a signed note (whose visit has started), a draft note with an
 /// attachment, and a lab report she added.
-struct Record {
-    maria: TestUser,
-    patient: String,
-    physician: reqwest::Client,
-    mine: reqwest::Client,
-    report: Vec<u8>,
+pub(super) struct Record {
+    pub(super) maria: TestUser,
+    pub(super) patient: String,
+    pub(super) physician: reqwest::Client,
+    pub(super) mine: reqwest::Client,
+    pub(super) report: Vec<u8>,
 }
 
-async fn maria_with_a_record(app: &TestApp) -> Record {
+pub(super) async fn maria_with_a_record(app: &TestApp) -> Record {
     let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
     let doctor = app.create_user(Role::Physician, "doc@example.com").await;
     let patient = maria.patient_public_id.clone().expect("a patient");
@@ -104,6 +108,14 @@ async fn maria_with_a_record(app: &TestApp) -> Record {
                         },
                     ),
                     ("note[plan]", "Sumatriptan at onset; headache diary"),
+                    ("note[prescriptions][0][drug]", "Sumatriptan"),
+                    ("note[prescriptions][0][strength]", "50 mg tablet"),
+                    (
+                        "note[prescriptions][0][directions]",
+                        "One at onset; may repeat once",
+                    ),
+                    ("note[prescriptions][0][quantity]", "9"),
+                    ("note[prescriptions][0][refills]", "2"),
                     ("note[follow_up_weeks]", "6"),
                     ("sign", sign),
                 ],

@@ -1,5 +1,6 @@
 mod chart;
 mod documents;
 mod export;
+mod fhir;
 mod notes;
 mod storage;
