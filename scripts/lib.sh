@@ -70,9 +70,9 @@ ensure_end2end_packages() {
 
 # The test servers and checkers that come from PyPI, in a venv of their own (pinned in
 # tools/requirements-test.txt): moto's S3-compatible server; and the FHIR checker in a second one
-# (tools/requirements-fhir.txt: its models need pydantic 1, moto needs pydantic 2).
+# (tools/requirements-checkers.txt: FHIR and JOSE; the FHIR models need pydantic 1, moto 2).
 PY_TOOLS="$ROOT/tools/.venv"
-FHIR_TOOLS="$ROOT/tools/.venv-fhir"
+CHECK_TOOLS="$ROOT/tools/.venv-checkers"
 ensure_python_tools() {
   local stamp="$PY_TOOLS/.installed"
   if [ ! -f "$stamp" ] || [ "$ROOT/tools/requirements-test.txt" -nt "$stamp" ]; then
@@ -86,15 +86,15 @@ ensure_python_tools() {
     "$PY_TOOLS/bin/pip" install -q -r "$ROOT/tools/requirements-test.txt"
     touch "$stamp"
   fi
-  local fhir_stamp="$FHIR_TOOLS/.installed"
-  if [ ! -f "$fhir_stamp" ] || [ "$ROOT/tools/requirements-fhir.txt" -nt "$fhir_stamp" ]; then
-    say "Installing the FHIR checker from PyPI (tools/requirements-fhir.txt)"
-    python3 -m venv "$FHIR_TOOLS"
-    "$FHIR_TOOLS/bin/pip" install -q -r "$ROOT/tools/requirements-fhir.txt"
-    touch "$fhir_stamp"
+  local check_stamp="$CHECK_TOOLS/.installed"
+  if [ ! -f "$check_stamp" ] || [ "$ROOT/tools/requirements-checkers.txt" -nt "$check_stamp" ]; then
+    say "Installing the FHIR and JOSE checkers from PyPI (tools/requirements-checkers.txt)"
+    python3 -m venv "$CHECK_TOOLS"
+    "$CHECK_TOOLS/bin/pip" install -q -r "$ROOT/tools/requirements-checkers.txt"
+    touch "$check_stamp"
   fi
-  # The API tests check every FHIR bundle they export with it (tools/fhir_check.py).
-  export BEDSIDE_TEST_FHIR_CHECK="$FHIR_TOOLS/bin/python"
+  # The API tests hold what they export against them (tools/fhir_check.py, tools/jose_check.py).
+  export BEDSIDE_TEST_CHECKERS="$CHECK_TOOLS/bin/python"
 }
 
 # Starts moto's S3-compatible server on a free loopback port with an empty bucket, and exports

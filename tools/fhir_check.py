@@ -1,7 +1,7 @@
 """Checks a FHIR Bundle (a JSON file) against the FHIR R4 4.0.1 models of `fhir.resources`
 6.1.0, an implementation independent of Bedside: every resource is parsed with its own type's
 model, which refuses unknown elements, wrong types and missing required ones. Exits 1 with the
-errors when anything is invalid. Used by the API tests (BEDSIDE_TEST_FHIR_CHECK)."""
+errors when anything is invalid. Used by the API tests (BEDSIDE_TEST_CHECKERS)."""
 
 import json
 import sys

@@ -12,6 +12,7 @@ pub mod model;
 pub mod notes;
 mod pages;
 pub mod refusal;
+pub mod share;
 
 #[cfg(feature = "ssr")]
 pub mod entity;

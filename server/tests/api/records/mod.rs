@@ -3,4 +3,5 @@ mod documents;
 mod export;
 mod fhir;
 mod notes;
+mod share;
 mod storage;
