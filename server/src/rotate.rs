@@ -16,6 +16,7 @@ use app::patients::entity::patient;
 use app::records::documents::entity::document;
 use app::records::entity::{chart_entry, chart_entry_version};
 use app::records::notes::entity::{visit_note, visit_note_addendum};
+use app::records::share::entity::{share_access, share_link};
 use app::site::entity::contact_inquiry;
 use app::sms::outbox_sms;
 use sea_orm::{
@@ -69,6 +70,8 @@ macro_rules! sealed_tables {
         $each!(visit_note::Model);
         $each!(visit_note_addendum::Model);
         $each!(document::Model);
+        $each!(share_link::Model);
+        $each!(share_access::Model);
     };
 }
 

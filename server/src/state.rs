@@ -62,6 +62,7 @@ impl AppState {
         let keyring = self.keyring.clone();
         let schedules = self.schedules.clone();
         let objects = self.objects.clone();
+        let address = app::auth::context::SiteAddress(self.settings.public_url.clone());
         let soon = self.jobs.soon();
         let payments: app::billing::processor::Payments = self.payments.clone();
         let limits: app::auth::context::AttemptLimit = Arc::new(self.attempt_limits.clone());
@@ -73,6 +74,7 @@ impl AppState {
             provide_context(keyring.clone());
             provide_context(schedules.clone());
             provide_context(objects.clone());
+            provide_context(address.clone());
             if let Some(parts) = use_context::<http::request::Parts>() {
                 if let Some(CspNonce(nonce)) = parts.extensions.get::<CspNonce>() {
                     provide_context(leptos::nonce::Nonce::from_value(nonce.as_str()));

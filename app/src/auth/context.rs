@@ -27,6 +27,17 @@ pub fn identity() -> Result<Identity, AppError> {
     use_context::<Identity>().ok_or_else(|| AppError::internal("identity is not in the context"))
 }
 
+/// The address patients reach the site at (`https://harbor.example`), as configured.
+#[derive(Debug, Clone)]
+pub struct SiteAddress(pub String);
+
+/// The site's address, from the request's context.
+pub fn site_address() -> Result<String, AppError> {
+    use_context::<SiteAddress>()
+        .map(|a| a.0)
+        .ok_or_else(|| AppError::internal("the site's address is not in the context"))
+}
+
 pub fn keyring() -> Result<crate::crypto::Keyring, AppError> {
     use_context::<crate::crypto::Keyring>()
         .ok_or_else(|| AppError::internal("the keyring is not in the context"))

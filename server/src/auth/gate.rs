@@ -30,10 +30,11 @@ fn is_static(path: &str) -> bool {
     PREFIXES.iter().any(|p| path.starts_with(p)) || FILES.contains(&path)
 }
 
-/// Requests that change state without a browser session and prove themselves otherwise: each
-/// entry must verify a signature. Payment webhooks come from the processor's servers (no browser, no cookie): the signature
-/// on the body is what authenticates them.
-pub const CSRF_EXEMPT_PREFIXES: [&str; 1] = ["/webhooks/"];
+/// Requests that change state without a browser session and prove themselves otherwise.
+/// Payment webhooks come from the processor's servers (no browser, no cookie): the signature on
+/// the body authenticates them. Share links' manifests are posted by a recipient's app from
+/// anywhere: the link's 256-bit secret (and passcode) is the access, and no session is read.
+pub const CSRF_EXEMPT_PREFIXES: [&str; 2] = ["/webhooks/", "/shl/"];
 
 /// Whether a request must be refused as cross-site: unsafe methods must show, through
 /// `Sec-Fetch-Site` or `Origin`, that a page of this site sent them. A request that shows

@@ -273,6 +273,11 @@ fn account_event(
 }
 
 impl Identity {
+    /// The password hasher (argon2id on a bounded pool), also for share links' passcodes.
+    pub fn hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
     pub fn new(
         db: DatabaseConnection,
         keyring: Keyring,

@@ -431,13 +431,18 @@ pub(crate) async fn in_record(
     me: &SignedIn,
     patient_id: i32,
 ) -> Result<Vec<DocumentSummary>, AppError> {
-    let mut documents = select(
-        conn,
-        me.keyring(),
-        document::Column::PatientId.eq(patient_id),
-    )
-    .await?;
-    if !writes_chart(me, patient_id) {
+    in_record_as(conn, me.keyring(), patient_id, writes_chart(me, patient_id)).await
+}
+
+/// Patient `patient_id`'s documents as the practice (`practice`) or the patient sees them.
+pub(crate) async fn in_record_as(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    patient_id: i32,
+    practice: bool,
+) -> Result<Vec<DocumentSummary>, AppError> {
+    let mut documents = select(conn, keyring, document::Column::PatientId.eq(patient_id)).await?;
+    if !practice {
         let visits = documents.iter().filter_map(|(visit, _)| *visit).collect();
         let signed = signed_visits(conn, visits).await?;
         documents.retain(|(visit, _)| visit.is_none_or(|v| signed.contains(&v)));

@@ -337,8 +337,17 @@ fn prescriptions(
         .collect()
 }
 
-/// A document in the record, linking to its download.
-pub fn document(patient: &str, d: &DocumentSummary, url: &str) -> Value {
+/// A document in the record, linking to its download when there is one for the reader.
+pub fn document(patient: &str, d: &DocumentSummary, url: Option<&str>) -> Value {
+    let mut attachment = json!({
+        "contentType": d.media_type.mime(),
+        "size": d.size,
+        "title": d.title,
+        "creation": date_time(d.date),
+    });
+    if let Some(url) = url {
+        attachment["url"] = json!(url);
+    }
     json!({
         "resourceType": "DocumentReference",
         "id": d.public_id,
@@ -348,13 +357,7 @@ pub fn document(patient: &str, d: &DocumentSummary, url: &str) -> Value {
         "date": instant(d.uploaded_at),
         "description": d.title,
         "author": [{ "display": d.uploaded_by }],
-        "content": [{ "attachment": {
-            "contentType": d.media_type.mime(),
-            "url": url,
-            "size": d.size,
-            "title": d.title,
-            "creation": date_time(d.date),
-        } }],
+        "content": [{ "attachment": attachment }],
     })
 }
 

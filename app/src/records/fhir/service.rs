@@ -8,6 +8,7 @@ use crate::auth::context::SignedIn;
 use crate::auth::model::Role;
 use crate::auth::{Action, Resource};
 use crate::patients::service::{open_patient, OpenPatient};
+use crate::records::export::model::ExportChoice;
 use crate::records::model::ChartItem;
 use crate::AppError;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -28,27 +29,61 @@ pub async fn everything(
         "record.export_fhir",
     )
     .await?;
-    let (txn, keyring) = (permit.txn(), me.keyring());
-    let profile = crate::patients::service::open_profile(keyring, &row)?;
-    let entries = crate::records::service::current_entries(txn, keyring, row.id).await?;
-    let notes = crate::records::notes::service::filed_of(txn, keyring, &row, true).await?;
-    let ends: HashMap<String, chrono::DateTime<chrono::Utc>> = appointment::Entity::find()
-        .filter(
-            appointment::Column::PublicId.is_in(notes.iter().map(|n| n.visit.appointment.clone())),
-        )
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|a| (a.public_id, a.ends_at))
-        .collect();
-    let documents = crate::records::documents::service::in_record(txn, me, row.id).await?;
-    permit.commit().await?;
-
-    let base = public_url.trim_end_matches('/');
+    let documents = crate::records::documents::service::in_record(permit.txn(), me, row.id).await?;
     let area = match me.auth.role {
         Role::Patient => "portal",
         _ => "dashboard",
     };
+    let base = public_url.trim_end_matches('/');
+    let links = Some(format!("{base}/{area}/documents"));
+    let record = Record {
+        parts: &ExportChoice::whole(),
+        documents,
+        links,
+    };
+    let bundle = bundle_of(permit.txn(), me.keyring(), &row, record, base, me.now()).await?;
+    permit.commit().await?;
+    Ok(bundle)
+}
+
+/// What goes into a bundle: the parts, the documents to list, and where their downloads are
+/// (`None`: listed without a link, as in a share link's files).
+pub(crate) struct Record<'a> {
+    pub(crate) parts: &'a ExportChoice,
+    pub(crate) documents: Vec<crate::records::documents::model::DocumentSummary>,
+    pub(crate) links: Option<String>,
+}
+
+/// Patient `row`'s record, the parts `record` names, as a Bundle, inside an access already
+/// permitted (or a share link's, already checked).
+pub(crate) async fn bundle_of(
+    conn: &impl sea_orm::ConnectionTrait,
+    keyring: &crate::crypto::Keyring,
+    row: &crate::patients::entity::patient::Model,
+    record: Record<'_>,
+    base: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<serde_json::Value, AppError> {
+    let profile = crate::patients::service::open_profile(keyring, row)?;
+    let entries = if record.parts.chart {
+        crate::records::service::current_entries(conn, keyring, row.id).await?
+    } else {
+        Vec::new()
+    };
+    let notes: Vec<_> = crate::records::notes::service::filed_of(conn, keyring, row, true)
+        .await?
+        .into_iter()
+        .filter(|n| record.parts.has_note(&n.visit.appointment))
+        .collect();
+    let ends: HashMap<String, chrono::DateTime<chrono::Utc>> = appointment::Entity::find()
+        .filter(
+            appointment::Column::PublicId.is_in(notes.iter().map(|n| n.visit.appointment.clone())),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.public_id, a.ends_at))
+        .collect();
     let id = &row.public_id;
     let contacts: Vec<_> = entries
         .iter()
@@ -68,14 +103,19 @@ pub async fn everything(
             &resources::note_text(filed),
         ));
     }
-    for d in &documents {
-        let url = format!("{base}/{area}/documents/{}", d.public_id);
-        out.push(resources::document(id, d, &url));
+    if record.parts.documents {
+        for d in &record.documents {
+            let url = record
+                .links
+                .as_ref()
+                .map(|base| format!("{base}/{}", d.public_id));
+            out.push(resources::document(id, d, url.as_deref()));
+        }
     }
     let bundle_id = uuid::Uuid::new_v4().simple().to_string();
     Ok(resources::bundle(
         &bundle_id,
-        me.now(),
+        now,
         &format!("{base}/fhir"),
         out,
     ))

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 /// Checks `bundle` with `tools/fhir_check.py` when the test command set up its Python; the
 /// checker's verdict, or `None` when it is not installed here.
-fn independent_check(bundle: &[u8]) -> Option<Result<String, String>> {
+pub(super) fn independent_check(bundle: &[u8]) -> Option<Result<String, String>> {
     let Ok(python) = std::env::var("BEDSIDE_TEST_CHECKERS") else {
         eprintln!(
             "not checked by fhir.resources: the test command installs it (BEDSIDE_TEST_CHECKERS)"
