@@ -5,20 +5,20 @@
 //! reach the patient once the note is signed; the sweeper removes objects whose row never landed.
 
 use crate::appointments::notices::book_ahead;
-use crate::helpers::{backends, location, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{backends, location, spawn_app, TestApp};
 use app::auth::Role;
 use app::records::documents::entity::document;
 use app::records::documents::model::{DocumentKind, DocumentSummary, Documents, MAX_BYTES};
 use app::records::documents::refusal::DocumentRefusal;
 use app::{AppError, Refusal};
-use bedside::storage::{Objects, StorageBackend, StorageSettings};
+use bedside::storage::{Objects, StorageSettings};
 use chrono::Duration;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
 const UPLOAD: &str = "/api/records/documents/upload";
 
 /// A small but real-looking PDF, with a marker to look for in what is stored.
-fn lab_pdf() -> Vec<u8> {
+pub(super) fn lab_pdf() -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n% LAB REPORT: HbA1c 7.4 percent\n".to_vec();
     pdf.extend(std::iter::repeat_n(b'x', 200_000));
     pdf.extend_from_slice(b"\n%%EOF\n");
@@ -32,7 +32,11 @@ fn png() -> Vec<u8> {
 }
 
 /// The form the page sends: its fields, then the file.
-fn form(fields: &[(&str, &str)], file_name: &str, bytes: Vec<u8>) -> reqwest::multipart::Form {
+pub(super) fn form(
+    fields: &[(&str, &str)],
+    file_name: &str,
+    bytes: Vec<u8>,
+) -> reqwest::multipart::Form {
     let mut form = reqwest::multipart::Form::new();
     for (name, value) in fields {
         form = form.text(name.to_string(), value.to_string());
@@ -45,7 +49,7 @@ fn form(fields: &[(&str, &str)], file_name: &str, bytes: Vec<u8>) -> reqwest::mu
 }
 
 /// Sends `form` as the hydrated page does; the status and the answer.
-async fn upload(
+pub(super) async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
     form: reqwest::multipart::Form,
@@ -67,7 +71,7 @@ async fn upload(
     (status, answer)
 }
 
-fn objects_of(app: &TestApp) -> Objects {
+pub(super) fn objects_of(app: &TestApp) -> Objects {
     Objects::from_settings(&StorageSettings::default(), app.data_dir()).expect("local store")
 }
 
@@ -78,7 +82,11 @@ async fn stored(app: &TestApp, objects: &Objects) -> (u64, usize) {
     (rows, files)
 }
 
-async fn download(app: &TestApp, client: &reqwest::Client, path: &str) -> (u16, Vec<u8>, String) {
+pub(super) async fn download(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+) -> (u16, Vec<u8>, String) {
     let response = app.get_with(client, path).await;
     let status = response.status().as_u16();
     let disposition = response
@@ -101,16 +109,16 @@ async fn documents_of(
 }
 
 /// A practice with Maria, signed in, and the store her files go to.
-struct Maria {
-    app: TestApp,
-    objects: Objects,
+pub(super) struct Maria {
+    pub(super) app: TestApp,
+    pub(super) objects: Objects,
     /// Her record's public id.
-    patient: String,
+    pub(super) patient: String,
     /// Her browser.
-    mine: reqwest::Client,
+    pub(super) mine: reqwest::Client,
 }
 
-async fn with_maria(app: TestApp) -> Maria {
+pub(super) async fn with_maria(app: TestApp) -> Maria {
     let objects = objects_of(&app);
     let user = app.create_patient("maria@example.com", "Maria Lopez").await;
     let patient = user.patient_public_id.clone().expect("a patient");
@@ -538,87 +546,6 @@ async fn files_attached_to_a_draft_note_reach_the_patient_once_it_is_signed() {
             (status, answer),
             (409, refused(DocumentRefusal::NoteSigned))
         );
-        app.stop().await;
-    }
-}
-
-#[tokio::test]
-async fn the_sweeper_removes_objects_whose_upload_was_never_recorded() {
-    for backend in backends() {
-        let Maria {
-            app,
-            objects,
-            patient,
-            mine,
-            ..
-        } = with_maria(spawn_app(&backend).await).await;
-        let fields = [
-            ("patient", patient.as_str()),
-            ("kind", "letter"),
-            ("date", ""),
-        ];
-        let (_, id) = upload(&app, &mine, form(&fields, "kept.pdf", lab_pdf())).await;
-        let kept = format!("documents/{}", id.expect("kept"));
-        // An object whose process stopped before its row was written.
-        let orphan = "documents/0123456789abcdef0123456789abcdef";
-        objects
-            .put_raw(orphan, bytes::Bytes::from_static(b"sealed bytes"))
-            .await
-            .expect("put");
-
-        // Young, it may be an upload still being recorded: left alone.
-        let now = chrono::Utc::now();
-        let removed = app::records::documents::service::sweep(&app.db, &objects, now)
-            .await
-            .expect("sweep");
-        assert_eq!(removed, 0, "{}", app.backend);
-        // An hour later it is removed; the recorded one stays.
-        let later = now + Duration::hours(1) + Duration::minutes(1);
-        let removed = app::records::documents::service::sweep(&app.db, &objects, later)
-            .await
-            .expect("sweep");
-        assert_eq!(removed, 1, "{}", app.backend);
-        assert!(!objects.exists(orphan).await.expect("head"));
-        assert!(objects.exists(&kept).await.expect("head"));
-        app.stop().await;
-    }
-}
-
-#[tokio::test]
-async fn documents_go_to_an_s3_bucket_when_the_settings_name_one() {
-    let Ok(endpoint) = std::env::var("BEDSIDE_TEST_S3_ENDPOINT") else {
-        eprintln!("skipped: the test command starts an S3 server (BEDSIDE_TEST_S3_ENDPOINT)");
-        return;
-    };
-    let s3 = StorageSettings {
-        backend: StorageBackend::S3,
-        bucket: std::env::var("BEDSIDE_TEST_S3_BUCKET").unwrap_or_else(|_| "bedside-test".into()),
-        endpoint: Some(endpoint),
-        access_key_id: Some("test".into()),
-        secret_access_key: Some("test".to_owned().into()),
-        allow_http: true,
-        ..StorageSettings::default()
-    };
-    for backend in backends() {
-        let settings = s3.clone();
-        let Maria {
-            app, patient, mine, ..
-        } = with_maria(spawn_app_with(&backend, move |s| s.storage = settings).await).await;
-        let bucket = Objects::from_settings(&s3, app.data_dir()).expect("bucket");
-        let fields = [
-            ("patient", patient.as_str()),
-            ("kind", "lab_result"),
-            ("date", ""),
-        ];
-        let (status, id) = upload(&app, &mine, form(&fields, "cbc.pdf", lab_pdf())).await;
-        assert_eq!(status, 200, "{}: {id:?}", app.backend);
-        let id = id.expect("id");
-        assert!(bucket
-            .exists(&format!("documents/{id}"))
-            .await
-            .expect("head"));
-        let (status, bytes, _) = download(&app, &mine, &format!("/portal/documents/{id}")).await;
-        assert_eq!((status, bytes == lab_pdf()), (200, true), "{}", app.backend);
         app.stop().await;
     }
 }

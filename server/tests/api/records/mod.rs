@@ -1,5 +1,6 @@
 mod chart;
 mod documents;
+mod documents_storage;
 mod export;
 mod fhir;
 mod notes;
