@@ -5,11 +5,12 @@
 
 use super::entity::{document, object_name};
 use super::model::{DocumentSummary, Documents, MediaType};
-use super::service::{context, download_name, unknown};
 use crate::appointments::entity::appointment;
 use crate::auth::context::SignedIn;
+use crate::auth::model::Role;
 use crate::auth::{can, guard, Action, Resource};
 use crate::crypto::stream::DataKey;
+use crate::crypto::FieldContext;
 use crate::crypto::Keyring;
 use crate::patients::entity::patient;
 use crate::patients::service::{open_patient, OpenPatient};
@@ -287,4 +288,68 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<DocumentFile, AppErr
         media_type: row.media_type,
         size: u64::try_from(row.size_bytes).unwrap_or(0),
     })
+}
+
+pub(super) fn context<'a>(column: &'static str, public_id: &'a str) -> FieldContext<'a> {
+    FieldContext {
+        table: "document",
+        column,
+        row: public_id,
+    }
+}
+
+/// An unknown id is "not found" to the practice and "forbidden" to a patient, who must not
+/// learn which ids exist.
+pub(super) fn unknown(role: Role, what: &str) -> AppError {
+    match role {
+        Role::Patient | Role::Admin => AppError::Forbidden,
+        Role::Physician | Role::Staff => AppError::NotFound(what.into()),
+    }
+}
+
+/// A file name safe in a `Content-Disposition` header and on every file system:
+/// "CBC results.pdf".
+pub fn download_name(title: &str, media_type: MediaType) -> String {
+    let stem: String = title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ',' | '(' | ')') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(80)
+        .collect();
+    let stem = stem.trim().trim_matches('.');
+    let stem = if stem.is_empty() { "document" } else { stem };
+    let extension = media_type.extension();
+    if stem
+        .to_ascii_lowercase()
+        .ends_with(&format!(".{extension}"))
+    {
+        stem.to_owned()
+    } else {
+        format!("{stem}.{extension}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_names_are_safe_and_keep_one_extension() {
+        assert_eq!(
+            download_name("CBC results", MediaType::Pdf),
+            "CBC results.pdf"
+        );
+        assert_eq!(download_name("scan.PDF", MediaType::Pdf), "scan.PDF");
+        assert_eq!(download_name("a\"b\r\nc/d", MediaType::Png), "a-b--c-d.png");
+        assert_eq!(download_name("..", MediaType::Jpeg), "document.jpg");
+        assert_eq!(
+            download_name("Zoë’s card", MediaType::Jpeg),
+            "Zo--s card.jpg"
+        );
+    }
 }

@@ -10,10 +10,9 @@ use super::refusal::DocumentRefusal;
 use crate::appointments::entity::appointment;
 use crate::appointments::model::VisitStatus;
 use crate::auth::context::SignedIn;
-use crate::auth::model::Role;
 use crate::auth::{can, guard, Action, Resource};
 use crate::crypto::stream::DataKey;
-use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::crypto::{Encrypted, Keyring};
 use crate::patients::entity::patient;
 use crate::records::notes::entity::visit_note;
 use crate::records::notes::model::NoteStatus;
@@ -27,19 +26,13 @@ use sea_orm::{
     Set,
 };
 
+pub use super::reading::download_name;
 pub(crate) use super::reading::{attachments, in_record, in_record_as, keys_of};
+use super::reading::{context, unknown};
 pub use super::reading::{list, of_visit, open, DocumentFile};
 
 /// An object older than this without its row is an upload that never finished being recorded.
 pub const ORPHAN_AFTER: chrono::Duration = chrono::Duration::hours(1);
-
-pub(super) fn context<'a>(column: &'static str, public_id: &'a str) -> FieldContext<'a> {
-    FieldContext {
-        table: "document",
-        column,
-        row: public_id,
-    }
-}
 
 fn sealing_failed(e: crate::crypto::CryptoError) -> AppError {
     AppError::internal(format_args!("sealing a document: {e}"))
@@ -145,15 +138,6 @@ pub async fn destination(
         attachable(db, visit).await?;
     }
     Ok(destination)
-}
-
-/// An unknown id is "not found" to the practice and "forbidden" to a patient, who must not
-/// learn which ids exist.
-pub(super) fn unknown(role: Role, what: &str) -> AppError {
-    match role {
-        Role::Patient | Role::Admin => AppError::Forbidden,
-        Role::Physician | Role::Staff => AppError::NotFound(what.into()),
-    }
 }
 
 /// Files go on a visit's note while the visit stands and its note is not signed.
@@ -322,33 +306,6 @@ pub async fn file(
     insert(conn, keyring, &key, row).await
 }
 
-/// A file name safe in a `Content-Disposition` header and on every file system:
-/// "CBC results.pdf".
-pub fn download_name(title: &str, media_type: MediaType) -> String {
-    let stem: String = title
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | ',' | '(' | ')') {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(80)
-        .collect();
-    let stem = stem.trim().trim_matches('.');
-    let stem = if stem.is_empty() { "document" } else { stem };
-    let extension = media_type.extension();
-    if stem
-        .to_ascii_lowercase()
-        .ends_with(&format!(".{extension}"))
-    {
-        stem.to_owned()
-    } else {
-        format!("{stem}.{extension}")
-    }
-}
-
 /// Removes documents' objects older than [`ORPHAN_AFTER`] that no row names (an upload whose
 /// process stopped between storing the object and recording it). Returns how many.
 pub async fn sweep(
@@ -383,24 +340,4 @@ pub async fn sweep(
         }
     }
     Ok(removed)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn download_names_are_safe_and_keep_one_extension() {
-        assert_eq!(
-            download_name("CBC results", MediaType::Pdf),
-            "CBC results.pdf"
-        );
-        assert_eq!(download_name("scan.PDF", MediaType::Pdf), "scan.PDF");
-        assert_eq!(download_name("a\"b\r\nc/d", MediaType::Png), "a-b--c-d.png");
-        assert_eq!(download_name("..", MediaType::Jpeg), "document.jpg");
-        assert_eq!(
-            download_name("Zoë’s card", MediaType::Jpeg),
-            "Zo--s card.jpg"
-        );
-    }
 }
