@@ -13,6 +13,7 @@ pub struct Area {
     router: Router<AppState>,
     posts: Vec<&'static str>,
     webhooks: Vec<&'static str>,
+    link_posts: Vec<&'static str>,
 }
 
 impl Area {
@@ -44,6 +45,20 @@ impl Area {
         self
     }
 
+    /// A `POST` by whoever holds a link's secret (a SMART Health Link's manifest, asked for by
+    /// a recipient's app from anywhere): it reads no session, so the browser's cross-site gate
+    /// does not apply; the secret in the path (and the link's passcode) is the access.
+    /// Recorded for the test that proves a cross-site one with a session gains nothing.
+    pub fn link_post<H, T>(mut self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, post(handler));
+        self.link_posts.push(path);
+        self
+    }
+
     /// A route that changes nothing (`GET`: a download, a feed, an event stream).
     pub fn get<H, T>(mut self, path: &'static str, handler: H) -> Self
     where
@@ -59,6 +74,7 @@ impl Area {
         self.router = self.router.merge(other.router);
         self.posts.extend(other.posts);
         self.webhooks.extend(other.webhooks);
+        self.link_posts.extend(other.link_posts);
         self
     }
 
@@ -70,6 +86,11 @@ impl Area {
     /// Every webhook path.
     pub fn webhooks(&self) -> &[&'static str] {
         &self.webhooks
+    }
+
+    /// Every path a link's secret opens.
+    pub fn link_posts(&self) -> &[&'static str] {
+        &self.link_posts
     }
 
     pub fn into_router(self) -> Router<AppState> {

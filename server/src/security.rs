@@ -76,6 +76,28 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// The upload's body: the largest file the record takes and room for the form around it.
 pub const MAX_UPLOAD_BODY_BYTES: u64 = app::records::documents::model::MAX_BYTES + 1024 * 1024;
 
+/// The upload takes only a `multipart/form-data` body with its boundary (the form reader
+/// cannot read another, and would fail badly): anything else is answered 415. Inside the
+/// session gate, so a cross-site post is refused as such first.
+pub async fn upload_is_multipart(request: Request, next: Next) -> Response {
+    use axum::response::IntoResponse;
+    if request.uri().path() == app::records::documents::model::UPLOAD_PATH {
+        let multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| multer::parse_boundary(v).is_ok());
+        if !multipart {
+            return (
+                http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Send the file as a multipart/form-data form.",
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
 /// How long a request may take to be answered (its body streamed out after that is not
 /// limited): 30 seconds, and 15 minutes for an upload (25 MB over a slow phone connection).
 pub async fn time_limit(request: Request, next: Next) -> Response {
@@ -92,23 +114,10 @@ pub async fn time_limit(request: Request, next: Next) -> Response {
 }
 
 /// The upload's body is streamed on, never gathered: counted as it passes, and cut off (the
-/// upload then fails and leaves nothing) once it passes [`MAX_UPLOAD_BODY_BYTES`]. Only a
-/// `multipart/form-data` body with its boundary is taken (the form reader cannot read another).
+/// upload then fails and leaves nothing) once it passes [`MAX_UPLOAD_BODY_BYTES`].
 async fn limit_upload_body(request: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
     use futures::StreamExt;
-    let multipart = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| multer::parse_boundary(v).is_ok());
-    if !multipart {
-        return (
-            http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Send the file as a multipart/form-data form.",
-        )
-            .into_response();
-    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

@@ -382,6 +382,7 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
                 move |_| shell()
             },
         ))
+        .layer(middleware::from_fn(crate::security::upload_is_multipart))
         .layer(middleware::from_fn_with_state(state.clone(), auth::gate::gate))
         .with_state(state)
         .layer(middleware::from_fn(crate::api_status::server_fn_status))

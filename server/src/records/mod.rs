@@ -29,7 +29,7 @@ pub fn routes() -> crate::area::Area {
         .get("/portal/documents.zip", export::my_documents_zip)
         .get("/portal/my-data.json", export::my_data)
         .get("/fhir/Patient/{id}/$everything", export::fhir_everything)
-        .post("/shl/{secret}", share::shl_manifest)
+        .link_post("/shl/{secret}", share::shl_manifest)
         .get(
             "/dashboard/patients/{id}/documents.zip",
             export::patient_documents_zip,

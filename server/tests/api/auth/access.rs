@@ -157,7 +157,7 @@ async fn every_post_route_and_server_function_refuses_a_cross_site_request() {
     let app = spawn_app(&crate::helpers::Backend::Sqlite).await;
     let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
     // Signed in, so a forged request would carry the cookie if the browser sent it.
-    let _ = app.signed_in(&maria).await;
+    let signed_in = app.signed_in(&maria).await;
     let mut paths: Vec<String> = bedside::startup::areas()
         .posts()
         .iter()
@@ -213,6 +213,24 @@ async fn every_post_route_and_server_function_refuses_a_cross_site_request() {
             .await
             .expect("POST");
         assert_eq!(forged.status(), 400, "{path} without a signature");
+    }
+    // Share links' manifests are posted by apps from anywhere and read no session: from another
+    // site, with Maria's cookie, a made-up secret opens nothing.
+    let links = bedside::startup::areas().link_posts().to_vec();
+    assert!(!links.is_empty());
+    for path in links {
+        let forged = signed_in
+            .post(format!(
+                "{}{}",
+                app.address,
+                path.replace("{secret}", &"A".repeat(43))
+            ))
+            .header("origin", "https://evil.example")
+            .json(&serde_json::json!({ "recipient": "someone" }))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(forged.status(), 404, "{path} without the link's secret");
     }
 }
 
