@@ -56,6 +56,8 @@ pub enum Refusal {
     Note(crate::records::notes::refusal::NoteRefusal),
     /// A file not added to the record (not a PDF, JPEG or PNG, too large, cut off).
     Document(crate::records::documents::refusal::DocumentRefusal),
+    /// A share link not made (the page could not show its address).
+    Share(crate::records::share::refusal::ShareRefusal),
 }
 
 impl Refusal {
@@ -70,6 +72,7 @@ impl Refusal {
             Refusal::Chart(r) => format!("chart.{}", r.code()),
             Refusal::Note(r) => format!("note.{}", r.code()),
             Refusal::Document(r) => format!("document.{}", r.code()),
+            Refusal::Share(r) => format!("share.{}", r.code()),
         }
     }
 
@@ -83,6 +86,7 @@ impl Refusal {
             Refusal::Chart(r) => r.message().to_owned(),
             Refusal::Note(r) => r.message().to_owned(),
             Refusal::Document(r) => r.message().to_owned(),
+            Refusal::Share(r) => r.message().to_owned(),
         }
     }
 }
@@ -114,6 +118,12 @@ impl From<crate::memberships::refusal::RefundRefusal> for AppError {
 impl From<crate::records::documents::refusal::DocumentRefusal> for AppError {
     fn from(refusal: crate::records::documents::refusal::DocumentRefusal) -> Self {
         AppError::Refused(Refusal::Document(refusal))
+    }
+}
+
+impl From<crate::records::share::refusal::ShareRefusal> for AppError {
+    fn from(refusal: crate::records::share::refusal::ShareRefusal) -> Self {
+        AppError::Refused(Refusal::Share(refusal))
     }
 }
 
@@ -176,6 +186,7 @@ impl AppError {
             // Input that does not fit the schedule is the form's to fix, not a conflict.
             AppError::Refused(Refusal::Schedule(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Refused(Refusal::Document(r)) => r.status(),
+            AppError::Refused(Refusal::Share(r)) => r.status(),
             AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -88,6 +88,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("signin/mfa") view=MfaChallengePage/>
                     <Route path=path!("signin/forgot") view=ForgotPasswordPage/>
                     <Route path=path!("signin/reset") view=ResetPasswordPage/>
+                    // Answered by the server's handlers (`server/src/records/share.rs`), which
+                    // decide what it shows; listed here so the page renders in the site's frame.
+                    <Route path=path!("shl/:secret/view") view=crate::records::share::SharedRecordPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("account") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("security") view=SecurityPage/>
@@ -101,6 +104,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("notifications") view=NotificationsPage/>
                     <Route path=path!("membership") view=MembershipPage/>
                     <Route path=path!("notes") view=crate::records::MyNotesPage/>
+                    <Route path=path!("shares") view=crate::records::share::SharesPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>

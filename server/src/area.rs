@@ -59,6 +59,17 @@ impl Area {
         self
     }
 
+    /// Answers browsers' CORS preflight (`OPTIONS`) at `path`, for a route other sites' pages
+    /// may call (a share link's manifest, asked for by an SHL app running in a browser).
+    pub fn preflight<H, T>(mut self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.router = self.router.route(path, axum::routing::options(handler));
+        self
+    }
+
     /// A route that changes nothing (`GET`: a download, a feed, an event stream).
     pub fn get<H, T>(mut self, path: &'static str, handler: H) -> Self
     where

@@ -337,8 +337,19 @@ pub async fn identity(
 pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
-    ROUTES.get_or_init(|| generate_route_list(app::App)).clone()
+    ROUTES
+        .get_or_init(|| {
+            generate_route_list(app::App)
+                .into_iter()
+                .filter(|route| !SERVED_BY_HANDLERS.contains(&route.path()))
+                .collect()
+        })
+        .clone()
 }
+
+/// Pages in the route table whose requests an area's handlers answer (they decide what the page
+/// shows and its status, then render it with `render_page`).
+const SERVED_BY_HANDLERS: [&str; 1] = [crate::records::SHARED_RECORD_PAGE];
 
 /// Every area's routes outside the pages and server functions: each area registers its own.
 pub fn areas() -> crate::area::Area {

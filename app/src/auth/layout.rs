@@ -35,6 +35,7 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/portal", "My health record"),
             ("/portal/visits", "My visits"),
             ("/portal/notes", "Visit notes"),
+            ("/portal/shares", "Sharing"),
             ("/portal/book", "Book a visit"),
             ("/portal/membership", "Membership"),
         ],

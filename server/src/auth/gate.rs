@@ -32,9 +32,16 @@ fn is_static(path: &str) -> bool {
 
 /// Requests that change state without a browser session and prove themselves otherwise.
 /// Payment webhooks come from the processor's servers (no browser, no cookie): the signature on
-/// the body authenticates them. Share links' manifests are posted by a recipient's app from
-/// anywhere: the link's 256-bit secret (and passcode) is the access, and no session is read.
-pub const CSRF_EXEMPT_PREFIXES: [&str; 2] = ["/webhooks/", "/shl/"];
+/// the body authenticates them. Share links' manifests (`/shl/{secret}`) are posted by a
+/// recipient's app from anywhere: the link's 256-bit secret (and passcode) is the access, and no
+/// session is read. (The viewer page under a link, `/shl/{secret}/view`, is this site's own form
+/// and is checked like any other.)
+pub fn csrf_exempt(path: &str) -> bool {
+    path.starts_with("/webhooks/")
+        || path
+            .strip_prefix("/shl/")
+            .is_some_and(|secret| !secret.is_empty() && !secret.contains('/'))
+}
 
 /// Whether a request must be refused as cross-site: unsafe methods must show, through
 /// `Sec-Fetch-Site` or `Origin`, that a page of this site sent them. A request that shows
@@ -52,7 +59,7 @@ pub fn is_cross_site(
     ) {
         return false;
     }
-    if CSRF_EXEMPT_PREFIXES.iter().any(|p| path.starts_with(p)) {
+    if csrf_exempt(path) {
         return false;
     }
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
@@ -330,6 +337,30 @@ mod tests {
             ]),
             &own
         ));
+    }
+
+    #[test]
+    fn only_webhooks_and_a_share_links_manifest_are_exempt_from_the_same_site_check() {
+        let own = vec!["https://harbor.example".to_owned()];
+        let away = headers(&[("sec-fetch-site", "cross-site")]);
+        for exempt in ["/webhooks/stripe", "/shl/abcDEF123"] {
+            assert!(
+                !is_cross_site(&Method::POST, exempt, &away, &own),
+                "{exempt}"
+            );
+        }
+        for checked in [
+            "/shl/abc/view",
+            "/shl/",
+            "/shl",
+            "/portal/shl/abc",
+            "/api/x",
+        ] {
+            assert!(
+                is_cross_site(&Method::POST, checked, &away, &own),
+                "{checked}"
+            );
+        }
     }
 
     #[test]

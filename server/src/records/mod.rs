@@ -30,6 +30,9 @@ pub fn routes() -> crate::area::Area {
         .get("/portal/my-data.json", export::my_data)
         .get("/fhir/Patient/{id}/$everything", export::fhir_everything)
         .link_post("/shl/{secret}", share::shl_manifest)
+        .preflight("/shl/{secret}", share::shl_preflight)
+        .get(SHARED_RECORD_PAGE, share::viewer)
+        .post(SHARED_RECORD_PAGE, share::open_in_viewer)
         .get(
             "/dashboard/patients/{id}/documents.zip",
             export::patient_documents_zip,
@@ -38,6 +41,9 @@ pub fn routes() -> crate::area::Area {
 
 mod export;
 mod share;
+
+/// The viewer page of a share link, for recipients without an app (its handlers render it).
+pub const SHARED_RECORD_PAGE: &str = "/shl/{secret}/view";
 
 /// A file to download, never shown in the site's pages.
 fn attachment(content_type: &str, file_name: &str, body: axum::body::Body) -> Response {

@@ -74,11 +74,11 @@ pub async fn save_visit_note(
     context::answer_write(
         saved,
         |saved| match (&saved.not_signed, saved.signed) {
-            (Some(why), _) => format!("{page}?saved=1&{}", problem_in_address(why)),
+            (Some(why), _) => format!("{page}?saved=1&{}", context::problem_in_address(why)),
             (None, true) => format!("{page}?signed=1"),
             (None, false) => format!("{page}?saved=1"),
         },
-        |error| format!("{page}?{}", problem_in_address(error)),
+        |error| format!("{page}?{}", context::problem_in_address(error)),
     )
 }
 
@@ -95,21 +95,6 @@ pub async fn add_note_addendum(visit: String, addendum: String) -> Result<(), Ap
     context::answer_write(
         added,
         |()| format!("{page}?added=1#addenda"),
-        |error| format!("{page}?{}#addenda", problem_in_address(error)),
+        |error| format!("{page}?{}#addenda", context::problem_in_address(error)),
     )
-}
-
-/// What a refused plain post's address says: the field to fix (never what was typed), or the
-/// refusal's code.
-#[cfg(feature = "ssr")]
-fn problem_in_address(error: &AppError) -> String {
-    use crate::ui::url_encode;
-    match error {
-        AppError::Validation(errors) => {
-            let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
-            format!("fix={}", url_encode(&fields.join(",")))
-        }
-        AppError::Refused(refusal) => format!("refused={}", url_encode(&refusal.code())),
-        _ => "error=1".to_owned(),
-    }
 }

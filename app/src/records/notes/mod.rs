@@ -18,4 +18,5 @@ pub(crate) mod pdf;
 #[cfg(feature = "ssr")]
 pub mod service;
 
+pub(crate) use view::{Addenda, NoteText};
 pub use view::{MyNotesPage, NoteTimeline, VisitNotePage};

@@ -125,7 +125,7 @@ fn NotePageBody(
 
 /// A signed note's text: the four parts, prescriptions, follow-up, and who signed it.
 #[component]
-fn NoteText(content: NoteContent, signed: Option<(String, String)>) -> impl IntoView {
+pub(crate) fn NoteText(content: NoteContent, signed: Option<(String, String)>) -> impl IntoView {
     let part = |title: &'static str, text: String| {
         (!text.is_empty()).then(|| {
             view! {
@@ -162,11 +162,11 @@ fn NoteText(content: NoteContent, signed: Option<(String, String)>) -> impl Into
 }
 
 #[component]
-fn Addenda(addenda: Vec<super::model::Addendum>) -> impl IntoView {
+pub(crate) fn Addenda(addenda: Vec<super::model::Addendum>) -> impl IntoView {
     (!addenda.is_empty()).then(|| {
         view! {
-            <section class="stack note-addenda" aria-labelledby="addenda-title">
-                <h2 id="addenda-title">"Addenda"</h2>
+            <section class="stack note-addenda" aria-label="Addenda">
+                <h2>"Addenda"</h2>
                 {addenda.into_iter().map(|a| view! {
                     <div class="card">
                         <p class="note-part">{a.text}</p>

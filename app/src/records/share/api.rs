@@ -35,6 +35,13 @@ pub async fn create_share(
         .patient_public_id
         .clone()
         .ok_or(AppError::Forbidden)?;
+    if context::is_plain_form_post() {
+        return context::answer_write(
+            Err(super::refusal::ShareRefusal::NeedsScript.into()),
+            |_: &ShareCreated| PAGE.to_owned(),
+            |error| format!("{PAGE}?{}", context::problem_in_address(error)),
+        );
+    }
     let new = super::model::NewShare {
         label,
         chart: chart.is_some(),
@@ -51,14 +58,18 @@ pub async fn create_share(
     created
 }
 
+/// The patient's sharing page (where a plain form post lands).
+pub const PAGE: &str = "/portal/shares";
+
 /// Ends one of the signed-in patient's links now.
 #[server(endpoint = "records/shares/revoke")]
 pub async fn revoke_share(link: String) -> Result<(), AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
     let revoked = super::service::revoke(&me, &link).await;
-    if let Err(error) = &revoked {
-        context::set_status(error.status());
-    }
-    revoked
+    context::answer_write(
+        revoked,
+        |()| format!("{PAGE}?revoked=1"),
+        |error| format!("{PAGE}?{}", context::problem_in_address(error)),
+    )
 }

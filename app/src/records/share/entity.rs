@@ -56,6 +56,9 @@ pub mod share_access {
     pub struct Detail {
         pub recipient: String,
         pub from: String,
+        /// How it was used (absent in uses kept before this was recorded).
+        #[serde(default)]
+        pub via: Option<crate::records::share::model::AccessVia>,
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -32,6 +32,53 @@ crate::stored_words!(AccessOutcome, "share access outcome", {
     Closed => "closed",
 });
 
+/// How a link was used: by a SMART Health Links app asking for the manifest, or by a person in
+/// the practice's viewer page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AccessVia {
+    App,
+    Browser,
+}
+
+impl AccessVia {
+    /// What was opened, as the patient reads it in the list of uses.
+    pub fn label(self) -> &'static str {
+        match self {
+            AccessVia::App => "The shared record, in a health app",
+            AccessVia::Browser => "The shared record, in a web browser",
+        }
+    }
+}
+
+/// Why a link opens nothing any more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkEnded {
+    Revoked,
+    Expired,
+    /// Too many wrong passcodes.
+    Locked,
+}
+
+impl LinkEnded {
+    /// The viewer's explanation.
+    pub fn message(self) -> &'static str {
+        match self {
+            LinkEnded::Revoked => "This link was revoked by the person who shared it.",
+            LinkEnded::Expired => "This link has expired.",
+            LinkEnded::Locked => "This link was locked after too many wrong passcodes.",
+        }
+    }
+
+    /// As the patient's list shows it.
+    pub fn status(self) -> &'static str {
+        match self {
+            LinkEnded::Revoked => "Revoked",
+            LinkEnded::Expired => "Expired",
+            LinkEnded::Locked => "Locked",
+        }
+    }
+}
+
 impl AccessOutcome {
     pub fn label(self) -> &'static str {
         match self {
@@ -92,7 +139,15 @@ pub struct ShareSummary {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// "December 7, 2026", in the practice's time zone.
+    pub created: String,
+    /// "December 14, 2026, 10:42 am".
+    pub expires: String,
     pub passcode: bool,
+    /// What it shares: "Chart, visit notes".
+    pub parts: String,
+    /// `None`: it still opens.
+    pub ended: Option<LinkEnded>,
     /// Every use, newest first.
     pub accesses: Vec<ShareAccess>,
 }
@@ -101,14 +156,78 @@ pub struct ShareSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareAccess {
     pub at: DateTime<Utc>,
+    /// "December 7, 2026, 10:42 am", in the practice's time zone.
+    pub when: String,
     pub outcome: AccessOutcome,
     pub recipient: String,
     pub from: String,
+    /// `None` for uses kept before this was recorded.
+    pub via: Option<AccessVia>,
 }
 
-/// A link just made: its `shlink:/` link (for a SMART Health Links app).
+/// A link just made: its `shlink:/` payload (for a SMART Health Links app), and the address to
+/// send, which opens the practice's viewer in a browser and carries the same payload after `#`
+/// (the specification's viewer-prefixed form, so an app reading it finds the link too).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareCreated {
     pub public_id: String,
     pub shlink: String,
+    pub address: String,
+}
+
+/// The parts a link shares, in words.
+pub fn parts_label(chart: bool, notes: bool, documents: bool) -> String {
+    let parts: Vec<&str> = [
+        (chart, "Chart"),
+        (notes, "visit notes"),
+        (documents, "documents"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    let text = parts.join(", ");
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => text,
+    }
+}
+
+/// What the viewer page shows at a link's address: the form to open it, the record, or why it
+/// opens nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SharedView {
+    /// No such link.
+    Unknown,
+    Ended(LinkEnded),
+    Ask(ViewerAsk),
+    Record(Box<SharedRecord>),
+}
+
+/// The form before a link opens: who is asking (kept, and shown to the patient), and the
+/// passcode when the link has one.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ViewerAsk {
+    pub label: String,
+    pub passcode: bool,
+    pub expires: String,
+    /// As typed (never the passcode).
+    pub recipient: String,
+    pub errors: crate::FieldErrors,
+    /// Wrong passcodes the link still takes, after a wrong one.
+    pub remaining: Option<i32>,
+}
+
+/// A shared record as the viewer shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedRecord {
+    pub label: String,
+    pub patient_name: String,
+    /// "March 12, 1984".
+    pub born: String,
+    /// "December 14, 2026".
+    pub expires: String,
+    pub chart: Option<Vec<crate::records::model::ChartEntry>>,
+    pub notes: Option<Vec<crate::records::notes::model::FiledNote>>,
+    pub documents: Option<Vec<crate::records::documents::model::DocumentSummary>>,
 }

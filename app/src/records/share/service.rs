@@ -1,23 +1,23 @@
 //! Share links' rules and database work (server only). A patient makes a link to parts of their
 //! record (audited); the link's manifest URL holds 256 random bits that are stored only as
-//! their SHA-256; a passcode is an argon2id hash, and wrong passcodes are counted for the
-//! link's whole life, reserved before the check so parallel guesses cannot slip past the cap;
-//! every use is kept (when, who the recipient said they were, from where, what came of it) and
-//! audited; an expired, revoked or locked link opens nothing.
+//! their SHA-256; a passcode is an argon2id hash. The patient lists their links with every use,
+//! and revokes them. A recipient's app asks for the manifest (`manifest`); how a link is opened
+//! and each use kept is `opening`'s, shared with the viewer page.
 
 use super::entity::{share_access, share_link};
 use super::jwe;
 use super::link::ShlPayload;
 use super::model::{
-    AccessOutcome, NewShare, ShareAccess, ShareCreated, ShareSummary, MAX_PASSCODE_FAILURES,
+    parts_label, AccessOutcome, AccessVia, NewShare, ShareAccess, ShareCreated, ShareSummary,
 };
-use crate::audit::model::Outcome;
-use crate::audit::service::{self as audit, ClientInfo};
+use super::opening::{
+    admit, content_context, detail_context, ended, open_content, used, Admission, Admitted, Asking,
+};
+use crate::audit::service::ClientInfo;
 use crate::auth::context::SignedIn;
-use crate::auth::password::Verified;
 use crate::auth::service::Identity;
 use crate::auth::{Action, Resource};
-use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::crypto::Encrypted;
 use crate::patients::entity::patient;
 use crate::patients::service::{open_patient, OpenPatient};
 use crate::records::export::model::ExportChoice;
@@ -25,24 +25,8 @@ use crate::AppError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rand::RngCore;
-use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-
-fn content_context(public_id: &str) -> FieldContext<'_> {
-    FieldContext {
-        table: "share_link",
-        column: "content",
-        row: public_id,
-    }
-}
-
-fn detail_context(link_public_id: &str) -> FieldContext<'_> {
-    FieldContext {
-        table: "share_access",
-        column: "detail",
-        row: link_public_id,
-    }
-}
 
 fn random_text() -> String {
     let mut bytes = [0u8; 32];
@@ -115,26 +99,21 @@ pub async fn create(
     .insert(permit.txn())
     .await?;
     permit.commit().await?;
+    let manifest = manifest_url(public_url, &secret);
+    let viewer = format!("{manifest}/view");
     let payload = ShlPayload {
-        url: manifest_url(public_url, &secret),
+        url: manifest,
         flag: passcode_hash.map(|_| "P".to_owned()),
         key,
         label: Some(content.label),
         exp: Some(expires_at.timestamp()),
     };
+    let shlink = payload.to_link();
     Ok(ShareCreated {
         public_id,
-        shlink: payload.to_link(),
+        address: format!("{viewer}#{shlink}"),
+        shlink,
     })
-}
-
-fn open_content(
-    keyring: &Keyring,
-    link: &share_link::Model,
-) -> Result<share_link::Content, AppError> {
-    link.content
-        .open(keyring, &content_context(&link.public_id))
-        .map_err(|e| AppError::internal(format_args!("opening share link {}: {e}", link.id)))
 }
 
 /// Patient `patient`'s links, newest first, each with its uses. One audited read.
@@ -142,7 +121,15 @@ pub async fn list(me: &SignedIn, patient: &str) -> Result<Vec<ShareSummary>, App
     let OpenPatient { row, permit } =
         open_patient(me, patient, Action::Read, history, "share_link.list").await?;
     let txn = permit.txn();
-    let keyring = me.keyring();
+    let (keyring, now) = (me.keyring(), me.now());
+    let tz = crate::appointments::service::schedule::practice_time_zone(txn).await?;
+    let day =
+        |at: chrono::DateTime<chrono::Utc>| at.with_timezone(&tz).format("%B %-d, %Y").to_string();
+    let moment = |at: chrono::DateTime<chrono::Utc>| {
+        at.with_timezone(&tz)
+            .format("%B %-d, %Y, %-I:%M %P")
+            .to_string()
+    };
     let links = share_link::Entity::find()
         .filter(share_link::Column::PatientId.eq(row.id))
         .order_by_desc(share_link::Column::Id)
@@ -166,9 +153,11 @@ pub async fn list(me: &SignedIn, patient: &str) -> Result<Vec<ShareSummary>, App
                 })?;
             accesses.push(ShareAccess {
                 at: used.at,
+                when: moment(used.at),
                 outcome: used.outcome,
                 recipient: detail.recipient,
                 from: detail.from,
+                via: detail.via,
             });
         }
         out.push(ShareSummary {
@@ -176,7 +165,11 @@ pub async fn list(me: &SignedIn, patient: &str) -> Result<Vec<ShareSummary>, App
             created_at: link.created_at,
             expires_at: link.expires_at,
             revoked_at: link.revoked_at,
+            created: day(link.created_at),
+            expires: moment(link.expires_at),
             passcode: link.passcode_hash.is_some(),
+            parts: parts_label(content.chart, content.notes, content.documents),
+            ended: ended(&link, now),
             accesses,
             public_id: link.public_id,
         });
@@ -254,93 +247,24 @@ pub async fn manifest(
     request: &ManifestRequest,
     public_url: &str,
 ) -> Result<ManifestAnswer, AppError> {
-    let (db, keyring, now) = (identity.db(), identity.keyring(), identity.now());
-    let Some(link) = share_link::Entity::find()
-        .filter(
-            share_link::Column::SecretHash.eq(crate::auth::session::sha256_hex(secret.as_bytes())),
-        )
-        .one(db)
-        .await?
-    else {
-        return Ok(ManifestAnswer::Closed);
+    let asking = Asking {
+        recipient: &request.recipient,
+        passcode: request.passcode.as_deref(),
+        via: AccessVia::App,
     };
-    let owner = patient::Entity::find_by_id(link.patient_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| AppError::internal("a share link without its patient"))?;
-    let closed = link.revoked_at.is_some()
-        || link.expires_at <= now
-        || link.passcode_failures >= MAX_PASSCODE_FAILURES;
-    if closed {
-        used(
-            identity,
-            client,
-            &link,
-            &owner,
-            request,
-            AccessOutcome::Closed,
-        )
-        .await?;
-        return Ok(ManifestAnswer::Closed);
-    }
-    if let Some(stored) = &link.passcode_hash {
-        // An attempt is taken before the passcode is checked, in one statement, so guesses sent
-        // at once cannot together pass the cap; a right passcode gives its attempt back.
-        let taken = share_link::Entity::update_many()
-            .col_expr(
-                share_link::Column::PasscodeFailures,
-                Expr::col(share_link::Column::PasscodeFailures).add(1),
-            )
-            .filter(share_link::Column::Id.eq(link.id))
-            .filter(share_link::Column::PasscodeFailures.lt(MAX_PASSCODE_FAILURES))
-            .exec(db)
-            .await?;
-        if taken.rows_affected == 0 {
-            used(
-                identity,
-                client,
-                &link,
-                &owner,
-                request,
-                AccessOutcome::Closed,
-            )
-            .await?;
-            return Ok(ManifestAnswer::Closed);
+    let admitted = match admit(identity, client, secret, &asking).await? {
+        Admission::Unknown | Admission::Ended(_) => return Ok(ManifestAnswer::Closed),
+        Admission::WrongPasscode { remaining } => {
+            return Ok(ManifestAnswer::WrongPasscode { remaining })
         }
-        let given = request.passcode.as_deref().unwrap_or_default();
-        let verified = identity
-            .hasher()
-            .verify(given, Some(stored))
-            .await
-            .map_err(|e| e.into_app_error())?;
-        if matches!(verified, Verified::No) {
-            used(
-                identity,
-                client,
-                &link,
-                &owner,
-                request,
-                AccessOutcome::WrongPasscode,
-            )
-            .await?;
-            let failures = share_link::Entity::find_by_id(link.id)
-                .one(db)
-                .await?
-                .map_or(MAX_PASSCODE_FAILURES, |l| l.passcode_failures);
-            return Ok(ManifestAnswer::WrongPasscode {
-                remaining: std::cmp::max(MAX_PASSCODE_FAILURES - failures, 0),
-            });
-        }
-        share_link::Entity::update_many()
-            .col_expr(
-                share_link::Column::PasscodeFailures,
-                Expr::col(share_link::Column::PasscodeFailures).sub(1),
-            )
-            .filter(share_link::Column::Id.eq(link.id))
-            .exec(db)
-            .await?;
-    }
-    let content = open_content(keyring, &link)?;
+        Admission::Open(admitted) => admitted,
+    };
+    let Admitted {
+        link,
+        owner,
+        content,
+    } = *admitted;
+    let (db, keyring, now) = (identity.db(), identity.keyring(), identity.now());
     let parts = ExportChoice {
         chart: content.chart,
         notes: if content.notes {
@@ -374,63 +298,11 @@ pub async fn manifest(
         client,
         &link,
         &owner,
-        request,
+        &asking,
         AccessOutcome::Opened,
     )
     .await?;
     Ok(ManifestAnswer::Files(serde_json::json!({
         "files": [{ "contentType": "application/fhir+json", "embedded": file }]
     })))
-}
-
-/// Keeps one use of `link` in its log and in the audit log (an opened link is a read of the
-/// record by someone outside the practice; the rest are refusals).
-async fn used(
-    identity: &Identity,
-    client: &ClientInfo,
-    link: &share_link::Model,
-    owner: &patient::Model,
-    request: &ManifestRequest,
-    outcome: AccessOutcome,
-) -> Result<(), AppError> {
-    let (db, keyring, now) = (identity.db(), identity.keyring(), identity.now());
-    let recipient: String = request.recipient.chars().take(200).collect();
-    let from = match (&client.ip, &client.user_agent) {
-        (Some(ip), Some(agent)) => {
-            format!("{ip} ({})", agent.chars().take(120).collect::<String>())
-        }
-        (Some(ip), None) => ip.clone(),
-        (None, _) => "unknown".to_owned(),
-    };
-    let detail = share_access::Detail { recipient, from };
-    share_access::ActiveModel {
-        link_id: Set(link.id),
-        at: Set(now),
-        outcome: Set(outcome),
-        detail: Set(
-            Encrypted::seal(keyring, &detail_context(&link.public_id), &detail)
-                .map_err(|e| AppError::internal(format_args!("sealing a share access: {e}")))?,
-        ),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    let event = audit::event(
-        None,
-        match outcome {
-            AccessOutcome::Opened => "share_link.open",
-            AccessOutcome::WrongPasscode => "share_link.wrong_passcode",
-            AccessOutcome::Closed => "share_link.closed",
-        },
-        "share_link",
-        Some(link.public_id.clone()),
-        Some(owner.public_id.clone()),
-        match outcome {
-            AccessOutcome::Opened => Outcome::Allowed,
-            AccessOutcome::WrongPasscode => Outcome::Failed,
-            AccessOutcome::Closed => Outcome::Denied,
-        },
-    );
-    audit::record_alone(db, keyring.audit_seal(), now, client, &event).await?;
-    Ok(())
 }

@@ -5,4 +5,5 @@ mod export;
 mod fhir;
 mod notes;
 mod share;
+mod share_viewer;
 mod storage;
