@@ -4,7 +4,8 @@
 
 use super::api::{load_my_shares, CreateShare, RevokeShare};
 use super::model::{
-    AccessOutcome, ShareCreated, ShareSummary, DEFAULT_DAYS, MAX_DAYS, MAX_LABEL, MIN_PASSCODE,
+    AccessOutcome, LinkEnded, ShareCreated, ShareSummary, DEFAULT_DAYS, MAX_DAYS, MAX_LABEL,
+    MIN_PASSCODE,
 };
 use crate::ui::{described_by, field, invalid};
 use crate::{AppError, FieldErrors, Refusal};
@@ -112,7 +113,7 @@ fn ShareForm(create: ServerAction<CreateShare>) -> impl IntoView {
                                 placeholder="Dr. Chen, cardiology"
                                 aria-invalid=invalid(&errors, "label") aria-describedby=described_by(&errors, "label")/>
                         })}
-                        <fieldset class=if errors.get("parts").is_some() { "field field-invalid" } else { "field" }
+                        <fieldset class=if errors.get("parts").is_some() { "share-parts field-invalid" } else { "share-parts" }
                             aria-describedby=described_by(&errors, "parts")>
                             <legend>"What to share"</legend>
                             <label class="check"><input type="checkbox" name="chart" value="1" checked/>" My chart (allergies, problems, medications, immunizations, contacts, insurance)"</label>
@@ -231,7 +232,8 @@ fn ShareCard(link: ShareSummary, revoke: ServerAction<RevokeShare>) -> impl Into
                 {format!("{parts}. Made on {created}; ")}
                 {match ended {
                     None => format!("open until {expires}."),
-                    Some(_) => format!("would have stayed open until {expires}."),
+                    Some(LinkEnded::Expired) => format!("it expired on {expires}."),
+                    Some(_) => format!("it would have stayed open until {expires}."),
                 }}
                 {if passcode { " Needs a passcode." } else { " No passcode." }}
             </p>
@@ -239,21 +241,21 @@ fn ShareCard(link: ShareSummary, revoke: ServerAction<RevokeShare>) -> impl Into
                 view! { <p>"Not used yet."</p> }.into_any()
             } else {
                 view! {
-                    <div class="table-scroll">
-                        <table class="share-uses">
-                            <caption>{format!("Uses of the link for {label}")}</caption>
-                            <thead><tr><th scope="col">"When"</th><th scope="col">"Who (as they said)"</th><th scope="col">"What"</th><th scope="col">"From"</th></tr></thead>
-                            <tbody>
-                                {accesses.into_iter().map(|a| {
-                                    let what = match a.outcome {
-                                        AccessOutcome::Opened => a.via.map_or("Opened", |v| v.label()).to_owned(),
-                                        other => other.label().to_owned(),
-                                    };
-                                    view! { <tr><td>{a.when}</td><td>{a.recipient}</td><td>{what}</td><td class="fine-print">{a.from}</td></tr> }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
+                    <ol class="share-uses" aria-label=format!("Uses of the link for {label}")>
+                        {accesses.into_iter().map(|a| {
+                            let what = match a.outcome {
+                                AccessOutcome::Opened => a.via.map_or("Opened", |v| v.label()).to_owned(),
+                                other => other.label().to_owned(),
+                            };
+                            let refused = a.outcome != AccessOutcome::Opened;
+                            view! {
+                                <li class:share-use-refused=refused>
+                                    <strong>{a.recipient}</strong>" · "{what}
+                                    <br/><span class="fine-print">{format!("{} · from {}", a.when, a.from)}</span>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ol>
                 }.into_any()
             }}
             {ended.is_none().then(|| view! {
