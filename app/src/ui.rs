@@ -47,6 +47,19 @@ pub fn url_encode(text: &str) -> String {
         .collect()
 }
 
+/// What a refused plain post's address says: the field to fix (never what was typed), or the
+/// refusal's code.
+pub fn problem_in_address(error: &crate::AppError) -> String {
+    match error {
+        crate::AppError::Validation(errors) => {
+            let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
+            format!("fix={}", url_encode(&fields.join(",")))
+        }
+        crate::AppError::Refused(refusal) => format!("refused={}", url_encode(&refusal.code())),
+        _ => "error=1".to_owned(),
+    }
+}
+
 /// A server function's error as a notice; on the server the page's HTTP status follows it
 /// (a 403 page is a 403 response).
 pub fn error_notice(error: &crate::AppError) -> AnyView {

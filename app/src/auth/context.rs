@@ -208,17 +208,3 @@ pub fn answer_write<T>(
     }
     result
 }
-
-/// What a refused plain post's address says: the field to fix (never what was typed), or the
-/// refusal's code.
-pub fn problem_in_address(error: &AppError) -> String {
-    use crate::ui::url_encode;
-    match error {
-        AppError::Validation(errors) => {
-            let fields: Vec<&str> = errors.0.keys().map(String::as_str).collect();
-            format!("fix={}", url_encode(&fields.join(",")))
-        }
-        AppError::Refused(refusal) => format!("refused={}", url_encode(&refusal.code())),
-        _ => "error=1".to_owned(),
-    }
-}

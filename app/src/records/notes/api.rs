@@ -74,11 +74,11 @@ pub async fn save_visit_note(
     context::answer_write(
         saved,
         |saved| match (&saved.not_signed, saved.signed) {
-            (Some(why), _) => format!("{page}?saved=1&{}", context::problem_in_address(why)),
+            (Some(why), _) => format!("{page}?saved=1&{}", crate::ui::problem_in_address(why)),
             (None, true) => format!("{page}?signed=1"),
             (None, false) => format!("{page}?saved=1"),
         },
-        |error| format!("{page}?{}", context::problem_in_address(error)),
+        |error| format!("{page}?{}", crate::ui::problem_in_address(error)),
     )
 }
 
@@ -95,6 +95,6 @@ pub async fn add_note_addendum(visit: String, addendum: String) -> Result<(), Ap
     context::answer_write(
         added,
         |()| format!("{page}?added=1#addenda"),
-        |error| format!("{page}?{}#addenda", context::problem_in_address(error)),
+        |error| format!("{page}?{}#addenda", crate::ui::problem_in_address(error)),
     )
 }

@@ -39,7 +39,7 @@ pub async fn create_share(
         return context::answer_write(
             Err(super::refusal::ShareRefusal::NeedsScript.into()),
             |_: &ShareCreated| PAGE.to_owned(),
-            |error| format!("{PAGE}?{}", context::problem_in_address(error)),
+            |error| format!("{PAGE}?{}", crate::ui::problem_in_address(error)),
         );
     }
     let new = super::model::NewShare {
@@ -70,6 +70,6 @@ pub async fn revoke_share(link: String) -> Result<(), AppError> {
     context::answer_write(
         revoked,
         |()| format!("{PAGE}?revoked=1"),
-        |error| format!("{PAGE}?{}", context::problem_in_address(error)),
+        |error| format!("{PAGE}?{}", crate::ui::problem_in_address(error)),
     )
 }
