@@ -13,6 +13,7 @@ pub mod auth;
 pub mod billing;
 pub mod domain;
 pub mod error;
+pub mod grants;
 pub mod memberships;
 pub mod notifications;
 pub mod patients;

@@ -9,6 +9,7 @@ use app::appointments::entity::appointment;
 use app::auth::entity::user_account;
 use app::billing::entity::invoice_document;
 use app::crypto::{FieldContext, Keyring, SealedRow};
+use app::grants::entity::access_grant;
 use app::mail::{outbox_attachment, outbox_email};
 use app::memberships::entity::patient_profile;
 use app::notifications::entity::notification;
@@ -72,6 +73,7 @@ macro_rules! sealed_tables {
         $each!(document::Model);
         $each!(share_link::Model);
         $each!(share_access::Model);
+        $each!(access_grant::Model);
     };
 }
 

@@ -10,7 +10,8 @@
 //! allowed one is recorded inside the returned transaction: if the audit row cannot be written
 //! or the transaction does not commit, the caller gets an error instead of the data.
 
-use super::policy::{can, Action, Actor, Resource};
+use super::model::Role;
+use super::policy::{can, can_with, Action, Actor, Resource};
 use crate::audit::service::{self as audit, AuditActor, AuditEvent, ClientInfo};
 use crate::audit::Outcome;
 use crate::crypto::AuditSeal;
@@ -209,7 +210,18 @@ async fn decide(
     patient: Option<String>,
     verb: &str,
 ) -> Result<AuditEvent, AppError> {
-    let allowed = can(&caller.actor, action, &resource);
+    let mut allowed = can(&caller.actor, action, &resource);
+    let mut held = None;
+    // Beyond the role: a grant this person holds for this patient now (staff the physician let
+    // in, the administrator's emergency read). Looked up only when the role alone says no.
+    if let (false, Role::Staff | Role::Admin, Some(patient_id)) =
+        (allowed, caller.actor.role, resource.patient())
+    {
+        held = crate::grants::lookup::active(db, caller.actor.user_id, patient_id, now).await?;
+        if let Some((grant, _)) = &held {
+            allowed = can_with(&caller.actor, action, &resource, Some(*grant));
+        }
+    }
     let event = AuditEvent {
         actor: Some(caller.audit_actor()),
         action: verb.to_owned(),
@@ -221,7 +233,10 @@ async fn decide(
         } else {
             Outcome::Denied
         },
-        detail: None,
+        // Which grant let them in (the physician reads it in the log).
+        detail: held
+            .filter(|_| allowed)
+            .map(|(grant, id)| format!("{} grant {id}", grant.as_str())),
     };
     if !allowed {
         audit::record_alone(db, &caller.seal, now, &caller.client, &event).await?;
@@ -264,7 +279,8 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::PatientChart { patient_id }
         | Resource::PatientHistory { patient_id }
         | Resource::Appointments { patient_id }
-        | Resource::Membership { patient_id } => Some(patient_id.to_string()),
+        | Resource::Membership { patient_id }
+        | Resource::AccessGrants { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
         | Resource::Billing

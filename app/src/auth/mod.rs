@@ -32,4 +32,4 @@ pub use pages::{
     AuthFormState, ForgotPasswordPage, MfaChallengePage, MfaSetupPage, ResetPasswordPage,
     SecurityPage, SignInPage,
 };
-pub use policy::{can, Action, Actor, Resource};
+pub use policy::{can, can_with, Action, Actor, Grant, Resource};

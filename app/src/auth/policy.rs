@@ -3,7 +3,10 @@
 //! Every server function and handler asks it before touching data, and the services also
 //! restrict their queries by ownership, so a forgotten check in a page cannot leak a record.
 //! The rules follow HIPAA's "minimum necessary": the administrator runs the practice's software
-//! but does not read charts; staff schedule and bill but do not read clinical notes.
+//! but does not read charts; staff schedule and bill but do not read clinical notes. Beyond the
+//! role, a person may hold a [`Grant`] for one patient, for a time: a staff member the physician
+//! lets work on that patient's chart, or the administrator's emergency ("break-glass") read.
+//! [`can_with`] takes the grant the person holds for the resource's patient, if any.
 
 use super::model::Role;
 use serde::{Deserialize, Serialize};
@@ -67,6 +70,49 @@ pub enum Resource {
     StaffDirectory,
     MembershipTiers,
     AuditLog,
+    /// Who else may open a patient's chart (staff the physician let in, emergency reads).
+    AccessGrants {
+        patient_id: i32,
+    },
+}
+
+/// An access to one patient's record held beyond one's role, for a limited time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sea_orm::DeriveValueType))]
+#[cfg_attr(feature = "ssr", sea_orm(value_type = "String"))]
+pub enum Grant {
+    /// The physician let this staff member work on the patient's chart: read it, and keep the
+    /// history the patient keeps (allergies, medications, contacts); never the notes.
+    Care,
+    /// The administrator's emergency read, with a reason, shown to the physician: read only.
+    BreakGlass,
+}
+
+crate::stored_words!(Grant, "access grant", {
+    Care => "care",
+    BreakGlass => "break_glass",
+});
+
+impl Resource {
+    /// The patient a resource belongs to, if it is one patient's.
+    pub fn patient(&self) -> Option<i32> {
+        match self {
+            Resource::PatientProfile { patient_id }
+            | Resource::PatientChart { patient_id }
+            | Resource::PatientHistory { patient_id }
+            | Resource::Appointments { patient_id }
+            | Resource::Membership { patient_id }
+            | Resource::AccessGrants { patient_id } => Some(*patient_id),
+            Resource::PatientDirectory
+            | Resource::Billing
+            | Resource::Agenda
+            | Resource::Schedule
+            | Resource::Account { .. }
+            | Resource::StaffDirectory
+            | Resource::MembershipTiers
+            | Resource::AuditLog => None,
+        }
+    }
 }
 
 impl Resource {
@@ -86,12 +132,20 @@ impl Resource {
             Resource::StaffDirectory => "staff_directory",
             Resource::MembershipTiers => "membership_tiers",
             Resource::AuditLog => "audit_log",
+            Resource::AccessGrants { .. } => "access_grants",
         }
     }
 }
 
-/// Whether `actor` may perform `action` on `resource`. Anything not allowed here is denied.
+/// Whether `actor` may perform `action` on `resource` by their role alone. Anything not allowed
+/// here is denied.
 pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
+    can_with(actor, action, resource, None)
+}
+
+/// Whether `actor`, holding `grant` for `resource`'s patient (the guard looks it up: active,
+/// theirs, for that patient), may perform `action` on `resource`.
+pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Option<Grant>) -> bool {
     use Action::{Read, Write};
     use Role::{Admin, Patient, Physician, Staff};
     let owns = |patient_id: i32| actor.role == Patient && actor.patient_id == Some(patient_id);
@@ -110,7 +164,8 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         | (Physician, Read, Resource::Membership { .. })
         | (Physician, Read, Resource::PatientDirectory)
         | (Physician, Read, Resource::Agenda)
-        | (Physician, Read | Write, Resource::Schedule) => true,
+        | (Physician, Read | Write, Resource::Schedule)
+        | (Physician, Read | Write, Resource::AccessGrants { .. }) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
@@ -118,6 +173,17 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource) -> bool {
         | (Staff, Read, Resource::PatientDirectory)
         | (Staff, Read, Resource::Agenda)
         | (Staff, Read, Resource::Schedule) => true,
+        // Beyond the role: a staff member the physician let in works on that chart, and the
+        // administrator's emergency read reads it; neither writes a note.
+        (Staff, Read, Resource::PatientChart { .. })
+        | (Staff, Read | Write, Resource::PatientHistory { .. }) => grant == Some(Grant::Care),
+        (
+            Admin,
+            Read,
+            Resource::PatientProfile { .. }
+            | Resource::PatientChart { .. }
+            | Resource::PatientHistory { .. },
+        ) => grant == Some(Grant::BreakGlass),
         // Everyone manages their own sign-in; the administrator may also disable others'.
         (_, Read | Write, Resource::Account { user_id }) if *user_id == actor.user_id => true,
         (Admin, Read | Write, Resource::Account { .. }) => true,
@@ -324,5 +390,120 @@ mod tests {
             Action::Write,
             &Resource::Account { user_id: 6 }
         ));
+    }
+
+    use proptest::prelude::*;
+
+    fn any_role() -> impl Strategy<Value = Role> {
+        prop::sample::select(vec![
+            Role::Patient,
+            Role::Physician,
+            Role::Staff,
+            Role::Admin,
+        ])
+    }
+
+    fn any_grant() -> impl Strategy<Value = Option<Grant>> {
+        prop::sample::select(vec![None, Some(Grant::Care), Some(Grant::BreakGlass)])
+    }
+
+    fn any_resource() -> impl Strategy<Value = Resource> {
+        (0..4_i32, 0..9_u8).prop_map(|(id, kind)| match kind {
+            0 => Resource::PatientProfile { patient_id: id },
+            1 => Resource::PatientChart { patient_id: id },
+            2 => Resource::PatientHistory { patient_id: id },
+            3 => Resource::Appointments { patient_id: id },
+            4 => Resource::Membership { patient_id: id },
+            5 => Resource::AccessGrants { patient_id: id },
+            6 => Resource::Account { user_id: id },
+            7 => Resource::AuditLog,
+            _ => Resource::PatientDirectory,
+        })
+    }
+
+    proptest! {
+        /// P5 over people × roles × grants × records × actions: a grant only ever adds what its
+        /// kind is for (staff: read the chart, keep the history; the administrator: read the
+        /// record), to the role it is for, on the patient it is for; it never takes away what
+        /// the role allows, never writes a note, and never reaches past patients' records.
+        #[test]
+        fn p5_a_grant_adds_only_what_its_kind_allows_to_the_role_it_is_for(
+            role in any_role(),
+            own in prop::option::of(0..4_i32),
+            grant in any_grant(),
+            resource in any_resource(),
+            write in any::<bool>(),
+        ) {
+            let me = actor(role, 7, if role == Role::Patient { own } else { None });
+            let action = if write { Action::Write } else { Action::Read };
+            let by_role = can(&me, action, &resource);
+            let with = can_with(&me, action, &resource, grant);
+            // Never takes away.
+            prop_assert!(!by_role || with);
+            if with && !by_role {
+                let grant = grant.expect("only a grant adds");
+                prop_assert!(resource.patient().is_some(), "only a patient's record");
+                match grant {
+                    Grant::Care => {
+                        prop_assert_eq!(role, Role::Staff);
+                        prop_assert!(matches!(
+                            (action, resource),
+                            (Action::Read, Resource::PatientChart { .. })
+                                | (_, Resource::PatientHistory { .. })
+                        ), "care: read the chart, keep the history");
+                    }
+                    Grant::BreakGlass => {
+                        prop_assert_eq!(role, Role::Admin);
+                        prop_assert_eq!(action, Action::Read, "an emergency read writes nothing");
+                        prop_assert!(matches!(
+                            resource,
+                            Resource::PatientProfile { .. }
+                                | Resource::PatientChart { .. }
+                                | Resource::PatientHistory { .. }
+                        ), "an emergency read: the record only");
+                    }
+                }
+            }
+            // Nobody but the physician writes the clinical chart (notes), grant or not.
+            if write && matches!(resource, Resource::PatientChart { .. }) {
+                prop_assert_eq!(with, role == Role::Physician);
+            }
+            // And only the physician decides who else may open a chart.
+            if matches!(resource, Resource::AccessGrants { .. }) {
+                prop_assert_eq!(with, role == Role::Physician);
+            }
+        }
+    }
+
+    #[test]
+    fn a_staff_member_let_in_reads_the_chart_and_the_admin_in_an_emergency_reads_it_only() {
+        let staff = actor(Role::Staff, 2, None);
+        let admin = actor(Role::Admin, 3, None);
+        let chart = Resource::PatientChart { patient_id: 3 };
+        let history = Resource::PatientHistory { patient_id: 3 };
+        assert!(!can(&staff, Action::Read, &chart));
+        assert!(can_with(&staff, Action::Read, &chart, Some(Grant::Care)));
+        assert!(can_with(&staff, Action::Write, &history, Some(Grant::Care)));
+        assert!(!can_with(&staff, Action::Write, &chart, Some(Grant::Care)));
+        assert!(!can_with(
+            &staff,
+            Action::Read,
+            &chart,
+            Some(Grant::BreakGlass)
+        ));
+        assert!(!can(&admin, Action::Read, &chart));
+        assert!(can_with(
+            &admin,
+            Action::Read,
+            &chart,
+            Some(Grant::BreakGlass)
+        ));
+        assert!(!can_with(
+            &admin,
+            Action::Write,
+            &history,
+            Some(Grant::BreakGlass)
+        ));
+        assert!(!can_with(&admin, Action::Read, &chart, Some(Grant::Care)));
     }
 }

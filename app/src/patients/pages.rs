@@ -203,7 +203,8 @@ pub fn PatientPage() -> impl IntoView {
                                             <aside class="stack" aria-label="Visits and membership">
                                                 <PatientSide patient=id.clone()/>
                                                 <crate::records::NoteTimeline patient=id.clone()/>
-                                                <crate::records::DocumentsPanel patient=id/>
+                                                <crate::records::DocumentsPanel patient=id.clone()/>
+                                                <crate::grants::AccessPanel patient=id/>
                                             </aside>
                                         </div>
                                     }.into_any()

@@ -8,7 +8,7 @@ use super::model::{Chart, ChartChange, ChartEntry, ChartItem, ChartSection, Char
 use super::refusal::ChartRefusal;
 use crate::auth::context::SignedIn;
 use crate::auth::entity::user_account;
-use crate::auth::{can, Action, Resource};
+use crate::auth::{Action, Resource};
 use crate::crypto::{Encrypted, FieldContext, Keyring};
 use crate::patients::service::{open_patient, OpenPatient};
 use crate::{AppError, Refusal};
@@ -156,10 +156,26 @@ pub async fn chart(me: &SignedIn, patient: &str) -> Result<Chart, AppError> {
     let entries = current_entries(permit.txn(), keyring, row.id).await?;
     let patient_name = crate::patients::service::legal_name(keyring, &row)?;
     permit.commit().await?;
+    // A staff member the physician let in keeps the history too.
+    let grant = match me.auth.role {
+        crate::auth::Role::Staff => {
+            crate::grants::lookup::active(me.db(), me.auth.user_id, row.id, me.now())
+                .await?
+                .map(|(grant, _)| grant)
+        }
+        _ => None,
+    };
     let can_edit = ChartSection::ALL
         .iter()
         .copied()
-        .filter(|s| can(&me.caller.actor, Action::Write, &resource_for(*s, row.id)))
+        .filter(|s| {
+            crate::auth::can_with(
+                &me.caller.actor,
+                Action::Write,
+                &resource_for(*s, row.id),
+                grant,
+            )
+        })
         .collect();
     Ok(Chart {
         patient: row.public_id,

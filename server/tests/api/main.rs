@@ -6,6 +6,7 @@ mod appointments;
 mod audit_seal;
 mod auth;
 mod billing;
+mod grants;
 mod helpers;
 mod jobs;
 mod logs;

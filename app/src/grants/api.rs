@@ -1,0 +1,60 @@
+//! Access grants' server functions: the physician's panel on a patient's page.
+
+use super::model::AccessOverview;
+use crate::AppError;
+use leptos::prelude::*;
+
+/// Who else may open patient `patient`'s chart, and the staff who could be let in. The panel is
+/// the physician's: for anyone else it is `None` and nothing is read (so a staff member's look
+/// at the patient's page is not an attempt on the grants).
+#[server(endpoint = "grants")]
+pub async fn load_access(patient: String) -> Result<Option<AccessOverview>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    if me.auth.role != crate::auth::Role::Physician {
+        return Ok(None);
+    }
+    let overview = super::service::overview(&me, &patient).await;
+    if let Err(error) = &overview {
+        context::set_status(error.status());
+    }
+    overview.map(Some)
+}
+
+/// Lets a staff member work on patient `patient`'s chart for some days.
+#[server(endpoint = "grants/create")]
+pub async fn grant_access(
+    patient: String,
+    staff: String,
+    days: String,
+    #[server(default)] reason: String,
+) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let new = super::model::NewGrant {
+        staff,
+        days: days.trim().parse().unwrap_or(0),
+        reason,
+    };
+    let page = format!("/dashboard/patients/{}", crate::ui::url_encode(&patient));
+    let granted = super::service::grant(&me, &patient, &new).await.map(|_| ());
+    context::answer_write(
+        granted,
+        |()| format!("{page}?granted=1#access"),
+        |error| format!("{page}?{}#access", crate::ui::problem_in_address(error)),
+    )
+}
+
+/// Ends a grant now.
+#[server(endpoint = "grants/revoke")]
+pub async fn revoke_access(patient: String, grant: String) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let page = format!("/dashboard/patients/{}", crate::ui::url_encode(&patient));
+    let revoked = super::service::revoke(&me, &grant).await;
+    context::answer_write(
+        revoked,
+        |()| format!("{page}?ended=1#access"),
+        |error| format!("{page}?{}#access", crate::ui::problem_in_address(error)),
+    )
+}

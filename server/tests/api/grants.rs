@@ -1,0 +1,357 @@
+//! Access beyond one's role (issue 14 §7): staff reach a patient's chart only with a grant the
+//! physician gives, for that patient, for a time; the grant can be ended; every access through
+//! it is audited naming it. And P5 with grants: for random people, grant states, patients and
+//! actions, the chart opens exactly when the policy says so for the grant the person holds, and
+//! every attempt adds exactly one audit entry.
+
+use crate::helpers::{backends, caller_of, spawn_app, TestApp, TestUser};
+use app::auth::{can_with, Action, Grant, Resource, Role};
+use app::grants::model::AccessOverview;
+use app::records::model::{Chart, ChartItem, Severity};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use sea_orm::EntityTrait;
+
+async fn read_chart(app: &TestApp, who: &reqwest::Client, patient: &str) -> u16 {
+    app.call::<Chart>(who, "/api/records/chart", &[("patient", patient)])
+        .await
+        .0
+}
+
+async fn grant(
+    app: &TestApp,
+    physician: &reqwest::Client,
+    patient: &str,
+    staff: &TestUser,
+    days: &str,
+) -> u16 {
+    app.call::<()>(
+        physician,
+        "/api/grants/create",
+        &[
+            ("patient", patient),
+            ("staff", staff.public_id.as_str()),
+            ("days", days),
+            ("reason", "Coordinating the cardiology referral"),
+        ],
+    )
+    .await
+    .0
+}
+
+async fn overview(app: &TestApp, physician: &reqwest::Client, patient: &str) -> AccessOverview {
+    let (status, found) = app
+        .call::<Option<AccessOverview>>(physician, "/api/grants", &[("patient", patient)])
+        .await;
+    assert_eq!(status, 200);
+    found.expect("read").expect("the physician's panel")
+}
+
+#[tokio::test]
+async fn a_staff_member_reaches_a_chart_only_with_the_physicians_grant_for_that_patient_and_time() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let sam = app.create_user(Role::Staff, "sam@example.com").await;
+        let (hers, his) = (
+            maria.patient_public_id.clone().expect("record"),
+            james.patient_public_id.clone().expect("record"),
+        );
+        let physician = app.signed_in(&doctor).await;
+        let staff = app.signed_in(&sam).await;
+        let patient = app.signed_in(&maria).await;
+
+        // By role alone: demographics yes, the chart no (and the refusal is audited).
+        assert_eq!(
+            read_chart(&app, &staff, &hers).await,
+            403,
+            "{}",
+            app.backend
+        );
+        let last = app.audit_rows().await.pop().expect("row");
+        assert_eq!(
+            (last.action.as_str(), last.outcome.as_str()),
+            ("chart.read", "denied")
+        );
+
+        // Only the physician lets someone in; the panel is hers alone.
+        assert_eq!(grant(&app, &patient, &hers, &sam, "2").await, 403);
+        assert_eq!(grant(&app, &staff, &hers, &sam, "2").await, 403);
+        let (_, theirs) = app
+            .call::<Option<AccessOverview>>(&staff, "/api/grants", &[("patient", &hers)])
+            .await;
+        assert_eq!(theirs, Ok(None), "{}", app.backend);
+        let before = overview(&app, &physician, &hers).await;
+        assert!(before.grants.is_empty());
+        assert_eq!(
+            before
+                .staff
+                .iter()
+                .map(|s| s.public_id.as_str())
+                .collect::<Vec<_>>(),
+            [sam.public_id.as_str()]
+        );
+        // Bad input: said so, nothing given.
+        assert_eq!(grant(&app, &physician, &hers, &sam, "31").await, 422);
+        assert_eq!(
+            grant(&app, &physician, &hers, &doctor, "2").await,
+            422,
+            "not a staff account"
+        );
+
+        assert_eq!(grant(&app, &physician, &hers, &sam, "2").await, 200);
+        // Her chart opens to Sam now, and the audit names the grant; James's does not.
+        assert_eq!(
+            read_chart(&app, &staff, &hers).await,
+            200,
+            "{}",
+            app.backend
+        );
+        let last = app.audit_rows().await.pop().expect("row");
+        assert_eq!(
+            (last.action.as_str(), last.outcome.as_str()),
+            ("chart.read", "allowed")
+        );
+        assert!(
+            last.detail
+                .as_deref()
+                .is_some_and(|d| d.starts_with("care grant ")),
+            "{:?}",
+            last.detail
+        );
+        assert_eq!(read_chart(&app, &staff, &his).await, 403);
+        // He may keep her history (an allergy she told the front desk about), not write notes.
+        let me = app.acting_as(&sam).await;
+        let allergy = ChartItem::Allergy {
+            substance: "Latex".into(),
+            reaction: Some("Rash".into()),
+            severity: Severity::Mild,
+        };
+        app::records::service::save(&me, &hers, None, &allergy)
+            .await
+            .expect("history kept");
+        let (_, chart) = app
+            .call::<Chart>(&staff, "/api/records/chart", &[("patient", &hers)])
+            .await;
+        assert!(!chart.expect("chart").can_edit.is_empty(), "his form shows");
+
+        // Two days later it has ended by itself.
+        app.clock
+            .set(app.clock_now() + chrono::Duration::days(2) + chrono::Duration::minutes(1));
+        // (Their sessions ended meanwhile: both sign in again.)
+        let (physician, staff) = (app.signed_in(&doctor).await, app.signed_in(&sam).await);
+        assert_eq!(
+            read_chart(&app, &staff, &hers).await,
+            403,
+            "{}",
+            app.backend
+        );
+        // A new one, ended early by the physician: closed at once.
+        assert_eq!(grant(&app, &physician, &hers, &sam, "7").await, 200);
+        assert_eq!(read_chart(&app, &staff, &hers).await, 200);
+        let now = overview(&app, &physician, &hers).await;
+        assert_eq!(now.grants.len(), 2);
+        assert!(now.grants[0].active && !now.grants[1].active);
+        assert_eq!(now.grants[0].reason, "Coordinating the cardiology referral");
+        assert_eq!(now.grants[0].kind, Grant::Care);
+        let (status, _) = app
+            .call::<()>(
+                &staff,
+                "/api/grants/revoke",
+                &[("patient", &hers), ("grant", &now.grants[0].public_id)],
+            )
+            .await;
+        assert_eq!(status, 403, "not his to end");
+        let (status, _) = app
+            .call::<()>(
+                &physician,
+                "/api/grants/revoke",
+                &[("patient", &hers), ("grant", &now.grants[0].public_id)],
+            )
+            .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            read_chart(&app, &staff, &hers).await,
+            403,
+            "{}",
+            app.backend
+        );
+        assert!(overview(&app, &physician, &hers).await.grants[0].revoked);
+        app.stop().await;
+    }
+}
+
+/// The grant states a person can be in for one patient.
+#[derive(Debug, Clone, Copy)]
+enum State {
+    None,
+    Active,
+    Expired,
+    Revoked,
+    NotYet,
+}
+
+/// P5 with grants: for random people (every role), grant states (none, active, expired,
+/// revoked, not yet started; care or emergency), patients and actions on the chart, the access
+/// succeeds exactly when the policy allows it for the grant the person holds then, and each
+/// attempt adds exactly one audit entry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn p5_with_grants_the_chart_opens_iff_the_policy_allows_for_the_grant_held() {
+    use app::grants::entity::access_grant;
+    use sea_orm::{ActiveModelTrait, Set};
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let mut people = vec![
+            app.create_patient("p1@example.com", "Ann One").await,
+            app.create_patient("p2@example.com", "Ben Two").await,
+        ];
+        people.push(app.create_user(Role::Physician, "doc@example.com").await);
+        people.push(app.create_user(Role::Staff, "staff@example.com").await);
+        people.push(app.create_user(Role::Staff, "staff2@example.com").await);
+        people.push(app.create_user(Role::Admin, "admin@example.com").await);
+        let patients: Vec<(String, i32)> = people
+            .iter()
+            .filter_map(|p| p.patient_public_id.clone().zip(p.patient_id))
+            .collect();
+        let doctor = people[2].id;
+        let mut signed = Vec::new();
+        for person in &people {
+            signed.push(app.acting_as(person).await);
+        }
+        let handle = tokio::runtime::Handle::current();
+        let mut runner = TestRunner::new(Config {
+            cases: 48,
+            ..Config::default()
+        });
+        let states = prop::sample::select(vec![
+            State::None,
+            State::Active,
+            State::Expired,
+            State::Revoked,
+            State::NotYet,
+        ]);
+        let kinds = prop::sample::select(vec![Grant::Care, Grant::BreakGlass]);
+        let strategy = (
+            0..people.len(),
+            0..patients.len(),
+            states,
+            kinds,
+            any::<bool>(),
+        );
+        let result = runner.run(&strategy, |(who, whose, state, kind, write)| {
+            let person = &people[who];
+            let (public_id, row_id) = &patients[whose];
+            tokio::task::block_in_place(|| {
+                handle.block_on(async {
+                    // Start from no grants, then give this person the state drawn.
+                    access_grant::Entity::delete_many()
+                        .exec(&app.db)
+                        .await
+                        .expect("clear");
+                    let now = app.clock_now();
+                    let (from, until, revoked) = match state {
+                        State::None => (now, now, None),
+                        State::Active => (
+                            now - chrono::Duration::hours(1),
+                            now + chrono::Duration::hours(1),
+                            None,
+                        ),
+                        State::Expired => (
+                            now - chrono::Duration::hours(2),
+                            now - chrono::Duration::seconds(1),
+                            None,
+                        ),
+                        State::Revoked => (
+                            now - chrono::Duration::hours(1),
+                            now + chrono::Duration::hours(1),
+                            Some(now - chrono::Duration::minutes(1)),
+                        ),
+                        State::NotYet => (
+                            now + chrono::Duration::hours(1),
+                            now + chrono::Duration::hours(2),
+                            None,
+                        ),
+                    };
+                    if !matches!(state, State::None) {
+                        let id = uuid::Uuid::new_v4().simple().to_string();
+                        access_grant::ActiveModel {
+                            reason: Set(app::grants::service::seal_reason(
+                                &app.keyring,
+                                &id,
+                                "test",
+                            )
+                            .expect("seal")),
+                            public_id: Set(id),
+                            patient_id: Set(*row_id),
+                            user_id: Set(person.id),
+                            kind: Set(kind),
+                            granted_by: Set(doctor),
+                            created_at: Set(from),
+                            expires_at: Set(until),
+                            revoked_at: Set(revoked),
+                            ..Default::default()
+                        }
+                        .insert(&app.db)
+                        .await
+                        .expect("grant");
+                    }
+                    let held = matches!(state, State::Active).then_some(kind);
+                    let caller = caller_of(&app, person, person.patient_id);
+                    let action = if write { Action::Write } else { Action::Read };
+                    let resource = if write {
+                        Resource::PatientHistory {
+                            patient_id: *row_id,
+                        }
+                    } else {
+                        Resource::PatientChart {
+                            patient_id: *row_id,
+                        }
+                    };
+                    let allowed = can_with(&caller.actor, action, &resource, held);
+                    let before = app.audit_count().await;
+                    let outcome = if write {
+                        let item = ChartItem::Allergy {
+                            substance: "Latex".into(),
+                            reaction: None,
+                            severity: Severity::Mild,
+                        };
+                        app::records::service::save(&signed[who], public_id, None, &item)
+                            .await
+                            .map(|_| ())
+                    } else {
+                        app::records::service::chart(&signed[who], public_id)
+                            .await
+                            .map(|_| ())
+                    };
+                    prop_assert_eq!(
+                        app.audit_count().await,
+                        before + 1,
+                        "one audit entry per attempt"
+                    );
+                    prop_assert_eq!(
+                        outcome.is_ok(),
+                        allowed,
+                        "{:?} {:?} {:?} {:?}",
+                        person.role,
+                        state,
+                        kind,
+                        action
+                    );
+                    let last = app.audit_rows().await.pop().expect("a row");
+                    prop_assert_eq!(last.outcome, if allowed { "allowed" } else { "denied" });
+                    prop_assert_eq!(last.actor_user_id, Some(person.id));
+                    prop_assert_eq!(last.patient_id.as_deref(), Some(public_id.as_str()));
+                    Ok(())
+                })
+            })
+        });
+        if let Err(e) = result {
+            panic!("{} on {}", e, app.backend);
+        }
+        app.stop().await;
+    }
+}
