@@ -13,6 +13,7 @@ use leptos_router::hooks::use_query_map;
 pub fn AccessPanel(patient: String) -> impl IntoView {
     let grant = ServerAction::<GrantAccess>::new();
     let revoke = ServerAction::<RevokeAccess>::new();
+    let said = outcome(grant, revoke);
     let access = Resource::new(
         {
             let patient = patient.clone();
@@ -34,7 +35,7 @@ pub fn AccessPanel(patient: String) -> impl IntoView {
                     match access.await {
                         Ok(None) => ().into_any(),
                         Err(error) => crate::ui::error_notice(&error),
-                        Ok(Some(overview)) => view! { <Panel patient overview grant revoke/> }.into_any(),
+                        Ok(Some(overview)) => view! { <Panel patient overview grant revoke said/> }.into_any(),
                     }
                 })
             }}
@@ -52,35 +53,46 @@ enum Said {
 const GRANTED: &str = "The staff member can now open this chart.";
 const ENDED: &str = "The access is ended.";
 
-/// From the actions' answers, or the address a plain post landed on.
+/// What the page says after a grant or a revoke: the latest action's answer (kept outside the
+/// panel, which is drawn again when the grants are read again), or the address a plain post
+/// landed on.
 fn outcome(
     grant: ServerAction<GrantAccess>,
     revoke: ServerAction<RevokeAccess>,
-) -> Memo<Option<Said>> {
-    let query = use_query_map();
+) -> RwSignal<Option<Said>> {
+    let from_address = use_query_map().with_untracked(|q| {
+        if q.get("granted").is_some() {
+            Some(Said::Done(GRANTED))
+        } else if q.get("ended").is_some() {
+            Some(Said::Done(ENDED))
+        } else {
+            q.get("fix").map(|_| {
+                Said::Refused(
+                    FieldErrors::default(),
+                    "The access was not given: choose a staff member and between 1 and 30 days."
+                        .to_owned(),
+                )
+            })
+        }
+    });
+    let said = RwSignal::new(from_address);
     let refused = |error: AppError| match error {
         AppError::Validation(errors) => {
             Said::Refused(errors, "Please correct the field marked below.".to_owned())
         }
         other => Said::Refused(FieldErrors::default(), other.to_string()),
     };
-    Memo::new(move |_| {
+    Effect::new(move |_| {
         if let Some(done) = grant.value().get() {
-            return Some(done.map_or_else(refused, |()| Said::Done(GRANTED)));
+            said.set(Some(done.map_or_else(refused, |()| Said::Done(GRANTED))));
         }
+    });
+    Effect::new(move |_| {
         if let Some(done) = revoke.value().get() {
-            return Some(done.map_or_else(refused, |()| Said::Done(ENDED)));
+            said.set(Some(done.map_or_else(refused, |()| Said::Done(ENDED))));
         }
-        query.with(|q| {
-            if q.get("granted").is_some() {
-                Some(Said::Done(GRANTED))
-            } else if q.get("ended").is_some() {
-                Some(Said::Done(ENDED))
-            } else {
-                q.get("fix").map(|_| Said::Refused(FieldErrors::default(), "The access was not given: choose a staff member and between 1 and 30 days.".to_owned()))
-            }
-        })
-    })
+    });
+    said
 }
 
 #[component]
@@ -89,10 +101,10 @@ fn Panel(
     overview: AccessOverview,
     grant: ServerAction<GrantAccess>,
     revoke: ServerAction<RevokeAccess>,
+    said: RwSignal<Option<Said>>,
 ) -> impl IntoView {
     let AccessOverview { staff, grants } = overview;
     let for_grant = patient.clone();
-    let said = outcome(grant, revoke);
     let errors = move || match said.get() {
         Some(Said::Refused(errors, _)) => errors,
         _ => FieldErrors::default(),

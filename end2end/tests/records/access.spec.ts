@@ -1,0 +1,62 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, Page, test } from "@playwright/test";
+import { JAMES, PHYSICIAN, STAFF, screenshot, signIn } from "../support";
+
+async function axeClean(page: Page) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(results.violations.map((v) => `${v.id}: ${v.help}`)).toEqual([]);
+}
+
+async function openJames(page: Page) {
+  await page.goto("/dashboard");
+  await page.locator(".patient-list").getByRole("link", { name: "James Okafor" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: "James Okafor" })).toBeVisible();
+}
+
+test("the physician lets the front desk into one chart in place, they read it, and once she ends it they cannot", async ({ browser }) => {
+  // Two sign-ins with second factors, which may wait for the next code.
+  test.setTimeout(150_000);
+  const staff = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await signIn(staff, STAFF);
+  await openJames(staff);
+  // By role, the front desk sees who he is, not his chart.
+  await expect(staff.locator("main")).not.toContainText("Shellfish");
+  await expect(staff.getByRole("region", { name: "Who else can open this chart" })).toHaveCount(0);
+
+  const physician = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  const errors: string[] = [];
+  physician.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await signIn(physician, PHYSICIAN);
+  await openJames(physician);
+  await physician.locator("html[data-hydrated]").waitFor();
+  await physician.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+  const access = physician.getByRole("region", { name: "Who else can open this chart" });
+  await expect(access).toContainText("Nobody beyond you.");
+  await access.getByText("Let a staff member in").click();
+  await access.getByLabel("Staff member").selectOption({ label: "Sam Whitaker" });
+  await access.getByLabel("For how many days").fill("3");
+  await access.getByLabel("Why (optional)").fill("Arranging his knee imaging");
+  await access.getByRole("button", { name: "Let them in" }).click();
+  await expect(access.getByRole("status")).toContainText("The staff member can now open this chart.");
+  await expect(access).toContainText("Sam Whitaker");
+  await expect(access).toContainText("Arranging his knee imaging");
+  expect(await physician.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true)).toBe(true);
+  await axeClean(physician);
+  await screenshot(physician, "access-granted-1280");
+
+  // The front desk now reads his chart (his allergies first).
+  await openJames(staff);
+  await expect(staff.locator("main")).toContainText("Shellfish");
+  await axeClean(staff);
+  await screenshot(staff, "access-staff-chart-1280");
+
+  // She ends it in place; the chart closes to them at once.
+  await access.getByRole("button", { name: /End now/ }).click();
+  await expect(access.getByRole("status")).toContainText("The access is ended.");
+  await expect(access).toContainText("ended");
+  await openJames(staff);
+  await expect(staff.locator("main")).not.toContainText("Shellfish");
+  expect(errors).toEqual([]);
+});
