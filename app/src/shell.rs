@@ -117,6 +117,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=AuditLogPage/>
                     <Route path=path!("audit") view=AuditLogPage/>
                     <Route path=path!("billing") view=AdminBillingPage/>
+                    <Route path=path!("emergency") view=crate::grants::EmergencyAccessPage/>
+                    <Route path=path!("patients/:id") view=PatientPage/>
                 </ParentRoute>
             </Routes>
         </Router>

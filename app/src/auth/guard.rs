@@ -280,7 +280,8 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::PatientHistory { patient_id }
         | Resource::Appointments { patient_id }
         | Resource::Membership { patient_id }
-        | Resource::AccessGrants { patient_id } => Some(patient_id.to_string()),
+        | Resource::AccessGrants { patient_id }
+        | Resource::EmergencyAccess { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
         | Resource::Billing

@@ -44,7 +44,11 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/dashboard/agenda", "Agenda"),
             ("/dashboard/schedule", "Schedule"),
         ],
-        Role::Admin => vec![("/admin", "Audit log"), ("/admin/billing", "Billing")],
+        Role::Admin => vec![
+            ("/admin", "Audit log"),
+            ("/admin/billing", "Billing"),
+            ("/admin/emergency", "Emergency access"),
+        ],
     }
 }
 

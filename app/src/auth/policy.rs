@@ -74,6 +74,10 @@ pub enum Resource {
     AccessGrants {
         patient_id: i32,
     },
+    /// Opening a patient's record in an emergency (the administrator's break-glass read).
+    EmergencyAccess {
+        patient_id: i32,
+    },
 }
 
 /// An access to one patient's record held beyond one's role, for a limited time.
@@ -102,7 +106,8 @@ impl Resource {
             | Resource::PatientHistory { patient_id }
             | Resource::Appointments { patient_id }
             | Resource::Membership { patient_id }
-            | Resource::AccessGrants { patient_id } => Some(*patient_id),
+            | Resource::AccessGrants { patient_id }
+            | Resource::EmergencyAccess { patient_id } => Some(*patient_id),
             Resource::PatientDirectory
             | Resource::Billing
             | Resource::Agenda
@@ -133,6 +138,7 @@ impl Resource {
             Resource::MembershipTiers => "membership_tiers",
             Resource::AuditLog => "audit_log",
             Resource::AccessGrants { .. } => "access_grants",
+            Resource::EmergencyAccess { .. } => "emergency_access",
         }
     }
 }
@@ -191,7 +197,9 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         | (Admin, Read | Write, Resource::MembershipTiers)
         | (Admin, Read | Write, Resource::Membership { .. })
         | (Admin, Read | Write, Resource::Billing)
-        | (Admin, Read, Resource::AuditLog) => true,
+        | (Admin, Read, Resource::AuditLog)
+        // The break-glass itself: a reason, kept and shown to the physician, then a read.
+        | (Admin, Write, Resource::EmergencyAccess { .. }) => true,
         // Tiers are public; the audit log is written only by the system, never by a person.
         (_, Read, Resource::MembershipTiers) => true,
         _ => false,
@@ -408,7 +416,7 @@ mod tests {
     }
 
     fn any_resource() -> impl Strategy<Value = Resource> {
-        (0..4_i32, 0..9_u8).prop_map(|(id, kind)| match kind {
+        (0..4_i32, 0..10_u8).prop_map(|(id, kind)| match kind {
             0 => Resource::PatientProfile { patient_id: id },
             1 => Resource::PatientChart { patient_id: id },
             2 => Resource::PatientHistory { patient_id: id },
@@ -416,7 +424,8 @@ mod tests {
             4 => Resource::Membership { patient_id: id },
             5 => Resource::AccessGrants { patient_id: id },
             6 => Resource::Account { user_id: id },
-            7 => Resource::AuditLog,
+            7 => Resource::EmergencyAccess { patient_id: id },
+            8 => Resource::AuditLog,
             _ => Resource::PatientDirectory,
         })
     }
@@ -468,9 +477,13 @@ mod tests {
             if write && matches!(resource, Resource::PatientChart { .. }) {
                 prop_assert_eq!(with, role == Role::Physician);
             }
-            // And only the physician decides who else may open a chart.
+            // And only the physician decides who else may open a chart; only the administrator
+            // breaks the glass.
             if matches!(resource, Resource::AccessGrants { .. }) {
                 prop_assert_eq!(with, role == Role::Physician);
+            }
+            if matches!(resource, Resource::EmergencyAccess { .. }) {
+                prop_assert_eq!(with, role == Role::Admin && write);
             }
         }
     }

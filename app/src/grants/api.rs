@@ -58,3 +58,17 @@ pub async fn revoke_access(patient: String, grant: String) -> Result<(), AppErro
         |error| format!("{page}?{}#access", crate::ui::problem_in_address(error)),
     )
 }
+
+/// The administrator opens a patient's record in an emergency, saying why (kept, and shown to
+/// the physician). Answers the patient's public id: where to read it.
+#[server(endpoint = "grants/emergency")]
+pub async fn open_emergency_access(email: String, reason: String) -> Result<String, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let opened = super::emergency::open(&me, &email, &reason).await;
+    context::answer_write(
+        opened,
+        |patient| format!("/admin/patients/{}", crate::ui::url_encode(patient)),
+        |error| format!("/admin/emergency?{}", crate::ui::problem_in_address(error)),
+    )
+}

@@ -8,6 +8,9 @@ pub const MAX_DAYS: i64 = 30;
 pub const DEFAULT_DAYS: i64 = 7;
 /// The longest reason.
 pub const MAX_REASON: usize = 500;
+/// An emergency read lasts this long, and its reason is at least this long.
+pub const EMERGENCY_MINUTES: i64 = 60;
+pub const MIN_EMERGENCY_REASON: usize = 20;
 
 impl Grant {
     /// As the physician reads it.

@@ -203,3 +203,68 @@ fn Panel(
         </section>
     }
 }
+
+/// `/admin/emergency`: the administrator opens a patient's record in an emergency. She names
+/// the patient's account and says why; the record then opens, read only, for an hour, and the
+/// physician sees who, when and why beside the chart.
+#[component]
+pub fn EmergencyAccessPage() -> impl IntoView {
+    let open = ServerAction::<super::api::OpenEmergencyAccess>::new();
+    let navigate = leptos_router::hooks::use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(patient)) = open.value().get() {
+            navigate(
+                &format!("/admin/patients/{}", crate::ui::url_encode(&patient)),
+                Default::default(),
+            );
+        }
+    });
+    let query = use_query_map();
+    let errors = move || match open.value().get() {
+        Some(Err(AppError::Validation(errors))) => errors,
+        Some(_) => FieldErrors::default(),
+        None => query.with(|q| {
+            q.get("fix")
+                .map(|fields| {
+                    let mut errors = FieldErrors::default();
+                    for field in fields.split(',') {
+                        errors.add(field, "Please fill this in as asked.");
+                    }
+                    errors
+                })
+                .unwrap_or_default()
+        }),
+    };
+    let failed = move || match open.value().get() {
+        Some(Err(AppError::Validation(_))) => {
+            Some("Please correct the fields marked below.".to_owned())
+        }
+        Some(Err(other)) => Some(other.to_string()),
+        _ => None,
+    };
+    view! {
+        <leptos_meta::Title text="Emergency access · Bedside"/>
+        <section class="section container narrow stack">
+            <h1>"Emergency access to a record"</h1>
+            <p>"Your role does not open patients' charts. In an emergency (the physician cannot be reached and someone needs a patient's allergies or medications now) you can open one patient's record, read only, for an hour."</p>
+            <p class="fine-print">"Your reason is kept with the access and shown to the physician beside the chart, and every page you open is in the audit log."</p>
+            {move || failed().map(|text| view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> })}
+            <ActionForm action=open attr:class="form card">
+                {move || {
+                    let errors = errors();
+                    view! {
+                        {field(&errors, "email", "The patient's account email", view! {
+                            <input id="email" name="email" type="email" required autocomplete="off"
+                                aria-invalid=invalid(&errors, "email") aria-describedby=described_by(&errors, "email")/>
+                        })}
+                        {field(&errors, "reason", "Why you need it now", view! {
+                            <textarea id="reason" name="reason" rows="3" required maxlength=MAX_REASON.to_string()
+                                aria-invalid=invalid(&errors, "reason") aria-describedby=described_by(&errors, "reason")></textarea>
+                        })}
+                    }
+                }}
+                <button class="button" type="submit" disabled=move || open.pending().get()>"Open the record for an hour"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -175,10 +175,10 @@ pub fn PatientPage() -> impl IntoView {
     let params = use_params_map();
     let id = params.with_untracked(|p| p.get("id")).unwrap_or_default();
     let record = OnceResource::new(patient_record(id.clone()));
-    let from_dashboard = use_location()
-        .pathname
-        .get_untracked()
-        .starts_with("/dashboard");
+    let path = use_location().pathname.get_untracked();
+    let from_dashboard = path.starts_with("/dashboard");
+    // The administrator's emergency read: the record only, read only.
+    let emergency = path.starts_with("/admin");
     view! {
         <section class=if from_dashboard { "section container" } else { "section container narrow" }>
             {from_dashboard.then(|| view! { <p><a href="/dashboard">"← All patients"</a></p> })}
@@ -207,6 +207,14 @@ pub fn PatientPage() -> impl IntoView {
                                                 <crate::grants::AccessPanel patient=id/>
                                             </aside>
                                         </div>
+                                    }.into_any()
+                                } else if emergency {
+                                    view! {
+                                        <div class="notice notice-error" role="note">
+                                            <p>"Emergency access: read only, for an hour from when you opened it. The physician sees your reason, and every look is in the audit log."</p>
+                                        </div>
+                                        <ProfileCard profile/>
+                                        <crate::records::ChartPanel patient=id.clone()/>
                                     }.into_any()
                                 } else {
                                     view! {

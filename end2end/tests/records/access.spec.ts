@@ -1,6 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, Page, test } from "@playwright/test";
-import { JAMES, PHYSICIAN, STAFF, screenshot, signIn } from "../support";
+import { ADMIN, JAMES, PHYSICIAN, STAFF, screenshot, signIn } from "../support";
 
 async function axeClean(page: Page) {
   const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
@@ -59,4 +59,34 @@ test("the physician lets the front desk into one chart in place, they read it, a
   await openJames(staff);
   await expect(staff.locator("main")).not.toContainText("Shellfish");
   expect(errors).toEqual([]);
+});
+
+test("the admin opens a record in an emergency with a reason, reads it without changing it, and the physician sees why", async ({ browser }) => {
+  test.setTimeout(150_000);
+  const admin = await (await browser.newContext({ viewport: { width: 390, height: 900 } })).newPage();
+  await signIn(admin, ADMIN);
+  await admin.getByRole("link", { name: "Emergency access" }).click();
+  await expect(admin.getByRole("heading", { name: "Emergency access to a record" })).toBeVisible();
+  await admin.locator("html[data-hydrated]").waitFor();
+  await admin.getByLabel("The patient's account email").fill(JAMES);
+  await admin.getByLabel("Why you need it now").fill("short");
+  await admin.getByRole("button", { name: "Open the record for an hour" }).click();
+  await expect(admin.getByRole("alert")).toContainText("correct the fields");
+  const why = "Paramedics need his allergies now; Dr. Marsh is in surgery";
+  await admin.getByLabel("Why you need it now").fill(why);
+  await admin.getByRole("button", { name: "Open the record for an hour" }).click();
+  await expect(admin).toHaveURL(/\/admin\/patients\/[0-9a-f]+$/);
+  await expect(admin.getByRole("heading", { level: 1, name: "James Okafor" })).toBeVisible();
+  await expect(admin.locator("main")).toContainText("Shellfish");
+  await expect(admin.getByRole("note")).toContainText("Emergency access: read only");
+  await expect(admin.getByText("Add an allergy")).toHaveCount(0);
+  await axeClean(admin);
+  await screenshot(admin, "emergency-admin-390");
+
+  const physician = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await signIn(physician, PHYSICIAN);
+  await openJames(physician);
+  const access = physician.getByRole("region", { name: "Who else can open this chart" });
+  await expect(access).toContainText("Emergency access to this chart");
+  await expect(access).toContainText(why);
 });

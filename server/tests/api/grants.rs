@@ -355,3 +355,110 @@ async fn p5_with_grants_the_chart_opens_iff_the_policy_allows_for_the_grant_held
         app.stop().await;
     }
 }
+
+#[tokio::test]
+async fn the_admin_opens_a_record_in_an_emergency_with_a_reason_read_only_for_an_hour_and_the_physician_sees_it(
+) {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
+        let doctor = app.create_user(Role::Physician, "doc@example.com").await;
+        let priya = app.create_user(Role::Admin, "admin@example.com").await;
+        let sam = app.create_user(Role::Staff, "sam@example.com").await;
+        let hers = maria.patient_public_id.clone().expect("record");
+        let admin = app.signed_in(&priya).await;
+        let staff = app.signed_in(&sam).await;
+        let emergency =
+            |email: &'static str, reason: &'static str| [("email", email), ("reason", reason)];
+        let why = "Ambulance crew asking for her allergies; Dr. Marsh unreachable";
+
+        // By role the administrator reads no chart.
+        assert_eq!(
+            read_chart(&app, &admin, &hers).await,
+            403,
+            "{}",
+            app.backend
+        );
+        // No reason, or nobody by that email: said so, nothing opened.
+        let (status, _) = app
+            .call::<String>(
+                &admin,
+                "/api/grants/emergency",
+                &emergency("maria@example.com", "need it"),
+            )
+            .await;
+        assert_eq!(status, 422);
+        let (status, _) = app
+            .call::<String>(
+                &admin,
+                "/api/grants/emergency",
+                &emergency("nobody@example.com", why),
+            )
+            .await;
+        assert_eq!(status, 422);
+        // Only the administrator breaks the glass.
+        let (status, _) = app
+            .call::<String>(
+                &staff,
+                "/api/grants/emergency",
+                &emergency("maria@example.com", why),
+            )
+            .await;
+        assert_eq!(status, 403, "{}", app.backend);
+        assert_eq!(read_chart(&app, &staff, &hers).await, 403);
+
+        let (status, opened) = app
+            .call::<String>(
+                &admin,
+                "/api/grants/emergency",
+                &emergency("Maria@Example.com", why),
+            )
+            .await;
+        assert_eq!(status, 200, "{}: {opened:?}", app.backend);
+        assert_eq!(opened.expect("opened"), hers);
+        let last = app.audit_rows().await.pop().expect("row");
+        assert_eq!(
+            (last.action.as_str(), last.outcome.as_str()),
+            ("access_grant.break_glass", "allowed")
+        );
+        // Read: yes, naming the grant; write: no.
+        assert_eq!(
+            read_chart(&app, &admin, &hers).await,
+            200,
+            "{}",
+            app.backend
+        );
+        let last = app.audit_rows().await.pop().expect("row");
+        assert!(last
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.starts_with("break_glass grant ")));
+        let me = app.acting_as(&priya).await;
+        let allergy = ChartItem::Allergy {
+            substance: "Latex".into(),
+            reaction: None,
+            severity: Severity::Mild,
+        };
+        assert_eq!(
+            app::records::service::save(&me, &hers, None, &allergy).await,
+            Err(app::AppError::Forbidden)
+        );
+        // The physician sees who, when and why beside the chart.
+        let physician = app.signed_in(&doctor).await;
+        let seen = overview(&app, &physician, &hers).await;
+        assert_eq!(seen.grants.len(), 1);
+        assert_eq!(seen.grants[0].kind, Grant::BreakGlass);
+        assert_eq!(seen.grants[0].reason, why);
+        // An hour later it is closed.
+        app.clock
+            .set(app.clock_now() + chrono::Duration::minutes(61));
+        let admin = app.signed_in(&priya).await;
+        assert_eq!(
+            read_chart(&app, &admin, &hers).await,
+            403,
+            "{}",
+            app.backend
+        );
+        app.stop().await;
+    }
+}
