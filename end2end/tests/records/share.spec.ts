@@ -8,6 +8,9 @@ async function axeClean(page: Page) {
 }
 
 test("a patient shares her record with a passcode, a fresh browser opens it, she sees that and revokes it, and the link then says revoked", async ({ browser }) => {
+  // Two browsers and a dozen steps; with the other tests running alongside, hydration alone
+  // can take seconds.
+  test.setTimeout(90_000);
   const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
   const patient = await context.newPage();
   const errors: string[] = [];
