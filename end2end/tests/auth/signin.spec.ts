@@ -68,6 +68,9 @@ test("the physician signs in with a password and an authenticator code, then sig
 });
 
 test("a patient cannot open another patient's record: 403, and the admin sees the attempt", async ({ page, browser }) => {
+  // Staff and admin sign in with second factors, which wait for the next code when another
+  // test running alongside just used the current one.
+  test.setTimeout(120_000);
   // Staff look up James's record id in the patient list.
   const staffContext = await browser.newContext();
   const staff = await staffContext.newPage();

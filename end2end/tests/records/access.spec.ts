@@ -39,7 +39,7 @@ test("the physician lets the front desk into one chart in place, they read it, a
   await access.getByLabel("For how many days").fill("3");
   await access.getByLabel("Why (optional)").fill("Arranging his knee imaging");
   await access.getByRole("button", { name: "Let them in" }).click();
-  await expect(access.getByRole("status")).toContainText("The staff member can now open this chart.");
+  await expect(access.getByRole("status")).toContainText("The staff member can now open this chart.", { timeout: 15_000 });
   await expect(access).toContainText("Sam Whitaker");
   await expect(access).toContainText("Arranging his knee imaging");
   expect(await physician.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument === true)).toBe(true);
@@ -54,7 +54,7 @@ test("the physician lets the front desk into one chart in place, they read it, a
 
   // She ends it in place; the chart closes to them at once.
   await access.getByRole("button", { name: /End now/ }).click();
-  await expect(access.getByRole("status")).toContainText("The access is ended.");
+  await expect(access.getByRole("status")).toContainText("The access is ended.", { timeout: 15_000 });
   await expect(access).toContainText("ended");
   await openJames(staff);
   await expect(staff.locator("main")).not.toContainText("Shellfish");
