@@ -9,8 +9,7 @@ use crate::auth::context::SignedIn;
 use crate::auth::entity::user_account;
 use crate::auth::{Action, Grant, Resource, Role};
 use crate::crypto::{Encrypted, FieldContext, Keyring};
-use crate::patients::entity::patient;
-use crate::patients::service::{open_patient, OpenPatient};
+use crate::patients::service::{open_patient, open_patient_by_id, OpenPatient};
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
@@ -177,13 +176,9 @@ pub async fn revoke(me: &SignedIn, public_id: &str) -> Result<(), AppError> {
         .await?;
         return Err(AppError::NotFound("That grant".into()));
     };
-    let owner = patient::Entity::find_by_id(found.patient_id)
-        .one(me.db())
-        .await?
-        .ok_or_else(|| AppError::internal("a grant without its patient"))?;
-    let OpenPatient { permit, .. } = open_patient(
+    let OpenPatient { permit, .. } = open_patient_by_id(
         me,
-        &owner.public_id,
+        found.patient_id,
         Action::Write,
         grants,
         "access_grant.revoke",

@@ -206,6 +206,26 @@ pub(crate) async fn open_patient(
     Ok(OpenPatient { row, permit })
 }
 
+/// Asks the guard for `action` on `resource` of the patient whose row id is `patient_id`: for
+/// a row of theirs already found (a share link, an access grant), read once.
+pub(crate) async fn open_patient_by_id(
+    me: &SignedIn,
+    patient_id: i32,
+    action: Action,
+    resource: impl FnOnce(i32) -> Resource,
+    verb: &'static str,
+) -> Result<OpenPatient, AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
+    let row = patient::Entity::find_by_id(patient_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal(format_args!("{verb}: a row without its patient")))?;
+    let resource = resource(row.id);
+    let at = Some(row.public_id.clone());
+    let permit = guard::permit(db, now, caller, action, resource, at, verb).await?;
+    Ok(OpenPatient { row, permit })
+}
+
 fn profile(patient_id: i32) -> Resource {
     Resource::PatientProfile { patient_id }
 }

@@ -18,8 +18,7 @@ use crate::auth::context::SignedIn;
 use crate::auth::service::Identity;
 use crate::auth::{Action, Resource};
 use crate::crypto::Encrypted;
-use crate::patients::entity::patient;
-use crate::patients::service::{open_patient, OpenPatient};
+use crate::patients::service::{open_patient, open_patient_by_id, OpenPatient};
 use crate::records::export::model::ExportChoice;
 use crate::AppError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -196,13 +195,9 @@ pub async fn revoke(me: &SignedIn, public_id: &str) -> Result<(), AppError> {
         .await?;
         return Err(AppError::NotFound("That link".into()));
     };
-    let owner = patient::Entity::find_by_id(link.patient_id)
-        .one(me.db())
-        .await?
-        .ok_or_else(|| AppError::internal("a share link without its patient"))?;
-    let OpenPatient { permit, .. } = open_patient(
+    let OpenPatient { permit, .. } = open_patient_by_id(
         me,
-        &owner.public_id,
+        link.patient_id,
         Action::Write,
         history,
         "share_link.revoke",
