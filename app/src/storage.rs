@@ -205,6 +205,17 @@ impl Objects {
         )
     }
 
+    /// Object `name` opened with `key`, whole (a file handed out in one piece: a share link's
+    /// `location`, whose JWE is sealed over all of it).
+    pub async fn read_all(&self, name: &str, key: &DataKey) -> Result<Vec<u8>, StorageError> {
+        let mut stream = Box::pin(self.open(name, key).await?);
+        let mut out = Vec::new();
+        while let Some(piece) = stream.next().await {
+            out.extend_from_slice(&piece?);
+        }
+        Ok(out)
+    }
+
     /// Removes object `name` (a file removed from the record, or an upload whose row failed).
     pub async fn delete(&self, name: &str) -> Result<(), StorageError> {
         match self.store.delete(&self.path(name)).await {

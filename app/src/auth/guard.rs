@@ -281,7 +281,8 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::Appointments { patient_id }
         | Resource::Membership { patient_id }
         | Resource::AccessGrants { patient_id }
-        | Resource::EmergencyAccess { patient_id } => Some(patient_id.to_string()),
+        | Resource::EmergencyAccess { patient_id }
+        | Resource::ShareLinks { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
         | Resource::Billing
@@ -289,6 +290,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::Schedule
         | Resource::StaffDirectory
         | Resource::MembershipTiers
-        | Resource::AuditLog => None,
+        | Resource::AuditLog
+        | Resource::EmergencyReads => None,
     }
 }

@@ -78,6 +78,14 @@ pub enum Resource {
     EmergencyAccess {
         patient_id: i32,
     },
+    /// The administrator's emergency reads of every patient's record, as the physician is told
+    /// of them on the dashboard.
+    EmergencyReads,
+    /// A patient's share links: handing the record to someone outside the practice is the
+    /// patient's own decision, so only the patient makes, reads and ends them.
+    ShareLinks {
+        patient_id: i32,
+    },
 }
 
 /// An access to one patient's record held beyond one's role, for a limited time.
@@ -107,7 +115,8 @@ impl Resource {
             | Resource::Appointments { patient_id }
             | Resource::Membership { patient_id }
             | Resource::AccessGrants { patient_id }
-            | Resource::EmergencyAccess { patient_id } => Some(*patient_id),
+            | Resource::EmergencyAccess { patient_id }
+            | Resource::ShareLinks { patient_id } => Some(*patient_id),
             Resource::PatientDirectory
             | Resource::Billing
             | Resource::Agenda
@@ -115,7 +124,8 @@ impl Resource {
             | Resource::Account { .. }
             | Resource::StaffDirectory
             | Resource::MembershipTiers
-            | Resource::AuditLog => None,
+            | Resource::AuditLog
+            | Resource::EmergencyReads => None,
         }
     }
 }
@@ -139,6 +149,8 @@ impl Resource {
             Resource::AuditLog => "audit_log",
             Resource::AccessGrants { .. } => "access_grants",
             Resource::EmergencyAccess { .. } => "emergency_access",
+            Resource::ShareLinks { .. } => "share_links",
+            Resource::EmergencyReads => "emergency_reads",
         }
     }
 }
@@ -162,6 +174,9 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         (Patient, Read | Write, Resource::PatientHistory { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::Appointments { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::Membership { patient_id }) => owns(*patient_id),
+        (Patient, Read | Write, Resource::ShareLinks { patient_id }) => owns(*patient_id),
+        // A patient sees who in the practice was let into their record, and why.
+        (Patient, Read, Resource::AccessGrants { patient_id }) => owns(*patient_id),
         // The physician treats every member of the practice.
         (Physician, Read | Write, Resource::PatientProfile { .. })
         | (Physician, Read | Write, Resource::PatientChart { .. })
@@ -171,7 +186,8 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         | (Physician, Read, Resource::PatientDirectory)
         | (Physician, Read, Resource::Agenda)
         | (Physician, Read | Write, Resource::Schedule)
-        | (Physician, Read | Write, Resource::AccessGrants { .. }) => true,
+        | (Physician, Read | Write, Resource::AccessGrants { .. })
+        | (Physician, Read, Resource::EmergencyReads) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
@@ -416,7 +432,7 @@ mod tests {
     }
 
     fn any_resource() -> impl Strategy<Value = Resource> {
-        (0..4_i32, 0..10_u8).prop_map(|(id, kind)| match kind {
+        (0..4_i32, 0..12_u8).prop_map(|(id, kind)| match kind {
             0 => Resource::PatientProfile { patient_id: id },
             1 => Resource::PatientChart { patient_id: id },
             2 => Resource::PatientHistory { patient_id: id },
@@ -426,6 +442,8 @@ mod tests {
             6 => Resource::Account { user_id: id },
             7 => Resource::EmergencyAccess { patient_id: id },
             8 => Resource::AuditLog,
+            9 => Resource::ShareLinks { patient_id: id },
+            10 => Resource::EmergencyReads,
             _ => Resource::PatientDirectory,
         })
     }
@@ -479,11 +497,20 @@ mod tests {
             }
             // And only the physician decides who else may open a chart; only the administrator
             // breaks the glass.
-            if matches!(resource, Resource::AccessGrants { .. }) {
-                prop_assert_eq!(with, role == Role::Physician);
+            // (the patient reads who was let into their own record).
+            if let Resource::AccessGrants { patient_id } = resource {
+                let own_look = !write && role == Role::Patient && own == Some(patient_id);
+                prop_assert_eq!(with, role == Role::Physician || own_look);
+            }
+            if matches!(resource, Resource::EmergencyReads) {
+                prop_assert_eq!(with, role == Role::Physician && !write);
             }
             if matches!(resource, Resource::EmergencyAccess { .. }) {
                 prop_assert_eq!(with, role == Role::Admin && write);
+            }
+            // A record leaves the practice by share link only at the patient's own hand.
+            if let Resource::ShareLinks { patient_id } = resource {
+                prop_assert_eq!(with, role == Role::Patient && own == Some(patient_id));
             }
         }
     }

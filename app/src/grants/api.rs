@@ -1,6 +1,6 @@
 //! Access grants' server functions: the physician's panel on a patient's page.
 
-use super::model::AccessOverview;
+use super::model::{AccessOverview, EmergencyRead, GrantSummary};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -19,6 +19,30 @@ pub async fn load_access(patient: String) -> Result<Option<AccessOverview>, AppE
         context::set_status(error.status());
     }
     overview.map(Some)
+}
+
+/// The administrator's emergency reads of the last 30 days, for the physician's dashboard;
+/// `None` for anyone else (nothing read, nothing audited: staff share the dashboard).
+#[server(endpoint = "grants/emergencies")]
+pub async fn load_emergency_reads() -> Result<Option<Vec<EmergencyRead>>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    if me.auth.role != crate::auth::Role::Physician {
+        return Ok(None);
+    }
+    super::disclosure::emergency_reads(&me).await.map(Some)
+}
+
+/// Who in the practice was let into the signed-in patient's record (`None` for an account
+/// without a record).
+#[server(endpoint = "grants/mine")]
+pub async fn load_my_access() -> Result<Option<Vec<GrantSummary>>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let Some(patient) = me.auth.patient_public_id.clone() else {
+        return Ok(None);
+    };
+    super::disclosure::of_record(&me, &patient).await.map(Some)
 }
 
 /// Lets a staff member work on patient `patient`'s chart for some days.

@@ -7,8 +7,13 @@ pub mod api;
 pub mod model;
 mod pages;
 
+mod notices;
+
+pub use notices::{EmergencyReadsNotice, WhoElseOpenedMyRecord};
 pub use pages::{AccessPanel, EmergencyAccessPage};
 
+#[cfg(feature = "ssr")]
+pub mod disclosure;
 #[cfg(feature = "ssr")]
 pub mod emergency;
 #[cfg(feature = "ssr")]

@@ -77,6 +77,19 @@ pub struct StaffChoice {
     pub name: String,
 }
 
+/// How far back the physician's dashboard lists the administrator's emergency reads.
+pub const EMERGENCY_NOTICE_DAYS: i64 = 30;
+
+/// An emergency read of a patient's record, as the physician's dashboard tells her of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmergencyRead {
+    /// The patient's public id (their chart's address).
+    pub patient: String,
+    pub patient_name: String,
+    /// Who read it, when, until when, and why.
+    pub grant: GrantSummary,
+}
+
 /// The physician's panel: the staff to choose from and every grant, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccessOverview {

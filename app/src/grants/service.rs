@@ -68,12 +68,26 @@ pub async fn overview(me: &SignedIn, patient: &str) -> Result<AccessOverview, Ap
     let OpenPatient { row, permit } =
         open_patient(me, patient, Action::Read, grants, "access_grant.list").await?;
     let txn = permit.txn();
-    let (keyring, now) = (me.keyring(), me.now());
     let rows = access_grant::Entity::find()
         .filter(access_grant::Column::PatientId.eq(row.id))
         .order_by_desc(access_grant::Column::Id)
         .all(txn)
         .await?;
+    let keyring = me.keyring();
+    let out = summaries(txn, keyring, rows, me.now()).await?;
+    let staff = staff(txn, keyring).await?;
+    permit.commit().await?;
+    Ok(AccessOverview { staff, grants: out })
+}
+
+/// `rows` as people read them: who was let in and by whom, by name; when, in the practice's
+/// time zone; the reason, opened.
+pub(super) async fn summaries(
+    txn: &impl sea_orm::ConnectionTrait,
+    keyring: &Keyring,
+    rows: Vec<access_grant::Model>,
+    now: DateTime<Utc>,
+) -> Result<Vec<GrantSummary>, AppError> {
     let people: HashMap<i32, user_account::Model> = user_account::Entity::find()
         .filter(user_account::Column::Id.is_in(rows.iter().flat_map(|g| [g.user_id, g.granted_by])))
         .all(txn)
@@ -112,9 +126,7 @@ pub async fn overview(me: &SignedIn, patient: &str) -> Result<AccessOverview, Ap
             public_id: g.public_id,
         });
     }
-    let staff = staff(txn, keyring).await?;
-    permit.commit().await?;
-    Ok(AccessOverview { staff, grants: out })
+    Ok(out)
 }
 
 /// Lets the staff member `new` names work on patient `patient`'s chart for `new.days` days. One

@@ -160,12 +160,16 @@ pub fn PortalHome() -> impl IntoView {
                             <MyDetails profile save/>
                             <h2 class="chart-title">"My chart"</h2>
                             <p class="fine-print">"Keep your allergies, conditions, medications and contacts current: the practice sees every change, with who made it and when. Immunizations are recorded by the practice."</p>
-                            <crate::records::ChartPanel/>
-                            <crate::records::DocumentsPanel/>
                         }.into_any(),
                     }
                 })}
             </Suspense>
+            // Outside the record's Suspense: drawn inside it, they were made again when the
+            // record resolved, and each read the chart and the documents twice (two audit
+            // entries for one look: P9). Each loads on its own, alongside the record; for an
+            // account without a record they show nothing.
+            <crate::records::ChartPanel/>
+            <crate::records::DocumentsPanel/>
         </section>
     }
 }
@@ -285,6 +289,7 @@ pub fn DashboardHome() -> impl IntoView {
     let agenda = OnceResource::new(crate::appointments::api::load_agenda());
     view! {
         <Title text="Dashboard · Bedside"/>
+        <div class="container"><crate::grants::EmergencyReadsNotice/></div>
         <section class="section container dashboard">
             <div>
                 <h1>"This week"</h1>

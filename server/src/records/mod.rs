@@ -31,8 +31,10 @@ pub fn routes() -> crate::area::Area {
         .get("/fhir/Patient/{id}/$everything", export::fhir_everything)
         .link_post("/shl/{secret}", share::shl_manifest)
         .preflight("/shl/{secret}", share::shl_preflight)
+        .get("/shl/{secret}/files/{pass}", share::shl_file)
         .get(SHARED_RECORD_PAGE, share::viewer)
         .post(SHARED_RECORD_PAGE, share::open_in_viewer)
+        .post(SHARED_FILE, share::shared_file)
         .get(
             "/dashboard/patients/{id}/documents.zip",
             export::patient_documents_zip,
@@ -44,6 +46,8 @@ mod share;
 
 /// The viewer page of a share link, for recipients without an app (its handlers render it).
 pub const SHARED_RECORD_PAGE: &str = "/shl/{secret}/view";
+/// A shared record's file, asked for from the viewer page (see `SharedRecord::files_at`).
+pub const SHARED_FILE: &str = "/shl/{secret}/view/files/{document}";
 
 /// A file to download, never shown in the site's pages.
 fn attachment(content_type: &str, file_name: &str, body: axum::body::Body) -> Response {
@@ -101,10 +105,17 @@ async fn document_file(
     let Some(me) = signed_in(&state, auth, &client) else {
         return AppError::Unauthorized.into_response();
     };
-    let file = match app::records::documents::service::open(&me, &id).await {
-        Ok(file) => file,
-        Err(error) => return error.into_response(),
-    };
+    match app::records::documents::service::open(&me, &id).await {
+        Ok(file) => stream_document(&state, file).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// `file`, opened as it streams out, as a download.
+pub(crate) async fn stream_document(
+    state: &AppState,
+    file: app::records::documents::service::DocumentFile,
+) -> Response {
     let stream = match state.objects.open(&file.object, &file.key).await {
         Ok(stream) => stream,
         Err(e) => {

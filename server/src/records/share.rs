@@ -76,6 +76,48 @@ pub async fn shl_manifest(
     }
 }
 
+/// `GET /shl/{secret}/files/{pass}`: a document's file, where the manifest's `location` said:
+/// a compact JWE under the link's key (a FHIR Bundle with the `DocumentReference` and its bytes),
+/// while the link opens and for an hour after the manifest was given; else 404.
+pub async fn shl_file(
+    State(state): State<AppState>,
+    Path((secret, pass)): Path<(String, String)>,
+    Extension(client): Extension<ClientInfo>,
+) -> Response {
+    use app::records::share::files::file_for_app;
+    let no_store = [(header::CACHE_CONTROL, "no-store"), ANY_ORIGIN];
+    let found = match file_for_app(&state.identity, &client, &secret, &pass).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                no_store,
+                Json(serde_json::json!({ "error": "This file is no longer available." })),
+            )
+                .into_response()
+        }
+        Err(error) => return ([ANY_ORIGIN], error.into_response()).into_response(),
+    };
+    let bytes = match state
+        .objects
+        .read_all(&found.file.object, &found.file.key)
+        .await
+    {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            return app::AppError::internal(format_args!("reading {}: {e}", found.file.object))
+                .into_response()
+        }
+    };
+    let sealed = found.seal(&bytes, &state.settings.public_url, state.identity.now());
+    (
+        no_store,
+        [(header::CONTENT_TYPE, "application/jose")],
+        sealed,
+    )
+        .into_response()
+}
+
 /// `GET /shl/{secret}/view`: the viewer's form (or why the link opens nothing: 410, or 404).
 /// Opens nothing and keeps no use.
 pub async fn viewer(
@@ -115,6 +157,52 @@ pub async fn open_in_viewer(
     .await;
     match opened {
         Ok(view) => show(&state, form.parts, view).await,
+        Err(error) => error.into_response(),
+    }
+}
+
+/// What a viewer's download button sends: the pass the record's page was given.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct FileForm {
+    viewing: String,
+}
+
+/// `POST /shl/{secret}/view/files/{document}`: one of the shared record's files, for the viewer
+/// who opened it within the hour (kept as a use, and shown to the patient); else the viewer page
+/// saying why, or 404 for a file the link does not share.
+pub async fn shared_file(
+    State(state): State<AppState>,
+    Path((secret, document)): Path<(String, String)>,
+    form: PlainForm<FileForm>,
+) -> Response {
+    use app::records::share::files::{file_in_browser, SharedFile};
+    let found = file_in_browser(
+        &state.identity,
+        &form.client,
+        &secret,
+        &form.form.viewing,
+        &document,
+    )
+    .await;
+    match found {
+        Ok(SharedFile::File(file)) => {
+            let mut response = super::stream_document(&state, file).await;
+            response.headers_mut().insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+            response
+        }
+        Ok(SharedFile::View(view)) => {
+            // Shown at the viewer's own address (the page the router draws there).
+            let mut parts = form.parts;
+            if let Ok(uri) = format!("/shl/{secret}/view").parse() {
+                parts.uri = uri;
+            }
+            show(&state, parts, view).await
+        }
+        Ok(SharedFile::NotShared) => app::AppError::NotFound("That file".into()).into_response(),
         Err(error) => error.into_response(),
     }
 }

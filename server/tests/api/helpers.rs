@@ -427,7 +427,7 @@ impl TestApp {
         self.post_asking(client, path, form, "text/html").await
     }
 
-    async fn post_asking(
+    pub async fn post_asking(
         &self,
         client: &reqwest::Client,
         path: &str,

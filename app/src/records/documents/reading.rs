@@ -274,13 +274,18 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<DocumentFile, AppErr
             return Err(AppError::Forbidden);
         }
     }
-    let keyring = me.keyring();
-    let label = open_label(keyring, &row)?;
+    let file = file_of(me.keyring(), &row)?;
+    permit.commit().await?;
+    Ok(file)
+}
+
+/// Document `row`'s file: where its object is, its key (opened), its name and type.
+pub(crate) fn file_of(keyring: &Keyring, row: &document::Model) -> Result<DocumentFile, AppError> {
+    let label = open_label(keyring, row)?;
     let key = row
         .data_key
         .open(keyring, &context("data_key", &row.public_id))
         .map_err(|e| AppError::internal(format_args!("opening document {}'s key: {e}", row.id)))?;
-    permit.commit().await?;
     Ok(DocumentFile {
         object: object_name(&row.public_id),
         key,

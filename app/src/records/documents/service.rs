@@ -27,7 +27,7 @@ use sea_orm::{
 };
 
 pub use super::reading::download_name;
-pub(crate) use super::reading::{attachments, in_record, in_record_as, keys_of};
+pub(crate) use super::reading::{attachments, file_of, in_record, in_record_as, keys_of};
 use super::reading::{context, unknown};
 pub use super::reading::{list, of_visit, open, DocumentFile};
 

@@ -59,6 +59,9 @@ pub mod share_access {
         /// How it was used (absent in uses kept before this was recorded).
         #[serde(default)]
         pub via: Option<crate::records::share::model::AccessVia>,
+        /// The file downloaded, by its title, when the use was one document's file.
+        #[serde(default)]
+        pub file: Option<String>,
     }
 
     #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]

@@ -16,10 +16,14 @@ pub use viewer::SharedRecordPage;
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
+pub mod files;
+#[cfg(feature = "ssr")]
 pub mod jwe;
 #[cfg(feature = "ssr")]
 pub mod link;
 #[cfg(feature = "ssr")]
 pub mod opening;
+#[cfg(feature = "ssr")]
+pub mod pass;
 #[cfg(feature = "ssr")]
 pub mod service;

@@ -163,6 +163,8 @@ pub struct ShareAccess {
     pub from: String,
     /// `None` for uses kept before this was recorded.
     pub via: Option<AccessVia>,
+    /// The file downloaded (its title), when the use was one document's file.
+    pub file: Option<String>,
 }
 
 /// A link just made: its `shlink:/` payload (for a SMART Health Links app), and the address to
@@ -218,6 +220,9 @@ pub struct ViewerAsk {
     pub remaining: Option<i32>,
 }
 
+/// How long the viewer may download a shared record's files after opening it.
+pub const VIEWING_MINUTES: i64 = 60;
+
 /// A shared record as the viewer shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SharedRecord {
@@ -230,4 +235,8 @@ pub struct SharedRecord {
     pub chart: Option<Vec<crate::records::model::ChartEntry>>,
     pub notes: Option<Vec<crate::records::notes::model::FiledNote>>,
     pub documents: Option<Vec<crate::records::documents::model::DocumentSummary>>,
+    /// Where the documents' files are asked for (`/shl/{secret}/view/files/`), and the sealed
+    /// pass that lets this viewer download them for an hour without the passcode again.
+    pub files_at: String,
+    pub viewing: String,
 }

@@ -58,7 +58,7 @@ pub(super) fn ended(link: &share_link::Model, now: DateTime<Utc>) -> Option<Link
     }
 }
 
-async fn find(
+pub(super) async fn find(
     conn: &impl sea_orm::ConnectionTrait,
     secret: &str,
 ) -> Result<Option<share_link::Model>, AppError> {
@@ -75,6 +75,8 @@ pub(super) struct Asking<'a> {
     pub recipient: &'a str,
     pub passcode: Option<&'a str>,
     pub via: AccessVia,
+    /// One document's file (its public id and title), when that is what is asked for.
+    pub file: Option<(&'a str, &'a str)>,
 }
 
 /// A link that may be opened now, with its patient and what it shares.
@@ -212,6 +214,7 @@ pub(super) async fn used(
         recipient,
         from,
         via: Some(asking.via),
+        file: asking.file.map(|(_, title)| title.to_owned()),
     };
     share_access::ActiveModel {
         link_id: Set(link.id),
@@ -225,7 +228,7 @@ pub(super) async fn used(
     }
     .insert(db)
     .await?;
-    let event = audit::event(
+    let mut event = audit::event(
         None,
         match outcome {
             AccessOutcome::Opened => "share_link.open",
@@ -241,12 +244,13 @@ pub(super) async fn used(
             AccessOutcome::Closed => Outcome::Denied,
         },
     );
+    event.detail = asking.file.map(|(id, _)| format!("document {id}"));
     audit::record_alone(db, keyring.audit_seal(), now, client, &event).await?;
     Ok(())
 }
 
 /// "December 14, 2026", in the practice's time zone.
-async fn day_of(
+pub(super) async fn day_of(
     conn: &impl sea_orm::ConnectionTrait,
     at: DateTime<Utc>,
 ) -> Result<String, AppError> {
@@ -298,6 +302,7 @@ pub async fn open_in_browser(
         recipient,
         passcode: Some(passcode),
         via: AccessVia::Browser,
+        file: None,
     };
     let admitted = match admit(identity, client, secret, &asking).await? {
         Admission::Unknown => return Ok(SharedView::Unknown),
@@ -346,6 +351,8 @@ pub async fn open_in_browser(
         chart,
         notes,
         documents,
+        files_at: format!("/shl/{secret}/view/files/"),
+        viewing: super::pass::viewing_pass(keyring, &link.public_id, recipient, identity.now()),
     };
     used(
         identity,

@@ -43,6 +43,7 @@ pub fn SharesPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <crate::grants::WhoElseOpenedMyRecord/>
         </section>
     }
 }
@@ -243,9 +244,11 @@ fn ShareCard(link: ShareSummary, revoke: ServerAction<RevokeShare>) -> impl Into
                 view! {
                     <ol class="share-uses" aria-label=format!("Uses of the link for {label}")>
                         {accesses.into_iter().map(|a| {
-                            let what = match a.outcome {
-                                AccessOutcome::Opened => a.via.map_or("Opened", |v| v.label()).to_owned(),
-                                other => other.label().to_owned(),
+                            let what = match (a.outcome, &a.file) {
+                                (AccessOutcome::Opened, Some(file)) => format!("Downloaded “{file}”, in a web browser"),
+                                (AccessOutcome::Opened, None) => a.via.map_or("Opened", |v| v.label()).to_owned(),
+                                (other, Some(file)) if !file.is_empty() => format!("{} (asking for “{file}”)", other.label()),
+                                (other, _) => other.label().to_owned(),
                             };
                             let refused = a.outcome != AccessOutcome::Opened;
                             view! {

@@ -33,8 +33,8 @@ fn random_text() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn history(patient_id: i32) -> Resource {
-    Resource::PatientHistory { patient_id }
+fn links(patient_id: i32) -> Resource {
+    Resource::ShareLinks { patient_id }
 }
 
 /// The manifest URL of a link whose secret is `secret`.
@@ -67,7 +67,7 @@ pub async fn create(
         )
     };
     let OpenPatient { row, permit } =
-        open_patient(me, patient, Action::Write, history, "share_link.create").await?;
+        open_patient(me, patient, Action::Write, links, "share_link.create").await?;
     let (secret, key) = (random_text(), random_text());
     let public_id = uuid::Uuid::new_v4().simple().to_string();
     let content = share_link::Content {
@@ -118,7 +118,7 @@ pub async fn create(
 /// Patient `patient`'s links, newest first, each with its uses. One audited read.
 pub async fn list(me: &SignedIn, patient: &str) -> Result<Vec<ShareSummary>, AppError> {
     let OpenPatient { row, permit } =
-        open_patient(me, patient, Action::Read, history, "share_link.list").await?;
+        open_patient(me, patient, Action::Read, links, "share_link.list").await?;
     let txn = permit.txn();
     let (keyring, now) = (me.keyring(), me.now());
     let tz = crate::appointments::service::schedule::practice_time_zone(txn).await?;
@@ -157,6 +157,7 @@ pub async fn list(me: &SignedIn, patient: &str) -> Result<Vec<ShareSummary>, App
                 recipient: detail.recipient,
                 from: detail.from,
                 via: detail.via,
+                file: detail.file,
             });
         }
         out.push(ShareSummary {
@@ -199,7 +200,7 @@ pub async fn revoke(me: &SignedIn, public_id: &str) -> Result<(), AppError> {
         me,
         link.patient_id,
         Action::Write,
-        history,
+        links,
         "share_link.revoke",
     )
     .await?;
@@ -246,6 +247,7 @@ pub async fn manifest(
         recipient: &request.recipient,
         passcode: request.passcode.as_deref(),
         via: AccessVia::App,
+        file: None,
     };
     let admitted = match admit(identity, client, secret, &asking).await? {
         Admission::Unknown | Admission::Ended(_) => return Ok(ManifestAnswer::Closed),
@@ -274,6 +276,7 @@ pub async fn manifest(
     } else {
         Vec::new()
     };
+    let record_documents = documents.clone();
     let record = crate::records::fhir::service::Record {
         parts: &parts,
         documents,
@@ -297,7 +300,22 @@ pub async fn manifest(
         AccessOutcome::Opened,
     )
     .await?;
-    Ok(ManifestAnswer::Files(serde_json::json!({
-        "files": [{ "contentType": "application/fhir+json", "embedded": file }]
-    })))
+    // Each document's file by `location` (fetched with GET, good for an hour): a 25 MB scan
+    // does not belong inline in the manifest, whatever `embeddedLengthMax` says.
+    let mut files =
+        vec![serde_json::json!({ "contentType": "application/fhir+json", "embedded": file })];
+    for d in &record_documents {
+        let pass = super::pass::location_pass(
+            keyring,
+            &link.public_id,
+            &d.public_id,
+            &request.recipient,
+            now,
+        );
+        files.push(serde_json::json!({
+            "contentType": "application/fhir+json",
+            "location": format!("{}/files/{pass}", manifest_url(base, secret)),
+        }));
+    }
+    Ok(ManifestAnswer::Files(serde_json::json!({ "files": files })))
 }

@@ -4,7 +4,7 @@
 //! passcode), the record, or why the link opens nothing (410). Looking at the address opens
 //! nothing; only sending the form does, and that is kept and shown to the patient.
 
-use super::model::{LinkEnded, SharedRecord, SharedView, ViewerAsk};
+use super::model::{LinkEnded, SharedRecord, SharedView, ViewerAsk, VIEWING_MINUTES};
 use crate::records::model::ChartSection;
 use crate::records::notes::model::NoteBody;
 use crate::ui::{described_by, field, invalid};
@@ -98,6 +98,8 @@ fn Record(record: SharedRecord) -> impl IntoView {
         chart,
         notes,
         documents,
+        files_at,
+        viewing,
     } = record;
     view! {
         <Title text=format!("Health record of {patient_name}")/>
@@ -152,14 +154,27 @@ fn Record(record: SharedRecord) -> impl IntoView {
         {documents.map(|documents| view! {
             <section class="stack" aria-labelledby="shared-documents">
                 <h2 id="shared-documents">"Documents"</h2>
-                <p class="fine-print">"The documents in the record. Their files are not part of this link: ask the patient or the practice for a copy."</p>
+                <p class="fine-print">{format!(
+                    "Download a file within {VIEWING_MINUTES} minutes of opening the record (after that, open the record again). Each download is recorded, and the patient sees it."
+                )}</p>
                 {if documents.is_empty() {
                     view! { <p>"No documents."</p> }.into_any()
                 } else {
                     view! {
                         <ul class="chart-list">
                             {documents.into_iter().map(|d| view! {
-                                <li><strong>{d.title.clone()}</strong>{format!(" — {}, {}", d.kind.label(), d.date.format("%B %-d, %Y"))}</li>
+                                <li class="shared-file">
+                                    <span>
+                                        <strong>{d.title.clone()}</strong>
+                                        {format!(" — {}, {} · {}", d.kind.label(), d.date.format("%B %-d, %Y"), d.size_and_type())}
+                                    </span>
+                                    <form class="inline-form" method="post" action=format!("{files_at}{}", d.public_id)>
+                                        <input type="hidden" name="viewing" value=viewing.clone()/>
+                                        <button class="button button-small button-quiet" type="submit">
+                                            "Download"<span class="visually-hidden">{format!(": {}", d.title)}</span>
+                                        </button>
+                                    </form>
+                                </li>
                             }).collect_view()}
                         </ul>
                     }.into_any()

@@ -62,6 +62,7 @@ pub(super) async fn get(
 /// attachment, and a lab report she added.
 pub(super) struct Record {
     pub(super) maria: TestUser,
+    pub(super) doctor: TestUser,
     pub(super) patient: String,
     pub(super) physician: reqwest::Client,
     pub(super) mine: reqwest::Client,
@@ -161,6 +162,7 @@ pub(super) async fn maria_with_a_record(app: &TestApp) -> Record {
     .await;
     Record {
         maria,
+        doctor,
         patient,
         physician,
         mine,

@@ -1,3 +1,4 @@
+mod access;
 mod chart;
 mod documents;
 mod documents_storage;
@@ -5,5 +6,6 @@ mod export;
 mod fhir;
 mod notes;
 mod share;
+mod share_files;
 mod share_viewer;
 mod storage;

@@ -333,3 +333,99 @@ fn files_sealed_here_open_in_jwcrypto_and_the_other_way_round() {
     assert_eq!(cty.as_deref(), Some("application/fhir+json"));
     assert_eq!(plaintext, bundle);
 }
+
+#[tokio::test]
+async fn a_recipients_app_fetches_each_shared_file_by_its_location_for_an_hour() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let record = maria_with_a_record(&app).await;
+        let (_, created) = share(
+            &app,
+            &record.mine,
+            &[("label", "For Dr. Chen"), ("documents", "1"), ("days", "7")],
+        )
+        .await;
+        let link = ShlPayload::parse(&created.expect("made").shlink).expect("a shlink");
+        let key: [u8; 32] = URL_SAFE_NO_PAD
+            .decode(&link.key)
+            .expect("base64url")
+            .try_into()
+            .expect("32 bytes");
+        let (status, manifest) = ask(
+            &app,
+            &link,
+            serde_json::json!({ "recipient": "Dr. Wei Chen" }),
+        )
+        .await;
+        assert_eq!(status, 200, "{}: {manifest}", app.backend);
+        let bundle = opened(&link, &manifest);
+        assert!(bundle.to_string().contains("Lipid panel"), "listed");
+        // Her two lab reports by location (never the draft's attachment).
+        let locations: Vec<String> = manifest["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .filter_map(|f| f["location"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(locations.len(), 2, "{}: {manifest}", app.backend);
+        let address = app.address.clone();
+        let fetch = |location: String| {
+            let address = address.clone();
+            async move {
+                let path = &location[location.find("/shl/").expect("ours")..];
+                let response = reqwest::Client::new()
+                    .get(format!("{address}{path}"))
+                    .header("Origin", "https://viewer.example")
+                    .send()
+                    .await
+                    .expect("GET");
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                (status, headers, response.text().await.expect("body"))
+            }
+        };
+        let (status, headers, jwe_text) = fetch(locations[0].clone()).await;
+        assert_eq!(status, 200, "{}: {jwe_text}", app.backend);
+        assert_eq!(headers["content-type"], "application/jose");
+        assert_eq!(headers["access-control-allow-origin"], "*");
+        assert_eq!(headers["cache-control"], "no-store");
+        let (cty, plaintext) = jwe::decrypt(&key, &jwe_text).expect("opens with the link's key");
+        assert_eq!(cty.as_deref(), Some("application/fhir+json"));
+        let file: Value = serde_json::from_slice(&plaintext).expect("a bundle");
+        let reference = &file["entry"][0]["resource"];
+        assert_eq!(reference["resourceType"], "DocumentReference");
+        let data = reference["content"][0]["attachment"]["data"]
+            .as_str()
+            .expect("the bytes inline");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("base64");
+        assert_eq!(bytes, record.report, "the file exactly as stored");
+        if let Some(verdict) = super::fhir::independent_check(&plaintext) {
+            assert!(verdict.is_ok(), "{}: {verdict:?}", app.backend);
+        }
+        // Maria sees which file the app fetched, for whom.
+        let (_, links) = app
+            .call::<Vec<ShareSummary>>(&record.mine, "/api/records/shares", &[])
+            .await;
+        let last = &links.expect("her links")[0].accesses[0];
+        assert_eq!(
+            (last.outcome, last.recipient.as_str(), last.file.as_deref()),
+            (AccessOutcome::Opened, "Dr. Wei Chen", Some("Lipid panel"))
+        );
+        // A changed location, or an hour later: 404, nothing.
+        let mut changed = locations[1].clone();
+        let at = changed.len() - 5;
+        let swap = if &changed[at..at + 1] == "A" {
+            "B"
+        } else {
+            "A"
+        };
+        changed.replace_range(at..at + 1, swap);
+        assert_eq!(fetch(changed).await.0, 404, "{}", app.backend);
+        app.clock
+            .set(app.clock_now() + chrono::Duration::minutes(61));
+        assert_eq!(fetch(locations[1].clone()).await.0, 404, "{}", app.backend);
+        app.stop().await;
+    }
+}

@@ -9,7 +9,7 @@ use crate::helpers::{backends, spawn_app, TestApp};
 use app::records::share::model::{AccessOutcome, AccessVia, ShareCreated, ShareSummary};
 
 /// The viewer's path in a link's address (`…/shl/{secret}/view#shlink:/…`).
-fn viewer_path(created: &ShareCreated) -> String {
+pub(super) fn viewer_path(created: &ShareCreated) -> String {
     let (page, fragment) = created.address.split_once('#').expect("a fragment");
     assert_eq!(fragment, created.shlink, "the address carries the shlink");
     let path = &page[page.find("/shl/").expect("a viewer address")..];
@@ -17,7 +17,7 @@ fn viewer_path(created: &ShareCreated) -> String {
     path.to_owned()
 }
 
-async fn open(
+pub(super) async fn open(
     app: &TestApp,
     browser: &reqwest::Client,
     path: &str,
@@ -40,7 +40,7 @@ async fn look(app: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, Str
     (status, response.text().await.expect("body"))
 }
 
-async fn uses(app: &TestApp, mine: &reqwest::Client) -> Vec<ShareSummary> {
+pub(super) async fn uses(app: &TestApp, mine: &reqwest::Client) -> Vec<ShareSummary> {
     let (_, links) = app
         .call::<Vec<ShareSummary>>(mine, "/api/records/shares", &[])
         .await;
