@@ -6,6 +6,8 @@ pub mod model;
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
+pub mod group;
+#[cfg(feature = "ssr")]
 pub mod service;
 
 pub use model::{AuditEntry, AuditFilter, Outcome};

@@ -128,15 +128,9 @@ async fn seal_entry(
     Ok(())
 }
 
-/// Appends `event` inside `txn`, sealed with `seal`; returns its sequence number.
-pub async fn record(
-    txn: &DatabaseTransaction,
-    seal: &AuditSeal,
-    at: DateTime<Utc>,
-    client: &ClientInfo,
-    event: &AuditEvent,
-) -> Result<i64, DbErr> {
-    let mut row = audit_event::Model {
+/// `event`'s row, not yet in the chain (no number, no hashes).
+fn row_of(at: DateTime<Utc>, client: &ClientInfo, event: &AuditEvent) -> audit_event::Model {
+    audit_event::Model {
         seq: 0,
         at: to_micros(at),
         actor_user_id: event.actor.as_ref().map(|a| a.user_id),
@@ -152,7 +146,18 @@ pub async fn record(
         detail: clip(event.detail.as_deref(), 255),
         prev_hash: String::new(),
         hash: String::new(),
-    };
+    }
+}
+
+/// Appends `event` inside `txn`, sealed with `seal`; returns its sequence number.
+pub async fn record(
+    txn: &DatabaseTransaction,
+    seal: &AuditSeal,
+    at: DateTime<Utc>,
+    client: &ClientInfo,
+    event: &AuditEvent,
+) -> Result<i64, DbErr> {
+    let mut row = row_of(at, client, event);
     if txn.get_database_backend() == DbBackend::Postgres {
         let (seq, hash) = append_in_one_statement(txn, &row).await?;
         seal_entry(txn, seal, seq, &hash).await?;
@@ -255,6 +260,77 @@ async fn append_in_one_statement(
         appended.try_get_by_index::<i64>(0)?,
         appended.try_get_by_index::<String>(1)?,
     ))
+}
+
+/// Appends `events` (each with its seal, time and client) in `txn`, in order, in a few
+/// statements whatever their number: the head locked and read once, the chain computed here
+/// ([`chain_hash`], as [`verify`] checks it), the rows and their seals inserted many at a time,
+/// the head moved on. Reads' rows are written so, many reads' at once (`audit::group`).
+pub async fn record_many(
+    txn: &DatabaseTransaction,
+    events: &[(&AuditSeal, DateTime<Utc>, &ClientInfo, &AuditEvent)],
+) -> Result<(), DbErr> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let missing = || DbErr::Custom("the audit chain head is missing".into());
+    let head = match txn.get_database_backend() {
+        DbBackend::Postgres => audit_chain_head::Entity::find_by_id(1)
+            .lock_exclusive()
+            .one(txn)
+            .await?
+            .ok_or_else(missing)?,
+        _ => {
+            // SQLite: a write first takes the one write lock, so no other writer moves the head
+            // between the read and the update.
+            audit_chain_head::Entity::update_many()
+                .col_expr(
+                    audit_chain_head::Column::Seq,
+                    Expr::col(audit_chain_head::Column::Seq),
+                )
+                .filter(audit_chain_head::Column::Id.eq(1))
+                .exec(txn)
+                .await?;
+            audit_chain_head::Entity::find_by_id(1)
+                .one(txn)
+                .await?
+                .ok_or_else(missing)?
+        }
+    };
+    let (mut seq, mut prev) = (head.seq, head.hash);
+    let mut rows = Vec::with_capacity(events.len());
+    let mut seals = Vec::with_capacity(events.len());
+    for (seal, at, client, event) in events {
+        seq += 1;
+        let mut row = row_of(*at, client, event);
+        row.seq = seq;
+        row.prev_hash = prev;
+        row.hash = chain_hash(&row);
+        prev = row.hash.clone();
+        seals.push(audit_seal::ActiveModel {
+            seq: sea_orm::Set(seq),
+            seal: sea_orm::Set(seal.sign(&seal_message(&row.hash))),
+        });
+        rows.push(audit_event::ActiveModel::from(row));
+    }
+    // SQLite takes at most 32,766 values in one statement: 15 per row.
+    for chunk in rows.chunks(1000) {
+        audit_event::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    for chunk in seals.chunks(1000) {
+        audit_seal::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(txn)
+            .await?;
+    }
+    audit_chain_head::Entity::update_many()
+        .col_expr(audit_chain_head::Column::Seq, Expr::value(seq))
+        .col_expr(audit_chain_head::Column::Hash, Expr::value(prev))
+        .filter(audit_chain_head::Column::Id.eq(1))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 /// Records an event that goes with no other write (a sign-in, a denied attempt).

@@ -45,16 +45,20 @@ impl Caller {
 /// written with it by [`commit`](Self::commit). Dropped without committing, neither the work
 /// nor the row remains.
 ///
-/// On PostgreSQL the row is written last, just before the commit, because appending to the
-/// audit chain locks its head row until the transaction ends: taken at the start, that lock
-/// would make every audited write wait for the whole of the one before it (bookings would run
-/// one at a time); taken at the end, it is held for one statement. On SQLite, which has one
-/// writer at a time, a change writes its row first (a transaction that read before it wrote
-/// could not become the writer once another had committed), and a read writes none inside its
-/// transaction: its rows are written after it, in one short transaction of their own, before
-/// anything read is handed back. A read then takes no lock while it reads, so pages that read
-/// health data do not queue behind each other for SQLite's one write lock (whose waiters poll,
-/// unfairly: the soak's one-second renders).
+/// A change writes its rows in its own transaction. On PostgreSQL they are written last, just
+/// before the commit, because appending to the audit chain locks its head row until the
+/// transaction ends: taken at the start, that lock would make every audited write wait for the
+/// whole of the one before it (bookings would run one at a time); taken at the end, it is held
+/// for one statement. On SQLite, which has one writer at a time, a change writes its row first
+/// (a transaction that read before it wrote could not become the writer once another had
+/// committed).
+///
+/// A read writes none inside its transaction: its rows are written after it, before anything
+/// read is handed back, together with the rows of the other reads finishing at the same time
+/// (`audit::group`: one lock on the chain's head and one commit for all of them, which is what
+/// lets chart reads pass the chain's one-commit-at-a-time ceiling). A read then takes no lock
+/// while it reads, so pages that read health data do not queue behind each other for SQLite's
+/// one write lock either.
 pub struct Permit {
     txn: DatabaseTransaction,
     /// Rows still to write at commit.
@@ -62,7 +66,7 @@ pub struct Permit {
     at: DateTime<Utc>,
     client: ClientInfo,
     seal: AuditSeal,
-    /// SQLite reads: the rows are written after the read, on this connection.
+    /// Reads: the rows are written after the read, on this connection (`audit::group`).
     after: Option<DatabaseConnection>,
 }
 
@@ -94,20 +98,11 @@ impl Permit {
             return txn.commit().await.map_err(AppError::from);
         };
         txn.commit().await?;
-        // SQLite's waiters for its one write lock poll with growing sleeps, so a writer can
-        // wait behind later ones; these short writes take turns here first, in order. (SQLite
-        // is the one-process database: one queue per process is one per database.)
-        let _turn = SQLITE_READ_AUDITS.lock().await;
-        let rows = db.begin().await?;
-        for event in &pending {
-            audit::record(&rows, &seal, at, &client, event).await?;
-        }
-        rows.commit().await.map_err(AppError::from)
+        crate::audit::group::append(&db, seal, at, client, pending)
+            .await
+            .map_err(AppError::from)
     }
 }
-
-/// The turn of a read's audit rows on SQLite (see [`Permit::commit`]).
-static SQLITE_READ_AUDITS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Decides and records `verb` by `caller` on `resource` (concerning patient `patient`).
 pub async fn permit(
@@ -123,12 +118,12 @@ pub async fn permit(
     let txn = db.begin().await?;
     let sqlite = db.get_database_backend() == sea_orm::DbBackend::Sqlite;
     let (pending, after) = match (sqlite, action) {
-        (true, Action::Read) => (vec![event], Some(db.clone())),
+        (_, Action::Read) => (vec![event], Some(db.clone())),
         (true, Action::Write) => {
             audit::record(&txn, &caller.seal, now, &caller.client, &event).await?;
             (Vec::new(), None)
         }
-        (false, _) => (vec![event], None),
+        (false, Action::Write) => (vec![event], None),
     };
     Ok(Permit {
         txn,
