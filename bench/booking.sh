@@ -7,16 +7,7 @@
 #   bench/booking.sh          # DATABASE_URL: the local socket if there is one, else 127.0.0.1:5432
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$ROOT"
-# PostgreSQL on this machine is reached through its socket, as a server on the same machine
-# would use it; DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres measures over TCP.
-if [ -z "${DATABASE_URL:-}" ]; then
-  if [ -S /var/run/postgresql/.s.PGSQL.5432 ]; then
-    DATABASE_URL="postgres://postgres@localhost/postgres?host=/var/run/postgresql"
-  else
-    DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
-  fi
-fi
-export DATABASE_URL
+bench_database_url
 export LEPTOS_OUTPUT_NAME=bedside
 OUT="$ROOT/bench/results"
 mkdir -p "$OUT"

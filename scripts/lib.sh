@@ -123,3 +123,16 @@ PY
   say "S3-compatible server (moto) at $BEDSIDE_TEST_S3_ENDPOINT"
 }
 
+# The PostgreSQL the benchmarks measure on, exported as DATABASE_URL unless already set: its local
+# socket when there is one, as a server on the same machine would use it, else 127.0.0.1:5432
+# (DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres measures over TCP).
+bench_database_url() {
+  if [ -z "${DATABASE_URL:-}" ]; then
+    if [ -S /var/run/postgresql/.s.PGSQL.5432 ]; then
+      DATABASE_URL="postgres://postgres@localhost/postgres?host=/var/run/postgresql"
+    else
+      DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres"
+    fi
+  fi
+  export DATABASE_URL
+}

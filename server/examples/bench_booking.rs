@@ -31,7 +31,7 @@ use std::sync::{
     Arc,
 };
 use std::time::Instant;
-use support::{percentile, spread};
+use support::{client_side, due, percentile, Phase};
 
 const CONNECTIONS: usize = 64;
 /// Bookings per measured phase.
@@ -153,9 +153,10 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     // the ones behind it and counts against them too (no coordinated omission). Their
     // confirmations go out meanwhile, as they would in a busy hour.
     let paced = load.run(REQUESTS, Some(RATE)).await?;
-    paced.print(&format!(
-        "at {RATE:.0} bookings/s (open loop, 64 connections)"
-    ));
+    println!(
+        "booking, at {RATE:.0} bookings/s (open loop, 64 connections): {}",
+        paced.summary("bookings")
+    );
     println!(
         "  confirmations: all sent {:.1} s after the last booking answered",
         drain(&db).await?
@@ -165,7 +166,10 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     // overloads the server on purpose, so its emails queue up behind it; the phase starts
     // with none waiting.
     let saturated = load.run(REQUESTS, None).await?;
-    saturated.print("capacity (closed loop, 64 connections)");
+    println!(
+        "booking, capacity (closed loop, 64 connections): {}",
+        saturated.summary("bookings")
+    );
     println!(
         "  (at saturation, latency is queueing: 64 requests always in flight take 64 / throughput on average)"
     );
@@ -178,7 +182,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         saturated.per_second(),
         paced.percentile(95.0)
     );
-    let created = saturated.booked() + paced.booked() + WARM_UP;
+    let created = saturated.answered(200) + paced.answered(200) + WARM_UP;
     // Exactly one confirmation per visit (reminders of visits a week away may have fallen due
     // during the run; they are not counted here).
     let sent = app::mail::outbox_email::Entity::find()
@@ -223,21 +227,6 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The load generator's own runtime (one thread): its connections, timers and timing do not
-/// queue behind the server's tasks, as they would not on another machine. It still shares the
-/// two cores with the server and PostgreSQL.
-fn client_side() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("load-generator")
-            .enable_all()
-            .build()
-            .expect("the load generator's runtime")
-    })
-}
-
 /// Waits until every visit email due has been sent (each booking's confirmation goes out
 /// right after its answer, in the background, at most a few at once, the rest by the worker);
 /// returns how many seconds that took.
@@ -270,13 +259,6 @@ struct Load {
     browsers: Vec<reqwest::Client>,
 }
 
-/// What one phase measured.
-struct Phase {
-    /// (HTTP status, milliseconds) of each booking.
-    results: Vec<(u16, f64)>,
-    seconds: f64,
-}
-
 impl Load {
     /// Books `count` distinct times over every connection: as fast as answers come back
     /// (`rate: None`), or the i-th booking due at i / rate seconds from the start.
@@ -299,15 +281,7 @@ impl Load {
                         if i >= count {
                             break;
                         }
-                        let due = match rate {
-                            Some(rate) => {
-                                let due =
-                                    started + std::time::Duration::from_secs_f64(i as f64 / rate);
-                                tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
-                                due
-                            }
-                            None => Instant::now(),
-                        };
+                        let due = due(started, i, rate).await;
                         let status = client
                             .post(format!("{address}/api/visits/book"))
                             .header("Origin", &address)
@@ -336,53 +310,11 @@ impl Load {
             seconds: started.elapsed().as_secs_f64(),
         };
         anyhow::ensure!(
-            phase.booked() == count,
+            phase.answered(200) == count,
             "every booking in the benchmark must be a real one (200): {:?}",
             phase.statuses()
         );
         Ok(phase)
-    }
-}
-
-impl Phase {
-    fn per_second(&self) -> f64 {
-        self.results.len() as f64 / self.seconds
-    }
-
-    fn booked(&self) -> usize {
-        self.results.iter().filter(|(s, _)| *s == 200).count()
-    }
-
-    fn statuses(&self) -> std::collections::BTreeMap<u16, usize> {
-        let mut statuses = std::collections::BTreeMap::new();
-        for (status, _) in &self.results {
-            *statuses.entry(*status).or_insert(0) += 1;
-        }
-        statuses
-    }
-
-    fn sorted(&self) -> Vec<f64> {
-        let mut latencies: Vec<f64> = self.results.iter().map(|(_, ms)| *ms).collect();
-        latencies.sort_by(f64::total_cmp);
-        latencies
-    }
-
-    fn percentile(&self, p: f64) -> f64 {
-        percentile(&self.sorted(), p)
-    }
-
-    fn spread(&self) -> String {
-        spread(&self.sorted())
-    }
-
-    fn print(&self, what: &str) {
-        println!(
-            "booking, {what}: {} bookings in {:.1} s = {:.0} req/s; latency {}",
-            self.results.len(),
-            self.seconds,
-            self.per_second(),
-            self.spread()
-        );
     }
 }
 

@@ -76,3 +76,83 @@ where
     std::fs::remove_dir_all(&data).ok();
     result
 }
+
+/// The load generator's own runtime (one thread): its connections, timers and timing do not
+/// queue behind the server's tasks, as they would not on another machine. It still shares the
+/// two cores with the server and PostgreSQL.
+#[allow(dead_code)]
+pub fn client_side() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("load-generator")
+            .enable_all()
+            .build()
+            .expect("the load generator's runtime")
+    })
+}
+
+/// When request `i` of a phase started at `started` falls due, waiting until then: at once
+/// (`rate: None`, closed loop), or at i / rate seconds from the start (open loop: each request
+/// is timed from when it was due, so a stall counts against every request it delays).
+#[allow(dead_code)]
+pub async fn due(started: std::time::Instant, i: usize, rate: Option<f64>) -> std::time::Instant {
+    match rate {
+        Some(rate) => {
+            let due = started + std::time::Duration::from_secs_f64(i as f64 / rate);
+            tokio::time::sleep_until(tokio::time::Instant::from_std(due)).await;
+            due
+        }
+        None => std::time::Instant::now(),
+    }
+}
+
+/// What one phase of a load measured: (HTTP status, milliseconds) of each request, and how
+/// long the phase took.
+#[allow(dead_code)]
+pub struct Phase {
+    pub results: Vec<(u16, f64)>,
+    pub seconds: f64,
+}
+
+#[allow(dead_code)]
+impl Phase {
+    pub fn per_second(&self) -> f64 {
+        self.results.len() as f64 / self.seconds
+    }
+
+    /// How many answered `status`.
+    pub fn answered(&self, status: u16) -> usize {
+        self.results.iter().filter(|(s, _)| *s == status).count()
+    }
+
+    pub fn statuses(&self) -> std::collections::BTreeMap<u16, usize> {
+        let mut statuses = std::collections::BTreeMap::new();
+        for (status, _) in &self.results {
+            *statuses.entry(*status).or_insert(0) += 1;
+        }
+        statuses
+    }
+
+    fn sorted(&self) -> Vec<f64> {
+        let mut latencies: Vec<f64> = self.results.iter().map(|(_, ms)| *ms).collect();
+        latencies.sort_by(f64::total_cmp);
+        latencies
+    }
+
+    pub fn percentile(&self, p: f64) -> f64 {
+        percentile(&self.sorted(), p)
+    }
+
+    /// "3000 bookings in 9.8 s = 306 req/s; latency p50 …".
+    pub fn summary(&self, noun: &str) -> String {
+        format!(
+            "{} {noun} in {:.1} s = {:.0} req/s; latency {}",
+            self.results.len(),
+            self.seconds,
+            self.per_second(),
+            spread(&self.sorted())
+        )
+    }
+}
