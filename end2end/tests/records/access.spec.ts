@@ -85,8 +85,25 @@ test("the admin opens a record in an emergency with a reason, reads it without c
 
   const physician = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   await signIn(physician, PHYSICIAN);
+  // Told on the dashboard, whichever chart she opens next.
+  await physician.goto("/dashboard");
+  const told = physician.getByRole("region", { name: "Emergency access to your patients' records" });
+  await expect(told).toContainText("James Okafor");
+  await expect(told).toContainText(why);
+  await axeClean(physician);
+  await screenshot(physician, "emergency-dashboard-1280");
   await openJames(physician);
   const access = physician.getByRole("region", { name: "Who else can open this chart" });
   await expect(access).toContainText("Emergency access to this chart");
   await expect(access).toContainText(why);
+
+  // James sees it too, with the reason, under Sharing.
+  const patient = await (await browser.newContext({ viewport: { width: 390, height: 900 } })).newPage();
+  await signIn(patient, JAMES);
+  await patient.getByRole("link", { name: "Sharing" }).click();
+  const letIn = patient.getByRole("region", { name: "Who else in the practice was let into your record" });
+  await expect(letIn).toContainText("Emergency read");
+  await expect(letIn).toContainText(why);
+  await axeClean(patient);
+  await screenshot(patient, "emergency-patient-390");
 });

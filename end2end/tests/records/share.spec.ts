@@ -29,6 +29,7 @@ test("a patient shares her record with a passcode, a fresh browser opens it, she
   await making.getByLabel("Who it is for").fill(label);
   await making.getByLabel("Open for (days)").fill("3");
   await making.getByLabel("Passcode (optional)").fill("harbor-42");
+  await making.getByLabel(/My documents, with their files/).check();
   await making.getByRole("button", { name: "Make the link" }).click();
   await expect(making.getByRole("status")).toContainText("Your link is ready.");
   const address = await making.getByLabel("Link to send").inputValue();
@@ -57,8 +58,18 @@ test("a patient shares her record with a passcode, a fresh browser opens it, she
   await expect(recipient.getByRole("heading", { level: 1 })).toHaveText("Maria Lopez");
   await expect(recipient.getByRole("region", { name: "Chart" })).toContainText("Penicillin");
   await expect(recipient.getByRole("region", { name: "Visit notes" })).toContainText("Migraine without aura");
+  const documents = recipient.getByRole("region", { name: "Documents" });
+  await expect(documents).toContainText(/lipid panel/i);
   await axeClean(recipient);
   await screenshot(recipient, "share-viewer-record-1280");
+  // The lab report's file, downloaded as it was stored.
+  const downloading = recipient.waitForEvent("download");
+  await documents.getByRole("button", { name: /Download: .*lipid panel/i }).first().click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/\.pdf$/);
+  const path = await download.path();
+  const fs = await import("node:fs");
+  expect(fs.readFileSync(path).subarray(0, 5).toString()).toBe("%PDF-");
 
   // Maria sees who opened it and how, and ends it in place.
   await patient.reload();
@@ -68,6 +79,7 @@ test("a patient shares her record with a passcode, a fresh browser opens it, she
   await expect(uses).toContainText("Dr. Ana Ruiz");
   await expect(uses).toContainText("The shared record, in a web browser");
   await expect(uses).toContainText("Wrong passcode");
+  await expect(uses).toContainText(/Downloaded “.*lipid panel.*”/i);
   await screenshot(patient, "share-used-390");
   await used.getByRole("button", { name: /End this link now/ }).click();
   await expect(patient.getByRole("status").filter({ hasText: "The link is ended" })).toBeVisible();

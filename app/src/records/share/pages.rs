@@ -119,7 +119,7 @@ fn ShareForm(create: ServerAction<CreateShare>) -> impl IntoView {
                             <legend>"What to share"</legend>
                             <label class="check"><input type="checkbox" name="chart" value="1" checked/>" My chart (allergies, problems, medications, immunizations, contacts, insurance)"</label>
                             <label class="check"><input type="checkbox" name="notes" value="1" checked/>" My visit notes (signed ones, with their plans)"</label>
-                            <label class="check"><input type="checkbox" name="documents" value="1"/>" The list of my documents (lab results, letters)"</label>
+                            <label class="check"><input type="checkbox" name="documents" value="1"/>" My documents, with their files (lab results, letters)"</label>
                             {errors.get("parts").map(|m| view! { <p class="field-error" id="parts-error">{m.to_owned()}</p> })}
                         </fieldset>
                         {field(&errors, "days", "Open for (days)", view! {
