@@ -14,6 +14,7 @@ pub mod billing;
 pub mod domain;
 pub mod error;
 pub mod grants;
+pub mod live;
 pub mod memberships;
 pub mod notifications;
 pub mod patients;

@@ -89,6 +89,9 @@ export async function signIn(page: Page, email: string, data = DATA) {
   await page.getByLabel("Email address").fill(account.email);
   await page.getByLabel("Password").fill(account.password);
   await page.getByRole("button", { name: "Sign in" }).click();
+  // The click returns before the answer arrives: wait until the page has left the form (for
+  // the second factor or the account's home), or the check below would see the old address.
+  await page.waitForURL((url) => url.pathname !== "/signin");
   if (page.url().includes("/signin/mfa")) {
     await enterMfaCode(page, email, data);
   }
@@ -111,8 +114,8 @@ export async function enterMfaCode(page: Page, email: string, data = DATA) {
     }
     used = code;
     await page.getByLabel("Code").fill(code);
-    await page.getByRole("button", { name: "Continue" }).click();
-    await page.waitForLoadState();
+    // A plain form post: the answer is a new document, refused or not.
+    await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Continue" }).click()]);
     if (!page.url().includes("/signin/mfa")) return;
   }
 }

@@ -58,7 +58,7 @@ pub struct Settings {
     pub sessions: SessionSettings,
     pub sign_in: SignInSettings,
     pub jobs: JobSettings,
-    pub notifications: NotificationSettings,
+    pub live: LiveSettings,
     pub payments: PaymentSettings,
     /// Where the record's files are kept: a local folder, or an S3-compatible bucket
     /// (`BEDSIDE_STORAGE__BACKEND=s3`, `…__BUCKET`, `…__ENDPOINT`, `…__REGION`,
@@ -224,11 +224,14 @@ pub struct JobSettings {
     pub poll_seconds: u64,
 }
 
-/// The live notification stream.
+/// Live events (`server/src/live`).
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-pub struct NotificationSettings {
-    /// How often an open portal's stream looks for new notifications (one small query).
-    pub live_poll_seconds: u64,
+pub struct LiveSettings {
+    /// How often an open stream checks that its session is still open (it ends with the
+    /// session; events themselves arrive as they happen, without looking).
+    pub session_check_seconds: u64,
+    /// How long events are kept for streams that reconnect (`Last-Event-ID`).
+    pub keep_hours: u64,
 }
 
 /// Limits on guessing passwords and codes.
@@ -309,8 +312,9 @@ impl Default for Settings {
                 hashing_queue: None,
             },
             jobs: JobSettings { poll_seconds: 5 },
-            notifications: NotificationSettings {
-                live_poll_seconds: 10,
+            live: LiveSettings {
+                session_check_seconds: 15,
+                keep_hours: 24,
             },
             payments: PaymentSettings {
                 processor: PaymentProcessorKind::Local,

@@ -133,6 +133,7 @@ impl Application {
             crate::storage::Objects::from_settings(&settings.storage, &settings.data_dir)?;
         let state = AppState {
             objects,
+            bus: crate::live::Bus::new(),
             attempt_limits,
             jobs,
             clock,
@@ -203,6 +204,8 @@ impl Application {
         });
         let refresher = tokio::spawn(refresh_periodically(self.state.clone()));
         let sweeper = tokio::spawn(crate::records::sweep_periodically(self.state.clone()));
+        let live = self.state.bus.start(self.state.db.clone());
+        let pruner = tokio::spawn(crate::live::prune_periodically(self.state.clone()));
         let anchors = match self.state.settings.audit_anchor_minutes {
             0 => None,
             minutes => Some(tokio::spawn(crate::audit_anchor::export_periodically(
@@ -238,6 +241,8 @@ impl Application {
         };
         refresher.abort();
         sweeper.abort();
+        live.abort();
+        pruner.abort();
         if let Some(anchors) = anchors {
             anchors.abort();
         }
@@ -359,6 +364,7 @@ pub fn areas() -> crate::area::Area {
         .merge(crate::billing::routes())
         .merge(crate::appointments::routes())
         .merge(crate::records::routes())
+        .merge(crate::live::routes())
         .merge(auth::routes())
 }
 
@@ -367,10 +373,6 @@ fn router(state: AppState, security: SecurityHeaders) -> Router {
     let mut router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .route(
-            crate::notifications::LIVE_PATH,
-            get(crate::notifications::live),
-        )
         .merge(areas().into_router());
     if state.baseline.is_some() {
         router = router.route("/__baseline", get(baseline));

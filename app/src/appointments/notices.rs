@@ -593,8 +593,9 @@ pub async fn deliver(
                 // The suggestion also waits in the portal, and is recorded with the email's
                 // outcome below (a retry does not add a second notification).
                 if earlier.is_none() {
+                    let txn = db.begin().await?;
                     notifications::create(
-                        db,
+                        &txn,
                         senders.keyring,
                         account.id,
                         "Book your follow-up visit",
@@ -607,6 +608,7 @@ pub async fn deliver(
                     )
                     .await
                     .map_err(|e| DeliveryError::Retry(e.to_string()))?;
+                    txn.commit().await?;
                 }
             }
             senders.mailer.send(email).await.map_err(|e| e.to_string())

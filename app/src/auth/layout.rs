@@ -116,13 +116,13 @@ fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl I
     }
 }
 
-/// Listens to `/api/notifications/live` (server-sent events) and keeps the unread count and the
+/// Listens to `/api/live` (server-sent events) and keeps the unread count and the
 /// newest arrival current. The stream never counts as activity, and it ends with the session.
 #[cfg(feature = "hydrate")]
 fn listen_for_notifications(unread: RwSignal<u64>, arrived: RwSignal<Option<String>>) {
     use wasm_bindgen::{closure::Closure, JsCast};
     Effect::new(move |_| {
-        let Ok(source) = web_sys::EventSource::new("/api/notifications/live") else {
+        let Ok(source) = web_sys::EventSource::new("/api/live") else {
             return;
         };
         #[derive(serde::Deserialize)]

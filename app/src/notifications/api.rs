@@ -5,7 +5,7 @@ use crate::AppError;
 use leptos::prelude::*;
 
 /// The signed-in person's notifications, newest first; opening them marks them read.
-#[server]
+#[server(endpoint = "notifications/open")]
 pub async fn open_notifications() -> Result<Vec<Notification>, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;

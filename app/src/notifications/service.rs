@@ -4,11 +4,12 @@
 use super::entity::notification;
 use super::model::Notification;
 use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::live::{model::LiveKind, service as live};
 use crate::AppError;
 use chrono::{DateTime, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 
 /// How many notifications the page shows (the newest).
@@ -59,9 +60,10 @@ fn words(keyring: &Keyring, row: &notification::Model) -> Result<(String, String
     ))
 }
 
-/// Adds a notification for `user_id`, in the caller's transaction; its words are sealed.
+/// Adds a notification for `user_id`, in the caller's transaction; its words are sealed, and
+/// the person's open pages hear of it once the transaction commits (`live`).
 pub async fn create(
-    conn: &impl ConnectionTrait,
+    conn: &DatabaseTransaction,
     keyring: &Keyring,
     user_id: i32,
     title: &str,
@@ -84,6 +86,14 @@ pub async fn create(
     .await?;
     let id = row.id;
     seal_into(conn, keyring, row, title, body).await?;
+    live::publish(
+        conn,
+        user_id,
+        LiveKind::Notification,
+        Some(&id.to_string()),
+        now,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -133,9 +143,10 @@ pub async fn newest_unread_title(
         .transpose()
 }
 
-/// The newest notifications of `user_id`, then marks them read (opening the centre reads them).
+/// The newest notifications of `user_id`, then marks them read (opening the centre reads them);
+/// the person's other open pages hear that they were read.
 pub async fn open(
-    conn: &impl ConnectionTrait,
+    db: &DatabaseConnection,
     keyring: &Keyring,
     user_id: i32,
     time_zone: chrono_tz::Tz,
@@ -146,14 +157,21 @@ pub async fn open(
         .order_by_desc(notification::Column::CreatedAt)
         .order_by_desc(notification::Column::Id)
         .limit(PAGE_SIZE)
-        .all(conn)
+        .all(db)
         .await?;
-    notification::Entity::update_many()
-        .col_expr(notification::Column::ReadAt, Some(now).into())
-        .filter(notification::Column::UserId.eq(user_id))
-        .filter(notification::Column::ReadAt.is_null())
-        .exec(conn)
-        .await?;
+    if rows.iter().any(|row| row.read_at.is_none()) {
+        let txn = db.begin().await?;
+        let read = notification::Entity::update_many()
+            .col_expr(notification::Column::ReadAt, Some(now).into())
+            .filter(notification::Column::UserId.eq(user_id))
+            .filter(notification::Column::ReadAt.is_null())
+            .exec(&txn)
+            .await?;
+        if read.rows_affected > 0 {
+            live::publish(&txn, user_id, LiveKind::NotificationsRead, None, now).await?;
+        }
+        txn.commit().await?;
+    }
     rows.into_iter()
         .map(|row| {
             let (title, body) = words(keyring, &row)?;

@@ -193,7 +193,7 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
 }
 
 /// Requests a page makes by itself, which do not count as the person's activity.
-pub const PASSIVE_PATHS: [&str; 2] = ["/api/session_status", crate::notifications::LIVE_PATH];
+pub const PASSIVE_PATHS: [&str; 2] = ["/api/session_status", crate::live::STREAM_PATH];
 
 pub async fn gate(
     State(state): State<AppState>,

@@ -9,6 +9,7 @@ mod billing;
 mod grants;
 mod helpers;
 mod jobs;
+mod live;
 mod logs;
 mod mail;
 mod memberships;

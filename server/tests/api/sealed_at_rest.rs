@@ -55,8 +55,11 @@ async fn send_one_of_each(app: &TestApp) {
         .await
         .expect("texted");
     let maria = app.create_patient("maria@example.com", NAME).await;
+    let txn = sea_orm::TransactionTrait::begin(&app.db)
+        .await
+        .expect("begin");
     app::notifications::service::create(
-        &app.db,
+        &txn,
         &app.keyring,
         maria.id,
         &format!("A time opened up for {NAME}"),
@@ -66,6 +69,7 @@ async fn send_one_of_each(app: &TestApp) {
     )
     .await
     .expect("notified");
+    txn.commit().await.expect("commit");
 }
 
 #[tokio::test]
