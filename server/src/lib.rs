@@ -9,6 +9,7 @@ pub mod area;
 pub mod audit_anchor;
 pub mod auth;
 pub mod billing;
+pub mod bus;
 pub mod cli;
 pub mod client;
 pub mod db;

@@ -133,7 +133,7 @@ impl Application {
             crate::storage::Objects::from_settings(&settings.storage, &settings.data_dir)?;
         let state = AppState {
             objects,
-            bus: crate::live::Bus::new(),
+            bus: crate::bus::Bus::new(),
             attempt_limits,
             jobs,
             clock,

@@ -42,8 +42,8 @@ pub struct AppState {
     pub schedules: app::appointments::service::schedule::ScheduleCache,
     /// The record's files, sealed (`storage.rs`).
     pub objects: crate::storage::Objects,
-    /// Live events heard in this process, by person (`live::Bus`).
-    pub bus: std::sync::Arc<crate::live::Bus>,
+    /// Live events heard in this process, by person (`bus::Bus`).
+    pub bus: std::sync::Arc<crate::bus::Bus>,
     pub(crate) baseline: Option<Bytes>,
     /// Development only: the clock `POST /dev/clock` moves.
     pub(crate) dev_clock: Option<crate::dev_clock::ShiftedClock>,

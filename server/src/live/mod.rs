@@ -1,12 +1,10 @@
-//! Live events, the server's half (issue 15 §1): the bus that hears committed events (`bus`),
-//! the stream each open tab reads them from (`stream`, `GET /api/live`), and the hourly
-//! pruning of events older than `live.keep_hours`. The services announce events with
+//! Live events, the server's half (issue 15 §1): the stream each open tab reads them from
+//! (`stream`, `GET /api/live`), fed by the process's bus (`crate::bus`), and the hourly pruning
+//! of events older than `live.keep_hours`. The services announce events with
 //! `app::live::service::publish` inside their transactions.
 
-pub mod bus;
 pub mod stream;
 
-pub use bus::Bus;
 pub use stream::STREAM_PATH;
 
 use crate::state::AppState;

@@ -12,7 +12,7 @@
 //! never counting as activity (the gate's `PASSIVE_PATHS`): the stream ends with the session
 //! and never keeps it alive (P8).
 
-use super::bus::Signal;
+use crate::bus::Signal;
 use crate::state::AppState;
 use app::auth::service::Authenticated;
 use app::live::model::{LiveEvent, LiveKind};

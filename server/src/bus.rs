@@ -1,4 +1,4 @@
-//! The bus: hands each committed live event to the streams of its person open in this process.
+//! The live-event bus: hands each committed live event to the streams of its person open in this process.
 //!
 //! On PostgreSQL one connection per process `LISTEN`s on `app::live::service::CHANNEL`; the
 //! database delivers a `pg_notify` sent inside a writing transaction to every listening
