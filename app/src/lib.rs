@@ -16,6 +16,7 @@ pub mod error;
 pub mod grants;
 pub mod live;
 pub mod memberships;
+pub mod messages;
 pub mod notifications;
 pub mod patients;
 #[cfg(feature = "ssr")]

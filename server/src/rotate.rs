@@ -12,6 +12,7 @@ use app::crypto::{FieldContext, Keyring, SealedRow};
 use app::grants::entity::access_grant;
 use app::mail::{outbox_attachment, outbox_email};
 use app::memberships::entity::patient_profile;
+use app::messages::entity::{conversation, message};
 use app::notifications::entity::notification;
 use app::patients::entity::patient;
 use app::records::documents::entity::document;
@@ -74,6 +75,8 @@ macro_rules! sealed_tables {
         $each!(share_link::Model);
         $each!(share_access::Model);
         $each!(access_grant::Model);
+        $each!(conversation::Model);
+        $each!(message::Model);
     };
 }
 

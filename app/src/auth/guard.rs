@@ -277,7 +277,8 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::Membership { patient_id }
         | Resource::AccessGrants { patient_id }
         | Resource::EmergencyAccess { patient_id }
-        | Resource::ShareLinks { patient_id } => Some(patient_id.to_string()),
+        | Resource::ShareLinks { patient_id }
+        | Resource::Messages { patient_id } => Some(patient_id.to_string()),
         Resource::Account { user_id } => Some(user_id.to_string()),
         Resource::PatientDirectory
         | Resource::Billing
@@ -286,6 +287,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::StaffDirectory
         | Resource::MembershipTiers
         | Resource::AuditLog
-        | Resource::EmergencyReads => None,
+        | Resource::EmergencyReads
+        | Resource::Inbox => None,
     }
 }

@@ -86,6 +86,14 @@ pub enum Resource {
     ShareLinks {
         patient_id: i32,
     },
+    /// A patient's conversations with the practice: the patient, the physician, and staff the
+    /// physician let work on that patient's chart.
+    Messages {
+        patient_id: i32,
+    },
+    /// The practice's inbox: every conversation it may read (for staff, those of the patients
+    /// they hold a grant for; the list narrows itself), one audit entry per patient shown.
+    Inbox,
 }
 
 /// An access to one patient's record held beyond one's role, for a limited time.
@@ -116,7 +124,8 @@ impl Resource {
             | Resource::Membership { patient_id }
             | Resource::AccessGrants { patient_id }
             | Resource::EmergencyAccess { patient_id }
-            | Resource::ShareLinks { patient_id } => Some(*patient_id),
+            | Resource::ShareLinks { patient_id }
+            | Resource::Messages { patient_id } => Some(*patient_id),
             Resource::PatientDirectory
             | Resource::Billing
             | Resource::Agenda
@@ -125,7 +134,8 @@ impl Resource {
             | Resource::StaffDirectory
             | Resource::MembershipTiers
             | Resource::AuditLog
-            | Resource::EmergencyReads => None,
+            | Resource::EmergencyReads
+            | Resource::Inbox => None,
         }
     }
 }
@@ -151,6 +161,8 @@ impl Resource {
             Resource::EmergencyAccess { .. } => "emergency_access",
             Resource::ShareLinks { .. } => "share_links",
             Resource::EmergencyReads => "emergency_reads",
+            Resource::Messages { .. } => "messages",
+            Resource::Inbox => "inbox",
         }
     }
 }
@@ -175,6 +187,7 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         (Patient, Read | Write, Resource::Appointments { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::Membership { patient_id }) => owns(*patient_id),
         (Patient, Read | Write, Resource::ShareLinks { patient_id }) => owns(*patient_id),
+        (Patient, Read | Write, Resource::Messages { patient_id }) => owns(*patient_id),
         // A patient sees who in the practice was let into their record, and why.
         (Patient, Read, Resource::AccessGrants { patient_id }) => owns(*patient_id),
         // The physician treats every member of the practice.
@@ -187,18 +200,22 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         | (Physician, Read, Resource::Agenda)
         | (Physician, Read | Write, Resource::Schedule)
         | (Physician, Read | Write, Resource::AccessGrants { .. })
-        | (Physician, Read, Resource::EmergencyReads) => true,
+        | (Physician, Read, Resource::EmergencyReads)
+        | (Physician, Read | Write, Resource::Messages { .. })
+        | (Physician, Read, Resource::Inbox) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
         | (Staff, Read | Write, Resource::Membership { .. })
         | (Staff, Read, Resource::PatientDirectory)
         | (Staff, Read, Resource::Agenda)
-        | (Staff, Read, Resource::Schedule) => true,
+        | (Staff, Read, Resource::Schedule)
+        | (Staff, Read, Resource::Inbox) => true,
         // Beyond the role: a staff member the physician let in works on that chart, and the
         // administrator's emergency read reads it; neither writes a note.
         (Staff, Read, Resource::PatientChart { .. })
-        | (Staff, Read | Write, Resource::PatientHistory { .. }) => grant == Some(Grant::Care),
+        | (Staff, Read | Write, Resource::PatientHistory { .. })
+        | (Staff, Read | Write, Resource::Messages { .. }) => grant == Some(Grant::Care),
         (
             Admin,
             Read,
@@ -432,7 +449,7 @@ mod tests {
     }
 
     fn any_resource() -> impl Strategy<Value = Resource> {
-        (0..4_i32, 0..12_u8).prop_map(|(id, kind)| match kind {
+        (0..4_i32, 0..14_u8).prop_map(|(id, kind)| match kind {
             0 => Resource::PatientProfile { patient_id: id },
             1 => Resource::PatientChart { patient_id: id },
             2 => Resource::PatientHistory { patient_id: id },
@@ -444,6 +461,8 @@ mod tests {
             8 => Resource::AuditLog,
             9 => Resource::ShareLinks { patient_id: id },
             10 => Resource::EmergencyReads,
+            11 => Resource::Messages { patient_id: id },
+            12 => Resource::Inbox,
             _ => Resource::PatientDirectory,
         })
     }
@@ -477,7 +496,8 @@ mod tests {
                             (action, resource),
                             (Action::Read, Resource::PatientChart { .. })
                                 | (_, Resource::PatientHistory { .. })
-                        ), "care: read the chart, keep the history");
+                                | (_, Resource::Messages { .. })
+                        ), "care: read the chart, keep the history, write to the patient");
                     }
                     Grant::BreakGlass => {
                         prop_assert_eq!(role, Role::Admin);
@@ -511,6 +531,20 @@ mod tests {
             // A record leaves the practice by share link only at the patient's own hand.
             if let Resource::ShareLinks { patient_id } = resource {
                 prop_assert_eq!(with, role == Role::Patient && own == Some(patient_id));
+            }
+            // A patient's conversations: the patient, the physician, staff the physician let
+            // in; never the administrator, not even in an emergency.
+            if let Resource::Messages { patient_id } = resource {
+                let expected = match role {
+                    Role::Patient => own == Some(patient_id),
+                    Role::Physician => true,
+                    Role::Staff => grant == Some(Grant::Care),
+                    Role::Admin => false,
+                };
+                prop_assert_eq!(with, expected);
+            }
+            if matches!(resource, Resource::Inbox) {
+                prop_assert_eq!(with, !write && matches!(role, Role::Physician | Role::Staff));
             }
         }
     }

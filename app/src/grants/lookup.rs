@@ -26,3 +26,27 @@ pub async fn active(
         .await?;
     Ok(found.map(|g| (g.kind, g.public_id)))
 }
+
+/// The active grants of `kind` at `now`, as `(person, patient)` pairs; for one person, or
+/// everyone's when `user_id` is `None` (who besides the physician works on whose chart).
+pub async fn active_pairs(
+    conn: &impl sea_orm::ConnectionTrait,
+    user_id: Option<i32>,
+    kind: Grant,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i32, i32)>, AppError> {
+    let mut query = access_grant::Entity::find()
+        .filter(access_grant::Column::Kind.eq(kind))
+        .filter(access_grant::Column::RevokedAt.is_null())
+        .filter(access_grant::Column::CreatedAt.lte(now))
+        .filter(access_grant::Column::ExpiresAt.gt(now));
+    if let Some(user_id) = user_id {
+        query = query.filter(access_grant::Column::UserId.eq(user_id));
+    }
+    Ok(query
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|g| (g.user_id, g.patient_id))
+        .collect())
+}

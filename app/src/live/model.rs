@@ -11,11 +11,17 @@ pub enum LiveKind {
     Notification,
     /// This person's notifications were read, in some tab.
     NotificationsRead,
+    /// A message in a conversation this person is in (subject: the conversation's id).
+    Message,
+    /// Messages of a conversation this person is in were read (subject: the conversation).
+    MessagesRead,
 }
 
 crate::stored_words!(LiveKind, "live event kind", {
     Notification => "notification",
     NotificationsRead => "notifications_read",
+    Message => "message",
+    MessagesRead => "messages_read",
 });
 
 /// One event for one person, as a stream sends it: `seq` is its number in that person's events

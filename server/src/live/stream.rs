@@ -6,8 +6,10 @@
 //! connection) is refilled the same way, so a page misses nothing. Too old to refill (past
 //! `live.keep_hours`, or more than `REFILL_LIMIT`): `resync`, and the page reloads what it shows.
 //!
-//! What the page hears: `unread` (`{count, latest}`: the notification count, sent at the start
-//! and after every notification event) and `resync`; `signed_out` when the session ends. The
+//! What the page hears: `unread` (`{count, latest}`: the notification count) and `messages`
+//! (`{unread}`: messages waiting), each sent at the start and after events that change it;
+//! `message` and `messages_read` (`{conversation}`: refetch it); `resync` (refetch
+//! everything); `signed_out` when the session ends. The
 //! session is checked again every `live.session_check_seconds` and before every delivery,
 //! never counting as activity (the gate's `PASSIVE_PATHS`): the stream ends with the session
 //! and never keeps it alive (P8).
@@ -105,7 +107,7 @@ impl Page {
             None => {
                 self.check_session().await?;
                 let newest = live::newest(db, self.user_id).await.unwrap_or(0);
-                self.send_unread(newest).await?;
+                self.send_counts(newest).await?;
                 newest
             }
         };
@@ -157,7 +159,7 @@ impl Page {
                     .data("{}"),
             )
             .await?;
-            self.send_unread(newest).await?;
+            self.send_counts(newest).await?;
             return Ok(newest);
         }
         self.send(&events).await
@@ -168,22 +170,45 @@ impl Page {
         let Some(last) = events.last() else {
             return Ok(0);
         };
-        // The count once, after the last event that changes it.
-        let count_after = events
-            .iter()
-            .rev()
-            .find(|e| matches!(e.kind, LiveKind::Notification | LiveKind::NotificationsRead))
-            .map(|e| e.seq);
+        // Each count once, after the last event that changes it.
+        let last_of = |kinds: &[LiveKind]| {
+            events
+                .iter()
+                .rev()
+                .find(|e| kinds.contains(&e.kind))
+                .map(|e| e.seq)
+        };
+        let notifications = last_of(&[LiveKind::Notification, LiveKind::NotificationsRead]);
+        let messages = last_of(&[LiveKind::Message, LiveKind::MessagesRead]);
         for event in events {
             match event.kind {
                 LiveKind::Notification | LiveKind::NotificationsRead => {
-                    if Some(event.seq) == count_after {
+                    if Some(event.seq) == notifications {
                         self.send_unread(event.seq).await?;
+                    }
+                }
+                LiveKind::Message | LiveKind::MessagesRead => {
+                    let about = serde_json::json!({ "conversation": event.subject });
+                    self.emit(
+                        Event::default()
+                            .event(event.kind.as_str())
+                            .id(event.seq.to_string())
+                            .data(about.to_string()),
+                    )
+                    .await?;
+                    if Some(event.seq) == messages {
+                        self.send_messages_unread(event.seq).await?;
                     }
                 }
             }
         }
         Ok(last.seq)
+    }
+
+    /// Both counts, as a page starting (or starting over) needs them.
+    async fn send_counts(&self, seq: i64) -> Result<(), Ended> {
+        self.send_unread(seq).await?;
+        self.send_messages_unread(seq).await
     }
 
     async fn send_unread(&self, seq: i64) -> Result<(), Ended> {
@@ -200,6 +225,27 @@ impl Page {
             .json_data(&unread)
             .unwrap_or_else(|_| Event::default().event("unread").data("{}"));
         self.emit(event).await
+    }
+
+    /// `messages`: `{unread}`, the messages waiting for this person (the header's count).
+    async fn send_messages_unread(&self, seq: i64) -> Result<(), Ended> {
+        let now = self.state.identity.now();
+        let count =
+            match app::messages::reading::unread_total(&self.state.db, self.user_id, now).await {
+                Ok(count) => count,
+                Err(error) => {
+                    tracing::warn!(%error, "could not count the unread messages");
+                    return Ok(());
+                }
+            };
+        let about = serde_json::json!({ "unread": count });
+        self.emit(
+            Event::default()
+                .event("messages")
+                .id(seq.to_string())
+                .data(about.to_string()),
+        )
+        .await
     }
 
     async fn emit(&self, event: Event) -> Result<(), Ended> {

@@ -79,6 +79,15 @@ impl Listening {
         self.next_within(Duration::from_secs(10)).await
     }
 
+    /// The two counts a stream starts with (or starts over with): notifications, then messages.
+    pub async fn counts(&mut self) -> (Heard, Heard) {
+        let unread = self.next().await.expect("the notification count");
+        assert_eq!(unread.event, "unread");
+        let messages = self.next().await.expect("the message count");
+        assert_eq!(messages.event, "messages");
+        (unread, messages)
+    }
+
     /// Events until one named `name`; returns it.
     pub async fn until(&mut self, name: &str) -> Option<Heard> {
         loop {
@@ -92,7 +101,12 @@ impl Listening {
 
 /// A notification for `user_id`, committed.
 pub async fn notify(app: &TestApp, user_id: i32, title: &str) {
-    let txn = app.db.begin().await.expect("begin");
+    notify_on(app, &app.db, user_id, title).await;
+}
+
+/// A notification for `user_id`, committed through `db`.
+pub async fn notify_on(app: &TestApp, db: &sea_orm::DatabaseConnection, user_id: i32, title: &str) {
+    let txn = db.begin().await.expect("begin");
     app::notifications::service::create(
         &txn,
         &app.keyring,
@@ -121,9 +135,9 @@ async fn a_stream_that_drops_resumes_from_its_last_event_id_and_misses_nothing()
 
         // A first visit starts from where Maria stands: her count, her newest number.
         let mut live = Listening::open(&app.address, &browser, None).await;
-        let first = live.next().await.expect("the count");
-        assert_eq!(first.event, "unread", "{}", app.backend);
+        let (first, messages) = live.counts().await;
         assert_eq!(first.data, unread(1, Some("Earlier")));
+        assert_eq!(messages.data, r#"{"unread":0}"#);
         assert_eq!(first.id.as_deref(), Some("1"), "{}", app.backend);
 
         notify(&app, maria.id, "Second").await;
@@ -137,7 +151,7 @@ async fn a_stream_that_drops_resumes_from_its_last_event_id_and_misses_nothing()
         notify(&app, maria.id, "Third").await;
         notify(&app, maria.id, "Fourth").await;
         let mut again = Listening::open(&app.address, &browser, Some("2")).await;
-        let resumed = again.next().await.expect("the refill");
+        let resumed = again.until("unread").await.expect("the refill");
         assert_eq!(resumed.event, "unread", "{}", app.backend);
         assert_eq!(resumed.id.as_deref(), Some("4"), "{}", app.backend);
         assert_eq!(resumed.data, unread(4, Some("Fourth")));
@@ -163,7 +177,7 @@ async fn a_stream_that_drops_resumes_from_its_last_event_id_and_misses_nothing()
         let resync = stale.next().await.expect("resync");
         assert_eq!(resync.event, "resync", "{}", app.backend);
         assert_eq!(resync.id.as_deref(), Some("5"));
-        let count = stale.next().await.expect("the count");
+        let (count, _) = stale.counts().await;
         assert_eq!(count.data, unread(5, Some("Fifth")));
         let mut foreign = Listening::open(&app.address, &browser, Some("99")).await;
         assert_eq!(foreign.next().await.expect("resync").event, "resync");
@@ -177,7 +191,7 @@ async fn an_event_whose_transaction_rolled_back_is_never_sent_and_its_number_is_
         let maria = app.create_patient("maria@example.com", "Maria Lopez").await;
         let browser = app.signed_in(&maria).await;
         let mut live = Listening::open(&app.address, &browser, None).await;
-        assert_eq!(live.next().await.expect("count").data, unread(0, None));
+        assert_eq!(live.counts().await.0.data, unread(0, None));
 
         let txn = app.db.begin().await.expect("begin");
         app::notifications::service::create(
@@ -220,8 +234,8 @@ async fn each_person_hears_only_their_own_events_and_strangers_are_refused() {
         let his = app.signed_in(&james).await;
         let mut maria_hears = Listening::open(&app.address, &hers, None).await;
         let mut james_hears = Listening::open(&app.address, &his, None).await;
-        maria_hears.next().await.expect("count");
-        james_hears.next().await.expect("count");
+        maria_hears.counts().await;
+        james_hears.counts().await;
         notify(&app, james.id, "For James").await;
         assert_eq!(
             james_hears.next().await.expect("his").data,
@@ -269,10 +283,7 @@ async fn on_postgresql_a_write_through_one_process_reaches_a_stream_on_another_a
     let on_a = a.signed_in(&maria).await;
     let on_b = a.signed_in(&maria).await;
     let mut live = Listening::open(&b, &on_b, None).await;
-    assert_eq!(
-        live.next().await.expect("count").data,
-        unread(1, Some("Waiting"))
-    );
+    assert_eq!(live.counts().await.0.data, unread(1, Some("Waiting")));
 
     // Opening her notifications through process A marks them read; process B's stream hears
     // it within a second.
@@ -307,6 +318,19 @@ async fn on_postgresql_a_write_through_one_process_reaches_a_stream_on_another_a
     let admin = sea_orm::Database::connect(server.as_str())
         .await
         .expect("admin");
+    // The writer's one connection, open before new ones are refused.
+    let writer = sea_orm::Database::connect(
+        sea_orm::ConnectOptions::new(a.settings.database_url.clone())
+            .max_connections(1)
+            .min_connections(1)
+            .to_owned(),
+    )
+    .await
+    .expect("writer");
+    writer
+        .execute_unprepared("SELECT 1")
+        .await
+        .expect("connected");
     let killed = listeners(&a).await;
     assert!(killed.len() >= 2, "A and B each listen: {killed:?}");
     admin
@@ -321,9 +345,17 @@ async fn on_postgresql_a_write_through_one_process_reaches_a_stream_on_another_a
             .expect("terminate");
     }
     for n in 1..=3 {
-        notify(&a, maria.id, &format!("After {n}")).await;
+        notify_on(&a, &writer, maria.id, &format!("After {n}")).await;
     }
-    assert!(listeners(&a).await.is_empty(), "nobody listens meanwhile");
+    let listening = writer
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pid FROM pg_stat_activity \
+             WHERE datname = current_database() AND query LIKE 'LISTEN %'",
+        ))
+        .await
+        .expect("pg_stat_activity");
+    assert!(listening.is_empty(), "nobody listens meanwhile");
     assert_eq!(
         live.next_within(Duration::from_millis(300)).await,
         None,

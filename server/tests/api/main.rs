@@ -13,6 +13,7 @@ mod live;
 mod logs;
 mod mail;
 mod memberships;
+mod messages;
 mod notifications;
 mod patients;
 mod records;

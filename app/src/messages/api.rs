@@ -1,0 +1,93 @@
+//! Messaging's server functions (`/api/messages/…`). Reads return the page's data; writes are
+//! used through `ActionForm` (they also work as plain form posts).
+
+use super::model::{ConversationSummary, ConversationView};
+use crate::AppError;
+use leptos::prelude::*;
+
+/// Where a conversation is read: the patient's portal or the practice's dashboard.
+pub fn conversation_page(patient_side: bool, conversation: &str) -> String {
+    let area = if patient_side {
+        "/portal"
+    } else {
+        "/dashboard"
+    };
+    format!("{area}/messages/{}", crate::ui::url_encode(conversation))
+}
+
+/// The signed-in patient's conversations.
+#[server(endpoint = "messages/mine")]
+pub async fn load_my_conversations() -> Result<Vec<ConversationSummary>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    super::reading::mine(&me).await
+}
+
+/// The practice's inbox.
+#[server(endpoint = "messages/inbox")]
+pub async fn load_inbox() -> Result<Vec<ConversationSummary>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    super::reading::inbox(&me).await
+}
+
+/// One conversation, opened (its messages to the reader are then read).
+#[server(endpoint = "messages/open")]
+pub async fn load_conversation(conversation: String) -> Result<ConversationView, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let opened = super::reading::open(&me, &conversation).await;
+    if let Err(error) = &opened {
+        context::set_status(error.status());
+    }
+    opened
+}
+
+/// Starts a conversation: the patient's own with the practice (`patient` empty), or the
+/// practice's with patient `patient`. Returns its id.
+#[server(endpoint = "messages/start")]
+pub async fn start_conversation(
+    #[server(default)] patient: String,
+    subject: String,
+    body: String,
+) -> Result<String, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let patient_side = me.auth.role == crate::auth::Role::Patient;
+    let patient = if patient_side {
+        me.auth.patient_public_id.clone().unwrap_or_default()
+    } else {
+        patient
+    };
+    let back = if patient_side {
+        "/portal/messages/new".to_owned()
+    } else {
+        format!("/dashboard/patients/{}", crate::ui::url_encode(&patient))
+    };
+    let started = match super::model::NewConversation::parse(&subject, &body) {
+        Ok(new) => super::service::start(&me, &patient, &new).await,
+        Err(error) => Err(error),
+    };
+    context::answer_write(
+        started,
+        |id| conversation_page(patient_side, id),
+        |error| format!("{back}?{}", crate::ui::problem_in_address(error)),
+    )
+}
+
+/// Adds a message to conversation `conversation`. Returns its number there.
+#[server(endpoint = "messages/send")]
+pub async fn send_message(conversation: String, body: String) -> Result<i64, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let page = conversation_page(me.auth.role == crate::auth::Role::Patient, &conversation);
+    let sent = match super::model::MessageText::parse(&body) {
+        Ok(text) => super::service::reply(&me, &conversation, &text).await,
+        Err(error) => Err(error),
+    };
+    context::answer_write(
+        sent,
+        |_| format!("{page}#latest"),
+        |error| format!("{page}?{}#reply", crate::ui::problem_in_address(error)),
+    )
+}

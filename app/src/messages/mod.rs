@@ -1,0 +1,16 @@
+//! Secure messaging (issue 15 §2): conversations between a patient and the practice (the
+//! physician, and staff the physician let work on that patient's chart). Subjects and bodies
+//! are sealed; messages are numbered by the server; a message, and its being read, reach the
+//! open pages of everyone in the conversation at once (`live`).
+
+pub mod api;
+pub mod model;
+
+#[cfg(feature = "ssr")]
+pub mod entity;
+#[cfg(feature = "ssr")]
+pub mod people;
+#[cfg(feature = "ssr")]
+pub mod reading;
+#[cfg(feature = "ssr")]
+pub mod service;

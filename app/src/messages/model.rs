@@ -1,0 +1,168 @@
+//! What messaging's pages show and send.
+
+use crate::error::FieldErrors;
+use crate::AppError;
+use serde::{Deserialize, Serialize};
+
+/// The longest subject, in characters.
+pub const SUBJECT_MAX: usize = 120;
+/// The longest message, in characters.
+pub const BODY_MAX: usize = 10_000;
+
+/// A message as typed: its words, trimmed and within bounds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+impl MessageText {
+    /// `body` as a message, or what to fix (`body`).
+    pub fn parse(body: &str) -> Result<MessageText, AppError> {
+        let mut errors = FieldErrors::default();
+        let text = check_body(body, &mut errors);
+        match text {
+            Some(text) if errors.is_empty() => Ok(text),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn check_body(body: &str, errors: &mut FieldErrors) -> Option<MessageText> {
+    let body = body.trim();
+    if body.is_empty() {
+        errors.add("body", "Write your message.");
+        return None;
+    }
+    let length = body.chars().count();
+    if length > BODY_MAX {
+        errors.add(
+            "body",
+            format!("A message can be at most {BODY_MAX} characters; this one has {length}. Split it into two."),
+        );
+        return None;
+    }
+    Some(MessageText(body.to_owned()))
+}
+
+/// A new conversation as typed: a subject and the first message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConversation {
+    pub subject: String,
+    pub first: MessageText,
+}
+
+impl NewConversation {
+    /// The form's fields, or every field to fix (`subject`, `body`).
+    pub fn parse(subject: &str, body: &str) -> Result<NewConversation, AppError> {
+        let mut errors = FieldErrors::default();
+        let subject = subject.trim();
+        if subject.is_empty() {
+            errors.add("subject", "Give your message a subject.");
+        } else if subject.chars().count() > SUBJECT_MAX {
+            errors.add(
+                "subject",
+                format!("A subject can be at most {SUBJECT_MAX} characters."),
+            );
+        }
+        let first = check_body(body, &mut errors);
+        match first {
+            Some(first) if errors.is_empty() => Ok(NewConversation {
+                subject: subject.to_owned(),
+                first,
+            }),
+            _ => Err(AppError::Validation(errors)),
+        }
+    }
+}
+
+/// One conversation in a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub public_id: String,
+    pub subject: String,
+    /// The patient's name (the practice's lists) or the practice's (the patient's).
+    pub with: String,
+    /// The patient's public id.
+    pub patient: String,
+    /// When its last message came, in the practice's time.
+    pub last_at: String,
+    /// Messages to the reader they have not opened.
+    pub unread: u64,
+    /// Who in the practice looks after it, by name.
+    pub assigned_to: Option<String>,
+    pub done: bool,
+}
+
+/// Who read a message, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub who: String,
+    pub at: String,
+}
+
+/// One message as its conversation shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub public_id: String,
+    /// Its place in the conversation (the server's order).
+    pub seq: i64,
+    pub from: String,
+    /// Sent by the reader.
+    pub mine: bool,
+    pub body: String,
+    pub at: String,
+    /// The practice's automatic reply.
+    pub automatic: bool,
+    /// For the reader's own messages: who else has read it.
+    pub read_by: Vec<Receipt>,
+}
+
+/// A conversation, opened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationView {
+    pub public_id: String,
+    pub subject: String,
+    pub with: String,
+    pub patient: String,
+    pub messages: Vec<MessageView>,
+    pub done: bool,
+    pub assigned_to: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_is_trimmed_and_an_empty_or_long_one_says_what_to_fix() {
+        assert_eq!(
+            MessageText::parse("  Hello \n").expect("accepted").as_str(),
+            "Hello"
+        );
+        let empty = MessageText::parse("   ").expect_err("refused");
+        assert!(
+            matches!(empty, AppError::Validation(e) if e.get("body") == Some("Write your message."))
+        );
+        let long = "x".repeat(BODY_MAX + 1);
+        assert!(matches!(
+            MessageText::parse(&long).expect_err("refused"),
+            AppError::Validation(e) if e.get("body").is_some_and(|m| m.contains("10001"))
+        ));
+        assert!(MessageText::parse(&"é".repeat(BODY_MAX)).is_ok());
+    }
+
+    #[test]
+    fn a_new_conversation_names_every_field_to_fix() {
+        let AppError::Validation(errors) = NewConversation::parse(" ", "").expect_err("refused")
+        else {
+            panic!("validation")
+        };
+        assert_eq!(errors.len(), 2);
+        let ok = NewConversation::parse(" Refill ", " Could I get a refill? ").expect("accepted");
+        assert_eq!(ok.subject, "Refill");
+        assert_eq!(ok.first.as_str(), "Could I get a refill?");
+        assert!(NewConversation::parse(&"s".repeat(SUBJECT_MAX + 1), "hi").is_err());
+    }
+}

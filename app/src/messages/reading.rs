@@ -1,0 +1,413 @@
+//! Reading messages (server only): a patient's conversations, the practice's inbox, one
+//! conversation opened (which marks its messages read and tells the sender), unread counts.
+//! Each list or conversation is one audited read (the inbox: one entry per patient shown, P9).
+
+use super::entity::{conversation, message, message_receipt};
+use super::model::{ConversationSummary, ConversationView, MessageView, Receipt};
+use super::people;
+use super::service::{body_context, find, messages, subject_context};
+use crate::audit::{service as audit, Outcome};
+use crate::auth::context::SignedIn;
+use crate::auth::entity::user_account;
+use crate::auth::{guard, Action, Grant, Resource, Role};
+use crate::crypto::Keyring;
+use crate::live::model::LiveKind;
+use crate::patients::entity::patient;
+use crate::patients::service::{open_patient, open_patient_by_id, OpenPatient};
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    TransactionTrait,
+};
+use std::collections::{HashMap, HashSet};
+
+fn opening(e: crate::crypto::CryptoError) -> AppError {
+    AppError::internal(format_args!("opening a message: {e}"))
+}
+
+fn subject_of(keyring: &Keyring, row: &conversation::Model) -> Result<String, AppError> {
+    row.subject
+        .open(keyring, &subject_context(&row.public_id))
+        .map_err(opening)
+}
+
+/// Messages not sent by `user_id` and not yet read by them (a filter on `message`).
+fn unread_by(user_id: i32) -> sea_orm::Condition {
+    let receipt = Query::select()
+        .expr(Expr::val(1))
+        .from(message_receipt::Entity)
+        .and_where(
+            Expr::col((message_receipt::Entity, message_receipt::Column::MessageId))
+                .equals((message::Entity, message::Column::Id)),
+        )
+        .and_where(
+            Expr::col((message_receipt::Entity, message_receipt::Column::UserId)).eq(user_id),
+        )
+        .to_owned();
+    sea_orm::Condition::all()
+        .add(message::Column::SenderId.ne(user_id))
+        .add(Expr::exists(receipt).not())
+}
+
+/// Messages written by patients (for the practice, what is unread is what patients wrote).
+fn from_patients() -> sea_orm::Condition {
+    sea_orm::Condition::all().add(
+        message::Column::SenderId.in_subquery(
+            Query::select()
+                .column(user_account::Column::Id)
+                .from(user_account::Entity)
+                .and_where(user_account::Column::Role.eq(Role::Patient))
+                .to_owned(),
+        ),
+    )
+}
+
+/// How many messages wait unread for the account `user_id` (the header's count): for a
+/// patient, what the practice wrote them; for the physician, what patients wrote; for staff,
+/// what the patients they hold a grant for wrote. Not a read of anyone's messages: no names,
+/// no words.
+pub async fn unread_total(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> Result<u64, AppError> {
+    let Some(user) = user_account::Entity::find_by_id(user_id).one(conn).await? else {
+        return Ok(0);
+    };
+    let mut query = message::Entity::find().filter(unread_by(user_id));
+    let in_conversations_of = |patients: Vec<i32>| {
+        message::Column::ConversationId.in_subquery(
+            Query::select()
+                .column(conversation::Column::Id)
+                .from(conversation::Entity)
+                .and_where(conversation::Column::PatientId.is_in(patients))
+                .to_owned(),
+        )
+    };
+    match user.role {
+        Role::Patient => {
+            let mine: Vec<i32> = patient::Entity::find()
+                .filter(patient::Column::UserId.eq(user_id))
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|p| p.id)
+                .collect();
+            query = query.filter(in_conversations_of(mine));
+        }
+        Role::Physician => query = query.filter(from_patients()),
+        Role::Staff => {
+            let granted: Vec<i32> =
+                crate::grants::lookup::active_pairs(conn, Some(user_id), Grant::Care, now)
+                    .await?
+                    .into_iter()
+                    .map(|(_, patient)| patient)
+                    .collect();
+            query = query
+                .filter(from_patients())
+                .filter(in_conversations_of(granted));
+        }
+        Role::Admin => return Ok(0),
+    }
+    Ok(query.count(conn).await?)
+}
+
+/// Unread messages for `me` per conversation, among `ids`.
+async fn unread_in(
+    conn: &impl ConnectionTrait,
+    me: &SignedIn,
+    ids: &[i32],
+) -> Result<HashMap<i32, u64>, AppError> {
+    let mut query = message::Entity::find()
+        .filter(message::Column::ConversationId.is_in(ids.iter().copied()))
+        .filter(unread_by(me.auth.user_id));
+    if me.auth.role != Role::Patient {
+        query = query.filter(from_patients());
+    }
+    let mut counts = HashMap::new();
+    for row in query.all(conn).await? {
+        *counts.entry(row.conversation_id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
+/// Names of accounts, by id ("a former account" for one gone).
+async fn names(
+    conn: &impl ConnectionTrait,
+    keyring: &Keyring,
+    ids: impl IntoIterator<Item = i32>,
+) -> Result<HashMap<i32, String>, AppError> {
+    let ids: HashSet<i32> = ids.into_iter().collect();
+    let mut out = HashMap::new();
+    for user in user_account::Entity::find()
+        .filter(user_account::Column::Id.is_in(ids))
+        .all(conn)
+        .await?
+    {
+        out.insert(user.id, crate::auth::service::display_name(keyring, &user)?);
+    }
+    Ok(out)
+}
+
+fn moment(tz: chrono_tz::Tz, at: DateTime<Utc>) -> String {
+    at.with_timezone(&tz)
+        .format("%b %-d, %-I:%M %P")
+        .to_string()
+}
+
+/// `rows` as a list shows them, to `me`; `with` names the other side of each.
+async fn summaries(
+    conn: &impl ConnectionTrait,
+    me: &SignedIn,
+    rows: Vec<conversation::Model>,
+    with: impl Fn(&conversation::Model) -> Result<(String, String), AppError>,
+) -> Result<Vec<ConversationSummary>, AppError> {
+    let keyring = me.keyring();
+    let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+    let unread = unread_in(conn, me, &ids).await?;
+    let assigned = names(conn, keyring, rows.iter().filter_map(|r| r.assigned_to)).await?;
+    let tz = crate::appointments::service::schedule::practice_time_zone(conn).await?;
+    rows.iter()
+        .map(|row| {
+            let (name, patient) = with(row)?;
+            Ok(ConversationSummary {
+                public_id: row.public_id.clone(),
+                subject: subject_of(keyring, row)?,
+                with: name,
+                patient,
+                last_at: moment(tz, row.last_message_at),
+                unread: unread.get(&row.id).copied().unwrap_or(0),
+                assigned_to: row.assigned_to.and_then(|id| assigned.get(&id).cloned()),
+                done: row.done_at.is_some(),
+            })
+        })
+        .collect()
+}
+
+/// The signed-in patient's conversations with the practice, the latest first.
+pub async fn mine(me: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
+    let Some(patient) = me.auth.patient_public_id.clone() else {
+        return Err(AppError::Forbidden);
+    };
+    let OpenPatient { row, permit } =
+        open_patient(me, &patient, Action::Read, messages, "message.list").await?;
+    let txn = permit.txn();
+    let rows = conversation::Entity::find()
+        .filter(conversation::Column::PatientId.eq(row.id))
+        .order_by_desc(conversation::Column::LastMessageAt)
+        .order_by_desc(conversation::Column::Id)
+        .all(txn)
+        .await?;
+    let practice = crate::auth::context::practice_name();
+    let out = summaries(txn, me, rows, |_| {
+        Ok((practice.clone(), row.public_id.clone()))
+    })
+    .await?;
+    permit.commit().await?;
+    Ok(out)
+}
+
+/// The practice's inbox: every conversation the caller may read, the latest first (staff: of
+/// the patients they hold a grant for). One audit entry for the inbox and one per patient shown.
+pub async fn inbox(me: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
+    let (db, now, caller) = (me.db(), me.now(), &me.caller);
+    let mut permit = guard::permit(
+        db,
+        now,
+        caller,
+        Action::Read,
+        Resource::Inbox,
+        None,
+        "message.inbox",
+    )
+    .await?;
+    let txn = permit.txn();
+    let mut query = conversation::Entity::find()
+        .order_by_desc(conversation::Column::LastMessageAt)
+        .order_by_desc(conversation::Column::Id);
+    if me.auth.role == Role::Staff {
+        let granted: Vec<i32> =
+            crate::grants::lookup::active_pairs(txn, Some(me.auth.user_id), Grant::Care, now)
+                .await?
+                .into_iter()
+                .map(|(_, patient)| patient)
+                .collect();
+        query = query.filter(conversation::Column::PatientId.is_in(granted));
+    }
+    let rows = query.all(txn).await?;
+    let patients: HashMap<i32, patient::Model> = patient::Entity::find()
+        .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
+        .all(txn)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let keyring = me.keyring();
+    let out = summaries(txn, me, rows, |row| {
+        let patient = patients
+            .get(&row.patient_id)
+            .ok_or_else(|| AppError::internal("a conversation without its patient"))?;
+        Ok((
+            crate::patients::service::legal_name(keyring, patient)?,
+            patient.public_id.clone(),
+        ))
+    })
+    .await?;
+    let mut shown: Vec<&patient::Model> = patients.values().collect();
+    shown.sort_by_key(|p| p.id);
+    for patient in shown {
+        permit.record_also(audit::event(
+            Some(caller.audit_actor()),
+            "message.list",
+            "messages",
+            None,
+            Some(patient.public_id.clone()),
+            Outcome::Allowed,
+        ));
+    }
+    permit.commit().await?;
+    Ok(out)
+}
+
+/// Conversation `public_id`, opened by `me`: every message in the server's order, and for
+/// `me`'s own, who has read it. The messages written to `me` are then marked read, and the
+/// people in the conversation hear it (the sender sees the receipt).
+pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, AppError> {
+    let conversation = find(me, public_id, "message.read").await?;
+    let OpenPatient { row, permit } = open_patient_by_id(
+        me,
+        conversation.patient_id,
+        Action::Read,
+        messages,
+        "message.read",
+    )
+    .await?;
+    let txn = permit.txn();
+    let keyring = me.keyring();
+    let rows = message::Entity::find()
+        .filter(message::Column::ConversationId.eq(conversation.id))
+        .order_by_asc(message::Column::Seq)
+        .all(txn)
+        .await?;
+    let receipts = message_receipt::Entity::find()
+        .filter(message_receipt::Column::MessageId.is_in(rows.iter().map(|m| m.id)))
+        .order_by_asc(message_receipt::Column::ReadAt)
+        .all(txn)
+        .await?;
+    let mut people = names(
+        txn,
+        keyring,
+        rows.iter()
+            .map(|m| m.sender_id)
+            .chain(receipts.iter().map(|r| r.user_id))
+            .chain(conversation.assigned_to),
+    )
+    .await?;
+    // The patient by the name in their record (their account's is how they sign in).
+    if let Some(user) = row.user_id {
+        people.insert(user, crate::patients::service::legal_name(keyring, &row)?);
+    }
+    let tz = crate::appointments::service::schedule::practice_time_zone(txn).await?;
+    let me_id = me.auth.user_id;
+    let name = |id: i32| {
+        people
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "A former account".into())
+    };
+    let mut views = Vec::with_capacity(rows.len());
+    for m in &rows {
+        let bound = message::bound_to(&conversation.public_id, &m.public_id);
+        let body = m
+            .body
+            .open(keyring, &body_context(&bound))
+            .map_err(opening)?;
+        let read_by = if m.sender_id == me_id {
+            receipts
+                .iter()
+                .filter(|r| r.message_id == m.id && r.user_id != me_id)
+                .map(|r| Receipt {
+                    who: name(r.user_id),
+                    at: moment(tz, r.read_at),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        views.push(MessageView {
+            public_id: m.public_id.clone(),
+            seq: m.seq,
+            from: if m.automatic {
+                crate::auth::context::practice_name()
+            } else {
+                name(m.sender_id)
+            },
+            mine: m.sender_id == me_id,
+            body,
+            at: moment(tz, m.created_at),
+            automatic: m.automatic,
+            read_by,
+        });
+    }
+    let view = ConversationView {
+        public_id: conversation.public_id.clone(),
+        subject: subject_of(keyring, &conversation)?,
+        with: if me.auth.role == Role::Patient {
+            crate::auth::context::practice_name()
+        } else {
+            crate::patients::service::legal_name(keyring, &row)?
+        },
+        patient: row.public_id.clone(),
+        messages: views,
+        done: conversation.done_at.is_some(),
+        assigned_to: conversation.assigned_to.map(name),
+    };
+    permit.commit().await?;
+    let read_now: Vec<i32> = rows
+        .iter()
+        .filter(|m| m.sender_id != me_id)
+        .filter(|m| {
+            !receipts
+                .iter()
+                .any(|r| r.message_id == m.id && r.user_id == me_id)
+        })
+        .map(|m| m.id)
+        .collect();
+    mark_read(me, &conversation, &row, &read_now).await?;
+    Ok(view)
+}
+
+/// Receipts for `ids` by `me`, and the conversation's people told.
+async fn mark_read(
+    me: &SignedIn,
+    conversation: &conversation::Model,
+    patient: &patient::Model,
+    ids: &[i32],
+) -> Result<(), AppError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let now = me.now();
+    let txn = me.db().begin().await?;
+    message_receipt::Entity::insert_many(ids.iter().map(|id| message_receipt::ActiveModel {
+        message_id: Set(*id),
+        user_id: Set(me.auth.user_id),
+        read_at: Set(now),
+    }))
+    .on_conflict_do_nothing()
+    .exec_without_returning(&txn)
+    .await?;
+    let everyone = people::everyone(&txn, patient.id, patient.user_id, now).await?;
+    crate::live::service::publish_to(
+        &txn,
+        &everyone,
+        LiveKind::MessagesRead,
+        Some(&conversation.public_id),
+        now,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}

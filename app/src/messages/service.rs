@@ -1,0 +1,215 @@
+//! Writing messages (server only): a new conversation, a reply. Each is one permit on the
+//! patient's `Messages` and one audit entry; the subject and body are sealed before they are
+//! written; the message takes the next number of its conversation by updating the
+//! conversation's row (held until commit), so messages are in the server's order, never a
+//! client's clock; everyone in the conversation hears of it once it commits (`live`).
+
+use super::entity::{conversation, message};
+use super::model::{MessageText, NewConversation};
+use super::people;
+use crate::auth::context::SignedIn;
+use crate::auth::guard::Permit;
+use crate::auth::{guard, Action, Resource, Role};
+use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::live::model::LiveKind;
+use crate::patients::entity::patient;
+use crate::patients::service::{open_patient, open_patient_by_id, OpenPatient};
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+
+pub(super) fn messages(patient_id: i32) -> Resource {
+    Resource::Messages { patient_id }
+}
+
+pub(super) fn subject_context(conversation: &str) -> FieldContext<'_> {
+    FieldContext {
+        table: "conversation",
+        column: "subject",
+        row: conversation,
+    }
+}
+
+pub(super) fn body_context(bound: &str) -> FieldContext<'_> {
+    FieldContext {
+        table: "message",
+        column: "body",
+        row: bound,
+    }
+}
+
+fn sealing(e: crate::crypto::CryptoError) -> AppError {
+    AppError::internal(format_args!("sealing a message: {e}"))
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// A conversation found by its public id, or the refusal (audited) for one that is not there.
+pub(super) async fn find(
+    me: &SignedIn,
+    public_id: &str,
+    verb: &str,
+) -> Result<conversation::Model, AppError> {
+    let found = conversation::Entity::find()
+        .filter(conversation::Column::PublicId.eq(public_id))
+        .one(me.db())
+        .await?;
+    match found {
+        Some(row) => Ok(row),
+        None => {
+            guard::record_missing(me.db(), me.now(), &me.caller, verb, "messages", public_id)
+                .await?;
+            Err(match me.caller.actor.role {
+                Role::Patient | Role::Admin => AppError::Forbidden,
+                Role::Physician | Role::Staff => AppError::NotFound("That conversation".into()),
+            })
+        }
+    }
+}
+
+/// Starts a conversation about patient `patient` (the patient's own, or the practice writing
+/// to them) with its first message. Returns the conversation's public id.
+pub async fn start(
+    me: &SignedIn,
+    patient: &str,
+    new: &NewConversation,
+) -> Result<String, AppError> {
+    let OpenPatient { row, permit } =
+        open_patient(me, patient, Action::Write, messages, "message.start").await?;
+    let now = me.now();
+    let public_id = new_id();
+    let subject = Encrypted::seal(me.keyring(), &subject_context(&public_id), &new.subject)
+        .map_err(sealing)?;
+    let inserted = conversation::Entity::insert(conversation::ActiveModel {
+        public_id: Set(public_id.clone()),
+        patient_id: Set(row.id),
+        subject: Set(subject),
+        started_by: Set(me.auth.user_id),
+        created_at: Set(now),
+        last_message_at: Set(now),
+        last_seq: Set(0),
+        assigned_to: Set(None),
+        done_at: Set(None),
+        ..Default::default()
+    })
+    .exec(permit.txn())
+    .await?;
+    let conversation = conversation::Entity::find_by_id(inserted.last_insert_id)
+        .one(permit.txn())
+        .await?
+        .ok_or_else(|| AppError::internal("a conversation just written is missing"))?;
+    append(me, &permit, &conversation, &row, &new.first, now).await?;
+    permit.commit().await?;
+    Ok(public_id)
+}
+
+/// Adds `text` to conversation `public_id`. Returns the message's number there.
+pub async fn reply(me: &SignedIn, public_id: &str, text: &MessageText) -> Result<i64, AppError> {
+    let conversation = find(me, public_id, "message.send").await?;
+    let OpenPatient { row, permit } = open_patient_by_id(
+        me,
+        conversation.patient_id,
+        Action::Write,
+        messages,
+        "message.send",
+    )
+    .await?;
+    let seq = append(me, &permit, &conversation, &row, text, me.now()).await?;
+    permit.commit().await?;
+    Ok(seq)
+}
+
+/// Writes message `text` from the caller as the next of `conversation`, and tells everyone in
+/// it. A conversation marked done opens again.
+async fn append(
+    me: &SignedIn,
+    permit: &Permit,
+    conversation: &conversation::Model,
+    patient: &patient::Model,
+    text: &MessageText,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let txn = permit.txn();
+    let seq = next_seq(txn, conversation.id, now).await?;
+    write_message(
+        txn,
+        me.keyring(),
+        conversation,
+        me.auth.user_id,
+        seq,
+        text.as_str(),
+        false,
+        now,
+    )
+    .await?;
+    let everyone = people::everyone(txn, patient.id, patient.user_id, now).await?;
+    crate::live::service::publish_to(
+        txn,
+        &everyone,
+        LiveKind::Message,
+        Some(&conversation.public_id),
+        now,
+    )
+    .await?;
+    Ok(seq)
+}
+
+/// The conversation's next number, its row held until `txn` ends.
+async fn next_seq(
+    txn: &DatabaseTransaction,
+    conversation_id: i32,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::LastSeq,
+            Expr::col(conversation::Column::LastSeq).add(1),
+        )
+        .col_expr(conversation::Column::LastMessageAt, Expr::val(now))
+        .col_expr(
+            conversation::Column::DoneAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .filter(conversation::Column::Id.eq(conversation_id))
+        .exec(txn)
+        .await?;
+    let row = conversation::Entity::find_by_id(conversation_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("a conversation vanished while written to"))?;
+    Ok(row.last_seq)
+}
+
+/// One message row, its body sealed to the conversation and itself.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn write_message(
+    txn: &DatabaseTransaction,
+    keyring: &Keyring,
+    conversation: &conversation::Model,
+    sender: i32,
+    seq: i64,
+    body: &str,
+    automatic: bool,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let public_id = new_id();
+    let bound = message::bound_to(&conversation.public_id, &public_id);
+    let sealed =
+        Encrypted::seal(keyring, &body_context(&bound), &body.to_owned()).map_err(sealing)?;
+    message::Entity::insert(message::ActiveModel {
+        public_id: Set(public_id.clone()),
+        conversation_id: Set(conversation.id),
+        seq: Set(seq),
+        sender_id: Set(sender),
+        body: Set(sealed),
+        automatic: Set(automatic),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(public_id)
+}

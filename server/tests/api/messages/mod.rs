@@ -1,0 +1,3 @@
+//! Secure messaging (issue 15 §2).
+
+mod conversations;
