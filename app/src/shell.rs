@@ -105,6 +105,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("membership") view=MembershipPage/>
                     <Route path=path!("notes") view=crate::records::MyNotesPage/>
                     <Route path=path!("shares") view=crate::records::share::SharesPage/>
+                    <Route path=path!("messages") view=crate::messages::MyMessagesPage/>
+                    <Route path=path!("messages/new") view=crate::messages::NewMessagePage/>
+                    <Route path=path!("messages/:id") view=crate::messages::ConversationPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("dashboard") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=DashboardHome/>
@@ -112,6 +115,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("agenda") view=AgendaPage/>
                     <Route path=path!("patients/:id") view=PatientPage/>
                     <Route path=path!("visits/:id/note") view=crate::records::VisitNotePage/>
+                    <Route path=path!("messages") view=crate::messages::InboxPage/>
+                    <Route path=path!("messages/:id") view=crate::messages::ConversationPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AppLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AuditLogPage/>

@@ -13,17 +13,22 @@ pub use super::context;
 pub async fn get_app_frame() -> Result<AppFrame, AppError> {
     let practice_name = context::practice_name();
     let auth = context::authenticated();
-    let unread_notifications = match &auth {
+    let (unread_notifications, unread_messages) = match &auth {
         Some(a) if a.current_user().fully_signed_in => {
-            crate::notifications::service::unread_count(context::identity()?.db(), a.user_id)
-                .await?
+            let identity = context::identity()?;
+            let db = identity.db();
+            (
+                crate::notifications::service::unread_count(db, a.user_id).await?,
+                crate::messages::reading::unread_total(db, a.user_id, identity.now()).await?,
+            )
         }
-        _ => 0,
+        _ => (0, 0),
     };
     Ok(AppFrame {
         user: auth.map(|a| a.current_user()),
         practice_name,
         unread_notifications,
+        unread_messages,
     })
 }
 

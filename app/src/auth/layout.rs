@@ -9,16 +9,21 @@ use leptos_router::components::Outlet;
 #[component]
 pub fn AppLayout() -> impl IntoView {
     let frame = OnceResource::new(get_app_frame());
+    let live = crate::live::client::provide_live();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <Suspense fallback=|| view! { <header class="app-header"></header> }>
             {move || Suspend::new(async move {
-                let (user, practice, unread) = match frame.await {
-                    Ok(frame) => (frame.user, frame.practice_name, frame.unread_notifications),
-                    Err(_) => (None, "Bedside".to_owned(), 0),
+                let (user, practice) = match frame.await {
+                    Ok(frame) => {
+                        live.unread_notifications.set(frame.unread_notifications);
+                        live.unread_messages.set(frame.unread_messages);
+                        (frame.user, frame.practice_name)
+                    }
+                    Err(_) => (None, "Bedside".to_owned()),
                 };
                 view! {
-                    <AppHeader user=user.clone() practice unread/>
+                    <AppHeader user=user.clone() practice live/>
                     {user.filter(|u| u.fully_signed_in).map(|u| view! { <IdleWarning idle_seconds=u.idle_timeout_seconds/> })}
                 }
             })}
@@ -53,16 +58,27 @@ fn area_links(role: Role) -> Vec<(&'static str, &'static str)> {
 }
 
 #[component]
-fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl IntoView {
-    let patient = user
-        .as_ref()
-        .is_some_and(|u| u.fully_signed_in && u.role == Role::Patient);
-    let unread = RwSignal::new(unread);
-    // The newest notification that arrived while the page was open, announced once.
-    let arrived = RwSignal::new(None::<String>);
+fn AppHeader(
+    user: Option<CurrentUser>,
+    practice: String,
+    live: crate::live::client::Live,
+) -> impl IntoView {
+    let signed_in = user.as_ref().filter(|u| u.fully_signed_in);
+    let patient = signed_in.is_some_and(|u| u.role == Role::Patient);
+    // Messages: the patient's and the practice's (the administrator has none).
+    let messages_link = signed_in.and_then(|u| match u.role {
+        Role::Patient => Some("/portal/messages"),
+        Role::Physician | Role::Staff => Some("/dashboard/messages"),
+        Role::Admin => None,
+    });
+    let (unread, arrived, waiting) = (
+        live.unread_notifications,
+        live.arrived,
+        live.unread_messages,
+    );
     #[cfg(feature = "hydrate")]
-    if patient {
-        listen_for_notifications(unread, arrived);
+    if messages_link.is_some() {
+        crate::live::client::listen(live);
     }
     let links = user
         .as_ref()
@@ -83,6 +99,16 @@ fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl I
                 <nav aria-label="Your areas">
                     <ul class="app-nav">
                         {links.into_iter().map(|(href, label)| view! { <li><a href=href>{label}</a></li> }).collect_view()}
+                        {messages_link.map(|href| view! {
+                            <li>
+                                <a href=href>
+                                    "Messages"
+                                    {move || (waiting.get() > 0).then(|| view! {
+                                        " "<span class="badge-count">{waiting.get()}<span class="visually-hidden">" unread"</span></span>
+                                    })}
+                                </a>
+                            </li>
+                        })}
                         {patient.then(|| view! {
                             <li>
                                 <a href="/portal/notifications">
@@ -114,54 +140,6 @@ fn AppHeader(user: Option<CurrentUser>, practice: String, unread: u64) -> impl I
             </div>
         </header>
     }
-}
-
-/// Listens to `/api/live` (server-sent events) and keeps the unread count and the
-/// newest arrival current. The stream never counts as activity, and it ends with the session.
-#[cfg(feature = "hydrate")]
-fn listen_for_notifications(unread: RwSignal<u64>, arrived: RwSignal<Option<String>>) {
-    use wasm_bindgen::{closure::Closure, JsCast};
-    Effect::new(move |_| {
-        let Ok(source) = web_sys::EventSource::new("/api/live") else {
-            return;
-        };
-        #[derive(serde::Deserialize)]
-        struct Unread {
-            count: u64,
-            latest: Option<String>,
-        }
-        let on_unread = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-            move |event: web_sys::MessageEvent| {
-                let Some(text) = event.data().as_string() else {
-                    return;
-                };
-                if let Ok(now) = serde_json::from_str::<Unread>(&text) {
-                    if now.count > unread.get_untracked() {
-                        arrived.set(now.latest);
-                    }
-                    unread.set(now.count);
-                }
-            },
-        );
-        let _ =
-            source.add_event_listener_with_callback("unread", on_unread.as_ref().unchecked_ref());
-        on_unread.forget();
-        let on_end = {
-            let source = source.clone();
-            Closure::<dyn FnMut()>::new(move || source.close())
-        };
-        let _ =
-            source.add_event_listener_with_callback("signed_out", on_end.as_ref().unchecked_ref());
-        on_end.forget();
-        let open = StoredValue::new_local(Some(source));
-        on_cleanup(move || {
-            open.update_value(|source| {
-                if let Some(source) = source.take() {
-                    source.close();
-                }
-            });
-        });
-    });
 }
 
 fn format_countdown(seconds: i64) -> String {

@@ -81,6 +81,8 @@ pub struct AppFrame {
     pub practice_name: String,
     /// Unread in-app notifications of the signed-in person.
     pub unread_notifications: u64,
+    /// Messages waiting for the signed-in person.
+    pub unread_messages: u64,
 }
 
 /// What the security page shows.

@@ -5,6 +5,7 @@
 //! database. An event says what changed and its id, never health data: the page fetches what it
 //! shows through the usual audited reads. See `docs/ARCHITECTURE.md` (*Live events*).
 
+pub mod client;
 pub mod model;
 
 #[cfg(feature = "ssr")]

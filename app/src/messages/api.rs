@@ -1,7 +1,7 @@
 //! Messaging's server functions (`/api/messages/…`). Reads return the page's data; writes are
 //! used through `ActionForm` (they also work as plain form posts).
 
-use super::model::{ConversationSummary, ConversationView};
+use super::model::{ComposeNotice, ConversationSummary, ConversationView};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -90,4 +90,23 @@ pub async fn send_message(conversation: String, body: String) -> Result<i64, App
         |_| format!("{page}#latest"),
         |error| format!("{page}?{}#reply", crate::ui::problem_in_address(error)),
     )
+}
+
+/// What a patient is told before writing: not for emergencies, and when the practice answers.
+#[server(endpoint = "messages/notice")]
+pub async fn load_compose_notice() -> Result<ComposeNotice, AppError> {
+    use crate::auth::api::context;
+    context::signed_in()?;
+    let site = use_context::<std::sync::Arc<crate::site::model::SiteContent>>()
+        .ok_or_else(|| AppError::internal("the practice's content is not loaded"))?;
+    Ok(ComposeNotice {
+        practice: site.practice.name.clone(),
+        phone: site.practice.phone.clone(),
+        hours: site
+            .practice
+            .hours
+            .iter()
+            .map(|h| format!("{} {}", h.days, h.hours))
+            .collect(),
+    })
 }

@@ -4,7 +4,12 @@
 //! open pages of everyone in the conversation at once (`live`).
 
 pub mod api;
+mod conversation;
 pub mod model;
+mod pages;
+
+pub use conversation::ConversationPage;
+pub use pages::{InboxPage, MyMessagesPage, NewMessagePage};
 
 #[cfg(feature = "ssr")]
 pub mod entity;

@@ -166,3 +166,12 @@ mod tests {
         assert!(NewConversation::parse(&"s".repeat(SUBJECT_MAX + 1), "hi").is_err());
     }
 }
+
+/// What the compose page tells a patient before they write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeNotice {
+    pub practice: String,
+    pub phone: String,
+    /// When the practice reads messages ("Mon–Fri 8:00 am – 5:00 pm").
+    pub hours: Vec<String>,
+}

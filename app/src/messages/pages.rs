@@ -1,0 +1,174 @@
+//! Messaging's lists and compose page: `/portal/messages` (the patient's conversations),
+//! `/portal/messages/new` (write to the practice: not for emergencies, and when it answers), and
+//! `/dashboard/messages` (the practice's inbox). The lists refetch when the live stream says a
+//! message came or was read.
+
+use super::api::{load_compose_notice, load_inbox, load_my_conversations, StartConversation};
+use super::model::{ConversationSummary, BODY_MAX, SUBJECT_MAX};
+use crate::ui::{described_by, error_notice, invalid};
+use crate::{AppError, FieldErrors};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn MyMessagesPage() -> impl IntoView {
+    let live = crate::live::client::use_live();
+    let list = Resource::new(move || live.messages.get(), |_| load_my_conversations());
+    view! {
+        <Title text="Messages · Bedside"/>
+        <section class="section container narrow stack">
+            <div class="page-heading">
+                <h1>"Messages"</h1>
+                <a class="button" href="/portal/messages/new">"New message"</a>
+            </div>
+            <p class="fine-print">"Secure messages with your care team. Not for emergencies: if you need help now, call 911."</p>
+            <Transition fallback=|| view! { <p>"Loading your messages…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Err(error) => error_notice(&error),
+                        Ok(items) if items.is_empty() => view! {
+                            <p>"No messages yet. Write to the practice with a question about your care, a refill or a result."</p>
+                        }.into_any(),
+                        Ok(items) => view! { <ConversationList items patient_side=true/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    let live = crate::live::client::use_live();
+    let list = Resource::new(move || live.messages.get(), |_| load_inbox());
+    view! {
+        <Title text="Messages · Bedside"/>
+        <section class="section container stack">
+            <h1>"Messages"</h1>
+            <Transition fallback=|| view! { <p>"Loading the inbox…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Err(error) => error_notice(&error),
+                        Ok(items) if items.is_empty() => view! {
+                            <p>"No conversations. Patients' messages arrive here as they are sent."</p>
+                        }.into_any(),
+                        Ok(items) => view! { <ConversationList items patient_side=false/> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn ConversationList(items: Vec<ConversationSummary>, patient_side: bool) -> impl IntoView {
+    view! {
+        <ul class="conversation-list" aria-label="Conversations">
+            {items.into_iter().map(|c| {
+                let href = super::api::conversation_page(patient_side, &c.public_id);
+                let class = if c.unread > 0 { "conversation unread" } else { "conversation" };
+                view! {
+                    <li class=class>
+                        <a href=href>
+                            <span class="conversation-subject">
+                                {(c.unread > 0).then(|| view! { <span class="pill-new">{format!("{} new", c.unread)}</span>" " })}
+                                <strong>{c.subject}</strong>
+                            </span>
+                            <span class="conversation-meta fine-print">
+                                {c.with}" · "<time>{c.last_at}</time>
+                                {c.assigned_to.map(|who| format!(" · {who}"))}
+                                {c.done.then_some(" · Done")}
+                            </span>
+                        </a>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+pub fn NewMessagePage() -> impl IntoView {
+    let start = ServerAction::<StartConversation>::new();
+    let notice = OnceResource::new(load_compose_notice());
+    let query = use_query_map();
+    // Sent: on to the conversation (a plain form post is redirected there by the server).
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
+            let navigate = leptos_router::hooks::use_navigate();
+            navigate(
+                &super::api::conversation_page(true, &id),
+                Default::default(),
+            );
+        }
+    });
+    let errors = Memo::new(move |_| match start.value().get() {
+        Some(Err(AppError::Validation(errors))) => errors,
+        None => query.with(|q| {
+            let mut errors = FieldErrors::default();
+            for field in q.get("fix").unwrap_or_default().split(',') {
+                match field {
+                    "subject" => errors.add("subject", "Give your message a subject."),
+                    "body" => errors.add("body", "Write your message."),
+                    _ => {}
+                }
+            }
+            errors
+        }),
+        _ => FieldErrors::default(),
+    });
+    let failed = move || match start.value().get() {
+        Some(Err(AppError::Validation(_))) | Some(Ok(_)) | None => None,
+        Some(Err(error)) => Some(format!(
+            "Your message was not sent: {error} It is still here; send it again when you are ready."
+        )),
+    };
+    let message = |errors: &FieldErrors, name: &'static str| {
+        errors
+            .get(name)
+            .map(|m| view! { <p class="field-error" id=format!("{name}-error")>{m.to_owned()}</p> })
+    };
+    view! {
+        <Title text="New message · Bedside"/>
+        <section class="section container narrow stack">
+            <h1>"New message"</h1>
+            <div class="notice notice-warning" role="note">
+                <p><strong>"Not for emergencies."</strong>" If you have chest pain, trouble breathing or another emergency, call 911 now."</p>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        notice.await.ok().map(|n| view! {
+                            <p>
+                                {format!("For anything urgent, call {} at ", n.practice)}
+                                <a href=format!("tel:{}", n.phone.replace(' ', ""))>{n.phone.clone()}</a>"."
+                            </p>
+                            <p class="fine-print">{format!("We read messages during office hours ({}) and answer within one business day.", n.hours.join("; "))}</p>
+                        })
+                    })}
+                </Suspense>
+            </div>
+            {move || failed().map(|text| view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> })}
+            {move || (errors.with(|e| e.len()) > 0).then(|| view! {
+                <div class="notice notice-error" role="alert"><p>"Please correct the fields marked below."</p></div>
+            })}
+            <ActionForm action=start attr:class="form card">
+                <div class=move || if errors.with(|e| e.get("subject").is_some()) { "field field-invalid" } else { "field" }>
+                    <label for="subject">"Subject"</label>
+                    <input id="subject" name="subject" type="text" required maxlength=SUBJECT_MAX.to_string()
+                        placeholder="A refill, a question about my results…"
+                        aria-invalid=move || errors.with(|e| invalid(e, "subject")) aria-describedby=move || errors.with(|e| described_by(e, "subject"))/>
+                    {move || errors.with(|e| message(e, "subject"))}
+                </div>
+                <div class=move || if errors.with(|e| e.get("body").is_some()) { "field field-invalid" } else { "field" }>
+                    <label for="body">"Message"</label>
+                    <textarea id="body" name="body" rows="8" required maxlength=BODY_MAX.to_string()
+                        aria-invalid=move || errors.with(|e| invalid(e, "body")) aria-describedby=move || errors.with(|e| described_by(e, "body"))></textarea>
+                    {move || errors.with(|e| message(e, "body"))}
+                </div>
+                <button class="button" type="submit" disabled=move || start.pending().get()>
+                    {move || if start.pending().get() { "Sending…" } else { "Send" }}
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
