@@ -24,6 +24,7 @@ pub mod keys;
 pub mod live;
 pub mod mail;
 pub mod memberships;
+pub mod messages;
 pub mod plain_form;
 pub mod production;
 pub mod records;

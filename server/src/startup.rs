@@ -284,6 +284,7 @@ fn scheduler(services: &crate::jobs::JobServices) -> crate::jobs::Scheduler {
     crate::memberships::jobs(services, &mut scheduler);
     crate::billing::jobs(services, &mut scheduler);
     crate::appointments::jobs(services, &mut scheduler);
+    crate::messages::jobs(services, &mut scheduler);
     scheduler
 }
 

@@ -1,7 +1,7 @@
 //! Messaging's server functions (`/api/messages/…`). Reads return the page's data; writes are
 //! used through `ActionForm` (they also work as plain form posts).
 
-use super::model::{ComposeNotice, ConversationSummary, ConversationView};
+use super::model::{ComposeNotice, ConversationSummary, ConversationView, NoticePreferences};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -109,4 +109,57 @@ pub async fn load_compose_notice() -> Result<ComposeNotice, AppError> {
             .map(|h| format!("{} {}", h.days, h.hours))
             .collect(),
     })
+}
+
+/// How the signed-in person hears of waiting messages.
+#[server(endpoint = "messages/preferences")]
+pub async fn load_notice_preferences() -> Result<NoticePreferences, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let (by_email, by_text) = super::notices::preferences(me.db(), me.auth.user_id).await?;
+    Ok(NoticePreferences {
+        by_email,
+        by_text,
+        can_text: me.auth.role == crate::auth::Role::Patient,
+    })
+}
+
+/// Keeps how the signed-in person hears of waiting messages (each box ticked or not).
+#[server(endpoint = "messages/preferences/save")]
+pub async fn save_notice_preferences(
+    #[server(default)] by_email: String,
+    #[server(default)] by_text: String,
+) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    use crate::auth::{guard, Action, Resource};
+    let me = context::signed_in()?;
+    let page = if me.auth.role == crate::auth::Role::Patient {
+        "/portal/messages"
+    } else {
+        "/dashboard/messages"
+    };
+    let saved = async {
+        let permit = guard::permit(
+            me.db(),
+            me.now(),
+            &me.caller,
+            Action::Write,
+            Resource::Account {
+                user_id: me.auth.user_id,
+            },
+            None,
+            "account.message_notices",
+        )
+        .await?;
+        let by_text = !by_text.is_empty() && me.auth.role == crate::auth::Role::Patient;
+        let (user, by_email) = (me.auth.user_id, !by_email.is_empty());
+        super::notices::set_preferences(permit.txn(), user, by_email, by_text, me.now()).await?;
+        permit.commit().await
+    }
+    .await;
+    context::answer_write(
+        saved,
+        |()| format!("{page}?saved=1#notices"),
+        |error| format!("{page}?{}#notices", crate::ui::problem_in_address(error)),
+    )
 }

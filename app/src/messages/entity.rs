@@ -72,12 +72,13 @@ pub mod message {
         }
 
         async fn bound_to(&self, db: &sea_orm::DatabaseConnection) -> Result<String, DbErr> {
-            let conversation = super::conversation::Entity::find_by_id(self.conversation_id)
-                .one(db)
-                .await?
-                .ok_or_else(|| {
-                    DbErr::RecordNotFound(format!("the conversation of message {}", self.id))
-                })?;
+            let conversation =
+                crate::messages::entity::conversation::Entity::find_by_id(self.conversation_id)
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| {
+                        DbErr::RecordNotFound(format!("the conversation of message {}", self.id))
+                    })?;
             Ok(bound_to(&conversation.public_id, &self.public_id))
         }
     }
@@ -94,6 +95,46 @@ pub mod message_receipt {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i32,
         pub read_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod message_notice {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "message_notice")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub conversation_id: i32,
+        pub user_id: i32,
+        /// `email` or `text`.
+        pub channel: String,
+        pub sent_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod message_preference {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "message_preference")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i32,
+        pub by_email: bool,
+        pub by_text: bool,
+        pub updated_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -14,8 +14,12 @@ pub use pages::{InboxPage, MyMessagesPage, NewMessagePage};
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
+pub mod notices;
+#[cfg(feature = "ssr")]
 pub mod people;
 #[cfg(feature = "ssr")]
 pub mod reading;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod unread;

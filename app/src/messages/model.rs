@@ -175,3 +175,12 @@ pub struct ComposeNotice {
     /// When the practice reads messages ("Mon–Fri 8:00 am – 5:00 pm").
     pub hours: Vec<String>,
 }
+
+/// How a person hears of waiting messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoticePreferences {
+    pub by_email: bool,
+    pub by_text: bool,
+    /// Texts are offered to patients (to the mobile number in their record).
+    pub can_text: bool,
+}

@@ -23,6 +23,7 @@ pub fn MyMessagesPage() -> impl IntoView {
                 <a class="button" href="/portal/messages/new">"New message"</a>
             </div>
             <p class="fine-print">"Secure messages with your care team. Not for emergencies: if you need help now, call 911."</p>
+            <NoticePreferencesForm/>
             <Transition fallback=|| view! { <p>"Loading your messages…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -46,6 +47,7 @@ pub fn InboxPage() -> impl IntoView {
         <Title text="Messages · Bedside"/>
         <section class="section container stack">
             <h1>"Messages"</h1>
+            <NoticePreferencesForm/>
             <Transition fallback=|| view! { <p>"Loading the inbox…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -170,5 +172,40 @@ pub fn NewMessagePage() -> impl IntoView {
                 </button>
             </ActionForm>
         </section>
+    }
+}
+
+/// How the person hears of messages waiting while they are away: by email, by text.
+#[component]
+pub(super) fn NoticePreferencesForm() -> impl IntoView {
+    let save = ServerAction::<super::api::SaveNoticePreferences>::new();
+    let current = Resource::new(
+        move || save.version().get(),
+        |_| super::api::load_notice_preferences(),
+    );
+    let query = use_query_map();
+    let saved = move || {
+        matches!(save.value().get(), Some(Ok(())))
+            || (save.value().get().is_none() && query.with(|q| q.get("saved").is_some()))
+    };
+    view! {
+        <details class="card notice-preferences" id="notices">
+            <summary>"How we tell you a message is waiting"</summary>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    current.await.ok().map(|p| view! {
+                        <ActionForm action=save attr:class="form">
+                            <p class="fine-print">"When a message waits unread for a few minutes, we send a short notice, at most one per conversation every 15 minutes. It never says who wrote or what about: only that a secure message waits and where to sign in."</p>
+                            <label class="check"><input type="checkbox" name="by_email" value="1" checked=p.by_email/>" By email"</label>
+                            {p.can_text.then(|| view! {
+                                <label class="check"><input type="checkbox" name="by_text" value="1" checked=p.by_text/>" By text message, to the mobile number in my record"</label>
+                            })}
+                            <button class="button button-small" type="submit">"Save"</button>
+                        </ActionForm>
+                    })
+                })}
+            </Suspense>
+            {move || saved().then(|| view! { <p class="notice notice-success" role="status">"Saved."</p> })}
+        </details>
     }
 }

@@ -146,6 +146,12 @@ async fn append(
     )
     .await?;
     let everyone = people::everyone(txn, patient.id, patient.user_id, now).await?;
+    let readers: Vec<i32> = everyone
+        .iter()
+        .copied()
+        .filter(|person| *person != me.auth.user_id)
+        .collect();
+    super::notices::plan(txn, &conversation.public_id, &readers, now).await?;
     crate::live::service::publish_to(
         txn,
         &everyone,

@@ -1,3 +1,4 @@
 //! Secure messaging (issue 15 §2).
 
 mod conversations;
+mod notices;
