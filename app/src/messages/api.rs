@@ -1,7 +1,9 @@
 //! Messaging's server functions (`/api/messages/…`). Reads return the page's data; writes are
 //! used through `ActionForm` (they also work as plain form posts).
 
-use super::model::{ComposeNotice, ConversationSummary, ConversationView, NoticePreferences};
+use super::model::{
+    ComposeNotice, ConversationSummary, ConversationView, NoticePreferences, SearchHit,
+};
 use crate::AppError;
 use leptos::prelude::*;
 
@@ -162,4 +164,16 @@ pub async fn save_notice_preferences(
         |()| format!("{page}?saved=1#notices"),
         |error| format!("{page}?{}#notices", crate::ui::problem_in_address(error)),
     )
+}
+
+/// The signed-in person's messages containing `q`.
+#[server(endpoint = "messages/search")]
+pub async fn search_messages(q: String) -> Result<Vec<SearchHit>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let found = super::search::search(&me, &q).await;
+    if let Err(error) = &found {
+        context::set_status(error.status());
+    }
+    found
 }

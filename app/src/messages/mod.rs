@@ -7,6 +7,7 @@ pub mod api;
 mod conversation;
 pub mod model;
 mod pages;
+mod search_page;
 
 pub use conversation::ConversationPage;
 pub use pages::{InboxPage, MyMessagesPage, NewMessagePage};
@@ -19,6 +20,8 @@ pub mod notices;
 pub mod people;
 #[cfg(feature = "ssr")]
 pub mod reading;
+#[cfg(feature = "ssr")]
+pub mod search;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]

@@ -184,3 +184,59 @@ pub struct NoticePreferences {
     /// Texts are offered to patients (to the mobile number in their record).
     pub can_text: bool,
 }
+
+/// The longest search, in characters.
+pub const SEARCH_MAX: usize = 100;
+
+/// One message a search found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    pub conversation: String,
+    pub subject: String,
+    pub with: String,
+    pub from: String,
+    pub at: String,
+    /// The words around the match.
+    pub excerpt: String,
+}
+
+/// Up to `width` characters of `text` around its first case-insensitive match of `needle`
+/// (already lowercased), with "…" where it was cut.
+pub fn excerpt(text: &str, needle: &str, width: usize) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let lower: Vec<char> = text.chars().flat_map(char::to_lowercase).collect();
+    // Lowercasing can change lengths (rarely); fall back to the start then.
+    let at = if lower.len() == chars.len() {
+        let needle: Vec<char> = needle.chars().collect();
+        (0..lower.len())
+            .find(|i| lower[*i..].starts_with(&needle))
+            .unwrap_or(0)
+    } else {
+        0
+    };
+    let start = at.saturating_sub(width / 3);
+    let end = (start + width).min(chars.len());
+    let mut out: String = chars[start..end].iter().collect();
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod search_tests {
+    use super::excerpt;
+
+    #[test]
+    fn an_excerpt_shows_the_words_around_the_match() {
+        let text = "My blood pressure was high this morning, 150 over 95, and I felt dizzy.";
+        let e = excerpt(text, "dizzy", 30);
+        assert!(e.contains("dizzy"), "{e}");
+        assert!(e.starts_with('…'));
+        assert_eq!(excerpt("short", "sh", 30), "short");
+        assert!(excerpt("Ünïcode café DIZZY", "dizzy", 40).contains("DIZZY"));
+    }
+}

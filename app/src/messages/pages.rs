@@ -24,6 +24,7 @@ pub fn MyMessagesPage() -> impl IntoView {
             </div>
             <p class="fine-print">"Secure messages with your care team. Not for emergencies: if you need help now, call 911."</p>
             <NoticePreferencesForm/>
+            <super::search_page::MessageSearch patient_side=true/>
             <Transition fallback=|| view! { <p>"Loading your messages…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
@@ -48,6 +49,7 @@ pub fn InboxPage() -> impl IntoView {
         <section class="section container stack">
             <h1>"Messages"</h1>
             <NoticePreferencesForm/>
+            <super::search_page::MessageSearch patient_side=false/>
             <Transition fallback=|| view! { <p>"Loading the inbox…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
