@@ -98,24 +98,41 @@ export async function signIn(page: Page, email: string, data = DATA) {
 }
 
 /**
- * Enters the account's current authenticator code on the second-factor page. A code works
- * once (replay protection): when another test running alongside signed the same account in
- * with it, the page asks again, and the next code (at most 30 s later) is entered.
+ * Enters the account's authenticator code on the second-factor page. A code works once
+ * (replay protection), and the tests running alongside sign the same demo accounts in: so the
+ * workers take turns per account (a lock file beside the server's data), and each waits for a
+ * code none has used (the last one used is kept beside the lock). The turn is held only while
+ * the code is entered.
  */
 export async function enterMfaCode(page: Page, email: string, data = DATA) {
-  let used = "";
-  // Up to three codes: with three tests signing the physician in at once, the next code can be
-  // taken by another one too.
-  for (let attempt = 0; attempt < 3; attempt++) {
+  const lock = path.join(data, `.mfa-${email}.lock`);
+  const last = path.join(data, `.mfa-${email}.used`);
+  for (let waited = 0; ; waited += 200) {
+    try {
+      fs.closeSync(fs.openSync(lock, "wx"));
+      break;
+    } catch {
+      // A turn left behind by a test that was stopped: taken after two minutes.
+      const stale = fs.existsSync(lock) && Date.now() - fs.statSync(lock).mtimeMs > 120_000;
+      if (stale) fs.rmSync(lock, { force: true });
+      await page.waitForTimeout(200);
+    }
+  }
+  try {
+    const used = fs.existsSync(last) ? fs.readFileSync(last, "utf8").trim() : "";
     let code = await mfaCode(page, email, data);
     for (let waited = 0; code === used && waited < 40_000; waited += 1_000) {
       await page.waitForTimeout(1_000);
       code = await mfaCode(page, email, data);
     }
-    used = code;
+    fs.writeFileSync(last, code);
     await page.getByLabel("Code").fill(code);
     // A plain form post: the answer is a new document, refused or not.
     await Promise.all([page.waitForEvent("load"), page.getByRole("button", { name: "Continue" }).click()]);
-    if (!page.url().includes("/signin/mfa")) return;
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+  if (page.url().includes("/signin/mfa")) {
+    throw new Error(`the second factor of ${email} was refused`);
   }
 }

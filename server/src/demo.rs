@@ -366,6 +366,7 @@ pub async fn seed_accounts(
             if let Some((dob, _)) = patient {
                 lab_report(identity, objects, record.id, name, dob, by).await?;
             }
+            crate::demo_messages::file(identity, record.id, user.id, by, name).await?;
         }
         accounts.push(DemoAccount {
             role,

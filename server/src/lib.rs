@@ -16,6 +16,7 @@ pub mod db;
 pub mod demo;
 mod demo_chart;
 mod demo_lab;
+mod demo_messages;
 mod demo_visits;
 pub mod dev_clock;
 pub mod health;

@@ -25,12 +25,18 @@ pub async fn load_my_conversations() -> Result<Vec<ConversationSummary>, AppErro
     super::reading::mine(&me).await
 }
 
-/// The practice's inbox.
+/// The practice's inbox, as `show` (`open`, `unread`, `mine`, `done`, `all`) narrows it.
 #[server(endpoint = "messages/inbox")]
-pub async fn load_inbox() -> Result<Vec<ConversationSummary>, AppError> {
+pub async fn load_inbox(
+    #[server(default)] show: String,
+) -> Result<Vec<ConversationSummary>, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    super::reading::inbox(&me).await
+    let listed = super::reading::inbox(&me, super::model::InboxFilter::parse(&show)).await;
+    if let Err(error) = &listed {
+        context::set_status(error.status());
+    }
+    listed
 }
 
 /// One conversation, opened (its messages to the reader are then read).
@@ -176,4 +182,29 @@ pub async fn search_messages(q: String) -> Result<Vec<SearchHit>, AppError> {
         context::set_status(error.status());
     }
     found
+}
+
+/// Gives conversation `conversation` to a colleague (`to`: their public id; empty: nobody), or
+/// marks it done (`done` = "1") or open again (`done` = "0").
+#[server(endpoint = "messages/manage")]
+pub async fn manage_conversation(
+    conversation: String,
+    #[server(default)] to: Option<String>,
+    #[server(default)] done: Option<String>,
+) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let page = conversation_page(false, &conversation);
+    let change = match (to, done.as_deref()) {
+        (Some(to), _) => super::manage::Change::Assign(to),
+        (None, Some("1")) => super::manage::Change::Done(true),
+        (None, Some(_)) => super::manage::Change::Done(false),
+        (None, None) => super::manage::Change::Done(true),
+    };
+    let managed = super::manage::manage(&me, &conversation, change).await;
+    context::answer_write(
+        managed,
+        |()| page.clone(),
+        |error| format!("{page}?{}", crate::ui::problem_in_address(error)),
+    )
 }

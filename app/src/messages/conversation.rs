@@ -3,7 +3,7 @@
 //! own, and the reply form. It refetches when the live stream says the conversation changed,
 //! so a reply and a receipt appear without a reload; a reply that fails keeps its words.
 
-use super::api::{load_conversation, SendMessage};
+use super::api::{load_conversation, ManageConversation, SendMessage};
 use super::model::{ConversationView, MessageView};
 use crate::ui::{described_by, error_notice, invalid};
 use crate::{AppError, FieldErrors};
@@ -16,10 +16,18 @@ pub fn ConversationPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || params.with(|p| p.get("id").unwrap_or_default());
     let send = ServerAction::<SendMessage>::new();
+    let manage = ServerAction::<ManageConversation>::new();
     let live = crate::live::client::use_live();
     let conversation = Resource::new(
-        move || (id(), send.version().get(), live.messages.get()),
-        |(id, _, _)| load_conversation(id),
+        move || {
+            (
+                id(),
+                send.version().get(),
+                manage.version().get(),
+                live.messages.get(),
+            )
+        },
+        |(id, _, _, _)| load_conversation(id),
     );
     let location = leptos_router::hooks::use_location();
     let list = move || {
@@ -38,7 +46,7 @@ pub fn ConversationPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match conversation.await {
                         Err(error) => error_notice(&error),
-                        Ok(view) => view! { <Conversation view/> }.into_any(),
+                        Ok(view) => view! { <Conversation view manage/> }.into_any(),
                     }
                 })}
             </Transition>
@@ -49,18 +57,33 @@ pub fn ConversationPage() -> impl IntoView {
 }
 
 #[component]
-fn Conversation(view: ConversationView) -> impl IntoView {
+fn Conversation(view: ConversationView, manage: ServerAction<ManageConversation>) -> impl IntoView {
+    let practice = !view.colleagues.is_empty();
+    let tools = practice.then(|| {
+        view! {
+            <ManageTools
+                conversation=view.public_id.clone()
+                colleagues=view.colleagues.clone()
+                assigned=view.assigned_to_id.clone()
+                done=view.done
+                manage/>
+        }
+    });
     let last = view.messages.last().map(|m| m.seq);
-    let status = match (view.done, &view.assigned_to) {
-        (true, _) => Some("Marked done by the practice".to_owned()),
-        (false, Some(who)) => Some(format!("Looked after by {who}")),
-        (false, None) => None,
-    };
+    let mut status: Vec<String> = Vec::new();
+    if let Some(who) = &view.assigned_to {
+        status.push(format!("Looked after by {who}"));
+    }
+    if view.done {
+        status.push("Marked done by the practice".to_owned());
+    }
+    let status = (!status.is_empty()).then(|| status.join(" · "));
     view! {
         <header class="stack-tight">
             <h1>{view.subject.clone()}</h1>
             <p class="fine-print">"With "{view.with.clone()}{status.map(|s| format!(" · {s}"))}</p>
         </header>
+        {tools}
         <ol class="message-thread" aria-label="Messages">
             {view.messages.into_iter().map(|m| {
                 let latest = Some(m.seq) == last;
@@ -163,5 +186,43 @@ fn ReplyForm(conversation: Signal<String>, send: ServerAction<SendMessage>) -> i
                 </button>
             </ActionForm>
         </section>
+    }
+}
+
+/// The practice's tools for a conversation: who looks after it, and done or open.
+#[component]
+fn ManageTools(
+    conversation: String,
+    colleagues: Vec<super::model::Colleague>,
+    assigned: Option<String>,
+    done: bool,
+    manage: ServerAction<ManageConversation>,
+) -> impl IntoView {
+    let other = conversation.clone();
+    let failed = move || match manage.value().get() {
+        Some(Err(error)) => Some(error.to_string()),
+        _ => None,
+    };
+    view! {
+        <div class="manage-tools">
+            {move || failed().map(|text| view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> })}
+            <ActionForm action=manage attr:class="inline-form">
+                <input type="hidden" name="conversation" value=other/>
+                <label for="assign-to">"Looked after by"</label>
+                <select id="assign-to" name="to">
+                    <option value="" selected=assigned.is_none()>"Nobody yet"</option>
+                    {colleagues.into_iter().map(|c| {
+                        let selected = assigned.as_deref() == Some(c.public_id.as_str());
+                        view! { <option value=c.public_id selected=selected>{c.name}</option> }
+                    }).collect_view()}
+                </select>
+                <button class="button button-small button-quiet" type="submit">"Assign"</button>
+            </ActionForm>
+            <ActionForm action=manage attr:class="inline-form">
+                <input type="hidden" name="conversation" value=conversation/>
+                <input type="hidden" name="done" value=if done { "0" } else { "1" }/>
+                <button class="button button-small button-quiet" type="submit">{if done { "Open again" } else { "Mark done" }}</button>
+            </ActionForm>
+        </div>
     }
 }

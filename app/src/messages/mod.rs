@@ -15,6 +15,8 @@ pub use pages::{InboxPage, MyMessagesPage, NewMessagePage};
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
+pub mod manage;
+#[cfg(feature = "ssr")]
 pub mod notices;
 #[cfg(feature = "ssr")]
 pub mod people;

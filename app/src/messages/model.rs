@@ -92,6 +92,8 @@ pub struct ConversationSummary {
     pub unread: u64,
     /// Who in the practice looks after it, by name.
     pub assigned_to: Option<String>,
+    /// Assigned to the reader.
+    pub mine: bool,
     pub done: bool,
 }
 
@@ -129,6 +131,9 @@ pub struct ConversationView {
     pub messages: Vec<MessageView>,
     pub done: bool,
     pub assigned_to: Option<String>,
+    /// For the practice: who it can be assigned to, and who has it (public id).
+    pub colleagues: Vec<Colleague>,
+    pub assigned_to_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -238,5 +243,67 @@ mod search_tests {
         assert!(e.starts_with('…'));
         assert_eq!(excerpt("short", "sh", 30), "short");
         assert!(excerpt("Ünïcode café DIZZY", "dizzy", 40).contains("DIZZY"));
+    }
+}
+
+/// Someone in the practice a conversation can be assigned to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub public_id: String,
+    pub name: String,
+}
+
+/// Which of the inbox's conversations to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum InboxFilter {
+    /// Every conversation not marked done.
+    #[default]
+    Open,
+    /// With messages waiting for the reader.
+    Unread,
+    /// Assigned to the reader.
+    Mine,
+    /// Marked done.
+    Done,
+    /// All of them.
+    All,
+}
+
+impl InboxFilter {
+    pub const ALL: [InboxFilter; 5] = [
+        InboxFilter::Open,
+        InboxFilter::Unread,
+        InboxFilter::Mine,
+        InboxFilter::Done,
+        InboxFilter::All,
+    ];
+
+    /// The word in the address (`?show=`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxFilter::Open => "open",
+            InboxFilter::Unread => "unread",
+            InboxFilter::Mine => "mine",
+            InboxFilter::Done => "done",
+            InboxFilter::All => "all",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            InboxFilter::Open => "Open",
+            InboxFilter::Unread => "Unread",
+            InboxFilter::Mine => "Assigned to me",
+            InboxFilter::Done => "Done",
+            InboxFilter::All => "All",
+        }
+    }
+
+    /// The filter a word names; the default for anything else.
+    pub fn parse(word: &str) -> InboxFilter {
+        Self::ALL
+            .into_iter()
+            .find(|f| f.as_str() == word)
+            .unwrap_or_default()
     }
 }

@@ -4,7 +4,7 @@
 //! message came or was read.
 
 use super::api::{load_compose_notice, load_inbox, load_my_conversations, StartConversation};
-use super::model::{ConversationSummary, BODY_MAX, SUBJECT_MAX};
+use super::model::{ConversationSummary, InboxFilter, BODY_MAX, SUBJECT_MAX};
 use crate::ui::{described_by, error_notice, invalid};
 use crate::{AppError, FieldErrors};
 use leptos::prelude::*;
@@ -43,13 +43,24 @@ pub fn MyMessagesPage() -> impl IntoView {
 #[component]
 pub fn InboxPage() -> impl IntoView {
     let live = crate::live::client::use_live();
-    let list = Resource::new(move || live.messages.get(), |_| load_inbox());
+    let query = use_query_map();
+    let show = move || query.with(|q| InboxFilter::parse(&q.get("show").unwrap_or_default()));
+    let list = Resource::new(
+        move || (live.messages.get(), show()),
+        |(_, show)| load_inbox(show.as_str().to_owned()),
+    );
     view! {
         <Title text="Messages · Bedside"/>
         <section class="section container stack">
             <h1>"Messages"</h1>
             <NoticePreferencesForm/>
             <super::search_page::MessageSearch patient_side=false/>
+            <nav class="filter-tabs" aria-label="Show">
+                {InboxFilter::ALL.into_iter().map(|f| view! {
+                    <a href=format!("/dashboard/messages?show={}", f.as_str())
+                        aria-current=move || (show() == f).then_some("page")>{f.label()}</a>
+                }).collect_view()}
+            </nav>
             <Transition fallback=|| view! { <p>"Loading the inbox…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {

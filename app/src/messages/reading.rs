@@ -99,6 +99,7 @@ async fn summaries(
                 last_at: moment(tz, row.last_message_at),
                 unread: unread.get(&row.id).copied().unwrap_or(0),
                 assigned_to: row.assigned_to.and_then(|id| assigned.get(&id).cloned()),
+                mine: row.assigned_to == Some(me.auth.user_id),
                 done: row.done_at.is_some(),
             })
         })
@@ -130,7 +131,11 @@ pub async fn mine(me: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
 
 /// The practice's inbox: every conversation the caller may read, the latest first (staff: of
 /// the patients they hold a grant for). One audit entry for the inbox and one per patient shown.
-pub async fn inbox(me: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
+pub async fn inbox(
+    me: &SignedIn,
+    show: super::model::InboxFilter,
+) -> Result<Vec<ConversationSummary>, AppError> {
+    use super::model::InboxFilter;
     let (db, now, caller) = (me.db(), me.now(), &me.caller);
     let mut permit = guard::permit(
         db,
@@ -155,7 +160,20 @@ pub async fn inbox(me: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> 
                 .collect();
         query = query.filter(conversation::Column::PatientId.is_in(granted));
     }
-    let rows = query.all(txn).await?;
+    query = match show {
+        InboxFilter::Open | InboxFilter::Unread => {
+            query.filter(conversation::Column::DoneAt.is_null())
+        }
+        InboxFilter::Mine => query.filter(conversation::Column::AssignedTo.eq(me.auth.user_id)),
+        InboxFilter::Done => query.filter(conversation::Column::DoneAt.is_not_null()),
+        InboxFilter::All => query,
+    };
+    let mut rows = query.all(txn).await?;
+    if show == InboxFilter::Unread {
+        let ids: Vec<i32> = rows.iter().map(|r| r.id).collect();
+        let unread = unread_in(txn, me, &ids).await?;
+        rows.retain(|r| unread.get(&r.id).is_some_and(|n| *n > 0));
+    }
     let patients: HashMap<i32, patient::Model> = patient::Entity::find()
         .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
         .all(txn)
@@ -270,6 +288,31 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, Ap
             read_by,
         });
     }
+    // For the practice: who may look after it (and who does).
+    let (colleagues, assigned_to_id) = if me.auth.role == Role::Patient {
+        (Vec::new(), None)
+    } else {
+        let ids = people::practice_side(txn, row.id, me.now()).await?;
+        let accounts = user_account::Entity::find()
+            .filter(
+                user_account::Column::Id.is_in(ids.iter().copied().chain(conversation.assigned_to)),
+            )
+            .all(txn)
+            .await?;
+        let mut colleagues = Vec::new();
+        for user in accounts.iter().filter(|u| ids.contains(&u.id)) {
+            colleagues.push(super::model::Colleague {
+                public_id: user.public_id.clone(),
+                name: crate::auth::service::display_name(keyring, user)?,
+            });
+        }
+        colleagues.sort_by(|a, b| a.name.cmp(&b.name));
+        let assigned = conversation
+            .assigned_to
+            .and_then(|id| accounts.iter().find(|u| u.id == id))
+            .map(|u| u.public_id.clone());
+        (colleagues, assigned)
+    };
     let view = ConversationView {
         public_id: conversation.public_id.clone(),
         subject: subject_of(keyring, &conversation)?,
@@ -282,6 +325,8 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, Ap
         messages: views,
         done: conversation.done_at.is_some(),
         assigned_to: conversation.assigned_to.map(name),
+        colleagues,
+        assigned_to_id,
     };
     permit.commit().await?;
     let read_now: Vec<i32> = rows

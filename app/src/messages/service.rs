@@ -219,3 +219,74 @@ pub(super) async fn write_message(
     .await?;
     Ok(public_id)
 }
+
+/// Files a conversation as it happened, for the demo practice: `messages` are (sender, words,
+/// when), oldest first; every one but the last read by the other side an hour after it came.
+/// Returns the conversation's public id.
+pub async fn file(
+    db: &sea_orm::DatabaseConnection,
+    keyring: &Keyring,
+    patient_id: i32,
+    subject: &str,
+    messages: &[(i32, &str, DateTime<Utc>)],
+) -> Result<String, AppError> {
+    use super::entity::message_receipt;
+    use sea_orm::TransactionTrait;
+    let Some((first, _, started)) = messages.first().copied() else {
+        return Err(AppError::internal("a conversation without messages"));
+    };
+    let last_at = messages.last().map_or(started, |m| m.2);
+    let txn = db.begin().await?;
+    let public_id = new_id();
+    let sealed = Encrypted::seal(keyring, &subject_context(&public_id), &subject.to_owned())
+        .map_err(sealing)?;
+    let inserted = conversation::Entity::insert(conversation::ActiveModel {
+        public_id: Set(public_id.clone()),
+        patient_id: Set(patient_id),
+        subject: Set(sealed),
+        started_by: Set(first),
+        created_at: Set(started),
+        last_message_at: Set(last_at),
+        last_seq: Set(messages.len() as i64),
+        assigned_to: Set(None),
+        done_at: Set(None),
+        ..Default::default()
+    })
+    .exec(&txn)
+    .await?;
+    let row = conversation::Entity::find_by_id(inserted.last_insert_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| AppError::internal("a conversation just written is missing"))?;
+    for (i, (sender, words, at)) in messages.iter().enumerate() {
+        let message = write_message(
+            &txn,
+            keyring,
+            &row,
+            *sender,
+            i as i64 + 1,
+            words,
+            false,
+            *at,
+        )
+        .await?;
+        let reader = messages.iter().map(|m| m.0).find(|s| s != sender);
+        if let (Some(reader), true) = (reader, i + 1 < messages.len()) {
+            let id = message::Entity::find()
+                .filter(message::Column::PublicId.eq(message))
+                .one(&txn)
+                .await?
+                .map(|m| m.id)
+                .ok_or_else(|| AppError::internal("a message just written is missing"))?;
+            message_receipt::Entity::insert(message_receipt::ActiveModel {
+                message_id: Set(id),
+                user_id: Set(reader),
+                read_at: Set(*at + chrono::Duration::hours(1)),
+            })
+            .exec_without_returning(&txn)
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    Ok(public_id)
+}

@@ -326,3 +326,101 @@ async fn subjects_and_bodies_are_sealed_at_rest_bound_to_their_ids_and_equal_wor
         );
     }
 }
+
+#[tokio::test]
+async fn the_practice_assigns_a_conversation_marks_it_done_and_filters_its_inbox_and_a_patient_cannot(
+) {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let Practice {
+            physician,
+            hers,
+            doctors,
+            ..
+        } = practice(&app).await;
+        let refill = start(&app, &hers, "Refill", "More lisinopril, please.").await;
+        let knee = start(&app, &hers, "Knee", "My knee hurts.").await;
+        let manage = |who: &reqwest::Client, form: Vec<(&'static str, String)>| {
+            let who = who.clone();
+            let app = &app;
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                app.call::<()>(&who, "/api/messages/manage", &form).await.0
+            }
+        };
+        // Assigned to herself: one audited write; "mine" shows it.
+        let (status, rows) = audited(
+            &app,
+            manage(
+                &doctors,
+                vec![
+                    ("conversation", refill.clone()),
+                    ("to", physician.public_id.clone()),
+                ],
+            ),
+        )
+        .await;
+        assert_eq!((status, rows), (200, 1), "{}", app.backend);
+        let (_, mine) = app
+            .call::<Vec<ConversationSummary>>(&doctors, "/api/messages/inbox", &[("show", "mine")])
+            .await;
+        let mine = mine.expect("mine");
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].public_id, refill);
+        assert!(mine[0].mine);
+        // Someone who cannot read this patient's messages cannot have it.
+        let staff = app.create_user(Role::Staff, "desk@example.com").await;
+        let status = manage(
+            &doctors,
+            vec![
+                ("conversation", refill.clone()),
+                ("to", staff.public_id.clone()),
+            ],
+        )
+        .await;
+        assert_eq!(status, 422, "{}", app.backend);
+
+        // Done: out of the open list, in the done list; a new message opens it again.
+        let status = manage(
+            &doctors,
+            vec![("conversation", knee.clone()), ("done", "1".to_owned())],
+        )
+        .await;
+        assert_eq!(status, 200);
+        let list = |show: &'static str| {
+            let doctors = doctors.clone();
+            let app = &app;
+            async move {
+                app.call::<Vec<ConversationSummary>>(
+                    &doctors,
+                    "/api/messages/inbox",
+                    &[("show", show)],
+                )
+                .await
+                .1
+                .expect("inbox")
+                .into_iter()
+                .map(|c| c.public_id)
+                .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(list("open").await, vec![refill.clone()], "{}", app.backend);
+        assert_eq!(list("done").await, vec![knee.clone()]);
+        assert_eq!(list("all").await.len(), 2);
+        // Unread, among the open ones: the refill.
+        assert_eq!(list("unread").await, vec![refill.clone()]);
+        send(&app, &hers, &knee, "It is worse today.").await;
+        assert_eq!(list("done").await, Vec::<String>::new(), "{}", app.backend);
+
+        // A patient may not assign or close: refused, audited.
+        let (status, rows) = audited(
+            &app,
+            manage(
+                &hers,
+                vec![("conversation", knee.clone()), ("done", "1".to_owned())],
+            ),
+        )
+        .await;
+        assert_eq!((status, rows), (403, 1), "{}", app.backend);
+    }
+}
