@@ -104,6 +104,15 @@ impl Schedule {
         windows
     }
 
+    /// Whether the practice works at local time `at` (within any visit type's window that day).
+    pub fn working_at(&self, at: NaiveDateTime) -> bool {
+        VisitType::ALL.iter().any(|visit_type| {
+            self.windows(*visit_type, at.date())
+                .iter()
+                .any(|(start, end)| *start <= at.time() && at.time() < *end)
+        })
+    }
+
     /// The wall-clock starts of `visit_type` on `date`, before time zones and bookings: from
     /// each window's start, every visit plus its buffer, while the visit fits in the window.
     pub fn local_starts(&self, visit_type: VisitType, date: NaiveDate) -> Vec<NaiveDateTime> {

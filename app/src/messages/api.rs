@@ -2,7 +2,7 @@
 //! used through `ActionForm` (they also work as plain form posts).
 
 use super::model::{
-    ComposeNotice, ConversationSummary, ConversationView, NoticePreferences, SearchHit,
+    AutoReply, ComposeNotice, ConversationSummary, ConversationView, NoticePreferences, SearchHit,
 };
 use crate::AppError;
 use leptos::prelude::*;
@@ -206,5 +206,38 @@ pub async fn manage_conversation(
         managed,
         |()| page.clone(),
         |error| format!("{page}?{}", crate::ui::problem_in_address(error)),
+    )
+}
+
+/// The practice's automatic reply out of hours, for the physician (who sets it); `None` for
+/// anyone else.
+#[server(endpoint = "messages/auto-reply")]
+pub async fn load_auto_reply() -> Result<Option<AutoReply>, AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    if me.auth.role != crate::auth::Role::Physician {
+        return Ok(None);
+    }
+    super::auto_reply::current(me.db()).await.map(Some)
+}
+
+/// Turns the automatic reply on (`enabled` ticked) or off, with its words.
+#[server(endpoint = "messages/auto-reply/save")]
+pub async fn save_auto_reply(
+    #[server(default)] enabled: String,
+    #[server(default)] text: String,
+) -> Result<(), AppError> {
+    use crate::auth::api::context;
+    let me = context::signed_in()?;
+    let saved = super::auto_reply::save(&me, !enabled.is_empty(), &text).await;
+    context::answer_write(
+        saved,
+        |()| "/dashboard/messages?auto_reply=saved#auto-reply".to_owned(),
+        |error| {
+            format!(
+                "/dashboard/messages?{}#auto-reply",
+                crate::ui::problem_in_address(error)
+            )
+        },
     )
 }

@@ -142,3 +142,24 @@ pub mod message_preference {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod message_auto_reply {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "message_auto_reply")]
+    pub struct Model {
+        /// Always 1: the practice has one.
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: i32,
+        pub enabled: bool,
+        pub body: String,
+        pub updated_by: Option<i32>,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -13,6 +13,8 @@ pub use conversation::ConversationPage;
 pub use pages::{InboxPage, MyMessagesPage, NewMessagePage};
 
 #[cfg(feature = "ssr")]
+pub mod auto_reply;
+#[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
 pub mod manage;
@@ -28,3 +30,5 @@ pub mod search;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod unread;
+#[cfg(feature = "ssr")]
+mod writing;

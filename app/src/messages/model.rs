@@ -307,3 +307,15 @@ impl InboxFilter {
             .unwrap_or_default()
     }
 }
+
+/// The practice's automatic reply out of office hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutoReply {
+    pub enabled: bool,
+    pub text: String,
+}
+
+/// The automatic reply's words until the practice writes its own.
+pub const DEFAULT_AUTO_REPLY: &str = "Thank you for your message. Our office is closed right now; we will answer when we open. If this is an emergency, call 911.";
+/// The longest automatic reply, in characters.
+pub const AUTO_REPLY_MAX: usize = 1_000;

@@ -54,6 +54,7 @@ pub fn InboxPage() -> impl IntoView {
         <section class="section container stack">
             <h1>"Messages"</h1>
             <NoticePreferencesForm/>
+            <AutoReplyForm/>
             <super::search_page::MessageSearch patient_side=false/>
             <nav class="filter-tabs" aria-label="Show">
                 {InboxFilter::ALL.into_iter().map(|f| view! {
@@ -220,5 +221,44 @@ pub(super) fn NoticePreferencesForm() -> impl IntoView {
             </Suspense>
             {move || saved().then(|| view! { <p class="notice notice-success" role="status">"Saved."</p> })}
         </details>
+    }
+}
+
+/// The physician's automatic reply out of office hours (nothing for anyone else).
+#[component]
+fn AutoReplyForm() -> impl IntoView {
+    let save = ServerAction::<super::api::SaveAutoReply>::new();
+    let current = Resource::new(
+        move || save.version().get(),
+        |_| super::api::load_auto_reply(),
+    );
+    let outcome = move || match save.value().get() {
+        Some(Ok(())) => Some(Ok(())),
+        Some(Err(error)) => Some(Err(error.to_string())),
+        None => None,
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                current.await.ok().flatten().map(|reply| view! {
+                    <details class="card notice-preferences" id="auto-reply">
+                        <summary>{if reply.enabled { "Automatic reply out of hours: on" } else { "Automatic reply out of hours: off" }}</summary>
+                        <ActionForm action=save attr:class="form">
+                            <p class="fine-print">"When a patient writes while the practice is closed (outside the schedule's hours), they get this reply at once, at most once a conversation every 12 hours."</p>
+                            <label class="check"><input type="checkbox" name="enabled" value="1" checked=reply.enabled/>" Send it"</label>
+                            <div class="field">
+                                <label for="auto-reply-text">"The reply"</label>
+                                <textarea id="auto-reply-text" name="text" rows="3" maxlength=super::model::AUTO_REPLY_MAX.to_string()>{reply.text.clone()}</textarea>
+                            </div>
+                            <button class="button button-small" type="submit">"Save"</button>
+                        </ActionForm>
+                        {move || outcome().map(|o| match o {
+                            Ok(()) => view! { <p class="notice notice-success" role="status">"Saved."</p> }.into_any(),
+                            Err(text) => view! { <div class="notice notice-error" role="alert"><p>{text}</p></div> }.into_any(),
+                        })}
+                    </details>
+                })
+            })}
+        </Suspense>
     }
 }

@@ -47,3 +47,19 @@ pub async fn everyone(
     people.dedup();
     Ok(people)
 }
+
+/// The patients whose conversations staff member `user_id` may read at `now` (those they hold
+/// a care grant for).
+pub async fn granted_patients(
+    conn: &impl ConnectionTrait,
+    user_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Vec<i32>, AppError> {
+    Ok(
+        crate::grants::lookup::active_pairs(conn, Some(user_id), Grant::Care, now)
+            .await?
+            .into_iter()
+            .map(|(_, patient)| patient)
+            .collect(),
+    )
+}

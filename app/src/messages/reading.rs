@@ -11,7 +11,7 @@ use super::unread::{from_patients, unread_by};
 use crate::audit::{service as audit, Outcome};
 use crate::auth::context::SignedIn;
 use crate::auth::entity::user_account;
-use crate::auth::{guard, Action, Grant, Resource, Role};
+use crate::auth::{guard, Action, Resource, Role};
 use crate::crypto::Keyring;
 use crate::live::model::LiveKind;
 use crate::patients::entity::patient;
@@ -152,12 +152,7 @@ pub async fn inbox(
         .order_by_desc(conversation::Column::LastMessageAt)
         .order_by_desc(conversation::Column::Id);
     if me.auth.role == Role::Staff {
-        let granted: Vec<i32> =
-            crate::grants::lookup::active_pairs(txn, Some(me.auth.user_id), Grant::Care, now)
-                .await?
-                .into_iter()
-                .map(|(_, patient)| patient)
-                .collect();
+        let granted = super::people::granted_patients(txn, me.auth.user_id, now).await?;
         query = query.filter(conversation::Column::PatientId.is_in(granted));
     }
     query = match show {
@@ -261,7 +256,8 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, Ap
             .body
             .open(keyring, &body_context(&bound))
             .map_err(opening)?;
-        let read_by = if m.sender_id == me_id {
+        let mine = m.sender_id == me_id && !m.automatic;
+        let read_by = if mine {
             receipts
                 .iter()
                 .filter(|r| r.message_id == m.id && r.user_id != me_id)
@@ -281,7 +277,7 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, Ap
             } else {
                 name(m.sender_id)
             },
-            mine: m.sender_id == me_id,
+            mine,
             body,
             at: moment(tz, m.created_at),
             automatic: m.automatic,

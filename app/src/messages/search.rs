@@ -9,7 +9,7 @@ use super::service::{body_context, subject_context};
 use crate::audit::{service as audit, Outcome};
 use crate::auth::context::SignedIn;
 use crate::auth::entity::user_account;
-use crate::auth::{guard, Action, Grant, Resource, Role};
+use crate::auth::{guard, Action, Resource, Role};
 use crate::patients::entity::patient;
 use crate::AppError;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
@@ -55,12 +55,7 @@ pub async fn search(me: &SignedIn, query: &str) -> Result<Vec<SearchHit>, AppErr
     if let Some(own) = own {
         conversations = conversations.filter(conversation::Column::PatientId.eq(own));
     } else if me.auth.role == Role::Staff {
-        let granted: Vec<i32> =
-            crate::grants::lookup::active_pairs(txn, Some(me.auth.user_id), Grant::Care, now)
-                .await?
-                .into_iter()
-                .map(|(_, patient)| patient)
-                .collect();
+        let granted = super::people::granted_patients(txn, me.auth.user_id, now).await?;
         conversations = conversations.filter(conversation::Column::PatientId.is_in(granted));
     }
     let conversations: HashMap<i32, conversation::Model> = conversations

@@ -7,39 +7,24 @@
 use super::entity::{conversation, message};
 use super::model::{MessageText, NewConversation};
 use super::people;
+pub(super) use super::writing::{body_context, subject_context};
+use super::writing::{next_seq, write_message};
 use crate::auth::context::SignedIn;
 use crate::auth::guard::Permit;
 use crate::auth::{guard, Action, Resource, Role};
-use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::crypto::{Encrypted, Keyring};
 use crate::live::model::LiveKind;
 use crate::patients::entity::patient;
 use crate::patients::service::{open_patient, open_patient_by_id, OpenPatient};
 use crate::AppError;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 pub(super) fn messages(patient_id: i32) -> Resource {
     Resource::Messages { patient_id }
 }
 
-pub(super) fn subject_context(conversation: &str) -> FieldContext<'_> {
-    FieldContext {
-        table: "conversation",
-        column: "subject",
-        row: conversation,
-    }
-}
-
-pub(super) fn body_context(bound: &str) -> FieldContext<'_> {
-    FieldContext {
-        table: "message",
-        column: "body",
-        row: bound,
-    }
-}
-
-fn sealing(e: crate::crypto::CryptoError) -> AppError {
+pub(super) fn sealing(e: crate::crypto::CryptoError) -> AppError {
     AppError::internal(format_args!("sealing a message: {e}"))
 }
 
@@ -145,6 +130,9 @@ async fn append(
         now,
     )
     .await?;
+    if Some(me.auth.user_id) == patient.user_id {
+        super::auto_reply::reply_if_closed(txn, me.keyring(), conversation, now).await?;
+    }
     let everyone = people::everyone(txn, patient.id, patient.user_id, now).await?;
     let readers: Vec<i32> = everyone
         .iter()
@@ -161,63 +149,6 @@ async fn append(
     )
     .await?;
     Ok(seq)
-}
-
-/// The conversation's next number, its row held until `txn` ends.
-async fn next_seq(
-    txn: &DatabaseTransaction,
-    conversation_id: i32,
-    now: DateTime<Utc>,
-) -> Result<i64, AppError> {
-    conversation::Entity::update_many()
-        .col_expr(
-            conversation::Column::LastSeq,
-            Expr::col(conversation::Column::LastSeq).add(1),
-        )
-        .col_expr(conversation::Column::LastMessageAt, Expr::val(now))
-        .col_expr(
-            conversation::Column::DoneAt,
-            Expr::val(Option::<DateTime<Utc>>::None),
-        )
-        .filter(conversation::Column::Id.eq(conversation_id))
-        .exec(txn)
-        .await?;
-    let row = conversation::Entity::find_by_id(conversation_id)
-        .one(txn)
-        .await?
-        .ok_or_else(|| AppError::internal("a conversation vanished while written to"))?;
-    Ok(row.last_seq)
-}
-
-/// One message row, its body sealed to the conversation and itself.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn write_message(
-    txn: &DatabaseTransaction,
-    keyring: &Keyring,
-    conversation: &conversation::Model,
-    sender: i32,
-    seq: i64,
-    body: &str,
-    automatic: bool,
-    now: DateTime<Utc>,
-) -> Result<String, AppError> {
-    let public_id = new_id();
-    let bound = message::bound_to(&conversation.public_id, &public_id);
-    let sealed =
-        Encrypted::seal(keyring, &body_context(&bound), &body.to_owned()).map_err(sealing)?;
-    message::Entity::insert(message::ActiveModel {
-        public_id: Set(public_id.clone()),
-        conversation_id: Set(conversation.id),
-        seq: Set(seq),
-        sender_id: Set(sender),
-        body: Set(sealed),
-        automatic: Set(automatic),
-        created_at: Set(now),
-        ..Default::default()
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(public_id)
 }
 
 /// Files a conversation as it happened, for the demo practice: `messages` are (sender, words,

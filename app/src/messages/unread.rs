@@ -5,7 +5,7 @@
 
 use super::entity::{conversation, message, message_receipt};
 use crate::auth::entity::user_account;
-use crate::auth::{Grant, Role};
+use crate::auth::Role;
 use crate::patients::entity::patient;
 use crate::AppError;
 use chrono::{DateTime, Utc};
@@ -78,12 +78,7 @@ pub async fn unread_total(
         }
         Role::Physician => query = query.filter(from_patients()),
         Role::Staff => {
-            let granted: Vec<i32> =
-                crate::grants::lookup::active_pairs(conn, Some(user_id), Grant::Care, now)
-                    .await?
-                    .into_iter()
-                    .map(|(_, patient)| patient)
-                    .collect();
+            let granted = super::people::granted_patients(conn, user_id, now).await?;
             query = query
                 .filter(from_patients())
                 .filter(in_conversations_of(granted));

@@ -2,40 +2,18 @@
 //! functions, heard live by the other side, numbered by the server, read receipts, who may
 //! read them (P5), one audit entry per read or write (P9), sealed at rest (P6).
 
+use super::{send, start};
 use crate::helpers::{backends, spawn_app, TestApp, TestUser};
 use crate::live::Listening;
 use app::auth::Role;
 use app::messages::model::{ConversationSummary, ConversationView};
 use sea_orm::{ConnectionTrait, EntityTrait};
 
-async fn start(app: &TestApp, who: &reqwest::Client, subject: &str, body: &str) -> String {
-    let (status, id) = app
-        .call::<String>(
-            who,
-            "/api/messages/start",
-            &[("subject", subject), ("body", body)],
-        )
-        .await;
-    assert_eq!(status, 200, "{}: {id:?}", app.backend);
-    id.expect("started")
-}
-
 async fn open(app: &TestApp, who: &reqwest::Client, id: &str) -> (u16, Option<ConversationView>) {
     let (status, view) = app
         .call::<ConversationView>(who, "/api/messages/open", &[("conversation", id)])
         .await;
     (status, view.ok())
-}
-
-async fn send(app: &TestApp, who: &reqwest::Client, id: &str, body: &str) -> (u16, Option<i64>) {
-    let (status, seq) = app
-        .call::<i64>(
-            who,
-            "/api/messages/send",
-            &[("conversation", id), ("body", body)],
-        )
-        .await;
-    (status, seq.ok())
 }
 
 async fn inbox(app: &TestApp, who: &reqwest::Client) -> (u16, Vec<ConversationSummary>) {

@@ -3,34 +3,19 @@
 //! 15 minutes; none once read; audited; never the subject, the words or a name.
 
 use crate::helpers::{backends, spawn_app, TestApp};
+
+async fn start(app: &TestApp, who: &reqwest::Client, subject: &str, body: &str) -> String {
+    super::start(app, who, subject, body).await
+}
+
+async fn send(app: &TestApp, who: &reqwest::Client, id: &str, body: &str) {
+    assert_eq!(super::send(app, who, id, body).await.0, 200);
+}
 use app::auth::Role;
 use app::mail::outbox_email;
 use app::sms::outbox_sms;
 use chrono::Duration;
 use sea_orm::EntityTrait;
-
-async fn start(app: &TestApp, who: &reqwest::Client, subject: &str, body: &str) -> String {
-    let (status, id) = app
-        .call::<String>(
-            who,
-            "/api/messages/start",
-            &[("subject", subject), ("body", body)],
-        )
-        .await;
-    assert_eq!(status, 200);
-    id.expect("started")
-}
-
-async fn send(app: &TestApp, who: &reqwest::Client, id: &str, body: &str) {
-    let (status, _) = app
-        .call::<i64>(
-            who,
-            "/api/messages/send",
-            &[("conversation", id), ("body", body)],
-        )
-        .await;
-    assert_eq!(status, 200);
-}
 
 /// Emails and texts sent so far, opened: (to, subject + body).
 async fn outbox(app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String)>) {

@@ -1,21 +1,10 @@
 //! Searching one's own messages: subjects and words, any case; only what the caller may read;
 //! audited once plus once per patient shown; no words stored in the clear to search by.
 
+use super::start;
 use crate::helpers::{backends, spawn_app, TestApp};
 use app::auth::Role;
 use app::messages::model::SearchHit;
-
-async fn start(app: &TestApp, who: &reqwest::Client, subject: &str, body: &str) -> String {
-    let (status, id) = app
-        .call::<String>(
-            who,
-            "/api/messages/start",
-            &[("subject", subject), ("body", body)],
-        )
-        .await;
-    assert_eq!(status, 200);
-    id.expect("started")
-}
 
 async fn search(app: &TestApp, who: &reqwest::Client, q: &str) -> (u16, Vec<SearchHit>) {
     let (status, hits) = app

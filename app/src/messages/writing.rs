@@ -1,0 +1,87 @@
+//! Writing a message's row (server only): the conversation's next number, and the body sealed
+//! to the conversation and itself. What `service` (a person's message) and `auto_reply` (the
+//! practice's) share.
+
+use super::entity::{conversation, message};
+use crate::crypto::{Encrypted, FieldContext, Keyring};
+use crate::AppError;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+
+pub(super) fn subject_context(conversation: &str) -> FieldContext<'_> {
+    FieldContext {
+        table: "conversation",
+        column: "subject",
+        row: conversation,
+    }
+}
+
+pub(super) fn body_context(bound: &str) -> FieldContext<'_> {
+    FieldContext {
+        table: "message",
+        column: "body",
+        row: bound,
+    }
+}
+
+fn sealing(e: crate::crypto::CryptoError) -> AppError {
+    AppError::internal(format_args!("sealing a message: {e}"))
+}
+
+/// The conversation's next number, its row held until `txn` ends.
+pub(super) async fn next_seq(
+    txn: &DatabaseTransaction,
+    conversation_id: i32,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    conversation::Entity::update_many()
+        .col_expr(
+            conversation::Column::LastSeq,
+            Expr::col(conversation::Column::LastSeq).add(1),
+        )
+        .col_expr(conversation::Column::LastMessageAt, Expr::val(now))
+        .col_expr(
+            conversation::Column::DoneAt,
+            Expr::val(Option::<DateTime<Utc>>::None),
+        )
+        .filter(conversation::Column::Id.eq(conversation_id))
+        .exec(txn)
+        .await?;
+    let row = conversation::Entity::find_by_id(conversation_id)
+        .one(txn)
+        .await?
+        .ok_or_else(|| AppError::internal("a conversation vanished while written to"))?;
+    Ok(row.last_seq)
+}
+
+/// One message row, its body sealed to the conversation and itself.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn write_message(
+    txn: &DatabaseTransaction,
+    keyring: &Keyring,
+    conversation: &conversation::Model,
+    sender: i32,
+    seq: i64,
+    body: &str,
+    automatic: bool,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let bound = message::bound_to(&conversation.public_id, &public_id);
+    let sealed =
+        Encrypted::seal(keyring, &body_context(&bound), &body.to_owned()).map_err(sealing)?;
+    message::Entity::insert(message::ActiveModel {
+        public_id: Set(public_id.clone()),
+        conversation_id: Set(conversation.id),
+        seq: Set(seq),
+        sender_id: Set(sender),
+        body: Set(sealed),
+        automatic: Set(automatic),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(public_id)
+}
