@@ -75,6 +75,8 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .context("a fresh database has no accounts")?;
     let address = app.url();
     tokio::spawn(app.serve(std::future::pending()));
+    let stage = |what: &str| println!("  resident {:.0} MB {what}", resident_mb().0);
+    stage("once started, with the demo practice");
 
     // 1,000 patients with records (one password hash, reused: hashing is not what is measured).
     let password = "harbor lantern violet 7";
@@ -111,6 +113,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         patients.push((account.email, record.public_id));
     }
     println!("{PATIENTS} patients made");
+    stage("with them");
 
     // The physician signs in and starts a conversation with each (not timed).
     let physician = accounts
@@ -161,6 +164,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         conversations.push(response.json::<String>().await?);
     }
     println!("{PATIENTS} conversations started");
+    stage("after the 1,000 conversations were started");
 
     // Every patient signs in (16 at a time) and opens a stream, read on the load generator's
     // runtime through one client (each stream carries its own session cookie), so that the
@@ -196,6 +200,7 @@ async fn run(settings: Settings) -> anyhow::Result<()> {
         .buffered(16)
         .collect::<Vec<_>>()
         .await;
+    stage("after the 1,000 sign-ins");
     let (rss_before, _) = resident_mb();
     let mut opened = 0;
     for cookie in cookies {
