@@ -56,6 +56,8 @@ pub enum Refusal {
     Note(crate::records::notes::refusal::NoteRefusal),
     /// A file not added to the record (not a PDF, JPEG or PNG, too large, cut off).
     Document(crate::records::documents::refusal::DocumentRefusal),
+    /// A communication from the patient's chart that cannot go (no address, no mobile).
+    Communication(crate::messages::hub::refusal::HubRefusal),
     /// A share link not made (the page could not show its address).
     Share(crate::records::share::refusal::ShareRefusal),
 }
@@ -72,6 +74,7 @@ impl Refusal {
             Refusal::Chart(r) => format!("chart.{}", r.code()),
             Refusal::Note(r) => format!("note.{}", r.code()),
             Refusal::Document(r) => format!("document.{}", r.code()),
+            Refusal::Communication(r) => format!("communication.{}", r.code()),
             Refusal::Share(r) => format!("share.{}", r.code()),
         }
     }
@@ -86,6 +89,7 @@ impl Refusal {
             Refusal::Chart(r) => r.message().to_owned(),
             Refusal::Note(r) => r.message().to_owned(),
             Refusal::Document(r) => r.message().to_owned(),
+            Refusal::Communication(r) => r.message().to_owned(),
             Refusal::Share(r) => r.message().to_owned(),
         }
     }
@@ -112,6 +116,12 @@ impl From<crate::memberships::refusal::MembershipRefusal> for AppError {
 impl From<crate::memberships::refusal::RefundRefusal> for AppError {
     fn from(refusal: crate::memberships::refusal::RefundRefusal) -> Self {
         AppError::Refused(Refusal::Refund(refusal))
+    }
+}
+
+impl From<crate::messages::hub::refusal::HubRefusal> for AppError {
+    fn from(refusal: crate::messages::hub::refusal::HubRefusal) -> Self {
+        AppError::Refused(Refusal::Communication(refusal))
     }
 }
 
@@ -186,6 +196,7 @@ impl AppError {
             // Input that does not fit the schedule is the form's to fix, not a conflict.
             AppError::Refused(Refusal::Schedule(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Refused(Refusal::Document(r)) => r.status(),
+            AppError::Refused(Refusal::Communication(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Refused(Refusal::Share(r)) => r.status(),
             AppError::Conflict(_) | AppError::Refused(_) => StatusCode::CONFLICT,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

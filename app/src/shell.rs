@@ -116,6 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("patients/:id") view=PatientPage/>
                     <Route path=path!("visits/:id/note") view=crate::records::VisitNotePage/>
                     <Route path=path!("messages") view=crate::messages::InboxPage/>
+                    <Route path=path!("messages/templates") view=crate::messages::hub::TemplatesPage/>
                     <Route path=path!("messages/:id") view=crate::messages::ConversationPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AppLayout ssr=SsrMode::Async>

@@ -13,6 +13,7 @@ use app::grants::entity::access_grant;
 use app::mail::{outbox_attachment, outbox_email};
 use app::memberships::entity::patient_profile;
 use app::messages::entity::{conversation, message};
+use app::messages::hub::entity::communication;
 use app::notifications::entity::notification;
 use app::patients::entity::patient;
 use app::records::documents::entity::document;
@@ -77,6 +78,7 @@ macro_rules! sealed_tables {
         $each!(access_grant::Model);
         $each!(conversation::Model);
         $each!(message::Model);
+        $each!(communication::Model);
     };
 }
 

@@ -79,12 +79,17 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 1024 * 1024;
 /// The upload's body: the largest file the record takes and room for the form around it.
 pub const MAX_UPLOAD_BODY_BYTES: u64 = app::records::documents::model::MAX_BYTES + 1024 * 1024;
 
+/// The routes that take a file: a document's upload, a message with a file.
+fn is_upload(path: &str) -> bool {
+    path == app::records::documents::model::UPLOAD_PATH || path == app::messages::model::ATTACH_PATH
+}
+
 /// The upload takes only a `multipart/form-data` body with its boundary (the form reader
 /// cannot read another, and would fail badly): anything else is answered 415. Inside the
 /// session gate, so a cross-site post is refused as such first.
 pub async fn upload_is_multipart(request: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
-    if request.uri().path() == app::records::documents::model::UPLOAD_PATH {
+    if is_upload(request.uri().path()) {
         let multipart = request
             .headers()
             .get(header::CONTENT_TYPE)
@@ -105,7 +110,7 @@ pub async fn upload_is_multipart(request: Request, next: Next) -> Response {
 /// limited): 30 seconds, and 15 minutes for an upload (25 MB over a slow phone connection).
 pub async fn time_limit(request: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
-    let limit = if request.uri().path() == app::records::documents::model::UPLOAD_PATH {
+    let limit = if is_upload(request.uri().path()) {
         std::time::Duration::from_secs(15 * 60)
     } else {
         std::time::Duration::from_secs(30)
@@ -158,7 +163,7 @@ async fn limit_upload_body(request: Request, next: Next) -> Response {
 pub async fn limit_request_body(request: Request, next: Next) -> Response {
     use axum::response::IntoResponse;
     use futures::StreamExt;
-    if request.uri().path() == app::records::documents::model::UPLOAD_PATH {
+    if is_upload(request.uri().path()) {
         return limit_upload_body(request, next).await;
     }
     const TOO_LARGE: &str = "This request is larger than 1 MB, so it was not read. \

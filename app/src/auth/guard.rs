@@ -288,6 +288,7 @@ fn resource_id(resource: &Resource) -> Option<String> {
         | Resource::MembershipTiers
         | Resource::AuditLog
         | Resource::EmergencyReads
-        | Resource::Inbox => None,
+        | Resource::Inbox
+        | Resource::Templates => None,
     }
 }

@@ -94,6 +94,8 @@ pub enum Resource {
     /// The practice's inbox: every conversation it may read (for staff, those of the patients
     /// they hold a grant for; the list narrows itself), one audit entry per patient shown.
     Inbox,
+    /// The practice's saved message templates: its own words, kept by the physician and staff.
+    Templates,
 }
 
 /// An access to one patient's record held beyond one's role, for a limited time.
@@ -135,7 +137,8 @@ impl Resource {
             | Resource::MembershipTiers
             | Resource::AuditLog
             | Resource::EmergencyReads
-            | Resource::Inbox => None,
+            | Resource::Inbox
+            | Resource::Templates => None,
         }
     }
 }
@@ -163,6 +166,7 @@ impl Resource {
             Resource::EmergencyReads => "emergency_reads",
             Resource::Messages { .. } => "messages",
             Resource::Inbox => "inbox",
+            Resource::Templates => "message_templates",
         }
     }
 }
@@ -202,7 +206,8 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         | (Physician, Read | Write, Resource::AccessGrants { .. })
         | (Physician, Read, Resource::EmergencyReads)
         | (Physician, Read | Write, Resource::Messages { .. })
-        | (Physician, Read, Resource::Inbox) => true,
+        | (Physician, Read, Resource::Inbox)
+        | (Physician, Read | Write, Resource::Templates) => true,
         // Staff schedule, call and bill: demographics, not clinical content.
         (Staff, Read | Write, Resource::PatientProfile { .. })
         | (Staff, Read | Write, Resource::Appointments { .. })
@@ -210,7 +215,8 @@ pub fn can_with(actor: &Actor, action: Action, resource: &Resource, grant: Optio
         | (Staff, Read, Resource::PatientDirectory)
         | (Staff, Read, Resource::Agenda)
         | (Staff, Read, Resource::Schedule)
-        | (Staff, Read, Resource::Inbox) => true,
+        | (Staff, Read, Resource::Inbox)
+        | (Staff, Read | Write, Resource::Templates) => true,
         // Beyond the role: a staff member the physician let in works on that chart, and the
         // administrator's emergency read reads it; neither writes a note.
         (Staff, Read, Resource::PatientChart { .. })
@@ -449,7 +455,7 @@ mod tests {
     }
 
     fn any_resource() -> impl Strategy<Value = Resource> {
-        (0..4_i32, 0..14_u8).prop_map(|(id, kind)| match kind {
+        (0..4_i32, 0..15_u8).prop_map(|(id, kind)| match kind {
             0 => Resource::PatientProfile { patient_id: id },
             1 => Resource::PatientChart { patient_id: id },
             2 => Resource::PatientHistory { patient_id: id },
@@ -463,6 +469,7 @@ mod tests {
             10 => Resource::EmergencyReads,
             11 => Resource::Messages { patient_id: id },
             12 => Resource::Inbox,
+            13 => Resource::Templates,
             _ => Resource::PatientDirectory,
         })
     }
@@ -545,6 +552,9 @@ mod tests {
             }
             if matches!(resource, Resource::Inbox) {
                 prop_assert_eq!(with, !write && matches!(role, Role::Physician | Role::Staff));
+            }
+            if matches!(resource, Resource::Templates) {
+                prop_assert_eq!(with, matches!(role, Role::Physician | Role::Staff));
             }
         }
     }

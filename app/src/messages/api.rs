@@ -100,6 +100,41 @@ pub async fn send_message(conversation: String, body: String) -> Result<i64, App
     )
 }
 
+/// Adds a message with a file to a conversation (`multipart/form-data`: `conversation`,
+/// `body`, then `file`, which may be left empty). Returns its number there. The same function
+/// serves the hydrated page (in place) and a plain post without JavaScript.
+#[server(endpoint = "messages/send-file", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn send_with_file(
+    data: leptos::server_fn::codec::MultipartData,
+) -> Result<i64, AppError> {
+    use crate::auth::api::context;
+    let Some(mut form) = data.into_inner() else {
+        return Err(AppError::internal("a message without its form"));
+    };
+    let mut fields = super::attach::Fields::default();
+    let sent = match (
+        context::signed_in(),
+        use_context::<crate::storage::Objects>(),
+    ) {
+        (Ok(me), Some(objects)) => {
+            super::attach::receive(&me, &objects, &mut form, &mut fields).await
+        }
+        (Err(error), _) => Err(error),
+        (_, None) => Err(AppError::internal("object storage is not in the context")),
+    };
+    // The rest of the body is read before answering, so a browser still sending reads the
+    // answer instead of a reset connection (the body is capped).
+    crate::records::documents::upload::drain(&mut form).await;
+    let patient_side =
+        context::authenticated().is_some_and(|a| a.role == crate::auth::Role::Patient);
+    let page = conversation_page(patient_side, &fields.conversation);
+    context::answer_write(
+        sent,
+        |_| format!("{page}#latest"),
+        |error| format!("{page}?{}#reply", crate::ui::problem_in_address(error)),
+    )
+}
+
 /// What a patient is told before writing: not for emergencies, and when the practice answers.
 #[server(endpoint = "messages/notice")]
 pub async fn load_compose_notice() -> Result<ComposeNotice, AppError> {

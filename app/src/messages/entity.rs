@@ -1,4 +1,4 @@
-//! Messaging's tables (migration 33). Sealed: a conversation's subject (bound to its public
+//! Messaging's tables (migrations 33–36). Sealed: a conversation's subject (bound to its public
 //! id) and a message's body (bound to its conversation's and its own public ids, so a body
 //! moved to another message or conversation does not open).
 
@@ -95,6 +95,26 @@ pub mod message_receipt {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i32,
         pub read_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod message_attachment {
+    use sea_orm::entity::prelude::*;
+
+    /// Document `document_id` (of the patient's record) came with message `message_id`.
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "message_attachment")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i32,
+        pub message_id: i32,
+        #[sea_orm(unique)]
+        pub document_id: i32,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

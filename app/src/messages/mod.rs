@@ -5,6 +5,7 @@
 
 pub mod api;
 mod conversation;
+pub mod hub;
 pub mod model;
 mod pages;
 mod search_page;
@@ -13,9 +14,13 @@ pub use conversation::ConversationPage;
 pub use pages::{InboxPage, MyMessagesPage, NewMessagePage};
 
 #[cfg(feature = "ssr")]
+pub mod attach;
+#[cfg(feature = "ssr")]
 pub mod auto_reply;
 #[cfg(feature = "ssr")]
 pub mod entity;
+#[cfg(feature = "ssr")]
+mod files;
 #[cfg(feature = "ssr")]
 pub mod manage;
 #[cfg(feature = "ssr")]

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 pub const SUBJECT_MAX: usize = 120;
 /// The longest message, in characters.
 pub const BODY_MAX: usize = 10_000;
+/// Where a message with a file is posted (`multipart/form-data`: `conversation`, `body`, then
+/// `file`, which may be left empty).
+pub const ATTACH_PATH: &str = "/api/messages/send-file";
 
 /// A message as typed: its words, trimmed and within bounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,19 @@ impl MessageText {
             Some(text) if errors.is_empty() => Ok(text),
             _ => Err(AppError::Validation(errors)),
         }
+    }
+
+    /// `body` beside a file: it may be empty (the file says it), not too long.
+    pub fn beside_file(body: &str) -> Result<MessageText, AppError> {
+        if body.trim().is_empty() {
+            return Ok(MessageText(String::new()));
+        }
+        MessageText::parse(body)
+    }
+
+    /// Whether there are no words (a file sent on its own).
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 
     pub fn as_str(&self) -> &str {
@@ -119,6 +135,18 @@ pub struct MessageView {
     pub automatic: bool,
     /// For the reader's own messages: who else has read it.
     pub read_by: Vec<Receipt>,
+    /// The files that came with it (documents of the patient's record).
+    pub files: Vec<MessageFile>,
+}
+
+/// A file that came with a message: a document of the patient's record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageFile {
+    /// The document's public id.
+    pub public_id: String,
+    pub title: String,
+    /// "JPEG image · 2.1 MB".
+    pub about: String,
 }
 
 /// A conversation, opened.

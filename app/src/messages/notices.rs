@@ -236,7 +236,10 @@ pub async fn deliver(
 }
 
 /// The patient's mobile number, if one is on file and can take texts.
-fn mobile(keyring: &Keyring, patient: &patient::Model) -> Result<Option<String>, AppError> {
+pub(super) fn mobile(
+    keyring: &Keyring,
+    patient: &patient::Model,
+) -> Result<Option<String>, AppError> {
     let Some(sealed) = &patient.phone else {
         return Ok(None);
     };

@@ -52,7 +52,10 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <Title text="Messages · Bedside"/>
         <section class="section container stack">
-            <h1>"Messages"</h1>
+            <div class="page-heading">
+                <h1>"Messages"</h1>
+                <a class="button button-quiet" href="/dashboard/messages/templates">"Message templates"</a>
+            </div>
             <NoticePreferencesForm/>
             <AutoReplyForm/>
             <super::search_page::MessageSearch patient_side=false/>

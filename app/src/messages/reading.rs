@@ -23,11 +23,11 @@ use sea_orm::{
 };
 use std::collections::{HashMap, HashSet};
 
-fn opening(e: crate::crypto::CryptoError) -> AppError {
+pub(super) fn opening(e: crate::crypto::CryptoError) -> AppError {
     AppError::internal(format_args!("opening a message: {e}"))
 }
 
-fn subject_of(keyring: &Keyring, row: &conversation::Model) -> Result<String, AppError> {
+pub(super) fn subject_of(keyring: &Keyring, row: &conversation::Model) -> Result<String, AppError> {
     row.subject
         .open(keyring, &subject_context(&row.public_id))
         .map_err(opening)
@@ -70,7 +70,7 @@ async fn names(
     Ok(out)
 }
 
-fn moment(tz: chrono_tz::Tz, at: DateTime<Utc>) -> String {
+pub(super) fn moment(tz: chrono_tz::Tz, at: DateTime<Utc>) -> String {
     at.with_timezone(&tz)
         .format("%b %-d, %-I:%M %P")
         .to_string()
@@ -242,6 +242,8 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, Ap
         people.insert(user, crate::patients::service::legal_name(keyring, &row)?);
     }
     let tz = crate::appointments::service::schedule::practice_time_zone(txn).await?;
+    let mut files =
+        super::files::files_of(txn, keyring, rows.iter().map(|m| m.id).collect()).await?;
     let me_id = me.auth.user_id;
     let name = |id: i32| {
         people
@@ -282,6 +284,7 @@ pub async fn open(me: &SignedIn, public_id: &str) -> Result<ConversationView, Ap
             at: moment(tz, m.created_at),
             automatic: m.automatic,
             read_by,
+            files: files.remove(&m.id).unwrap_or_default(),
         });
     }
     // For the practice: who may look after it (and who does).

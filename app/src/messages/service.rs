@@ -4,7 +4,7 @@
 //! conversation's row (held until commit), so messages are in the server's order, never a
 //! client's clock; everyone in the conversation hears of it once it commits (`live`).
 
-use super::entity::{conversation, message};
+use super::entity::conversation;
 use super::model::{MessageText, NewConversation};
 use super::people;
 pub(super) use super::writing::{body_context, subject_context};
@@ -94,6 +94,17 @@ pub async fn start(
 /// Adds `text` to conversation `public_id`. Returns the message's number there.
 pub async fn reply(me: &SignedIn, public_id: &str, text: &MessageText) -> Result<i64, AppError> {
     let conversation = find(me, public_id, "message.send").await?;
+    reply_in(me, &conversation, text, None).await
+}
+
+/// Adds `text` (and `file`, already sealed into storage) to `conversation`. Returns the
+/// message's number there. The message, the file's document and their link are one write.
+pub(super) async fn reply_in(
+    me: &SignedIn,
+    conversation: &conversation::Model,
+    text: &MessageText,
+    file: Option<&super::files::Attached>,
+) -> Result<i64, AppError> {
     let OpenPatient { row, permit } = open_patient_by_id(
         me,
         conversation.patient_id,
@@ -102,13 +113,16 @@ pub async fn reply(me: &SignedIn, public_id: &str, text: &MessageText) -> Result
         "message.send",
     )
     .await?;
-    let seq = append(me, &permit, &conversation, &row, text, me.now()).await?;
+    let (seq, message) = append(me, &permit, conversation, &row, text, me.now()).await?;
+    if let Some(file) = file {
+        super::files::file_with(permit.txn(), me, &row, message, file).await?;
+    }
     permit.commit().await?;
     Ok(seq)
 }
 
 /// Writes message `text` from the caller as the next of `conversation`, and tells everyone in
-/// it. A conversation marked done opens again.
+/// it. A conversation marked done opens again. Returns its number and row id.
 async fn append(
     me: &SignedIn,
     permit: &Permit,
@@ -116,10 +130,10 @@ async fn append(
     patient: &patient::Model,
     text: &MessageText,
     now: DateTime<Utc>,
-) -> Result<i64, AppError> {
+) -> Result<(i64, i32), AppError> {
     let txn = permit.txn();
     let seq = next_seq(txn, conversation.id, now).await?;
-    write_message(
+    let written = write_message(
         txn,
         me.keyring(),
         conversation,
@@ -148,7 +162,7 @@ async fn append(
         now,
     )
     .await?;
-    Ok(seq)
+    Ok((seq, written))
 }
 
 /// Files a conversation as it happened, for the demo practice: `messages` are (sender, words,
@@ -203,14 +217,8 @@ pub async fn file(
         .await?;
         let reader = messages.iter().map(|m| m.0).find(|s| s != sender);
         if let (Some(reader), true) = (reader, i + 1 < messages.len()) {
-            let id = message::Entity::find()
-                .filter(message::Column::PublicId.eq(message))
-                .one(&txn)
-                .await?
-                .map(|m| m.id)
-                .ok_or_else(|| AppError::internal("a message just written is missing"))?;
             message_receipt::Entity::insert(message_receipt::ActiveModel {
-                message_id: Set(id),
+                message_id: Set(message),
                 user_id: Set(reader),
                 read_at: Set(*at + chrono::Duration::hours(1)),
             })

@@ -55,7 +55,7 @@ pub(super) async fn next_seq(
     Ok(row.last_seq)
 }
 
-/// One message row, its body sealed to the conversation and itself.
+/// One message row, its body sealed to the conversation and itself. Returns its row id.
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn write_message(
     txn: &DatabaseTransaction,
@@ -66,13 +66,13 @@ pub(super) async fn write_message(
     body: &str,
     automatic: bool,
     now: DateTime<Utc>,
-) -> Result<String, AppError> {
+) -> Result<i32, AppError> {
     let public_id = uuid::Uuid::new_v4().simple().to_string();
     let bound = message::bound_to(&conversation.public_id, &public_id);
     let sealed =
         Encrypted::seal(keyring, &body_context(&bound), &body.to_owned()).map_err(sealing)?;
-    message::Entity::insert(message::ActiveModel {
-        public_id: Set(public_id.clone()),
+    let inserted = message::Entity::insert(message::ActiveModel {
+        public_id: Set(public_id),
         conversation_id: Set(conversation.id),
         seq: Set(seq),
         sender_id: Set(sender),
@@ -81,7 +81,7 @@ pub(super) async fn write_message(
         created_at: Set(now),
         ..Default::default()
     })
-    .exec_without_returning(txn)
+    .exec(txn)
     .await?;
-    Ok(public_id)
+    Ok(inserted.last_insert_id)
 }

@@ -203,6 +203,7 @@ pub fn PatientPage() -> impl IntoView {
                                             <div class="stack">
                                                 <ProfileCard profile/>
                                                 <crate::records::ChartPanel patient=id.clone()/>
+                                                <crate::messages::hub::CommunicationPanel patient=id.clone()/>
                                             </div>
                                             <aside class="stack" aria-label="Visits and membership">
                                                 <PatientSide patient=id.clone()/>

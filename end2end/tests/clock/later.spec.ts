@@ -313,3 +313,30 @@ test("reminders arrive as the clock moves: an email a week before, a text the da
   expect(reminderEmails()).toBe(1);
   expect(reminderTexts()).toBe(1);
 });
+
+test("a message left unread five minutes brings the physician a notice that holds none of it", async ({ page }) => {
+  test.setTimeout(90_000);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, MARIA, CLOCK_DATA);
+  const subject = `Rash on my arm ${Date.now()}`;
+  const words = "It is itchy and spreading since Sunday.";
+  await page.goto("/portal/messages/new");
+  await page.getByLabel("Subject").fill(subject);
+  await page.getByLabel("Message").fill(words);
+  await page.getByRole("button", { name: "Send" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: subject })).toBeVisible();
+  const notices = () => emailsTo("dr.marsh@harborstreetmedicine.example", "A new secure message from Harbor Street Medicine");
+  const before = notices();
+
+  // Five minutes unread: the physician is told, by email, with none of it.
+  await moveClock(page, new Date((await serverNow(page)).getTime() + 6 * 60_000));
+  await expect.poll(notices, { timeout: 20_000 }).toBe(before + 1);
+  const notice = clockOutbox(200)
+    .split("-".repeat(72))
+    .filter((block) => block.includes("to dr.marsh@harborstreetmedicine.example") && block.includes("A new secure message from"))
+    .pop() as string;
+  expect(notice).toContain("You have a new secure message from Harbor Street Medicine. Sign in to read it:");
+  for (const secret of [subject, "itchy", "spreading", "Maria", "Lopez", "Rash"]) {
+    expect(notice.toLowerCase()).not.toContain(secret.toLowerCase());
+  }
+});

@@ -377,11 +377,15 @@ async fn hsts_is_sent_whenever_patients_reach_the_site_by_https_also_behind_a_pr
 async fn a_request_body_over_one_mebibyte_is_refused_with_413_everywhere() {
     let app = spawn_app(&crate::helpers::Backend::Sqlite).await;
     let limit = bedside::security::MAX_REQUEST_BODY_BYTES;
-    // Any server function but the upload, which takes 25 MB, and only as multipart (its own
-    // test, records::documents). (The registry's order changes from build to build.)
+    // Any server function but the uploads, which take 25 MB, and only as multipart (their own
+    // tests, records::documents and messages::attachments). (The registry's order changes from
+    // build to build.)
     let server_fn = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_owned())
-        .find(|path| path != app::records::documents::model::UPLOAD_PATH)
+        .find(|path| {
+            path != app::records::documents::model::UPLOAD_PATH
+                && path != app::messages::model::ATTACH_PATH
+        })
         .expect("a server function");
     let form = |size: usize| format!("email=a%40example.com&message={}", "x".repeat(size));
     for path in [

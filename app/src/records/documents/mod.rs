@@ -9,10 +9,14 @@ pub mod refusal;
 #[cfg(feature = "ssr")]
 pub mod entity;
 #[cfg(feature = "ssr")]
-mod reading;
+pub(crate) mod reading;
+#[cfg(feature = "ssr")]
+pub(crate) mod rows;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
-mod upload;
+pub(crate) mod upload;
 
+#[cfg(feature = "hydrate")]
+pub(crate) use pages::over_the_limit;
 pub use pages::{DocumentList, DocumentsPanel, NoteAttachments};

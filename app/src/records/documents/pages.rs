@@ -204,12 +204,7 @@ pub fn UploadForm(
         ev.prevent_default();
         #[cfg(feature = "hydrate")]
         {
-            let size = file
-                .get_untracked()
-                .and_then(|input| input.files())
-                .and_then(|files| files.get(0))
-                .map(|f| f.size());
-            if size.is_some_and(|size| size > MAX_BYTES as f64) {
+            if over_the_limit(file) {
                 last.set(Some(Outcome::Refused(
                     DocumentRefusal::TooLarge.message().to_owned(),
                 )));
@@ -323,4 +318,13 @@ pub fn NoteAttachments(
             })}
         </section>
     }
+}
+
+/// Whether the file chosen in `file` is larger than the record takes (checked before sending).
+#[cfg(feature = "hydrate")]
+pub(crate) fn over_the_limit(file: NodeRef<leptos::html::Input>) -> bool {
+    file.get_untracked()
+        .and_then(|input| input.files())
+        .and_then(|files| files.get(0))
+        .is_some_and(|f| f.size() > MAX_BYTES as f64)
 }

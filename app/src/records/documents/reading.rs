@@ -5,12 +5,13 @@
 
 use super::entity::{document, object_name};
 use super::model::{DocumentSummary, Documents, MediaType};
+use super::rows::context;
+pub(crate) use super::rows::open_label;
 use crate::appointments::entity::appointment;
 use crate::auth::context::SignedIn;
 use crate::auth::model::Role;
 use crate::auth::{can, guard, Action, Resource};
 use crate::crypto::stream::DataKey;
-use crate::crypto::FieldContext;
 use crate::crypto::Keyring;
 use crate::patients::entity::patient;
 use crate::patients::service::{open_patient, OpenPatient};
@@ -21,12 +22,6 @@ use crate::AppError;
 use sea_orm::sea_query::SimpleExpr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use std::collections::HashMap;
-
-fn open_label(keyring: &Keyring, row: &document::Model) -> Result<document::Label, AppError> {
-    row.label
-        .open(keyring, &context("label", &row.public_id))
-        .map_err(|e| AppError::internal(format_args!("opening document {}: {e}", row.id)))
-}
 
 /// The documents `filter` selects, newest first, each with its visit's row id, inside an access
 /// already permitted.
@@ -293,14 +288,6 @@ pub(crate) fn file_of(keyring: &Keyring, row: &document::Model) -> Result<Docume
         media_type: row.media_type,
         size: u64::try_from(row.size_bytes).unwrap_or(0),
     })
-}
-
-pub(super) fn context<'a>(column: &'static str, public_id: &'a str) -> FieldContext<'a> {
-    FieldContext {
-        table: "document",
-        column,
-        row: public_id,
-    }
 }
 
 /// An unknown id is "not found" to the practice and "forbidden" to a patient, who must not

@@ -5,14 +5,14 @@
 //! never landed (the process stopped between the two) is removed by [`sweep`].
 
 use super::entity::{document, object_name, OBJECT_FOLDER};
-use super::model::{DocumentDetails, MediaType, MAX_BYTES};
+use super::model::{DocumentDetails, MAX_BYTES};
 use super::refusal::DocumentRefusal;
 use crate::appointments::entity::appointment;
 use crate::appointments::model::VisitStatus;
 use crate::auth::context::SignedIn;
 use crate::auth::{can, guard, Action, Resource};
 use crate::crypto::stream::DataKey;
-use crate::crypto::{Encrypted, Keyring};
+use crate::crypto::Keyring;
 use crate::patients::entity::patient;
 use crate::records::notes::entity::visit_note;
 use crate::records::notes::model::NoteStatus;
@@ -21,22 +21,17 @@ use crate::AppError;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::Stream;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 pub use super::reading::download_name;
+use super::reading::unknown;
 pub(crate) use super::reading::{attachments, file_of, in_record, in_record_as, keys_of};
-use super::reading::{context, unknown};
 pub use super::reading::{list, of_visit, open, DocumentFile};
+pub(crate) use super::rows::{insert, StoredObject};
+pub use super::rows::{NewDocument, NewFile};
 
 /// An object older than this without its row is an upload that never finished being recorded.
 pub const ORPHAN_AFTER: chrono::Duration = chrono::Duration::hours(1);
-
-fn sealing_failed(e: crate::crypto::CryptoError) -> AppError {
-    AppError::internal(format_args!("sealing a document: {e}"))
-}
 
 /// Where an upload goes: a patient's documents, or the draft note of one of their visits.
 /// Found and checked before the file's bytes are read.
@@ -159,17 +154,44 @@ async fn attachable(
     }
 }
 
-/// The file as it came: its name and the type its bytes showed.
-pub struct NewFile {
-    pub file_name: String,
-    pub media_type: MediaType,
-}
-
 fn refusal_of(error: StorageError) -> AppError {
     match error {
         StorageError::TooLarge { .. } => DocumentRefusal::TooLarge.into(),
         StorageError::Interrupted(_) => DocumentRefusal::Interrupted.into(),
         other => AppError::internal(format_args!("storing a document: {other}")),
+    }
+}
+
+/// Streams `body` (the whole file, first bytes included) sealed into storage under a new
+/// document id. An empty or oversized file is refused, and nothing of it remains.
+pub(crate) async fn put<E: std::fmt::Display>(
+    objects: &Objects,
+    body: impl Stream<Item = Result<Bytes, E>>,
+) -> Result<StoredObject, AppError> {
+    let public_id = uuid::Uuid::new_v4().simple().to_string();
+    let key = DataKey::generate();
+    let size = objects
+        .put_sealed(&object_name(&public_id), &key, body, MAX_BYTES)
+        .await
+        .map_err(refusal_of)?;
+    let stored = StoredObject {
+        public_id,
+        key,
+        size,
+    };
+    if size == 0 {
+        discard(objects, &stored).await;
+        return Err(DocumentRefusal::NoFile.into());
+    }
+    Ok(stored)
+}
+
+/// Removes the object of an upload whose row was not written.
+pub(crate) async fn discard(objects: &Objects, stored: &StoredObject) {
+    let name = object_name(&stored.public_id);
+    if let Err(e) = objects.delete(&name).await {
+        // The sweeper removes it later.
+        tracing::warn!(error = %e, object = %name, "could not remove a refused upload's object");
     }
 }
 
@@ -183,36 +205,20 @@ pub async fn store<E: std::fmt::Display>(
     file: NewFile,
     body: impl Stream<Item = Result<Bytes, E>>,
 ) -> Result<String, AppError> {
-    let public_id = uuid::Uuid::new_v4().simple().to_string();
-    let name = object_name(&public_id);
-    let key = DataKey::generate();
-    let size = objects
-        .put_sealed(&name, &key, body, MAX_BYTES)
-        .await
-        .map_err(refusal_of)?;
-    let recorded = if size == 0 {
-        Err(DocumentRefusal::NoFile.into())
-    } else {
-        record(me, destination, &public_id, &key, details, file, size).await
-    };
-    if let Err(error) = recorded {
-        if let Err(e) = objects.delete(&name).await {
-            // The sweeper removes it later.
-            tracing::warn!(error = %e, object = %name, "could not remove a refused upload's object");
-        }
+    let stored = put(objects, body).await?;
+    if let Err(error) = record(me, destination, &stored, details, file).await {
+        discard(objects, &stored).await;
         return Err(error);
     }
-    Ok(public_id)
+    Ok(stored.public_id)
 }
 
 async fn record(
     me: &SignedIn,
     destination: &Destination,
-    public_id: &str,
-    key: &DataKey,
+    stored: &StoredObject,
     details: DocumentDetails,
     file: NewFile,
-    size: u64,
 ) -> Result<(), AppError> {
     let permit = guard::permit(
         me.db(),
@@ -228,64 +234,17 @@ async fn record(
         attachable(permit.txn(), visit).await?;
     }
     let row = NewDocument {
-        public_id,
+        public_id: &stored.public_id,
         patient_id: destination.patient.id,
         appointment_id: destination.visit.as_ref().map(|v| v.id),
         details,
         file,
-        size,
+        size: stored.size,
         by: me.auth.user_id,
         at: me.now(),
     };
-    insert(permit.txn(), me.keyring(), key, row).await?;
+    insert(permit.txn(), me.keyring(), &stored.key, row).await?;
     permit.commit().await
-}
-
-/// A row to write.
-pub struct NewDocument<'a> {
-    pub public_id: &'a str,
-    pub patient_id: i32,
-    pub appointment_id: Option<i32>,
-    pub details: DocumentDetails,
-    pub file: NewFile,
-    pub size: u64,
-    pub by: i32,
-    pub at: DateTime<Utc>,
-}
-
-async fn insert(
-    conn: &impl ConnectionTrait,
-    keyring: &Keyring,
-    key: &DataKey,
-    row: NewDocument<'_>,
-) -> Result<(), AppError> {
-    let label = document::Label {
-        title: super::model::title_for(&row.details.title, &row.file.file_name, row.details.kind),
-        file_name: row.file.file_name,
-    };
-    document::ActiveModel {
-        public_id: Set(row.public_id.to_owned()),
-        patient_id: Set(row.patient_id),
-        appointment_id: Set(row.appointment_id),
-        kind: Set(row.details.kind),
-        document_date: Set(row.details.date),
-        media_type: Set(row.file.media_type),
-        size_bytes: Set(i64::try_from(row.size).unwrap_or(i64::MAX)),
-        label: Set(
-            Encrypted::seal(keyring, &context("label", row.public_id), &label)
-                .map_err(sealing_failed)?,
-        ),
-        data_key: Set(
-            Encrypted::seal(keyring, &context("data_key", row.public_id), key)
-                .map_err(sealing_failed)?,
-        ),
-        uploaded_by: Set(row.by),
-        uploaded_at: Set(row.at),
-        ..Default::default()
-    }
-    .insert(conn)
-    .await?;
-    Ok(())
 }
 
 /// Files `bytes` as a document directly (the demo's lab report): object, then row.
@@ -303,7 +262,7 @@ pub async fn file(
         .put_sealed(&name, &key, body, MAX_BYTES)
         .await
         .map_err(refusal_of)?;
-    insert(conn, keyring, &key, row).await
+    insert(conn, keyring, &key, row).await.map(|_| ())
 }
 
 /// Removes documents' objects older than [`ORPHAN_AFTER`] that no row names (an upload whose

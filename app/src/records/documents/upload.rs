@@ -36,7 +36,7 @@ impl Fields {
     }
 }
 
-async fn small_text(mut field: Field<'static>) -> Result<String, AppError> {
+pub(crate) async fn small_text(mut field: Field<'static>) -> Result<String, AppError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut bytes = Vec::new();
     while let Some(chunk) = field
@@ -102,7 +102,7 @@ pub async fn receive(
 }
 
 /// The file's first bytes, enough to tell its type (fewer only if it is that short).
-async fn first_bytes(field: &mut Field<'static>) -> Result<Vec<u8>, AppError> {
+pub(crate) async fn first_bytes(field: &mut Field<'static>) -> Result<Vec<u8>, AppError> {
     let mut start = Vec::new();
     while start.len() < MediaType::SNIFF_BYTES {
         match field.chunk().await {
@@ -115,7 +115,9 @@ async fn first_bytes(field: &mut Field<'static>) -> Result<Vec<u8>, AppError> {
 }
 
 /// Today in the practice's time zone (a document cannot be dated later).
-async fn today(me: &crate::auth::context::SignedIn) -> Result<chrono::NaiveDate, AppError> {
+pub(crate) async fn today(
+    me: &crate::auth::context::SignedIn,
+) -> Result<chrono::NaiveDate, AppError> {
     let zone = crate::appointments::service::schedule::practice_time_zone(me.db()).await?;
     Ok(me.now().with_timezone(&zone).date_naive())
 }

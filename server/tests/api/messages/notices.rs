@@ -2,6 +2,7 @@
 //! chosen) saying only that a secure message waits; at most one per conversation and person in
 //! 15 minutes; none once read; audited; never the subject, the words or a name.
 
+use super::outbox;
 use crate::helpers::{backends, spawn_app, TestApp};
 
 async fn start(app: &TestApp, who: &reqwest::Client, subject: &str, body: &str) -> String {
@@ -12,31 +13,7 @@ async fn send(app: &TestApp, who: &reqwest::Client, id: &str, body: &str) {
     assert_eq!(super::send(app, who, id, body).await.0, 200);
 }
 use app::auth::Role;
-use app::mail::outbox_email;
-use app::sms::outbox_sms;
 use chrono::Duration;
-use sea_orm::EntityTrait;
-
-/// Emails and texts sent so far, opened: (to, subject + body).
-async fn outbox(app: &TestApp) -> (Vec<(String, String)>, Vec<(String, String)>) {
-    let emails = outbox_email::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("emails")
-        .into_iter()
-        .map(|row| app.open_email(row))
-        .map(|e| (e.to_address, format!("{}\n{}", e.subject, e.text_body)))
-        .collect();
-    let texts = outbox_sms::Entity::find()
-        .all(&app.db)
-        .await
-        .expect("texts")
-        .into_iter()
-        .map(|row| bedside::sms::outbox::open_text(&app.keyring, row).expect("opened"))
-        .map(|t| (t.to_number, t.body))
-        .collect();
-    (emails, texts)
-}
 
 async fn later(app: &TestApp, minutes: i64) {
     app.clock.advance(Duration::minutes(minutes));

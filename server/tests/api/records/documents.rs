@@ -18,21 +18,21 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 const UPLOAD: &str = "/api/records/documents/upload";
 
 /// A small but real-looking PDF, with a marker to look for in what is stored.
-pub(super) fn lab_pdf() -> Vec<u8> {
+pub(crate) fn lab_pdf() -> Vec<u8> {
     let mut pdf = b"%PDF-1.7\n% LAB REPORT: HbA1c 7.4 percent\n".to_vec();
     pdf.extend(std::iter::repeat_n(b'x', 200_000));
     pdf.extend_from_slice(b"\n%%EOF\n");
     pdf
 }
 
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(std::iter::repeat_n(7u8, 5_000));
     png
 }
 
 /// The form the page sends: its fields, then the file.
-pub(super) fn form(
+pub(crate) fn form(
     fields: &[(&str, &str)],
     file_name: &str,
     bytes: Vec<u8>,
@@ -54,8 +54,19 @@ pub(super) async fn upload(
     client: &reqwest::Client,
     form: reqwest::multipart::Form,
 ) -> (u16, Result<String, AppError>) {
+    post_form(app, client, UPLOAD, form).await
+}
+
+/// Posts multipart `form` to server function `path` as a hydrated page does: the status and
+/// the answer.
+pub(crate) async fn post_form<T: serde::de::DeserializeOwned>(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    form: reqwest::multipart::Form,
+) -> (u16, Result<T, AppError>) {
     let response = client
-        .post(format!("{}{UPLOAD}", app.address))
+        .post(format!("{}{path}", app.address))
         .header(reqwest::header::ACCEPT, "application/json")
         .multipart(form)
         .send()
@@ -71,7 +82,7 @@ pub(super) async fn upload(
     (status, answer)
 }
 
-pub(super) fn objects_of(app: &TestApp) -> Objects {
+pub(crate) fn objects_of(app: &TestApp) -> Objects {
     Objects::from_settings(&StorageSettings::default(), app.data_dir()).expect("local store")
 }
 
@@ -82,7 +93,7 @@ async fn stored(app: &TestApp, objects: &Objects) -> (u64, usize) {
     (rows, files)
 }
 
-pub(super) async fn download(
+pub(crate) async fn download(
     app: &TestApp,
     client: &reqwest::Client,
     path: &str,

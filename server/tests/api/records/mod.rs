@@ -1,6 +1,6 @@
 mod access;
 mod chart;
-mod documents;
+pub(crate) mod documents;
 mod documents_storage;
 mod export;
 mod fhir;
