@@ -25,14 +25,21 @@ pub async fn load_my_conversations() -> Result<Vec<ConversationSummary>, AppErro
     super::reading::mine(&me).await
 }
 
-/// The practice's inbox, as `show` (`open`, `unread`, `mine`, `done`, `all`) narrows it.
+/// The practice's inbox, as `show` (`open`, `unread`, `mine`, `done`, `all`) narrows it, to
+/// patients whose name holds `patient`, with a message on or after `since` (YYYY-MM-DD).
 #[server(endpoint = "messages/inbox")]
 pub async fn load_inbox(
     #[server(default)] show: String,
+    #[server(default)] patient: String,
+    #[server(default)] since: String,
 ) -> Result<Vec<ConversationSummary>, AppError> {
     use crate::auth::api::context;
     let me = context::signed_in()?;
-    let listed = super::reading::inbox(&me, super::model::InboxFilter::parse(&show)).await;
+    let show = super::model::InboxFilter::parse(&show);
+    let listed = match super::model::InboxNarrowing::parse(&patient, &since) {
+        Ok(narrow) => super::reading::inbox(&me, show, &narrow).await,
+        Err(error) => Err(error),
+    };
     if let Err(error) = &listed {
         context::set_status(error.status());
     }

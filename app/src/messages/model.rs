@@ -347,3 +347,38 @@ pub struct AutoReply {
 pub const DEFAULT_AUTO_REPLY: &str = "Thank you for your message. Our office is closed right now; we will answer when we open. If this is an emergency, call 911.";
 /// The longest automatic reply, in characters.
 pub const AUTO_REPLY_MAX: usize = 1_000;
+
+/// The inbox narrowed further: to patients whose name holds a word, and to conversations with a
+/// message on or after a day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboxNarrowing {
+    /// Lower case; `None` for every patient.
+    pub patient: Option<String>,
+    pub since: Option<chrono::NaiveDate>,
+}
+
+impl InboxNarrowing {
+    /// The form's `patient` and `since` (YYYY-MM-DD, as a date field sends it), or what to fix.
+    pub fn parse(patient: &str, since: &str) -> Result<InboxNarrowing, AppError> {
+        let patient = patient.trim();
+        let since = since.trim();
+        let since = if since.is_empty() {
+            None
+        } else {
+            Some(
+                chrono::NaiveDate::parse_from_str(since, "%Y-%m-%d")
+                    .map_err(|_| AppError::field("since", "Use a date like 2026-12-01."))?,
+            )
+        };
+        if patient.chars().count() > 100 {
+            return Err(AppError::field(
+                "patient",
+                "Shorten the name to at most 100 characters.",
+            ));
+        }
+        Ok(InboxNarrowing {
+            patient: (!patient.is_empty()).then(|| patient.to_lowercase()),
+            since,
+        })
+    }
+}

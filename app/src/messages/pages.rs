@@ -45,10 +45,24 @@ pub fn InboxPage() -> impl IntoView {
     let live = crate::live::client::use_live();
     let query = use_query_map();
     let show = move || query.with(|q| InboxFilter::parse(&q.get("show").unwrap_or_default()));
+    let patient = move || query.with(|q| q.get("patient").unwrap_or_default());
+    let since = move || query.with(|q| q.get("since").unwrap_or_default());
     let list = Resource::new(
-        move || (live.messages.get(), show()),
-        |(_, show)| load_inbox(show.as_str().to_owned()),
+        move || (live.messages.get(), show(), patient(), since()),
+        |(_, show, patient, since)| load_inbox(show.as_str().to_owned(), patient, since),
     );
+    // A tab keeps the narrowing; "Clear" keeps the tab.
+    let address = move |show: InboxFilter, narrowed: bool| {
+        let mut href = format!("/dashboard/messages?show={}", show.as_str());
+        if narrowed {
+            for (key, value) in [("patient", patient()), ("since", since())] {
+                if !value.is_empty() {
+                    href.push_str(&format!("&{key}={}", crate::ui::url_encode(&value)));
+                }
+            }
+        }
+        href
+    };
     view! {
         <Title text="Messages · Bedside"/>
         <section class="section container stack">
@@ -61,14 +75,32 @@ pub fn InboxPage() -> impl IntoView {
             <super::search_page::MessageSearch patient_side=false/>
             <nav class="filter-tabs" aria-label="Show">
                 {InboxFilter::ALL.into_iter().map(|f| view! {
-                    <a href=format!("/dashboard/messages?show={}", f.as_str())
+                    <a href=move || address(f, true)
                         aria-current=move || (show() == f).then_some("page")>{f.label()}</a>
                 }).collect_view()}
             </nav>
+            <form class="inbox-narrow" method="get" action="/dashboard/messages" aria-label="Narrow the inbox">
+                <input type="hidden" name="show" value=move || show().as_str()/>
+                <div class="field">
+                    <label for="inbox-patient">"Patient"</label>
+                    <input id="inbox-patient" name="patient" type="search" maxlength="100" placeholder="Name" prop:value=patient/>
+                </div>
+                <div class="field">
+                    <label for="inbox-since">"With a message since"</label>
+                    <input id="inbox-since" name="since" type="date" prop:value=since/>
+                </div>
+                <button class="button button-small button-quiet" type="submit">"Narrow"</button>
+                {move || (!patient().is_empty() || !since().is_empty()).then(|| view! {
+                    <a class="fine-print" href=address(show(), false)>"Clear"</a>
+                })}
+            </form>
             <Transition fallback=|| view! { <p>"Loading the inbox…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
                         Err(error) => error_notice(&error),
+                        Ok(items) if items.is_empty() && (!patient().is_empty() || !since().is_empty()) => view! {
+                            <p>"No conversations match. "<a href=address(show(), false)>"Show them all"</a></p>
+                        }.into_any(),
                         Ok(items) if items.is_empty() => view! {
                             <p>"No conversations. Patients' messages arrive here as they are sent."</p>
                         }.into_any(),

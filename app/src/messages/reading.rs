@@ -130,10 +130,13 @@ pub async fn mine(me: &SignedIn) -> Result<Vec<ConversationSummary>, AppError> {
 }
 
 /// The practice's inbox: every conversation the caller may read, the latest first (staff: of
-/// the patients they hold a grant for). One audit entry for the inbox and one per patient shown.
+/// the patients they hold a grant for), as `show` narrows it, and to patients whose name holds
+/// `narrow.patient` and conversations with a message since `narrow.since`. One audit entry for
+/// the inbox and one per patient shown.
 pub async fn inbox(
     me: &SignedIn,
     show: super::model::InboxFilter,
+    narrow: &super::model::InboxNarrowing,
 ) -> Result<Vec<ConversationSummary>, AppError> {
     use super::model::InboxFilter;
     let (db, now, caller) = (me.db(), me.now(), &me.caller);
@@ -151,6 +154,16 @@ pub async fn inbox(
     let mut query = conversation::Entity::find()
         .order_by_desc(conversation::Column::LastMessageAt)
         .order_by_desc(conversation::Column::Id);
+    if let Some(since) = narrow.since {
+        // From the start of that day in the practice's time zone.
+        let tz = crate::appointments::service::schedule::practice_time_zone(txn).await?;
+        let start = since
+            .and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(tz).earliest())
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .ok_or_else(|| AppError::field("since", "That day does not exist here."))?;
+        query = query.filter(conversation::Column::LastMessageAt.gte(start));
+    }
     if me.auth.role == Role::Staff {
         let granted = super::people::granted_patients(txn, me.auth.user_id, now).await?;
         query = query.filter(conversation::Column::PatientId.is_in(granted));
@@ -169,7 +182,7 @@ pub async fn inbox(
         let unread = unread_in(txn, me, &ids).await?;
         rows.retain(|r| unread.get(&r.id).is_some_and(|n| *n > 0));
     }
-    let patients: HashMap<i32, patient::Model> = patient::Entity::find()
+    let mut patients: HashMap<i32, patient::Model> = patient::Entity::find()
         .filter(patient::Column::Id.is_in(rows.iter().map(|r| r.patient_id)))
         .all(txn)
         .await?
@@ -177,6 +190,18 @@ pub async fn inbox(
         .map(|p| (p.id, p))
         .collect();
     let keyring = me.keyring();
+    if let Some(needle) = narrow.patient.as_deref() {
+        // Names are sealed: opened and matched here, never by the database.
+        let mut keep = std::collections::HashSet::new();
+        for (id, patient) in &patients {
+            let name = crate::patients::service::legal_name(keyring, patient)?;
+            if name.to_lowercase().contains(needle) {
+                keep.insert(*id);
+            }
+        }
+        rows.retain(|r| keep.contains(&r.patient_id));
+        patients.retain(|id, _| keep.contains(id));
+    }
     let out = summaries(txn, me, rows, |row| {
         let patient = patients
             .get(&row.patient_id)

@@ -402,3 +402,70 @@ async fn the_practice_assigns_a_conversation_marks_it_done_and_filters_its_inbox
         assert_eq!((status, rows), (403, 1), "{}", app.backend);
     }
 }
+
+#[tokio::test]
+async fn the_inbox_narrows_to_a_patient_by_name_and_to_a_day_and_audits_only_those_shown() {
+    for backend in backends() {
+        let app = spawn_app(&backend).await;
+        let Practice { hers, doctors, .. } = practice(&app).await;
+        let james = app
+            .create_patient("james@example.com", "James Okafor")
+            .await;
+        let his = app.signed_in(&james).await;
+        let old = start(&app, &hers, "Refill", "More lisinopril, please.").await;
+        // Maria's last message came three days ago.
+        let three_days_ago = app.clock_now() - chrono::Duration::days(3);
+        app::messages::entity::conversation::Entity::update_many()
+            .col_expr(
+                app::messages::entity::conversation::Column::LastMessageAt,
+                sea_orm::sea_query::Expr::val(three_days_ago),
+            )
+            .exec(&app.db)
+            .await
+            .expect("backdated");
+        let today = app
+            .clock_now()
+            .with_timezone(&chrono_tz::America::New_York)
+            .date_naive()
+            .to_string();
+        let new = start(&app, &his, "Knee", "My knee hurts.").await;
+        let inbox = |form: Vec<(&'static str, String)>| {
+            let doctors = doctors.clone();
+            let app = &app;
+            async move {
+                let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let (status, list) = app
+                    .call::<Vec<ConversationSummary>>(&doctors, "/api/messages/inbox", &form)
+                    .await;
+                (
+                    status,
+                    list.map(|l| l.into_iter().map(|c| c.public_id).collect::<Vec<_>>()),
+                )
+            }
+        };
+        // By a part of the name, any case: only Maria's; the inbox and Maria audited, not James.
+        let before = app.audit_count().await;
+        let (status, found) = inbox(vec![("patient", "LOPEZ".into())]).await;
+        assert_eq!(
+            (status, found.ok()),
+            (200, Some(vec![old.clone()])),
+            "{}",
+            app.backend
+        );
+        assert_eq!(
+            app.audit_count().await - before,
+            2,
+            "the inbox and the one patient shown"
+        );
+        // Since today: only James's.
+        let (_, found) = inbox(vec![("since", today.clone())]).await;
+        assert_eq!(found.ok(), Some(vec![new.clone()]), "{}", app.backend);
+        // Both: nothing.
+        let (_, found) = inbox(vec![("since", today), ("patient", "maria".into())]).await;
+        assert_eq!(found.ok(), Some(Vec::new()));
+        // A date that is not one: what to fix.
+        let (status, answer) = inbox(vec![("since", "yesterday".into())]).await;
+        assert_eq!(status, 422, "{}", app.backend);
+        assert!(matches!(answer, Err(app::AppError::Validation(e)) if e.get("since").is_some()));
+    }
+}
